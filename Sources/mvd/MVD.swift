@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct MVD: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mvd",
+        abstract: "Masked Video Distillation utilities.",
+        subcommands: [])
+}

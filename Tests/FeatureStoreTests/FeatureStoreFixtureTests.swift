@@ -1,0 +1,8 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Test("the fixture folder is present for FeatureStore tests")
+func fixtureFolderPresentFeatureStore() {
+    #expect(FileManager.default.fileExists(atPath: Fixtures.url("manifest.json").path))
+}
