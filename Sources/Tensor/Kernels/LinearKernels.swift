@@ -1,0 +1,78 @@
+/// Linear layer kernels (PyTorch layout): y[R, O] = x[R, I] · W[O, I]ᵀ + b[O].
+
+/// Forward. x: [..., I], weight: [O, I], bias: [O] or nil. Returns [..., O]. Saves nothing (backward needs x).
+public func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    let inF = weight.shape[1], outF = weight.shape[0]
+    precondition(x.lastDimension == inF, "linear: input \(x.shape) does not end in \(inF) (weight \(weight.shape))")
+    let rows = x.rowCount
+    var y = Tensor(shape: Array(x.shape.dropLast()) + [outF])
+    x.withUnsafeBufferPointer { px in
+        weight.withUnsafeBufferPointer { pw in
+            y.withUnsafeMutableBufferPointer { py in
+                gemm(transB: true, m: rows, n: outF, k: inF, a: px.baseAddress!, lda: inF,
+                     b: pw.baseAddress!, ldb: inF, c: py.baseAddress!, ldc: outF)
+            }
+        }
+    }
+    if let bias { addRowVector(&y, bias) }
+    return y
+}
+
+/// Backward. Accumulates dW += dyᵀ·x and db += Σ_rows dy; returns dx = dy·W (nil when `needInputGrad` is false).
+public func linearBackward(_ dy: Tensor, input x: Tensor, weight: Tensor, dWeight: UnsafeMutablePointer<Float>,
+                           dBias: UnsafeMutablePointer<Float>?, needInputGrad: Bool = true) -> Tensor? {
+    let inF = weight.shape[1], outF = weight.shape[0]
+    let rows = x.rowCount
+    precondition(dy.rowCount == rows && dy.lastDimension == outF, "linear backward: dy \(dy.shape) vs x \(x.shape), W \(weight.shape)")
+    dy.withUnsafeBufferPointer { pdy in
+        x.withUnsafeBufferPointer { px in
+            gemm(transA: true, m: outF, n: inF, k: rows, a: pdy.baseAddress!, lda: outF,
+                 b: px.baseAddress!, ldb: inF, beta: 1, c: dWeight, ldc: inF)
+        }
+    }
+    if let dBias { accumulateColumnSums(dy, into: dBias) }
+    guard needInputGrad else { return nil }
+    var dx = Tensor(shape: x.shape)
+    dy.withUnsafeBufferPointer { pdy in
+        weight.withUnsafeBufferPointer { pw in
+            dx.withUnsafeMutableBufferPointer { pdx in
+                gemm(m: rows, n: inF, k: outF, a: pdy.baseAddress!, lda: outF, b: pw.baseAddress!, ldb: inF,
+                     c: pdx.baseAddress!, ldc: inF)
+            }
+        }
+    }
+    return dx
+}
+
+/// y[r, :] += v for every row r.
+public func addRowVector(_ y: inout Tensor, _ v: Tensor) {
+    let cols = y.lastDimension, rows = y.rowCount
+    precondition(v.count == cols, "row vector of \(v.count) added to rows of \(cols)")
+    v.withUnsafeBufferPointer { pv in
+        y.withUnsafeMutableBufferPointer { py in
+            let b = pv.baseAddress!, out = py.baseAddress!
+            parallelRanges(rows, grain: rowGrain(rowCost: cols)) { r in
+                for i in r {
+                    let row = out + i * cols
+                    for j in 0..<cols { row[j] += b[j] }
+                }
+            }
+        }
+    }
+}
+
+/// out[j] += Σ_r x[r, j], summed over fixed column blocks (each column in row order): deterministic.
+public func accumulateColumnSums(_ x: Tensor, into out: UnsafeMutablePointer<Float>) {
+    let cols = x.lastDimension, rows = x.rowCount
+    x.withUnsafeBufferPointer { px in
+        let base = px.baseAddress!
+        parallelRanges(cols, grain: 64) { cr in
+            var acc = [Float](repeating: 0, count: cr.count)
+            for r in 0..<rows {
+                let row = base + r * cols + cr.lowerBound
+                for j in 0..<cr.count { acc[j] += row[j] }
+            }
+            for j in 0..<cr.count { out[cr.lowerBound + j] += acc[j] }
+        }
+    }
+}

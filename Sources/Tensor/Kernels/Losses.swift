@@ -1,0 +1,70 @@
+import Foundation
+
+/// The regression losses of MVD-SPEC §5.4, all with mean reduction over every element.
+public enum RegressionLoss: String, Codable, Sendable, CaseIterable {
+    /// 0.5·d² when |d| < 1, else |d| − 0.5 (PyTorch SmoothL1Loss, β = 1).
+    case smoothL1 = "smooth-l1"
+    /// d² (MSELoss).
+    case l2
+    /// |d| (L1Loss).
+    case l1
+}
+
+/// Loss value (accumulated in Double) and its gradient with respect to `prediction`.
+public func regressionLoss(_ kind: RegressionLoss, prediction: Tensor, target: Tensor) -> (loss: Double, grad: Tensor) {
+    precondition(prediction.shape == target.shape, "loss: prediction \(prediction.shape) vs target \(target.shape)")
+    let n = prediction.count
+    var grad = Tensor(shape: prediction.shape)
+    let inv = 1 / Float(n)
+    let grain = 16_384, blocks = (n + grain - 1) / grain
+    var partial = [Double](repeating: 0, count: blocks)
+    prediction.withUnsafeBufferPointer { pp in target.withUnsafeBufferPointer { pt in
+    grad.withUnsafeMutableBufferPointer { pg in partial.withUnsafeMutableBufferPointer { pl in
+        let p = pp.baseAddress!, t = pt.baseAddress!, g = pg.baseAddress!, l = pl.baseAddress!
+        parallelBlocks(blocks) { blk in
+            var acc = 0.0
+            for i in blk * grain..<min(n, (blk + 1) * grain) {
+                let d = p[i] - t[i]
+                switch kind {
+                case .smoothL1:
+                    if abs(d) < 1 { acc += Double(0.5 * d * d); g[i] = d * inv } else {
+                        acc += Double(abs(d) - 0.5); g[i] = (d > 0 ? 1 : -1) * inv
+                    }
+                case .l2:
+                    acc += Double(d * d); g[i] = 2 * d * inv
+                case .l1:
+                    acc += Double(abs(d)); g[i] = (d > 0 ? 1 : (d < 0 ? -1 : 0)) * inv
+                }
+            }
+            l[blk] = acc
+        }
+    }}}}
+    return (partial.reduce(0, +) / Double(n), grad)
+}
+
+/// Cross-entropy with soft targets, averaged over the batch: mean_b Σ_k −t[b,k] · log softmax(z[b])[k].
+/// logits, targets: [B, K]. Returns the loss and d loss / d logits = (softmax(z) · Σ_k t − t) / B.
+public func softTargetCrossEntropy(logits: Tensor, targets: Tensor) -> (loss: Double, grad: Tensor) {
+    precondition(logits.shape == targets.shape && logits.rank == 2, "cross-entropy: logits \(logits.shape) vs targets \(targets.shape)")
+    let (b, k) = (logits.shape[0], logits.shape[1])
+    let probs = softmaxForward(logits)
+    var grad = Tensor(shape: logits.shape)
+    var total = 0.0
+    for s in 0..<b {
+        var mx = -Float.infinity
+        for j in 0..<k { mx = max(mx, logits.storage[s * k + j]) }
+        var sumExp = 0.0
+        for j in 0..<k { sumExp += Foundation.exp(Double(logits.storage[s * k + j] - mx)) }
+        let logZ = Double(mx) + Foundation.log(sumExp)
+        var mass: Float = 0
+        for j in 0..<k {
+            let t = targets.storage[s * k + j]
+            total -= Double(t) * (Double(logits.storage[s * k + j]) - logZ)
+            mass += t
+        }
+        for j in 0..<k {
+            grad.storage[s * k + j] = (probs.storage[s * k + j] * mass - targets.storage[s * k + j]) / Float(b)
+        }
+    }
+    return (total / Double(b), grad)
+}
