@@ -1,0 +1,61 @@
+import Tensor
+
+/// The MAE image teacher (MVD-SPEC §2.4): patch embedding + 2-D sin-cos table, a CLS token, timm-style blocks
+/// (combined qkv bias). Output: the raw last-block tokens without CLS, **without** the final LayerNorm.
+public struct ImageTeacher: Sendable {
+    public let config: ModelConfig
+    public var patchEmbed: PatchEmbed
+    public var clsToken: Tensor          // [D]
+    public let positions: Tensor         // [1 + P, D], row 0 (CLS) all zeros; regenerated, never loaded
+    public var blocks: [ViTBlock]
+    /// Present in MAE checkpoints and loaded, but not applied (the targets are pre-norm features).
+    public var finalNorm: LayerNorm
+
+    var geometry: PatchGeometry {
+        PatchGeometry(frames: 1, height: config.inputSize, width: config.inputSize, tubelet: 1, patch: config.patchSize)
+    }
+
+    /// Loads an MAE checkpoint strictly (keys of MVD-SPEC §8.2). `head.*` and every `*pos_embed*` key are
+    /// skipped, as the original does; a leading `backbone.` is stripped.
+    public init(weights r: WeightReader, config: ModelConfig) throws {
+        let (d, p) = (config.embedDim, config.patchSize)
+        r.renameKeys { $0.hasPrefix("backbone.") ? String($0.dropFirst("backbone.".count)) : $0 }
+        r.skip { $0.hasPrefix("head.") || $0.contains("pos_embed") }
+        self.config = config
+        self.clsToken = try r.tensor("cls_token", shape: [1, 1, d]).reshaped([d])
+        self.positions = PositionTables.sincos2DWithCLS(embedDim: d, gridSide: config.gridSide)
+        let geometry = PatchGeometry(frames: 1, height: config.inputSize, width: config.inputSize, tubelet: 1, patch: p)
+        self.patchEmbed = PatchEmbed(weight: try r.tensor("patch_embed.proj.weight", shape: [d, 3, p, p]),
+                                     bias: try r.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
+        self.blocks = try (0..<config.depth).map {
+            try BlockFactory.load(r.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .combined)
+        }
+        self.finalNorm = LayerNorm(weight: try r.tensor("norm.weight", shape: [d]), bias: try r.tensor("norm.bias", shape: [d]))
+        try r.finish()
+    }
+
+    /// Token features of single frames: [B', 3, S, S] -> [B', P, D].
+    public func features(frames: Tensor) -> Tensor {
+        let d = config.embedDim, count = frames.count / (3 * config.inputSize * config.inputSize)
+        let tokens = patchEmbed(frames)                                       // [B', P, D]
+        let pTable = Tensor(shape: [positions.shape[0] - 1, d], Array(positions.storage[d...]))
+        let cls = Tensor(shape: [count, 1, d], (0..<count).flatMap { _ in clsToken.storage })  // + zero row 0
+        var x = concatTokens(cls, addPerToken(tokens, pTable))
+        for block in blocks { x = block(x) }
+        return sliceTokens(x, from: 1, count: x.shape[1] - 1)
+    }
+
+    /// Features of a clip as the student's targets (MVD-SPEC §5.1): frames 0, s, 2s, … of each clip
+    /// [B, 3, T, S, S] through the teacher, arranged [B, (T/s)·P, D] so row t'·P + l matches student token n.
+    public func clipFeatures(_ clips: Tensor, frameStride s: Int) -> Tensor {
+        let (b, t, side) = (clips.shape[0], clips.shape[2], clips.shape[3])
+        let kept = (t + s - 1) / s, plane = side * side
+        var frames = Tensor(shape: [b * kept, 3, side, side])
+        for bi in 0..<b { for k in 0..<kept { for c in 0..<3 {
+            let src = ((bi * 3 + c) * t + k * s) * plane, dst = ((bi * kept + k) * 3 + c) * plane
+            frames.storage.replaceSubrange(dst..<dst + plane, with: clips.storage[src..<src + plane])
+        } } }
+        let f = features(frames: frames)                                      // [B·kept, P, D]
+        return f.reshaped([b, kept * f.shape[1], f.shape[2]])
+    }
+}

@@ -1,0 +1,105 @@
+import Tensor
+
+/// A decoder branch to build: its key suffix (`img`, `vid`, or a teacher name) and the teacher's feature width.
+public struct BranchSpec: Sendable, Equatable, Codable {
+    public var name: String
+    public var targetWidth: Int
+    public init(name: String, targetWidth: Int) { self.name = name; self.targetWidth = targetWidth }
+}
+
+extension Student {
+    /// The decoder settings in force: the config's `decoder`, else MVD's defaults (encoder width and heads, depth 2).
+    public static func decoderConfig(_ config: ModelConfig) -> DecoderConfig {
+        config.decoder ?? DecoderConfig(embedDim: config.embedDim, depth: 2, numHeads: config.numHeads)
+    }
+
+    /// Loads a student checkpoint in the official layout (MVD-SPEC §8.4) strictly. The frozen position tables
+    /// (`pos_embed`, `pos_embed_<branch>`) are skipped and regenerated.
+    public init(weights r: WeightReader, config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0) throws {
+        let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
+        let dec = Student.decoderConfig(config)
+        let tableKeys = Set(["pos_embed"] + specs.map { "pos_embed_\($0.name)" })
+        r.skip { tableKeys.contains($0) }
+        let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
+        let patch = PatchEmbed(weight: try r.tensor("patch_embed.proj.weight", shape: [d, 3, t, p, p]),
+                               bias: try r.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
+        let rates = BlockFactory.dropPathRates(dropPath, depth: config.depth)
+        let blocks = try (0..<config.depth).map {
+            try BlockFactory.load(r.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden,
+                                  style: .separateQV, dropPath: rates[$0])
+        }
+        let norm = LayerNorm(weight: try r.tensor("norm.weight", shape: [d]), bias: try r.tensor("norm.bias", shape: [d]))
+        let branches = try specs.map { try Student.loadBranch(r, spec: $0, config: config, decoder: dec, dropPath: dropPath) }
+        self.init(config: config, patchEmbed: patch, blocks: blocks, norm: norm, branches: branches)
+        try r.finish()
+    }
+
+    private static func loadBranch(_ r: WeightReader, spec: BranchSpec, config: ModelConfig, decoder dec: DecoderConfig,
+                                   dropPath: Float) throws -> DecoderBranch {
+        let (d, dd) = (config.embedDim, dec.embedDim)
+        let w = r.scoped("decoder_\(spec.name).")
+        let rates = BlockFactory.dropPathRates(dropPath, depth: dec.depth)
+        let blocks = try (0..<dec.depth).map {
+            try BlockFactory.load(w.scoped("blocks.\($0)."), width: dd, heads: dec.numHeads, hidden: Int(Double(dd) * config.mlpRatio),
+                                  style: .separateQV, dropPath: rates[$0])
+        }
+        return DecoderBranch(
+            name: spec.name, maskToken: try r.tensor("mask_token_\(spec.name)", shape: [1, 1, dd]),
+            down: Linear(weight: try r.tensor("down_\(spec.name).weight", shape: [dd, d]), bias: try r.tensor("down_\(spec.name).bias", shape: [dd])),
+            positions: PositionTables.sincos3D(embedDim: dd, gridT: config.numFrames / config.tubeletSize, gridSide: config.gridSide),
+            blocks: blocks,
+            norm: LayerNorm(weight: try w.tensor("norm.weight", shape: [dd]), bias: try w.tensor("norm.bias", shape: [dd])),
+            head: Linear(weight: try w.tensor("head.weight", shape: [spec.targetWidth, dd]), bias: try w.tensor("head.bias", shape: [spec.targetWidth])))
+
+    }
+
+    /// A student initialised as the original does from scratch (MVD-SPEC §2.8): xavier-uniform Linear weights,
+    /// zero biases, LayerNorm (1, 0), PyTorch's default Conv3d init for the tubelet embedding (U(±1/√fan_in)),
+    /// mask tokens truncated normal (std 0.02, cut at ±0.02).
+    public init(fresh config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0, using rng: inout SplitMix64) {
+        let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
+        let dec = Student.decoderConfig(config)
+        let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
+        let bound = 1 / Float(geometry.patchSize).squareRoot()
+        let patch = PatchEmbed(weight: Tensor.uniform([d, geometry.patchSize], bound: bound, using: &rng),
+                               bias: Tensor.uniform([d], bound: bound, using: &rng), geometry: geometry)
+        let rates = BlockFactory.dropPathRates(dropPath, depth: config.depth)
+        let blocks = (0..<config.depth).map {
+            BlockFactory.fresh(width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .separateQV,
+                               dropPath: rates[$0], initWeight: .xavierUniform, using: &rng)
+        }
+        let decRates = BlockFactory.dropPathRates(dropPath, depth: dec.depth)
+        let dd = dec.embedDim
+        let branches = specs.map { spec in
+            DecoderBranch(
+                name: spec.name, maskToken: Tensor.truncatedNormal([1, 1, dd], std: 0.02, limit: 0.02, using: &rng),
+                down: Linear(weight: LinearInit.xavierUniform.make([dd, d], using: &rng), bias: Tensor.zeros([dd])),
+                positions: PositionTables.sincos3D(embedDim: dd, gridT: config.numFrames / t, gridSide: config.gridSide),
+                blocks: (0..<dec.depth).map {
+                    BlockFactory.fresh(width: dd, heads: dec.numHeads, hidden: Int(Double(dd) * config.mlpRatio), style: .separateQV,
+                                       dropPath: decRates[$0], initWeight: .xavierUniform, using: &rng)
+                },
+                norm: LayerNorm(dimension: dd),
+                head: Linear(weight: LinearInit.xavierUniform.make([spec.targetWidth, dd], using: &rng), bias: Tensor.zeros([spec.targetWidth])))
+        }
+        self.init(config: config, patchEmbed: patch, blocks: blocks, norm: LayerNorm(dimension: d), branches: branches)
+    }
+
+    /// The state dict in the official key layout and shapes (MVD-SPEC §8.4), frozen tables included, so the original
+    /// PyTorch code can load it. Order: tables and mask tokens first, then the module order.
+    public mutating func officialStateDict() -> [(String, Tensor)] {
+        let (d, n) = (config.embedDim, tokens)
+        var out: [(String, Tensor)] = [("pos_embed", positions.reshaped([1, n, d]))]
+        for b in branches {
+            out.append(("mask_token_\(b.name)", b.maskToken.value))
+            out.append(("pos_embed_\(b.name)", b.positions.reshaped([1, n, b.width])))
+        }
+        let g = patchEmbed.geometry
+        visitParameters(prefix: "") { name, p in
+            if name.hasPrefix("mask_token_") { return }
+            let value = name == "patch_embed.proj.weight" ? p.value.reshaped([p.value.shape[0], 3, g.tubelet, g.patch, g.patch]) : p.value
+            out.append((name, value))
+        }
+        return out
+    }
+}

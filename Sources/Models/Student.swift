@@ -1,0 +1,72 @@
+import Tensor
+
+/// The MVD student (MVD-SPEC §2.6): tubelet embedding + 3-D table, encoder blocks on the visible tokens,
+/// final LayerNorm, then one decoder branch per teacher (MVD uses two: `img` and `vid`).
+public struct Student: ParameterContainer, Sendable {
+    public let config: ModelConfig
+    public var patchEmbed: PatchEmbed
+    public let positions: Tensor          // [N, D], frozen
+    public var blocks: [ViTBlock]
+    public var norm: LayerNorm
+    public var branches: [DecoderBranch]
+
+    public struct Cache: Sendable {
+        let patch: PatchEmbed.Cache, blocks: [ViTBlock.Cache], norm: LayerNorm.Cache, branches: [DecoderBranch.Cache]
+        let mask: [Bool], batch: Int
+    }
+
+    public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], norm: LayerNorm, branches: [DecoderBranch]) {
+        self.config = config; self.patchEmbed = patchEmbed
+        self.positions = PositionTables.sincos3D(embedDim: config.embedDim, gridT: config.numFrames / config.tubeletSize,
+                                                 gridSide: config.gridSide)
+        self.blocks = blocks; self.norm = norm; self.branches = branches
+    }
+
+    public var tokens: Int { positions.shape[0] }
+
+    /// Training forward. clips [B, 3, T, S, S]; mask [B·N], true = masked, the same count per sample.
+    /// Returns one prediction per branch, [B, Nm, Dt_k], in ascending masked-token order.
+    public func forward(clips: Tensor, mask: [Bool], using rng: inout SplitMix64) -> ([Tensor], Cache) {
+        let b = clips.shape[0]
+        precondition(mask.count == b * tokens, "mask of \(mask.count) for \(b) clips of \(tokens) tokens")
+        let (embedded, pc) = patchEmbed.forward(clips)
+        var x = gatherTokens(addPerToken(embedded, positions), mask: mask, select: false)
+        var caches: [ViTBlock.Cache] = []
+        for block in blocks { let (y, c) = block.forward(x, using: &rng); x = y; caches.append(c) }
+        let (e, nc) = norm.forward(x)
+        var predictions: [Tensor] = [], branchCaches: [DecoderBranch.Cache] = []
+        for branch in branches {
+            let (p, c) = branch.forward(e, mask: mask, using: &rng)
+            predictions.append(p); branchCaches.append(c)
+        }
+        return (predictions, Cache(patch: pc, blocks: caches, norm: nc, branches: branchCaches, mask: mask, batch: b))
+    }
+
+    /// Encoder features of visible tokens after the final norm (no decoders): [B, Nv, D].
+    public func encode(clips: Tensor, mask: [Bool]) -> Tensor {
+        var x = gatherTokens(addPerToken(patchEmbed(clips), positions), mask: mask, select: false)
+        for block in blocks { x = block(x) }
+        return norm(x)
+    }
+
+    /// Accumulates every parameter gradient from the gradients of the branch predictions.
+    public mutating func backward(_ dPredictions: [Tensor], _ c: Cache) {
+        precondition(dPredictions.count == branches.count, "\(dPredictions.count) gradients for \(branches.count) branches")
+        var de: Tensor?
+        for k in branches.indices {
+            let g = branches[k].backward(dPredictions[k], c.branches[k])
+            if de == nil { de = g } else { de!.add(g) }
+        }
+        var dx = norm.backward(de!, c.norm)
+        for i in stride(from: blocks.count - 1, through: 0, by: -1) { dx = blocks[i].backward(dx, c.blocks[i]) }
+        let dEmbedded = scatterTokens(dx, mask: c.mask, select: false, tokens: tokens)
+        patchEmbed.backward(dEmbedded, c.patch, needInputGrad: false)
+    }
+
+    public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {
+        patchEmbed.visitParameters(prefix: prefix + "patch_embed.", visit)
+        for i in blocks.indices { blocks[i].visitParameters(prefix: prefix + "blocks.\(i).", visit) }
+        norm.visitParameters(prefix: prefix + "norm.", visit)
+        for k in branches.indices { branches[k].visitParameters(prefix: prefix, visit) }
+    }
+}

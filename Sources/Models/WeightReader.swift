@@ -1,0 +1,81 @@
+import Tensor
+
+/// Errors from mapping checkpoint keys onto a model. Each names the key and says what to check.
+public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
+    case missingKey(String, source: String)
+    case shapeMismatch(String, expected: [Int], found: [Int], source: String)
+    case unusedKeys([String], source: String)
+
+    public var description: String {
+        switch self {
+        case .missingKey(let k, let s):
+            return "\(s): missing key '\(k)'. Check that the checkpoint matches the architecture (--arch / --model-config) and the model kind."
+        case .shapeMismatch(let k, let e, let f, let s):
+            return "\(s): key '\(k)' has shape \(f), the model expects \(e). The checkpoint is probably for another model size."
+        case .unusedKeys(let keys, let s):
+            let shown = keys.prefix(8).joined(separator: ", ")
+            return "\(s): \(keys.count) checkpoint key(s) were not used by the model: \(shown)\(keys.count > 8 ? ", …" : ""). The checkpoint holds more layers than the chosen architecture, or is of another model kind."
+        }
+    }
+}
+
+/// Strict key-by-key access to a checkpoint's tensors, with `scoped(_:)` prefixes (candle's `vb.pp`).
+/// Every key read is recorded; `finish()` fails on keys left unused.
+public final class WeightReader {
+    public let source: String
+    private var tensors: [String: Tensor]
+    private var used: Set<String> = []
+    /// Keys deliberately skipped (position tables, heads, VideoMAE decoder), reported by the caller.
+    public private(set) var skipped: [String] = []
+
+    public init(_ tensors: [String: Tensor], source: String) {
+        self.tensors = tensors
+        self.source = source
+    }
+
+    public var keys: [String] { tensors.keys.sorted() }
+
+    /// The tensor under `name`, which must have exactly `shape`.
+    public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+        guard let t = tensors[name] else { throw ModelLoadError.missingKey(name, source: source) }
+        guard t.shape == shape else {
+            throw ModelLoadError.shapeMismatch(name, expected: shape, found: t.shape, source: source)
+        }
+        used.insert(name)
+        return t
+    }
+
+    public func contains(_ name: String) -> Bool { tensors[name] != nil }
+
+    /// Marks every key matching `predicate` as deliberately skipped.
+    public func skip(where predicate: (String) -> Bool) {
+        for k in tensors.keys.sorted() where predicate(k) && !used.contains(k) {
+            used.insert(k); skipped.append(k)
+        }
+    }
+
+    /// Renames keys (e.g. stripping `backbone.`); later reads use the new names.
+    public func renameKeys(_ transform: (String) -> String) {
+        var renamed: [String: Tensor] = [:]
+        for (k, v) in tensors { renamed[transform(k)] = v }
+        tensors = renamed
+    }
+
+    /// Throws when any key was neither read nor skipped.
+    public func finish() throws {
+        let unused = tensors.keys.filter { !used.contains($0) }.sorted()
+        if !unused.isEmpty { throw ModelLoadError.unusedKeys(unused, source: source) }
+    }
+
+    public func scoped(_ prefix: String) -> WeightScope { WeightScope(reader: self, prefix: prefix) }
+}
+
+/// A prefix into a `WeightReader` ("blocks.3." …).
+public struct WeightScope {
+    public let reader: WeightReader
+    public let prefix: String
+
+    public func tensor(_ name: String, shape: [Int]) throws -> Tensor { try reader.tensor(prefix + name, shape: shape) }
+    public func contains(_ name: String) -> Bool { reader.contains(prefix + name) }
+    public func scoped(_ more: String) -> WeightScope { WeightScope(reader: reader, prefix: prefix + more) }
+}
