@@ -26,6 +26,9 @@ public enum CheckpointFile {
     }
 
     static func detectFormat(_ data: Data, path: String) throws -> Format {
+        guard data.count >= 4 else {
+            throw WeightLoadError.truncated(path: path, detail: "the file holds only \(data.count) bytes")
+        }
         let magic = data.littleEndian(at: 0, width: 4)
         if magic == 0x0403_4B50 || magic == 0x0605_4B50 { return .torchZip }
         if data.first == 0x80 { throw WeightLoadError.legacyTorchFormat(path: path) }

@@ -49,6 +49,9 @@ public enum TorchCheckpoint {
 
     /// Rejects legacy (pre-1.6) pickle files and anything that is not a zip archive, before parsing.
     private static func checkContainer(_ data: Data, path: String) throws {
+        guard data.count >= 4 else {
+            throw WeightLoadError.truncated(path: path, detail: "the file holds only \(data.count) bytes")
+        }
         let magic = data.littleEndian(at: 0, width: 4)
         if magic == 0x0403_4B50 || magic == 0x0605_4B50 { return }
         if data.first == 0x80 { throw WeightLoadError.legacyTorchFormat(path: path) }
