@@ -33,8 +33,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Tokens of a video clip: (T / tubelet) · (S / p)².
     public var videoTokens: Int { (numFrames / tubeletSize) * tokensPerFrame }
 
-    /// Checks divisibility rules; the message names the offending field.
-    public func validate() throws {
+    /// Checks divisibility rules; the message names the offending field. The 3-D sin-cos table (student,
+    /// classifier) needs a width divisible by 16; the teachers' tables do not.
+    public func validate(needsSinCos3D: Bool = true) throws {
         func fail(_ m: String) -> ModelConfigError { ModelConfigError.invalid(m) }
         guard embedDim > 0, depth > 0, numHeads > 0, patchSize > 0, inputSize > 0, numFrames > 0, tubeletSize > 0 else {
             throw fail("every size must be positive")
@@ -42,7 +43,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         guard embedDim % numHeads == 0 else { throw fail("embed_dim \(embedDim) is not divisible by num_heads \(numHeads)") }
         guard inputSize % patchSize == 0 else { throw fail("input_size \(inputSize) is not divisible by patch_size \(patchSize)") }
         guard numFrames % tubeletSize == 0 else { throw fail("num_frames \(numFrames) is not divisible by tubelet_size \(tubeletSize)") }
-        guard embedDim % 16 == 0 else { throw fail("embed_dim \(embedDim) must be a multiple of 16 for the 3-D sin-cos table") }
+        guard !needsSinCos3D || embedDim % 16 == 0 else { throw fail("embed_dim \(embedDim) must be a multiple of 16 for the 3-D sin-cos table") }
         if let d = decoder {
             guard d.embedDim % d.numHeads == 0, d.embedDim % 16 == 0 else {
                 throw fail("decoder embed_dim \(d.embedDim) must be a multiple of 16 and of its num_heads \(d.numHeads)")

@@ -1,0 +1,73 @@
+import Tensor
+
+/// The fine-tuning classifier (MVD-SPEC §2.7): tubelet embedding + 3-D table, blocks, mean pooling over all tokens,
+/// `fc_norm`, `head`. There is no final `norm` and no CLS token.
+public struct Classifier: ParameterContainer, Sendable {
+    public let config: ModelConfig
+    public var patchEmbed: PatchEmbed
+    public let positions: Tensor       // [N, D], not in the state dict
+    public var blocks: [ViTBlock]
+    public var fcNorm: LayerNorm
+    public var head: Linear
+
+    public struct Cache: Sendable {
+        let patch: PatchEmbed.Cache, blocks: [ViTBlock.Cache], norm: LayerNorm.Cache, head: Linear.Cache, tokens: Int
+    }
+
+    public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], fcNorm: LayerNorm, head: Linear) {
+        self.config = config; self.patchEmbed = patchEmbed; self.blocks = blocks; self.fcNorm = fcNorm; self.head = head
+        self.positions = PositionTables.sincos3D(embedDim: config.embedDim, gridT: config.numFrames / config.tubeletSize,
+                                                 gridSide: config.gridSide)
+    }
+
+    /// Loads a fine-tuning checkpoint strictly: `patch_embed.*`, `blocks.*`, `fc_norm.*`, `head.*`.
+    public init(weights r: WeightReader, config: ModelConfig, classes: Int, dropPath: Float = 0) throws {
+        let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
+        let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
+        let patch = PatchEmbed(weight: try r.tensor("patch_embed.proj.weight", shape: [d, 3, t, p, p]),
+                               bias: try r.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
+        let rates = BlockFactory.dropPathRates(dropPath, depth: config.depth)
+        let blocks = try (0..<config.depth).map {
+            try BlockFactory.load(r.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden,
+                                  style: .separateQV, dropPath: rates[$0])
+        }
+        self.init(config: config, patchEmbed: patch, blocks: blocks,
+                  fcNorm: LayerNorm(weight: try r.tensor("fc_norm.weight", shape: [d]), bias: try r.tensor("fc_norm.bias", shape: [d])),
+                  head: Linear(weight: try r.tensor("head.weight", shape: [classes, d]), bias: try r.tensor("head.bias", shape: [classes])))
+        try r.finish()
+    }
+
+    /// Logits of clips [B, 3, T, S, S] -> [B, classes] (inference).
+    public func callAsFunction(_ clips: Tensor) -> Tensor { head(fcNorm(pooledFeatures(clips))) }
+
+    /// Mean-pooled encoder features before `fc_norm`: [B, D].
+    public func pooledFeatures(_ clips: Tensor) -> Tensor {
+        var x = addPerToken(patchEmbed(clips), positions)
+        for block in blocks { x = block(x) }
+        return meanPoolForward(x)
+    }
+
+    /// Training forward with drop path from `rng`.
+    public func forward(_ clips: Tensor, using rng: inout SplitMix64) -> (Tensor, Cache) {
+        let (embedded, pc) = patchEmbed.forward(clips)
+        var x = addPerToken(embedded, positions)
+        var caches: [ViTBlock.Cache] = []
+        for block in blocks { let (y, c) = block.forward(x, using: &rng); x = y; caches.append(c) }
+        let (normed, nc) = fcNorm.forward(meanPoolForward(x))
+        let (logits, hc) = head.forward(normed)
+        return (logits, Cache(patch: pc, blocks: caches, norm: nc, head: hc, tokens: x.shape[1]))
+    }
+
+    public mutating func backward(_ dLogits: Tensor, _ c: Cache) {
+        var dx = meanPoolBackward(fcNorm.backward(head.backward(dLogits, c.head)!, c.norm), tokens: c.tokens)
+        for i in stride(from: blocks.count - 1, through: 0, by: -1) { dx = blocks[i].backward(dx, c.blocks[i]) }
+        patchEmbed.backward(dx, c.patch, needInputGrad: false)
+    }
+
+    public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {
+        patchEmbed.visitParameters(prefix: prefix + "patch_embed.", visit)
+        for i in blocks.indices { blocks[i].visitParameters(prefix: prefix + "blocks.\(i).", visit) }
+        fcNorm.visitParameters(prefix: prefix + "fc_norm.", visit)
+        head.visitParameters(prefix: prefix + "head.", visit)
+    }
+}
