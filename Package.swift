@@ -31,10 +31,11 @@ let package = Package(
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: optimisedInDebug),
         .target(name: "FeatureStore", dependencies: ["CHDF5"], swiftSettings: optimisedInDebug),
         .target(name: "Models", dependencies: ["Tensor", "Checkpoint"], swiftSettings: optimisedInDebug),
+        .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint"], swiftSettings: optimisedInDebug),
 
         // Executables: parse arguments, build a config, call a library.
         .executableTarget(name: "mvd", dependencies: [
-            "Tensor", "Checkpoint", "Models", "VideoIO", "FeatureStore",
+            "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimisedInDebug),
@@ -42,6 +43,7 @@ let package = Package(
         // Tests. TestSupport holds the comparison and fixture helpers shared by every test target.
         .target(name: "TestSupport", path: "Sources/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], swiftSettings: optimisedInDebug),
+        .testTarget(name: "DistillTests", dependencies: ["Distill", "Models", "Tensor", "Checkpoint", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoint", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),

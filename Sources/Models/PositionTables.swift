@@ -1,8 +1,31 @@
 import Foundation
 import Tensor
 
+/// Which fixed position table a masked-modelling encoder uses.
+public enum PositionEncoding: String, Codable, Sendable {
+    /// 3-D sin-cos (the MVD student, its decoders and the fine-tuning classifier).
+    case sincos3D = "sincos-3d"
+    /// The 1-D interleaved sinusoid (VideoMAE, i.e. a video teacher trained with pixel targets).
+    case sinusoid1D = "sinusoid-1d"
+    /// 2-D sin-cos without the CLS row (an MAE image model trained on single frames).
+    case sincos2D = "sincos-2d"
+}
+
 /// The three fixed position tables of MVD-SPEC §3, computed in Double and stored as Float.
 public enum PositionTables {
+    /// The table of `encoding` for a token grid of the given config at width `embedDim`: [N, embedDim].
+    public static func table(_ encoding: PositionEncoding, embedDim: Int, config: ModelConfig) -> Tensor {
+        let gridT = config.numFrames / config.tubeletSize
+        switch encoding {
+        case .sincos3D: return sincos3D(embedDim: embedDim, gridT: gridT, gridSide: config.gridSide)
+        case .sinusoid1D: return sinusoid1D(positions: gridT * config.tokensPerFrame, embedDim: embedDim)
+        case .sincos2D:
+            precondition(gridT == 1, "the 2-D table is for single-frame models, got \(gridT) time slices")
+            let t = sincos2DWithCLS(embedDim: embedDim, gridSide: config.gridSide)
+            return Tensor(shape: [t.shape[0] - 1, embedDim], Array(t.storage[embedDim...]))
+        }
+    }
+
     /// [sin(p·ω_0) … sin(p·ω_{d/2−1}), cos(p·ω_0) … cos(p·ω_{d/2−1})], ω_i = 10000^(−i/(d/2)).
     static func sincos1D(_ dim: Int, _ position: Double) -> [Double] {
         let half = dim / 2

@@ -15,7 +15,8 @@ extension Student {
 
     /// Loads a student checkpoint in the official layout (MVD-SPEC §8.4) strictly. The frozen position tables
     /// (`pos_embed`, `pos_embed_<branch>`) are skipped and regenerated.
-    public init(weights r: WeightReader, config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0) throws {
+    public init(weights r: WeightReader, config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
+                positionEncoding: PositionEncoding = .sincos3D) throws {
         let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
         let dec = Student.decoderConfig(config)
         let tableKeys = Set(["pos_embed"] + specs.map { "pos_embed_\($0.name)" })
@@ -29,13 +30,15 @@ extension Student {
                                   style: .separateQV, dropPath: rates[$0])
         }
         let norm = LayerNorm(weight: try r.tensor("norm.weight", shape: [d]), bias: try r.tensor("norm.bias", shape: [d]))
-        let branches = try specs.map { try Student.loadBranch(r, spec: $0, config: config, decoder: dec, dropPath: dropPath) }
-        self.init(config: config, patchEmbed: patch, blocks: blocks, norm: norm, branches: branches)
+        let branches = try specs.map {
+            try Student.loadBranch(r, spec: $0, config: config, decoder: dec, dropPath: dropPath, encoding: positionEncoding)
+        }
+        self.init(config: config, patchEmbed: patch, blocks: blocks, norm: norm, branches: branches, positionEncoding: positionEncoding)
         try r.finish()
     }
 
     private static func loadBranch(_ r: WeightReader, spec: BranchSpec, config: ModelConfig, decoder dec: DecoderConfig,
-                                   dropPath: Float) throws -> DecoderBranch {
+                                   dropPath: Float, encoding: PositionEncoding) throws -> DecoderBranch {
         let (d, dd) = (config.embedDim, dec.embedDim)
         let w = r.scoped("decoder_\(spec.name).")
         let rates = BlockFactory.dropPathRates(dropPath, depth: dec.depth)
@@ -46,7 +49,7 @@ extension Student {
         return DecoderBranch(
             name: spec.name, maskToken: try r.tensor("mask_token_\(spec.name)", shape: [1, 1, dd]),
             down: Linear(weight: try r.tensor("down_\(spec.name).weight", shape: [dd, d]), bias: try r.tensor("down_\(spec.name).bias", shape: [dd])),
-            positions: PositionTables.sincos3D(embedDim: dd, gridT: config.numFrames / config.tubeletSize, gridSide: config.gridSide),
+            positions: PositionTables.table(encoding, embedDim: dd, config: config),
             blocks: blocks,
             norm: LayerNorm(weight: try w.tensor("norm.weight", shape: [dd]), bias: try w.tensor("norm.bias", shape: [dd])),
             head: Linear(weight: try w.tensor("head.weight", shape: [spec.targetWidth, dd]), bias: try w.tensor("head.bias", shape: [spec.targetWidth])))
@@ -56,7 +59,8 @@ extension Student {
     /// A student initialised as the original does from scratch (MVD-SPEC §2.8): xavier-uniform Linear weights,
     /// zero biases, LayerNorm (1, 0), PyTorch's default Conv3d init for the tubelet embedding (U(±1/√fan_in)),
     /// mask tokens truncated normal (std 0.02, cut at ±0.02).
-    public init(fresh config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0, using rng: inout SplitMix64) {
+    public init(fresh config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
+                positionEncoding: PositionEncoding = .sincos3D, using rng: inout SplitMix64) {
         let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
         let dec = Student.decoderConfig(config)
         let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
@@ -74,7 +78,7 @@ extension Student {
             DecoderBranch(
                 name: spec.name, maskToken: Tensor.truncatedNormal([1, 1, dd], std: 0.02, limit: 0.02, using: &rng),
                 down: Linear(weight: LinearInit.xavierUniform.make([dd, d], using: &rng), bias: Tensor.zeros([dd])),
-                positions: PositionTables.sincos3D(embedDim: dd, gridT: config.numFrames / t, gridSide: config.gridSide),
+                positions: PositionTables.table(positionEncoding, embedDim: dd, config: config),
                 blocks: (0..<dec.depth).map {
                     BlockFactory.fresh(width: dd, heads: dec.numHeads, hidden: Int(Double(dd) * config.mlpRatio), style: .separateQV,
                                        dropPath: decRates[$0], initWeight: .xavierUniform, using: &rng)
@@ -82,7 +86,8 @@ extension Student {
                 norm: LayerNorm(dimension: dd),
                 head: Linear(weight: LinearInit.xavierUniform.make([spec.targetWidth, dd], using: &rng), bias: Tensor.zeros([spec.targetWidth])))
         }
-        self.init(config: config, patchEmbed: patch, blocks: blocks, norm: LayerNorm(dimension: d), branches: branches)
+        self.init(config: config, patchEmbed: patch, blocks: blocks, norm: LayerNorm(dimension: d), branches: branches,
+                  positionEncoding: positionEncoding)
     }
 
     /// The state dict in the official key layout and shapes (MVD-SPEC §8.4), frozen tables included, so the original

@@ -6,6 +6,7 @@ public struct Student: ParameterContainer, Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
     public let positions: Tensor          // [N, D], frozen
+    public let positionEncoding: PositionEncoding
     public var blocks: [ViTBlock]
     public var norm: LayerNorm
     public var branches: [DecoderBranch]
@@ -15,10 +16,10 @@ public struct Student: ParameterContainer, Sendable {
         let mask: [Bool], batch: Int
     }
 
-    public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], norm: LayerNorm, branches: [DecoderBranch]) {
-        self.config = config; self.patchEmbed = patchEmbed
-        self.positions = PositionTables.sincos3D(embedDim: config.embedDim, gridT: config.numFrames / config.tubeletSize,
-                                                 gridSide: config.gridSide)
+    public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], norm: LayerNorm, branches: [DecoderBranch],
+                positionEncoding: PositionEncoding = .sincos3D) {
+        self.config = config; self.patchEmbed = patchEmbed; self.positionEncoding = positionEncoding
+        self.positions = PositionTables.table(positionEncoding, embedDim: config.embedDim, config: config)
         self.blocks = blocks; self.norm = norm; self.branches = branches
     }
 

@@ -26,6 +26,7 @@ public struct AdamW: Sendable, Codable {
         public var step: Int
         public var m: [Float]
         public var v: [Float]
+        public init(step: Int, m: [Float], v: [Float]) { self.step = step; self.m = m; self.v = v }
     }
     public private(set) var state: [String: Moments] = [:]
 

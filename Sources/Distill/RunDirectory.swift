@@ -1,0 +1,117 @@
+import Checkpoint
+import Foundation
+import Models
+import Tensor
+
+/// The files of one training run: `config.json`, `metrics.jsonl`, and `checkpoint.safetensors` (weights, AdamW
+/// moments and step, replaced atomically so a kill never leaves half a checkpoint).
+public struct RunDirectory: Sendable {
+    public let url: URL
+    public init(_ url: URL) { self.url = url }
+
+    public var configURL: URL { url.appendingPathComponent("config.json") }
+    public var metricsURL: URL { url.appendingPathComponent("metrics.jsonl") }
+    public var checkpointURL: URL { url.appendingPathComponent("checkpoint.safetensors") }
+
+    public func create() throws {
+        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+            throw DistillError.runDirectory("cannot create run directory \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    public func writeConfig(_ config: TrainConfig) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(config).write(to: configURL, options: .atomic)
+    }
+
+    public func readConfig() throws -> TrainConfig {
+        guard let data = try? Data(contentsOf: configURL) else {
+            throw DistillError.runDirectory("\(configURL.path) is missing: is \(url.path) a run directory?")
+        }
+        return try JSONDecoder().decode(TrainConfig.self, from: data)
+    }
+
+    /// Saves weights (official key names), AdamW moments (`optim.m.<name>`, `optim.v.<name>`) and the step.
+    public func saveCheckpoint(student: inout Student, optimizer: AdamW, step: Int) throws {
+        var tensors = student.officialStateDict()
+        var steps: [String: Int] = [:]
+        for (name, m) in optimizer.state.sorted(by: { $0.key < $1.key }) {
+            tensors.append(("optim.m.\(name)", Tensor(shape: [m.m.count], m.m)))
+            tensors.append(("optim.v.\(name)", Tensor(shape: [m.v.count], m.v)))
+            steps[name] = m.step
+        }
+        let stepsJSON = String(decoding: try JSONEncoder().encode(steps), as: UTF8.self)
+        try SafeTensors.write(StateDict(tensors: tensors), to: checkpointURL,
+                              metadata: ["step": String(step), "adam_steps": stepsJSON, "format": "mvd-run-checkpoint-1"])
+    }
+
+    /// Restores weights and optimiser state saved by `saveCheckpoint`; returns the step to continue from.
+    public func loadCheckpoint(into student: inout Student, optimizer: inout AdamW) throws -> Int {
+        let dict = try SafeTensors.read(checkpointURL)
+        guard let stepText = dict.metadata["step"], let step = Int(stepText),
+              let stepsData = dict.metadata["adam_steps"]?.data(using: .utf8),
+              let steps = try? JSONDecoder().decode([String: Int].self, from: stepsData) else {
+            throw DistillError.runDirectory("\(checkpointURL.path) is not a run checkpoint (no step metadata)")
+        }
+        var missing: [String] = []
+        student.visitParameters(prefix: "") { name, p in
+            guard let t = dict[name] else { missing.append(name); return }
+            p.value = Tensor(shape: p.value.shape, t.floats())
+        }
+        if !missing.isEmpty { throw DistillError.runDirectory("checkpoint lacks \(missing.prefix(5)); was it written for another model?") }
+        var state: [String: AdamW.Moments] = [:]
+        for (name, s) in steps {
+            guard let m = dict["optim.m.\(name)"], let v = dict["optim.v.\(name)"] else { continue }
+            state[name] = AdamW.Moments(step: s, m: m.floats(), v: v.floats())
+        }
+        optimizer.restore(state)
+        return step
+    }
+
+    /// Appends one JSON object per line.
+    public func appendMetrics(_ record: MetricsRecord) throws {
+        var line = try JSONEncoder().encode(record)
+        line.append(UInt8(ascii: "\n"))
+        if let handle = try? FileHandle(forWritingTo: metricsURL) {
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line)
+        } else {
+            try line.write(to: metricsURL)
+        }
+    }
+
+    /// Drops metric lines after `step` (when resuming from a checkpoint older than the last logged step).
+    public func truncateMetrics(after step: Int) throws {
+        guard let text = try? String(contentsOf: metricsURL, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let r = try? JSONDecoder().decode(MetricsRecord.self, from: Data(line.utf8)) else { return false }
+            return r.step <= step
+        }
+        try (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(to: metricsURL, atomically: true, encoding: .utf8)
+    }
+
+    public func readMetrics() throws -> [MetricsRecord] {
+        guard let text = try? String(contentsOf: metricsURL, encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(MetricsRecord.self, from: Data($0.utf8)) }
+    }
+}
+
+/// One line of `metrics.jsonl`.
+public struct MetricsRecord: Codable, Sendable, Equatable {
+    public var step: Int
+    public var epoch: Int
+    public var loss: Double
+    public var losses: [String: Double]
+    public var lr: Double
+    public var weightDecay: Double
+    public var gradNorm: Double
+    public var clipsPerSecond: Double
+    public var dataWaitFraction: Double
+
+    enum CodingKeys: String, CodingKey {
+        case step, epoch, loss, losses, lr, weightDecay = "weight_decay", gradNorm = "grad_norm"
+        case clipsPerSecond = "clips_per_s", dataWaitFraction = "data_wait_fraction"
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Models
+import Tensor
+
+/// Progress of a run, reported after every optimiser step.
+public struct TrainProgress: Sendable {
+    public var step: Int, totalSteps: Int, epoch: Int
+    public var loss: StepLoss
+    public var lr: Double
+    public var clipsPerSecond: Double
+    public var dataWaitFraction: Double
+    public var secondsRemaining: Double
+}
+
+/// Trains a student (distillation from cached targets, or pixel targets) with AdamW, the per-step cosine schedule,
+/// gradient accumulation, optional clipping, periodic atomic checkpoints and exact resumption.
+///
+/// Every random decision is derived from (seed, step): the epoch's row order from (seed, epoch), each micro-batch's
+/// mask and drop-path draws from (seed, micro-batch index). A resumed run therefore replays the same trajectory.
+public final class Trainer {
+    public let config: TrainConfig
+    public let run: RunDirectory
+    private let data: TrainingData
+    public private(set) var student: Student
+    private var optimizer: AdamW
+
+    public init(config: TrainConfig, data: TrainingData, run: RunDirectory, student: Student) throws {
+        try config.validate()
+        guard config.stepsPerEpoch(rows: data.rowCount) > 0 else {
+            throw DistillError.notEnoughData(rows: data.rowCount, batch: config.totalBatch)
+        }
+        self.config = config; self.data = data; self.run = run; self.student = student
+        self.optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, eps: 1e-8)
+    }
+
+    public var stepsPerEpoch: Int { config.stepsPerEpoch(rows: data.rowCount) }
+    public var totalSteps: Int { config.epochs * stepsPerEpoch }
+
+    /// The rows of every epoch, shuffled from (seed, epoch).
+    public func epochOrder(_ epoch: Int) -> [Int] {
+        var rng = SplitMix64(seed: config.seed ^ 0x5EED_0F_0DE5).fork(UInt64(epoch))
+        var order = Array(0..<data.rowCount)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        return order
+    }
+
+    /// Runs to the end. With `resume`, continues from the run directory's checkpoint.
+    public func train(resume: Bool, progress: (TrainProgress) throws -> Void) throws {
+        try run.create()
+        var start = 0
+        if resume, FileManager.default.fileExists(atPath: run.checkpointURL.path) {
+            start = try run.loadCheckpoint(into: &student, optimizer: &optimizer)
+            try run.truncateMetrics(after: start)
+        } else {
+            try? FileManager.default.removeItem(at: run.metricsURL)
+        }
+        try run.writeConfig(config)
+        guard start < totalSteps else { return }
+        let prefetcher = Prefetcher(data: data, plan: plan(from: start))
+        defer { prefetcher.stop() }
+        try loop(from: start, prefetcher: prefetcher, progress: progress)
+    }
+
+    /// Micro-batch row lists from optimiser step `start` to the end.
+    private func plan(from start: Int) -> [[Int]] {
+        var out: [[Int]] = [], cachedEpoch = -1, order: [Int] = []
+        for step in start..<totalSteps {
+            let epoch = step / stepsPerEpoch, i = step % stepsPerEpoch
+            if epoch != cachedEpoch { order = epochOrder(epoch); cachedEpoch = epoch }
+            for j in 0..<config.accumulate {
+                let first = (i * config.accumulate + j) * config.batchSize
+                out.append(Array(order[first..<first + config.batchSize]))
+            }
+        }
+        return out
+    }
+
+    private func loop(from start: Int, prefetcher: Prefetcher, progress: (TrainProgress) throws -> Void) throws {
+        let schedule = CosineSchedule(base: config.peakLR, final: config.floorLR, epochs: config.epochs,
+                                      stepsPerEpoch: stepsPerEpoch, warmupEpochs: config.warmupEpochs)
+        let masks = config.maskGenerator, base = SplitMix64(seed: config.seed)
+        var window = MetricsWindow()
+        let runStart = Date()
+        for step in start..<totalSteps {
+            let stepStart = Date()
+            student.zeroGrad()
+            var loss = StepLoss(terms: [], total: 0), waited = 0.0
+            for j in 0..<config.accumulate {
+                let micro = UInt64(step * config.accumulate + j)
+                let (batch, wait) = try prefetcher.next()
+                waited += wait
+                let input = imageFrames(batch)
+                var maskRng = base.fork(2 * micro), dropRng = base.fork(2 * micro + 1)
+                let mask = masks.make(batch: input.clips.shape[0], using: &maskRng)
+                let l = student.trainingStep(input, mask: mask, objective: config.objective,
+                                             lossScale: 1 / Float(config.accumulate), using: &dropRng)
+                guard l.total.isFinite else {
+                    throw DistillError.nonFiniteLoss(step: step, terms: config.objective.termNames)
+                }
+                loss.terms = loss.terms.isEmpty ? l.terms.map { $0 / Double(config.accumulate) }
+                    : zip(loss.terms, l.terms).map { $0 + $1 / Double(config.accumulate) }
+                loss.total += l.total / Double(config.accumulate)
+            }
+            let lr = schedule.value(at: step)
+            let gradNorm = config.clipGrad.map { student.clipGradients(maxNorm: $0) } ?? student.gradientNorm()
+            optimizer.step(&student, lr: Float(lr), weightDecay: Float(config.weightDecay)) { mvdDecayGroup(name: $0, shape: $1) }
+            let seconds = Date().timeIntervalSince(stepStart)
+            window.add(loss: loss, gradNorm: gradNorm, clips: config.totalBatch, seconds: seconds, waited: waited)
+            let done = step + 1
+            if done % config.logEvery == 0 || done == totalSteps {
+                try run.appendMetrics(window.record(step: done, epoch: step / stepsPerEpoch, names: config.objective.termNames,
+                                                    lr: lr, weightDecay: config.weightDecay))
+                window = MetricsWindow()
+            }
+            if done % config.saveEvery == 0 || done == totalSteps {
+                try run.saveCheckpoint(student: &student, optimizer: optimizer, step: done)
+            }
+            let elapsed = Date().timeIntervalSince(runStart), rate = Double(done - start) / max(elapsed, 1e-9)
+            try progress(TrainProgress(step: done, totalSteps: totalSteps, epoch: step / stepsPerEpoch, loss: loss, lr: lr,
+                                   clipsPerSecond: Double(config.totalBatch) / max(seconds, 1e-9),
+                                   dataWaitFraction: waited / max(seconds, 1e-9),
+                                   secondsRemaining: Double(totalSteps - done) / max(rate, 1e-9)))
+        }
+    }
+
+    /// For single-frame models, every `imageFrameStride`-th frame of each clip becomes its own sample.
+    private func imageFrames(_ batch: TrainingBatch) -> TrainingBatch {
+        guard let s = config.imageFrameStride else { return batch }
+        let c = batch.clips
+        let (b, t, side) = (c.shape[0], c.shape[2], c.shape[3]), plane = side * side, kept = (t + s - 1) / s
+        var frames = Tensor(shape: [b * kept, 3, 1, side, side])
+        for bi in 0..<b { for k in 0..<kept { for ch in 0..<3 {
+            let src = ((bi * 3 + ch) * t + k * s) * plane, dst = ((bi * kept + k) * 3 + ch) * plane
+            frames.storage.replaceSubrange(dst..<dst + plane, with: c.storage[src..<src + plane])
+        } } }
+        return TrainingBatch(clips: frames, teacherFeatures: batch.teacherFeatures)
+    }
+}
+
+/// Averages over the steps between two metric lines.
+struct MetricsWindow {
+    var steps = 0, clips = 0
+    var total = 0.0, terms: [Double] = [], gradNorm = 0.0, seconds = 0.0, waited = 0.0
+
+    mutating func add(loss: StepLoss, gradNorm g: Double, clips c: Int, seconds s: Double, waited w: Double) {
+        steps += 1; clips += c; total += loss.total; gradNorm += g; seconds += s; waited += w
+        terms = terms.isEmpty ? loss.terms : zip(terms, loss.terms).map(+)
+    }
+
+    func record(step: Int, epoch: Int, names: [String], lr: Double, weightDecay: Double) -> MetricsRecord {
+        let n = Double(max(steps, 1))
+        var losses: [String: Double] = [:]
+        for (k, name) in names.enumerated() where k < terms.count { losses[name] = terms[k] / n }
+        return MetricsRecord(step: step, epoch: epoch, loss: total / n, losses: losses, lr: lr, weightDecay: weightDecay,
+                             gradNorm: gradNorm / n, clipsPerSecond: Double(clips) / max(seconds, 1e-9),
+                             dataWaitFraction: waited / max(seconds, 1e-9))
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TestSupport
+import Tensor
+import Models
+@testable import Distill
+
+/// In-memory rows: random clips, and a "teacher" whose features are a fixed linear map of each tubelet.
+final class SyntheticData: TrainingData {
+    let clips: [Tensor]
+    let features: [Tensor]
+    var poisonRow: Int?
+    var rowCount: Int { clips.count }
+
+    init(rows: Int, config: ModelConfig, width: Int = 8, seed: UInt64 = 1) {
+        var rng = SplitMix64(seed: seed)
+        let g = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize,
+                              tubelet: config.tubeletSize, patch: config.patchSize)
+        let map = Tensor.uniform([width, g.patchSize], bound: 0.1, using: &rng)
+        clips = (0..<rows).map { _ in Tensor.uniform([1, 3, g.frames, g.height, g.width], bound: 1, using: &rng) }
+        features = clips.map { linearForward(patchify($0, g), weight: map, bias: nil) }
+    }
+
+    func load(rows: [Int]) throws -> TrainingBatch {
+        func stack(_ ts: [Tensor]) -> Tensor { Tensor(shape: [ts.count] + Array(ts[0].shape.dropFirst()), ts.flatMap(\.storage)) }
+        var f = stack(rows.map { features[$0] })
+        if let p = poisonRow, rows.contains(p) { f.storage[0] = .nan }
+        return TrainingBatch(clips: stack(rows.map { clips[$0] }), teacherFeatures: [f])
+    }
+}
+
+@Suite("training runs", .serialized)
+struct TrainerTests {
+    static let model = ModelConfig(embedDim: 32, depth: 1, numHeads: 2, patchSize: 8, inputSize: 32, numFrames: 4,
+                                   decoder: DecoderConfig(embedDim: 16, depth: 1, numHeads: 2))
+
+    static func config(epochs: Int = 6, saveEvery: Int = 100) -> TrainConfig {
+        TrainConfig(model: model, architecture: "custom", objective: .distill([TeacherTerm(name: "t", loss: .l2)]),
+                    maskRatio: 0.75, epochs: epochs, batchSize: 2, accumulate: 2, baseLR: 0.05, minLR: 0.005, warmupEpochs: 1,
+                    dropPath: 0.1, seed: 7, saveEvery: saveEvery, logEvery: 1, teacherWidths: ["t": 8])
+    }
+
+    static func student() -> Student {
+        var rng = SplitMix64(seed: 11)
+        return Student(fresh: model, branches: [BranchSpec(name: "t", targetWidth: 8)], dropPath: 0.1, using: &rng)
+    }
+
+    @Test("a short run lowers the loss and writes config, metrics and a checkpoint")
+    func lowersLoss() throws {
+        let dir = try Fixtures.temporaryDirectory("train")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trainer = try Trainer(config: Self.config(epochs: 10), data: SyntheticData(rows: 8, config: Self.model),
+                                  run: RunDirectory(dir), student: Self.student())
+        try trainer.train(resume: false) { _ in }
+        let metrics = try RunDirectory(dir).readMetrics()
+        #expect(metrics.count == trainer.totalSteps && trainer.totalSteps == 20)
+        let first = metrics.prefix(3).map(\.loss).reduce(0, +), last = metrics.suffix(3).map(\.loss).reduce(0, +)
+        #expect(last < 0.7 * first, "loss \(first / 3) → \(last / 3)")
+        #expect(metrics[0].lr == 0, "warm-up starts at 0")
+        #expect(FileManager.default.fileExists(atPath: RunDirectory(dir).checkpointURL.path))
+        #expect(try RunDirectory(dir).readConfig() == Self.config(epochs: 10))
+    }
+
+    @Test("a run stopped after a checkpoint and resumed equals an uninterrupted run")
+    func resumeEqualsUninterrupted() throws {
+        let a = try Fixtures.temporaryDirectory("full"), b = try Fixtures.temporaryDirectory("resumed")
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        let data = SyntheticData(rows: 8, config: Self.model)
+        let full = try Trainer(config: Self.config(saveEvery: 3), data: data, run: RunDirectory(a), student: Self.student())
+        try full.train(resume: false) { _ in }
+        struct Killed: Error {}
+        let first = try Trainer(config: Self.config(saveEvery: 3), data: data, run: RunDirectory(b), student: Self.student())
+        #expect(throws: Killed.self) { try first.train(resume: false) { if $0.step == 7 { throw Killed() } } }  // last save at 6
+        let second = try Trainer(config: Self.config(saveEvery: 3), data: data, run: RunDirectory(b), student: Self.student())
+        try second.train(resume: true) { _ in }
+        let ma = try RunDirectory(a).readMetrics(), mb = try RunDirectory(b).readMetrics()
+        #expect(ma.map(\.step) == mb.map(\.step))
+        #expect(ma.map(\.loss) == mb.map(\.loss), "identical losses step by step")
+        var sa = full.student, sb = second.student
+        var wa: [Float] = [], wb: [Float] = []
+        sa.visitParameters(prefix: "") { _, p in wa += p.value.storage }
+        sb.visitParameters(prefix: "") { _, p in wb += p.value.storage }
+        #expect(wa == wb, "identical final weights")
+    }
+
+    @Test("a NaN in a target stops the run with a clear error and leaves the last checkpoint intact")
+    func nanStops() throws {
+        let dir = try Fixtures.temporaryDirectory("nan")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = SyntheticData(rows: 8, config: Self.model)
+        let trainer = try Trainer(config: Self.config(saveEvery: 2), data: data, run: RunDirectory(dir), student: Self.student())
+        var poisoned = false
+        do {
+            try trainer.train(resume: false) { p in
+                if p.step == 4 && !poisoned { poisoned = true; data.poisonRow = 0 }   // every later batch holding row 0 is poisoned
+            }
+            Issue.record("expected the run to stop")
+        } catch let error as DistillError {
+            guard case .nonFiniteLoss(let step, _) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(step >= 4)
+            #expect(error.description.contains("non-finite"))
+        }
+        let saved = try SafeTensorsProbe.step(of: RunDirectory(dir).checkpointURL)
+        #expect(saved >= 4 && saved % 2 == 0)
+        var s = Self.student(), opt = AdamW()
+        #expect(try RunDirectory(dir).loadCheckpoint(into: &s, optimizer: &opt) == saved)
+        var finite = true
+        s.visitParameters(prefix: "") { _, p in finite = finite && p.value.isFinite }
+        #expect(finite)
+    }
+
+    @Test("too little data for one step is refused")
+    func tooLittleData() throws {
+        #expect(throws: DistillError.notEnoughData(rows: 3, batch: 4)) {
+            try Trainer(config: Self.config(), data: SyntheticData(rows: 3, config: Self.model),
+                        run: RunDirectory(FileManager.default.temporaryDirectory), student: Self.student())
+        }
+    }
+}
+
+import Checkpoint
+enum SafeTensorsProbe {
+    static func step(of url: URL) throws -> Int { Int(try SafeTensors.read(url).metadata["step"] ?? "") ?? -1 }
+}
