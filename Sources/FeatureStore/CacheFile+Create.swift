@@ -45,6 +45,7 @@ extension CacheFile {
             let teachers = try cache.file.openGroup("teachers")
             for spec in specs { try addTeacher(spec, to: teachers, rows: cache.rowCount) }
             try cache.file.flush()
+            cache.close()
         }
     }
 

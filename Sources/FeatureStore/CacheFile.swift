@@ -76,6 +76,14 @@ final class CacheFile {
         try checkShapes()
     }
 
+    /// Closes every dataset and the file, so that the file is really closed when this returns.
+    func close() {
+        var datasets = [videoPath, videoLabel, videoStatus, videoError, clipVideo, clipFrames, clipCrop]
+        datasets += teachers.flatMap { [$0.features, $0.done] } + (pixels.map { [$0] } ?? [])
+        datasets.forEach { $0.handle.close() }
+        file.handle.close()
+    }
+
     func teacher(_ name: String) throws -> TeacherDatasets {
         guard let found = teachers.first(where: { $0.spec.name == name }) else {
             throw FeatureStoreError(.unknownTeacher, "\(url.lastPathComponent) holds no teacher \"\(name)\" "

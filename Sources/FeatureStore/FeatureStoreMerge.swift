@@ -27,6 +27,7 @@ public enum FeatureStoreMerge {
                                     + "delete the old file first.")
         }
         let shards = try urls.map { try CacheFile(at: $0, writable: false) }.sorted { $0.shard.index < $1.shard.index }
+        defer { shards.forEach { $0.close() } }
         try checkCompatible(shards)
         let first = shards[0]
         var videos: [VideoEntry] = []
@@ -42,6 +43,7 @@ public enum FeatureStoreMerge {
         try AtomicFile.replace(destination, keepingOriginal: false) { temporary in
             try CacheFile.build(at: temporary, blueprint)
             let out = try CacheFile(at: temporary, writable: true)
+            defer { out.close() }
             for shard in shards { try copy(shard, into: out) }
             try out.file.flush()
             for t in out.teachers {

@@ -39,6 +39,9 @@ public final class FeatureStoreReader: @unchecked Sendable {
         videoOffset = cache.videoOffset
     }
 
+    /// Closes the file now (it is also closed when the reader is released). Reading afterwards throws.
+    public func close() { cache.close() }
+
     /// The teacher named `name`; throws `unknownTeacher` listing the ones present.
     public func teacher(_ name: String) throws -> TeacherSpec { try cache.teacher(name).spec }
 

@@ -135,9 +135,12 @@ extension FeatureStoreWriter {
         faultHook?(.afterCommit)
     }
 
-    /// Commits and releases the file. Using the writer afterwards is a programming error.
+    /// Commits and closes the file. Using the writer afterwards throws.
     public func close() throws {
-        try commit()
+        try lock.withLock {
+            defer { cache.close() }
+            try commitLocked()
+        }
     }
 
     // MARK: - Internals

@@ -113,6 +113,7 @@ public final class FeatureStoreWriter: @unchecked Sendable {
     /// Checks an existing file's fingerprints and returns the requested teachers it does not hold yet.
     private static func checkExisting(_ url: URL, _ request: Request) throws -> [TeacherSpec] {
         let existing = try CacheFile(at: url, writable: false)
+        defer { existing.close() }
         try Fingerprint.check(existing, against: request)
         return request.teachers.filter { spec in !existing.teachers.contains { $0.spec.name == spec.name } }
     }

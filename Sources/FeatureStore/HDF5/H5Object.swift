@@ -50,7 +50,7 @@ final class H5Object {
 
     /// Flushes HDF5's buffers for the whole file to the operating system.
     func flush() throws {
-        try HDF5Lock.run { try check(H5Fflush(id, H5F_SCOPE_GLOBAL), "flushing \(path)") }
+        _ = try HDF5Lock.run { try check(H5Fflush(id, H5F_SCOPE_GLOBAL), "flushing \(path)") }
     }
 
     func exists(_ name: String) -> Bool {

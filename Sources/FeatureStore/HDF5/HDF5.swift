@@ -8,16 +8,14 @@ import Foundation
 /// correct with a non-thread-safe build. The lock is recursive: helpers may nest.
 enum HDF5Lock {
     private static let lock = NSRecursiveLock()
-    private static let setUp: Void = {
-        // Error stacks go into FeatureStoreError.hdf5Stack, never to stderr.
-        H5Eset_auto2(swh5_E_DEFAULT(), nil, nil)
-    }()
 
     /// Runs `body` while holding the HDF5 lock.
     static func run<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
-        _ = setUp
+        // Error stacks go into FeatureStoreError.hdf5Stack, never to stderr. The setting is per thread in
+        // a thread-safe HDF5 build, so it is made on every entry (it costs a pointer store).
+        H5Eset_auto2(swh5_E_DEFAULT(), nil, nil)
         return try body()
     }
 }
@@ -74,8 +72,13 @@ final class H5Handle {
         self.kind = kind
     }
 
-    deinit {
+    private var isOpen = true
+
+    /// Closes the identifier now; later closes (and the deinit) do nothing.
+    func close() {
         HDF5Lock.run {
+            guard isOpen else { return }
+            isOpen = false
             switch kind {
             case .file: _ = H5Fclose(id)
             case .group: _ = H5Gclose(id)
@@ -87,6 +90,8 @@ final class H5Handle {
             }
         }
     }
+
+    deinit { close() }
 }
 
 /// HDF5 types that the cache uses, each created once under the lock.
