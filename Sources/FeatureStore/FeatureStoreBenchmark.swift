@@ -44,7 +44,9 @@ public enum FeatureStoreBenchmark {
         let floats = (0..<n).map { Float(($0 * 7919) % 2003) / 1000 - 1 }
         let halves = Float16Conversion.toFloat16(floats)
         let megabytes = Double(rows * n * 2) / 1e6
-        let cache = folder.appendingPathComponent("cache.h5"), second = folder.appendingPathComponent("cache2.h5")
+        let cache = folder.appendingPathComponent("cache-\(tokens)x\(width).h5")
+        let second = folder.appendingPathComponent("cache-from-float-\(tokens)x\(width).h5")
+        defer { [cache, second].forEach { try? FileManager.default.removeItem(at: $0) } }
         let write = try seconds { try writeCache(cache, tokens, width, rows, commitEvery) { try $0.writeFeatures(row: $1, teacher: "t", halves) } }
         let writeFloat = try seconds { try writeCache(second, tokens, width, rows, commitEvery) { try $0.writeFeatures(row: $1, teacher: "t", floats) } }
         let fileBytes = (try FileManager.default.attributesOfItem(atPath: cache.path)[.size] as? Int) ?? 0
@@ -52,7 +54,7 @@ public enum FeatureStoreBenchmark {
         var half = [Float16](repeating: 0, count: n), wide = [Float](repeating: 0, count: n)
         let read = try seconds { for r in 0..<rows { try reader.readFloat16(row: r, teacher: "t", into: &half) } }
         let readWide = try seconds { for r in 0..<rows { try reader.read(row: r, teacher: "t", into: &wide) } }
-        let (plainWrite, plainRead) = try plainIO(folder.appendingPathComponent("plain.bin"), halves, rows)
+        let (plainWrite, plainRead) = try plainIO(folder.appendingPathComponent("plain-\(tokens)x\(width).bin"), halves, rows)
         return Result(tokens: tokens, width: width, rows: rows, cacheBytesPerRow: Double(fileBytes) / Double(rows),
                       cacheWriteMBps: megabytes / write, cacheWriteFromFloatMBps: megabytes / writeFloat,
                       cacheReadMBps: megabytes / read, cacheReadAsFloatMBps: megabytes / readWide,

@@ -59,9 +59,12 @@ public final class FeatureStoreReader: @unchecked Sendable {
         // (bytes 4i..<4i+4) never overwrites a half j > i (bytes 2n+2j) that is still to be read.
         let n = buffer.count
         try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw + 2 * n)
-        for i in 0..<n {
-            let half = raw.loadUnaligned(fromByteOffset: 2 * n + 2 * i, as: Float16.self)
-            raw.storeBytes(of: Float(half), toByteOffset: 4 * i, as: Float.self)
+        // Raw loads and stores (not typed pointers), because the two views overlap in memory.
+        Float16Conversion.widenTable.withUnsafeBufferPointer { table in
+            for i in 0..<n {
+                let bits = raw.loadUnaligned(fromByteOffset: 2 * n + 2 * i, as: UInt16.self)
+                raw.storeBytes(of: table[Int(bits)], toByteOffset: 4 * i, as: Float.self)
+            }
         }
     }
 

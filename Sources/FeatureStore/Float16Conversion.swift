@@ -13,8 +13,14 @@ public enum Float16Conversion {
     /// `Float(x)` for every element; `output.count` must equal `input.count`.
     public static func convert(_ input: UnsafeBufferPointer<Float16>, into output: UnsafeMutableBufferPointer<Float>) {
         precondition(input.count == output.count, "float16 conversion: \(input.count) values into \(output.count)")
-        for i in 0..<input.count { output[i] = Float(input[i]) }
+        widenTable.withUnsafeBufferPointer { table in
+            for i in 0..<input.count { output[i] = table[Int(input[i].bitPattern)] }
+        }
     }
+
+    /// `Float(Float16(bitPattern: b))` for all 65,536 bit patterns (256 KiB). Without F16C in the x86-64
+    /// baseline, `Float(half)` is a library call; a lookup is several times faster and exact by construction.
+    static let widenTable: [Float] = (0...UInt16.max).map { Float(Float16(bitPattern: $0)) }
 
     /// The values rounded to float16.
     public static func toFloat16(_ values: [Float]) -> [Float16] {
