@@ -88,6 +88,7 @@ struct ResumeTests {
         try Data("not hdf5".utf8).write(to: url)
         let error = #expect(throws: FeatureStoreError.self) { try FeatureStoreReader(at: url) }
         #expect(error?.code == .cannotOpen)
+        #expect(error?.hdf5Stack.contains { $0.contains("signature") } == true, "\(error?.hdf5Stack ?? [])")
         let missing = #expect(throws: FeatureStoreError.self) {
             try FeatureStoreReader(at: url.deletingLastPathComponent().appendingPathComponent("none.h5"))
         }

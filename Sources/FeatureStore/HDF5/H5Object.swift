@@ -26,6 +26,7 @@ final class H5Object {
                                         + "and is writable, and that no stale file of that name is left.",
                                         hdf5Stack: hdf5ErrorStack())
             }
+            closeOnExec(id)
             return H5Object(handle: H5Handle(id, .file), path: "/")
         }
     }
@@ -44,8 +45,17 @@ final class H5Object {
                                         + "file, or another process (a writer) holds it open. Wait for that "
                                         + "process to finish, or stop it, then retry.", hdf5Stack: hdf5ErrorStack())
             }
+            closeOnExec(id)
             return H5Object(handle: H5Handle(id, .file), path: "/")
         }
+    }
+
+    /// Marks the file's descriptor close-on-exec, so that a child process started while the cache is open
+    /// (a decoder, a test's writer) does not inherit it and with it HDF5's lock on the file.
+    private static func closeOnExec(_ file: hid_t) {
+        var handle: UnsafeMutableRawPointer?
+        guard H5Fget_vfd_handle(file, swh5_P_DEFAULT(), &handle) >= 0, let fd = handle?.load(as: Int32.self) else { return }
+        _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
     }
 
     /// Flushes HDF5's buffers for the whole file to the operating system.
