@@ -39,6 +39,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimisedInDebug),
+        // FeatureStore helpers: the writer child that the crash tests kill, and the cache I/O benchmark.
+        .executableTarget(name: "featurestore-crash-writer", dependencies: ["FeatureStore"]),
+        .executableTarget(name: "featurestore-bench", dependencies: ["FeatureStore"], swiftSettings: optimisedInDebug),
 
         // Tests. TestSupport holds the comparison and fixture helpers shared by every test target.
         .target(name: "TestSupport", path: "Sources/TestSupport"),

@@ -30,3 +30,5 @@ static inline hid_t    swh5_T_STD_I64LE(void)        { return H5T_STD_I64LE; }
 static inline hid_t    swh5_T_STD_U8LE(void)         { return H5T_STD_U8LE; }
 static inline hid_t    swh5_T_C_S1(void)             { return H5T_C_S1; }
 static inline size_t   swh5_T_VARIABLE(void)         { return H5T_VARIABLE; }
+static inline hid_t    swh5_E_DEFAULT(void)          { return H5E_DEFAULT; }
+static inline hid_t    swh5_P_GROUP_CREATE(void)     { return H5P_GROUP_CREATE; }

@@ -1,0 +1,141 @@
+import CHDF5
+import Foundation
+
+/// The datasets of one teacher group, `/teachers/<name>`.
+final class TeacherDatasets {
+    let spec: TeacherSpec
+    /// [M, L, D], float16 or float32, one chunk per row.
+    let features: H5Dataset
+    /// [M] uint8, 1 once the row holds real features.
+    let done: H5Dataset
+
+    init(spec: TeacherSpec, features: H5Dataset, done: H5Dataset) {
+        self.spec = spec
+        self.features = features
+        self.done = done
+    }
+
+    /// The HDF5 type of one stored value, used as both file and memory type (no HDF5 conversion).
+    var storedType: hid_t { spec.dtype == .float16 ? H5Types.float16.id : swh5_T_IEEE_F32LE() }
+}
+
+/// An open feature cache file: its root attributes and every dataset of DESIGN.md §4.
+///
+/// Shared by `FeatureStoreWriter` and `FeatureStoreReader`; it checks the format on open but holds no
+/// policy. Row and video indices here are local to the file (a shard file starts at 0).
+final class CacheFile {
+    let url: URL
+    let file: H5Object
+    let attributes: CacheAttributes
+    /// Which shard this file is; `.whole` for a single-process or merged cache.
+    let shard: Shard
+    /// Global index of this file's first video (0 unless a shard).
+    let videoOffset: Int
+    /// Videos in the whole manifest (equal to `videoCount` unless a shard).
+    let totalVideos: Int
+    let videoCount: Int
+    let rowCount: Int
+    let videoPath: H5Dataset, videoLabel: H5Dataset, videoStatus: H5Dataset, videoError: H5Dataset
+    let clipVideo: H5Dataset, clipFrames: H5Dataset, clipCrop: H5Dataset
+    let pixels: H5Dataset?
+    /// Teacher groups, in name order.
+    let teachers: [TeacherDatasets]
+
+    /// Opens and validates a cache. Read-only unless `writable`.
+    init(at url: URL, writable: Bool) throws {
+        self.url = url
+        file = try H5Object.openFile(at: url, writable: writable)
+        let format = file.hasAttribute("format") ? try file.stringAttribute("format") : ""
+        let version = file.hasAttribute("format_version") ? try file.intAttribute("format_version") : 0
+        guard format == CacheNames.format, version == CacheNames.formatVersion else {
+            throw FeatureStoreError(.notACache, "\(url.path) is not an MVD feature cache of format 1 (format "
+                                    + "\"\(format)\", version \(version)); pass a file written by extract-features.")
+        }
+        attributes = try CacheFile.readAttributes(file)
+        let videos = try file.openGroup("videos"), clips = try file.openGroup("clips")
+        videoPath = try videos.openDataset("path")
+        videoLabel = try videos.openDataset("label")
+        videoStatus = try videos.openDataset("status")
+        videoError = try videos.openDataset("error")
+        clipVideo = try clips.openDataset("video")
+        clipFrames = try clips.openDataset("frames")
+        clipCrop = try clips.openDataset("crop")
+        pixels = file.exists("pixels") ? try file.openDataset("pixels") : nil
+        videoCount = videoPath.rows
+        rowCount = clipVideo.rows
+        if file.hasAttribute(CacheNames.shardCount) {
+            shard = try Shard(index: try file.intAttribute(CacheNames.shardIndex),
+                              count: try file.intAttribute(CacheNames.shardCount))
+            videoOffset = try file.intAttribute(CacheNames.videoOffset)
+            totalVideos = try file.intAttribute(CacheNames.totalVideos)
+        } else {
+            (shard, videoOffset, totalVideos) = (.whole, 0, videoCount)
+        }
+        let group = try file.openGroup("teachers")
+        teachers = try group.childNames().map { try CacheFile.openTeacher($0, in: group) }
+        try checkShapes()
+    }
+
+    /// Closes every dataset and the file, so that the file is really closed when this returns.
+    func close() {
+        var datasets = [videoPath, videoLabel, videoStatus, videoError, clipVideo, clipFrames, clipCrop]
+        datasets += teachers.flatMap { [$0.features, $0.done] } + (pixels.map { [$0] } ?? [])
+        datasets.forEach { $0.handle.close() }
+        file.handle.close()
+    }
+
+    func teacher(_ name: String) throws -> TeacherDatasets {
+        guard let found = teachers.first(where: { $0.spec.name == name }) else {
+            throw FeatureStoreError(.unknownTeacher, "\(url.lastPathComponent) holds no teacher \"\(name)\" "
+                                    + "(it holds: \(teachers.map(\.spec.name).joined(separator: ", "))); "
+                                    + "pick one of those or run extract-features for \(name).")
+        }
+        return found
+    }
+
+    /// Refuses files whose dataset shapes disagree with each other or with the attributes.
+    private func checkShapes() throws {
+        let frames = attributes.numFrames, size = attributes.inputSize
+        var problems: [String] = []
+        if rowCount != videoCount * attributes.viewsPerVideo { problems.append("/clips has \(rowCount) rows for \(videoCount) videos") }
+        if clipFrames.dims != [rowCount, frames] { problems.append("/clips/frames is \(clipFrames.dims)") }
+        if clipCrop.dims != [rowCount, 4] { problems.append("/clips/crop is \(clipCrop.dims)") }
+        if let pixels = pixels, pixels.dims != [rowCount, frames, size, size, 3] { problems.append("/pixels is \(pixels.dims)") }
+        for t in teachers where t.features.rows != rowCount || t.done.rows != rowCount {
+            problems.append("/teachers/\(t.spec.name) has \(t.features.rows) rows")
+        }
+        guard problems.isEmpty else {
+            throw FeatureStoreError(.notACache, "\(url.path) is inconsistent: \(problems.joined(separator: "; ")). "
+                                    + "Delete it and run extract-features again.")
+        }
+    }
+
+    private static func readAttributes(_ file: H5Object) throws -> CacheAttributes {
+        CacheAttributes(
+            manifestSHA256: try file.stringAttribute("manifest_sha256"),
+            numFrames: try file.intAttribute("num_frames"), samplingRate: try file.intAttribute("sampling_rate"),
+            tubeletSize: try file.intAttribute("tubelet_size"), inputSize: try file.intAttribute("input_size"),
+            patchSize: try file.intAttribute("patch_size"), viewsPerVideo: try file.intAttribute("views_per_video"),
+            seed: try file.intAttribute("seed"), createdBy: try file.stringAttribute("created_by"))
+    }
+
+    private static func openTeacher(_ name: String, in teachers: H5Object) throws -> TeacherDatasets {
+        let g = try teachers.openGroup(name)
+        let features = try g.openDataset("features")
+        let done = try g.openDataset("done")
+        let s = { (key: String) in try g.stringAttribute(key) }
+        let i = { (key: String) in try g.intAttribute(key) }
+        guard let kind = TeacherKind(rawValue: try s("kind")), let dtype = FeatureDType(rawValue: try s("dtype")),
+              features.dims.count == 3 else {
+            throw FeatureStoreError(.notACache, "/teachers/\(name) has an unknown kind, dtype or feature rank; "
+                                    + "the file was not written by this format. Recreate it with extract-features.")
+        }
+        let spec = TeacherSpec(
+            name: name, kind: kind, arch: try s("arch"), embedDim: try i("embed_dim"), depth: try i("depth"),
+            numHeads: try i("num_heads"), patchSize: try i("patch_size"), inputSize: try i("input_size"),
+            frameStride: try i("frame_stride"), checkpointSHA256: try s("checkpoint_sha256"),
+            checkpointName: try s("checkpoint_name"), tokenCount: features.dims[1], dtype: dtype,
+            output: try s("output"))
+        return TeacherDatasets(spec: spec, features: features, done: done)
+    }
+}

@@ -1,0 +1,131 @@
+import CHDF5
+import Foundation
+
+/// Joins the shard files of a sharded extraction into one cache that reads exactly like a single-process one.
+///
+/// The merge **copies** every shard into a fresh file (built under a temporary name and renamed into place)
+/// instead of joining them with HDF5 virtual datasets. A virtual dataset whose source file is missing or moved
+/// reads as zeros without any error, which would silently turn into all-zero training targets; a copy has no
+/// such failure mode, stays valid when the shards are deleted, and costs one sequential pass over the data
+/// (GB/s on a local disk). Rows are copied as stored (float16 bytes unchanged), including `done` flags, so
+/// merging shards that are still incomplete gives a cache that a whole-manifest run can resume.
+public enum FeatureStoreMerge {
+    /// What a merge produced.
+    public struct Report: Sendable {
+        public let videoCount: Int
+        public let rowCount: Int
+        /// Rows done per teacher after the merge.
+        public let rowsDone: [String: Int]
+    }
+
+    /// Merges shard files (any order; together they must be shards 0..<N of one request) into `destination`,
+    /// which must not exist yet.
+    @discardableResult
+    public static func merge(shards urls: [URL], into destination: URL) throws -> Report {
+        guard !FileManager.default.fileExists(atPath: destination.path) else {
+            throw FeatureStoreError(.invalidArgument, "\(destination.path) exists; merge into a new path, or "
+                                    + "delete the old file first.")
+        }
+        let shards = try urls.map { try CacheFile(at: $0, writable: false) }.sorted { $0.shard.index < $1.shard.index }
+        defer { shards.forEach { $0.close() } }
+        try checkCompatible(shards)
+        let first = shards[0]
+        var videos: [VideoEntry] = []
+        for shard in shards {
+            let paths = try shard.videoPath.readStrings(0..<shard.videoCount)
+            let labels = try shard.videoLabel.readAll(memType: swh5_T_NATIVE_INT64(), zero: Int64(0))
+            videos += zip(paths, labels).map { VideoEntry(path: $0, label: Int($1)) }
+        }
+        let blueprint = CacheBlueprint(attributes: first.attributes, videos: videos, shard: .whole, videoOffset: 0,
+                                       totalVideos: videos.count, teachers: first.teachers.map(\.spec),
+                                       storePixels: first.pixels != nil)
+        var rowsDone: [String: Int] = [:]
+        try AtomicFile.replace(destination, keepingOriginal: false) { temporary in
+            try CacheFile.build(at: temporary, blueprint)
+            let out = try CacheFile(at: temporary, writable: true)
+            defer { out.close() }
+            for shard in shards { try copy(shard, into: out) }
+            try out.file.flush()
+            for t in out.teachers {
+                rowsDone[t.spec.name] = try t.done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0))
+                    .filter { $0 == 1 }.count
+            }
+        }
+        return Report(videoCount: videos.count, rowCount: blueprint.rowCount, rowsDone: rowsDone)
+    }
+
+    /// Refuses shard sets that are incomplete, duplicated, or made for different requests.
+    private static func checkCompatible(_ shards: [CacheFile]) throws {
+        guard let first = shards.first else {
+            throw FeatureStoreError(.shardMismatch, "no shard files given; pass every shard file of the extraction.")
+        }
+        let count = first.shard.count
+        let indices = shards.map(\.shard.index)
+        let missing = (0..<count).filter { !indices.contains($0) }
+        guard shards.allSatisfy({ $0.shard.count == count }), missing.isEmpty, indices.count == count else {
+            throw FeatureStoreError(.shardMismatch, "the files are not shards 0..<\(count) exactly once (got "
+                                    + "\(shards.map { "\($0.url.lastPathComponent)=\($0.shard)" }.joined(separator: ", "))"
+                                    + (missing.isEmpty ? "" : "; missing \(missing.map { "\($0)/\(count)" })")
+                                    + "); run or locate the missing shards and pass each exactly once.")
+        }
+        for shard in shards.dropFirst() {
+            try Fingerprint.check(shard, attributes: first.attributes)
+            guard shard.teachers.map(\.spec.name) == first.teachers.map(\.spec.name),
+                  (shard.pixels != nil) == (first.pixels != nil), shard.totalVideos == first.totalVideos else {
+                throw FeatureStoreError(.shardMismatch, "\(shard.url.lastPathComponent) holds other teachers, "
+                                        + "pixels or manifest size than \(first.url.lastPathComponent); all shards "
+                                        + "must come from the same extract-features request.")
+            }
+            for (mine, theirs) in zip(shard.teachers, first.teachers) {
+                try Fingerprint.check(teacher: mine.spec, against: theirs.spec, in: shard)
+            }
+        }
+    }
+
+    /// Copies one shard's videos, clips, teachers and pixels into their global place in `out`.
+    private static func copy(_ shard: CacheFile, into out: CacheFile) throws {
+        let v0 = shard.videoOffset, r0 = shard.videoOffset * shard.attributes.viewsPerVideo
+        let videos = v0..<(v0 + shard.videoCount), rows = r0..<(r0 + shard.rowCount)
+        try copyAll(shard.videoStatus, out.videoStatus, at: videos, memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0))
+        try out.videoError.writeStrings(try shard.videoError.readStrings(0..<shard.videoCount), at: v0)
+        try copyAll(shard.clipFrames, out.clipFrames, at: rows, memType: swh5_T_NATIVE_INT32(), zero: Int32(0))
+        try copyAll(shard.clipCrop, out.clipCrop, at: rows, memType: swh5_T_NATIVE_INT32(), zero: Int32(0))
+        for (source, target) in zip(shard.teachers, out.teachers) {
+            let done = try source.done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0))
+            try copyRows(source.features, target.features, rows: done.indices.filter { done[$0] == 1 },
+                         offset: r0, memType: source.storedType, bytes: source.spec.dtype.byteCount)
+            try target.done.write(rows: rows, memType: swh5_T_NATIVE_UINT8(), done)
+        }
+        if let pixels = shard.pixels, let target = out.pixels {
+            let stored = try rowsWithView(shard)
+            try copyRows(pixels, target, rows: stored, offset: r0, memType: swh5_T_NATIVE_UINT8(), bytes: 1)
+        }
+    }
+
+    private static func copyAll<T>(_ source: H5Dataset, _ target: H5Dataset, at range: Range<Int>,
+                                   memType: hid_t, zero: T) throws {
+        try target.write(rows: range, memType: memType, try source.readAll(memType: memType, zero: zero))
+    }
+
+    /// Copies whole rows one at a time through one reused buffer, bytes unchanged.
+    private static func copyRows(_ source: H5Dataset, _ target: H5Dataset, rows: [Int], offset: Int,
+                                 memType: hid_t, bytes: Int) throws {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: source.rowElements * bytes, alignment: 64)
+        defer { buffer.deallocate() }
+        for row in rows {
+            try source.read(rows: row..<row + 1, memType: memType, into: buffer)
+            try target.write(rows: offset + row..<offset + row + 1, memType: memType, from: buffer)
+        }
+    }
+
+    /// Local rows that some teacher has committed (their view and pixels are real).
+    private static func rowsWithView(_ shard: CacheFile) throws -> [Int] {
+        var any = [Bool](repeating: false, count: shard.rowCount)
+        for t in shard.teachers {
+            for (i, flag) in try t.done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0)).enumerated() where flag == 1 {
+                any[i] = true
+            }
+        }
+        return any.indices.filter { any[$0] }
+    }
+}

@@ -1,0 +1,155 @@
+import CHDF5
+import Foundation
+
+/// Random access to a finished (or partly written) feature cache, for training and inspection.
+///
+/// `read(row:teacher:into:)` fills a caller-owned buffer, so a loader can reuse one buffer per worker.
+/// A reader may be shared by many threads: HDF5 calls are serialised by the process-wide lock, and the
+/// float16 -> Float widening of a row runs outside it, in the calling thread. Rows and videos are indexed
+/// from 0 in this file (a shard file's first row is 0; `videoOffset` gives its global position).
+public final class FeatureStoreReader: @unchecked Sendable {
+    public let url: URL
+    public let attributes: CacheAttributes
+    /// Videos (N) and rows (M = N * viewsPerVideo) in this file.
+    public let videoCount: Int
+    public let rowCount: Int
+    /// The teachers this cache holds, in name order.
+    public let teachers: [TeacherSpec]
+    /// Whether `/pixels` is present.
+    public let hasPixels: Bool
+    /// `.whole` for a single-process or merged cache.
+    public let shard: Shard
+    /// Global index of this file's first video (0 unless a shard file).
+    public let videoOffset: Int
+
+    let cache: CacheFile
+
+    /// Opens a cache read-only. With `expecting`, refuses (`fingerprintMismatch`, naming the field) a cache
+    /// whose manifest hash or clip geometry differs from the caller's.
+    public init(at url: URL, expecting: CacheAttributes? = nil) throws {
+        cache = try CacheFile(at: url, writable: false)
+        if let expecting = expecting { try Fingerprint.check(cache, attributes: expecting) }
+        self.url = url
+        attributes = cache.attributes
+        videoCount = cache.videoCount
+        rowCount = cache.rowCount
+        teachers = cache.teachers.map(\.spec)
+        hasPixels = cache.pixels != nil
+        shard = cache.shard
+        videoOffset = cache.videoOffset
+    }
+
+    /// Closes the file now (it is also closed when the reader is released). Reading afterwards throws.
+    public func close() { cache.close() }
+
+    /// The teacher named `name`; throws `unknownTeacher` listing the ones present.
+    public func teacher(_ name: String) throws -> TeacherSpec { try cache.teacher(name).spec }
+
+    /// Reads `teacher`'s features of `row` as Float into `buffer` (`L * D` values, row-major `[L, D]`).
+    /// Float16 rows are widened exactly, in Swift, without a temporary buffer.
+    public func read(row: Int, teacher: String, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        let t = try cache.teacher(teacher)
+        try checkBuffer(row: row, t, count: buffer.count)
+        let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+        guard t.spec.dtype == .float16 else {
+            try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw)
+            return
+        }
+        // Read the n halves into the upper half of the buffer's bytes, then widen front to back: float i
+        // (bytes 4i..<4i+4) never overwrites a half j > i (bytes 2n+2j) that is still to be read.
+        let n = buffer.count
+        try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw + 2 * n)
+        // Raw loads and stores (not typed pointers), because the two views overlap in memory.
+        Float16Conversion.widenTable.withUnsafeBufferPointer { table in
+            for i in 0..<n {
+                let bits = raw.loadUnaligned(fromByteOffset: 2 * n + 2 * i, as: UInt16.self)
+                raw.storeBytes(of: table[Int(bits)], toByteOffset: 4 * i, as: Float.self)
+            }
+        }
+    }
+
+    /// `read(row:teacher:into:)` for an array; `buffer.count` must be `L * D`.
+    public func read(row: Int, teacher: String, into buffer: inout [Float]) throws {
+        try buffer.withUnsafeMutableBufferPointer { try read(row: row, teacher: teacher, into: $0) }
+    }
+
+    /// Reads the stored float16 values of `row` unchanged (a float32 teacher's values are rounded in Swift).
+    public func readFloat16(row: Int, teacher: String, into buffer: inout [Float16]) throws {
+        let t = try cache.teacher(teacher)
+        try checkBuffer(row: row, t, count: buffer.count)
+        if t.spec.dtype == .float16 {
+            try buffer.withUnsafeMutableBytes {
+                try t.features.read(rows: row..<row + 1, memType: t.storedType, into: $0.baseAddress!)
+            }
+        } else {
+            var wide = [Float](repeating: 0, count: buffer.count)
+            try read(row: row, teacher: teacher, into: &wide)
+            buffer = Float16Conversion.toFloat16(wide)
+        }
+    }
+
+    /// The view (frames and crop) of `row`.
+    public func view(row: Int) throws -> ClipView {
+        try checkRow(row)
+        let frames = try cache.clipFrames.read(rows: row..<row + 1, memType: swh5_T_NATIVE_INT32(), as: Int32.self, zero: 0)
+        let c = try cache.clipCrop.read(rows: row..<row + 1, memType: swh5_T_NATIVE_INT32(), as: Int32.self, zero: 0)
+        return ClipView(frames: frames.map(Int.init), crop: (Int(c[0]), Int(c[1]), Int(c[2]), Int(c[3])))
+    }
+
+    /// `/clips/video` for every row: the (global) video index each row belongs to.
+    public func rowVideos() throws -> [Int] {
+        try cache.clipVideo.readAll(memType: swh5_T_NATIVE_INT64(), zero: Int64(0)).map(Int.init)
+    }
+
+    /// The uint8 pixels `[T, S, S, 3]` of `row`; throws when the cache was written without pixels.
+    public func readPixels(row: Int, into buffer: inout [UInt8]) throws {
+        guard let pixels = cache.pixels else {
+            throw FeatureStoreError(.invalidArgument, "\(url.lastPathComponent) stores no pixels; re-decode the "
+                                    + "row's frames and crop from view(row:), or extract with --store-pixels.")
+        }
+        try checkRow(row)
+        guard buffer.count == pixels.rowElements else {
+            throw FeatureStoreError(.invalidArgument, "pixel buffer holds \(buffer.count) bytes; a row needs "
+                                    + "\(pixels.rowElements) ([T, S, S, 3]).")
+        }
+        try buffer.withUnsafeMutableBytes {
+            try pixels.read(rows: row..<row + 1, memType: swh5_T_NATIVE_UINT8(), into: $0.baseAddress!)
+        }
+    }
+
+    /// `/teachers/<teacher>/done` as Booleans, one per row.
+    public func doneFlags(teacher: String) throws -> [Bool] {
+        try cache.teacher(teacher).done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0)).map { $0 == 1 }
+    }
+
+    /// `/videos/path` and `/videos/label`.
+    public func videos() throws -> [VideoEntry] {
+        let paths = try cache.videoPath.readStrings(0..<videoCount)
+        let labels = try cache.videoLabel.readAll(memType: swh5_T_NATIVE_INT64(), zero: Int64(0))
+        return zip(paths, labels).map { VideoEntry(path: $0, label: Int($1)) }
+    }
+
+    /// `/videos/status`.
+    public func videoStatuses() throws -> [VideoStatus] {
+        try cache.videoStatus.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0)).map {
+            VideoStatus(rawValue: $0) ?? .pending
+        }
+    }
+
+    /// `/videos/error` ("" for videos that did not fail).
+    public func videoErrors() throws -> [String] { try cache.videoError.readStrings(0..<videoCount) }
+
+    private func checkRow(_ row: Int) throws {
+        guard row >= 0, row < rowCount else {
+            throw FeatureStoreError(.invalidArgument, "row \(row) is outside the cache (rows 0..<\(rowCount)).")
+        }
+    }
+
+    private func checkBuffer(row: Int, _ t: TeacherDatasets, count: Int) throws {
+        try checkRow(row)
+        guard count == t.spec.rowElements else {
+            throw FeatureStoreError(.invalidArgument, "buffer for \(t.spec.name) holds \(count) values; a row needs "
+                                    + "L*D = \(t.spec.tokenCount)*\(t.spec.embedDim) = \(t.spec.rowElements).")
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import CHDF5
+import Foundation
+
+extension FeatureStoreWriter {
+    /// Records the exact view of `row` (and its uint8 pixels `[T, S, S, 3]` when the cache stores pixels).
+    ///
+    /// For a row that a teacher has already committed, the view must equal the stored one (see
+    /// `storedView(row:)`) and nothing is written.
+    public func writeView(row: Int, _ view: ClipView, pixels: [UInt8]? = nil) throws {
+        try lock.withLock {
+            let local = try localRow(row)
+            let a = cache.attributes
+            guard view.frames.count == a.numFrames else {
+                throw FeatureStoreError(.invalidArgument, "row \(row): \(view.frames.count) frame indices, the "
+                                        + "cache holds \(a.numFrames) per clip; pass one index per sampled frame.")
+            }
+            if done.values.contains(where: { $0[local] == 1 }) {
+                let stored = try storedViewLocked(local)
+                guard stored == view else {
+                    throw FeatureStoreError(.invalidArgument, "row \(row) is committed with frames \(stored.frames) "
+                                            + "crop \(stored.crop), not \(view.frames) \(view.crop); use storedView(row:) "
+                                            + "so that every teacher sees the same view.")
+                }
+                return
+            }
+            try cache.clipFrames.write(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
+                                       view.frames.map { Int32($0) })
+            let c = view.crop
+            try cache.clipCrop.write(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
+                                     [c.x, c.y, c.width, c.height].map { Int32($0) })
+            if let dataset = cache.pixels {
+                guard let pixels = pixels, pixels.count == dataset.rowElements else {
+                    throw FeatureStoreError(.invalidArgument, "row \(row): the cache stores pixels, so pass "
+                                            + "\(dataset.rowElements) uint8 values [T, S, S, 3], got \(pixels?.count ?? 0).")
+                }
+                try dataset.write(rows: local..<local + 1, memType: swh5_T_NATIVE_UINT8(), pixels)
+            }
+            stagedViews.insert(local)
+        }
+    }
+
+    /// Writes `teacher`'s features for `row`: `L * D` values, row-major `[L, D]`. Float16 teachers round
+    /// here, in Swift (round to nearest even). The row becomes done at the next commit.
+    public func writeFeatures(row: Int, teacher: String, _ values: [Float]) throws {
+        try values.withUnsafeBufferPointer { try writeFeatures(row: row, teacher: teacher, float32: $0) }
+    }
+
+    /// Writes already rounded float16 features for `row` (`L * D` values).
+    public func writeFeatures(row: Int, teacher: String, _ values: [Float16]) throws {
+        try lock.withLock {
+            let (local, dataset) = try prepareFeatures(row: row, teacher: teacher, count: values.count)
+            if dataset.spec.dtype == .float16 {
+                try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType, values)
+            } else {
+                try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType,
+                                           Float16Conversion.toFloat(values))
+            }
+            try stage(local, teacher)
+        }
+    }
+
+    /// Writes float32 features for `row` from a caller buffer (`L * D` values).
+    public func writeFeatures(row: Int, teacher: String, float32 values: UnsafeBufferPointer<Float>) throws {
+        try lock.withLock {
+            let (local, dataset) = try prepareFeatures(row: row, teacher: teacher, count: values.count)
+            if dataset.spec.dtype == .float16 {
+                var half = [Float16](repeating: 0, count: values.count)
+                half.withUnsafeMutableBufferPointer { Float16Conversion.convert(values, into: $0) }
+                try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType, half)
+            } else {
+                try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType,
+                                           from: UnsafeRawPointer(values.baseAddress!))
+            }
+            try stage(local, teacher)
+        }
+    }
+
+    /// Marks `video` decoded and finished. Every row must have features of every teacher of this run
+    /// (written now or committed earlier). The status is committed with the rows.
+    public func finishVideo(_ video: Int) throws {
+        try lock.withLock {
+            let local = try localVideo(video)
+            for row in rows(ofVideo: video) {
+                let localRow = try localRow(row)
+                for teacher in runTeachers where !isDoneLocked(row, teacher)
+                    && !(stagedDone[teacher]?.contains(localRow) ?? false) {
+                    throw FeatureStoreError(.invalidArgument, "video \(video) cannot be finished: row \(row) has no "
+                                            + "features of teacher \"\(teacher)\"; write them first.")
+                }
+            }
+            stagedStatus[local] = (.ok, "")
+            try commitIfDue()
+        }
+    }
+
+    /// Records that `video` could not be used (missing, empty, truncated, not a video), with the reason.
+    /// Its rows stay not done; a rerun does not retry it.
+    public func failVideo(_ video: Int, reason: String) throws {
+        try lock.withLock {
+            stagedStatus[try localVideo(video)] = (.failed, reason)
+            try commitIfDue()
+        }
+    }
+
+    /// Makes everything written so far durable (see the type's documentation for the two-phase order).
+    public func commit() throws {
+        try lock.withLock { try commitLocked() }
+    }
+
+    private func commitLocked() throws {
+        guard !stagedStatus.isEmpty || stagedDone.values.contains(where: { !$0.isEmpty }) else { return }
+        // Phase 1: data. Error strings are the only metadata written after creation; they are flushed
+        // before the status that points at them.
+        for (video, (state, reason)) in stagedStatus.sorted(by: { $0.key < $1.key }) where state == .failed {
+            try cache.videoError.writeStrings([reason], at: video)
+        }
+        try flushToDisk()
+        faultHook?(.afterDataFlush)
+        // Phase 2: the flags that vouch for the data.
+        for (teacher, rows) in stagedDone.sorted(by: { $0.key < $1.key }) {
+            let flags = try cache.teacher(teacher).done
+            for row in rows.sorted() {
+                try setFlag(flags, row, 1)
+                done[teacher]?[row] = 1
+            }
+        }
+        for (video, (state, _)) in stagedStatus.sorted(by: { $0.key < $1.key }) {
+            try setFlag(cache.videoStatus, video, state.rawValue)
+            status[video] = state.rawValue
+        }
+        try flushToDisk()
+        stagedDone = [:]
+        stagedViews = stagedViews.filter { row in !done.values.contains { $0[row] == 1 } }
+        stagedStatus = [:]
+        faultHook?(.afterCommit)
+    }
+
+    /// Commits and closes the file. Using the writer afterwards throws.
+    public func close() throws {
+        try lock.withLock {
+            defer { cache.close() }
+            try commitLocked()
+        }
+    }
+
+    // MARK: - Internals
+
+    private func prepareFeatures(row: Int, teacher: String, count: Int) throws -> (Int, TeacherDatasets) {
+        let local = try localRow(row)
+        guard runTeachers.contains(teacher) else {
+            throw FeatureStoreError(.unknownTeacher, "teacher \"\(teacher)\" is not part of this run "
+                                    + "(\(runTeachers.joined(separator: ", "))); add it to the request.")
+        }
+        let dataset = try cache.teacher(teacher)
+        guard count == dataset.spec.rowElements else {
+            throw FeatureStoreError(.invalidArgument, "row \(row) of \(teacher): \(count) values, expected "
+                                    + "L*D = \(dataset.spec.tokenCount)*\(dataset.spec.embedDim) = \(dataset.spec.rowElements).")
+        }
+        guard done[teacher]?[local] != 1 else {
+            throw FeatureStoreError(.invalidArgument, "row \(row) of \(teacher) is already committed and is never "
+                                    + "rewritten; skip rows where isDone(row:teacher:) is true.")
+        }
+        guard stagedViews.contains(local) || done.values.contains(where: { $0[local] == 1 }) else {
+            throw FeatureStoreError(.invalidArgument, "row \(row) has no view yet; call writeView(row:_:pixels:) "
+                                    + "before its features.")
+        }
+        return (local, dataset)
+    }
+
+    private func stage(_ local: Int, _ teacher: String) throws {
+        stagedDone[teacher, default: []].insert(local)
+        try commitIfDue()
+    }
+
+    /// Commits (lock held) once `commitEvery` rows of some teacher, or `commitEvery` videos, are staged.
+    private func commitIfDue() throws {
+        let rows = stagedDone.values.map(\.count).max() ?? 0
+        if rows >= commitEvery || stagedStatus.count >= commitEvery { try commitLocked() }
+    }
+
+    private func setFlag(_ dataset: H5Dataset, _ index: Int, _ value: UInt8) throws {
+        try dataset.write(rows: index..<index + 1, memType: swh5_T_NATIVE_UINT8(), [value])
+    }
+
+    private func flushToDisk() throws {
+        try cache.file.flush()
+        try AtomicFile.sync(url)
+    }
+
+    func storedViewLocked(_ local: Int) throws -> ClipView {
+        let frames = try cache.clipFrames.read(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
+                                               as: Int32.self, zero: 0)
+        let crop = try cache.clipCrop.read(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
+                                           as: Int32.self, zero: 0).map(Int.init)
+        return ClipView(frames: frames.map(Int.init), crop: (crop[0], crop[1], crop[2], crop[3]))
+    }
+}

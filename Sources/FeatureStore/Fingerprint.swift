@@ -1,0 +1,61 @@
+import Foundation
+
+/// Checks that an existing cache was made for the same request before anything is written into it.
+///
+/// Compared: every root fingerprint attribute (manifest hash and clip geometry; not `created_by`), the
+/// number of videos, the shard, whether pixels are stored, and, for every requested teacher that the file
+/// already holds, all of its attributes, its token count and its dtype. Teachers the file does not hold yet
+/// are not a mismatch: they are added.
+enum Fingerprint {
+    static func check(_ cache: CacheFile, against request: FeatureStoreWriter.Request) throws {
+        try check(cache, attributes: request.attributes)
+        if cache.totalVideos != request.videos.count {
+            throw mismatch(cache, field: "number of videos", file: "\(cache.totalVideos)",
+                           request: "\(request.videos.count)")
+        }
+        if cache.shard != request.shard {
+            throw mismatch(cache, field: "shard", file: cache.shard.description, request: request.shard.description)
+        }
+        if (cache.pixels != nil) != request.storePixels {
+            throw mismatch(cache, field: "/pixels (--store-pixels)", file: cache.pixels != nil ? "stored" : "absent",
+                           request: request.storePixels ? "stored" : "absent")
+        }
+        for spec in request.teachers {
+            if let existing = cache.teachers.first(where: { $0.spec.name == spec.name }) {
+                try check(teacher: spec, against: existing.spec, in: cache)
+            }
+        }
+    }
+
+    /// Compares the root fingerprint attributes (all but `created_by`).
+    static func check(_ cache: CacheFile, attributes wanted: CacheAttributes) throws {
+        let found = cache.attributes
+        for ((name, mine), (_, theirs)) in zip(wanted.stringFingerprints, found.stringFingerprints) where mine != theirs {
+            throw mismatch(cache, field: name, file: theirs, request: mine)
+        }
+        for ((name, mine), (_, theirs)) in zip(wanted.intFingerprints, found.intFingerprints) where mine != theirs {
+            throw mismatch(cache, field: name, file: "\(theirs)", request: "\(mine)")
+        }
+    }
+
+    static func check(teacher wanted: TeacherSpec, against found: TeacherSpec, in cache: CacheFile) throws {
+        let prefix = "teachers/\(wanted.name)."
+        for ((name, mine), (_, theirs)) in zip(wanted.stringAttributes, found.stringAttributes) where mine != theirs {
+            throw mismatch(cache, field: prefix + name, file: theirs, request: mine)
+        }
+        for ((name, mine), (_, theirs)) in zip(wanted.intAttributes, found.intAttributes) where mine != theirs {
+            throw mismatch(cache, field: prefix + name, file: "\(theirs)", request: "\(mine)")
+        }
+        if wanted.tokenCount != found.tokenCount {
+            throw mismatch(cache, field: prefix + "tokens (L)", file: "\(found.tokenCount)",
+                           request: "\(wanted.tokenCount)")
+        }
+    }
+
+    static func mismatch(_ cache: CacheFile, field: String, file: String, request: String) -> FeatureStoreError {
+        FeatureStoreError(.fingerprintMismatch,
+                          "\(cache.url.path) was made for a different request: \(field) is \"\(file)\" in the "
+                          + "file but \"\(request)\" in this request. Use another --out for the new request, or "
+                          + "delete the file to start over.")
+    }
+}

@@ -1,0 +1,147 @@
+import CHDF5
+import Foundation
+
+/// A fixed-size HDF5 dataset read and written in whole rows (a row is one index of the first dimension).
+///
+/// Every call takes the HDF5 lock. Datasets are created with all storage allocated at creation
+/// (`H5D_ALLOC_TIME_EARLY`), so writing a row later changes raw bytes only, never the file's metadata;
+/// the crash-safety design in `FeatureStoreWriter` rests on this.
+final class H5Dataset {
+    let handle: H5Handle
+    let name: String
+    /// The dataset's shape, first dimension = rows.
+    let dims: [Int]
+    /// Elements in one row (product of dims after the first).
+    var rowElements: Int { dims.dropFirst().reduce(1, *) }
+    var rows: Int { dims.first ?? 0 }
+
+    private init(handle: H5Handle, name: String, dims: [Int]) {
+        self.handle = handle
+        self.name = name
+        self.dims = dims
+    }
+
+    /// Creates `name` under `location` with file type `type`, shape `dims`, optional chunk shape and early
+    /// allocation. `fillNever` skips writing fill values (for big feature and pixel datasets whose every row
+    /// is written before it is marked done); otherwise the fill value 0 is written at creation.
+    static func create(in location: hid_t, _ name: String, type: hid_t, dims: [Int],
+                       chunk: [Int]? = nil, fillNever: Bool = false) throws -> H5Dataset {
+        try HDF5Lock.run {
+            let shape = dims.map { hsize_t($0) }
+            let space = H5Handle(try checkID(H5Screate_simple(Int32(dims.count), shape, nil),
+                                             "creating the dataspace of \(name)"), .dataspace)
+            let dcpl = H5Handle(try checkID(H5Pcreate(swh5_P_DATASET_CREATE()), "H5Pcreate"), .propertyList)
+            if let chunk = chunk {
+                try check(H5Pset_chunk(dcpl.id, Int32(chunk.count), chunk.map { hsize_t($0) }), "chunking \(name)")
+            }
+            try check(H5Pset_alloc_time(dcpl.id, H5D_ALLOC_TIME_EARLY), "allocation time of \(name)")
+            try check(H5Pset_fill_time(dcpl.id, fillNever ? H5D_FILL_TIME_NEVER : H5D_FILL_TIME_ALLOC),
+                      "fill time of \(name)")
+            try check(H5Pset_obj_track_times(dcpl.id, false), "timestamps of \(name)")
+            let id = try checkID(H5Dcreate2(location, name, type, space.id, swh5_P_DEFAULT(), dcpl.id,
+                                            swh5_P_DEFAULT()), "creating dataset \(name)")
+            return H5Dataset(handle: H5Handle(id, .dataset), name: name, dims: dims)
+        }
+    }
+
+    /// Opens an existing dataset; throws `notACache` naming it when it is absent.
+    static func open(in location: hid_t, _ name: String) throws -> H5Dataset {
+        try HDF5Lock.run {
+            guard H5Lexists(location, name, swh5_P_DEFAULT()) > 0 else {
+                throw FeatureStoreError(.notACache, "dataset \(name) is missing; the file is not a complete "
+                                        + "feature cache (format 1). Recreate it with extract-features.")
+            }
+            let id = try checkID(H5Dopen2(location, name, swh5_P_DEFAULT()), "opening dataset \(name)")
+            let handle = H5Handle(id, .dataset)
+            let space = H5Handle(try checkID(H5Dget_space(id), "dataspace of \(name)"), .dataspace)
+            let rank = Int(H5Sget_simple_extent_ndims(space.id))
+            var shape = [hsize_t](repeating: 0, count: max(rank, 1))
+            H5Sget_simple_extent_dims(space.id, &shape, nil)
+            return H5Dataset(handle: handle, name: name, dims: shape.prefix(rank).map { Int($0) })
+        }
+    }
+
+    /// The dataset's file type (caller closes through the returned handle).
+    func fileType() throws -> H5Handle {
+        try HDF5Lock.run { H5Handle(try checkID(H5Dget_type(handle.id), "type of \(name)"), .datatype) }
+    }
+
+    /// Writes `rows` from `buffer` (row-major, `rows.count * rowElements` elements of memory type `memType`).
+    func write(rows range: Range<Int>, memType: hid_t, from buffer: UnsafeRawPointer) throws {
+        try HDF5Lock.run {
+            let (memory, file) = try selection(range)
+            try check(H5Dwrite(handle.id, memType, memory.id, file.id, swh5_P_DEFAULT(), buffer),
+                      "writing rows \(range) of \(name)")
+        }
+    }
+
+    /// Reads `rows` into `buffer`, which must hold `rows.count * rowElements` elements of `memType`.
+    func read(rows range: Range<Int>, memType: hid_t, into buffer: UnsafeMutableRawPointer) throws {
+        try HDF5Lock.run {
+            let (memory, file) = try selection(range)
+            try check(H5Dread(handle.id, memType, memory.id, file.id, swh5_P_DEFAULT(), buffer),
+                      "reading rows \(range) of \(name)")
+        }
+    }
+
+    /// Memory and file dataspaces selecting `range` of the first dimension.
+    private func selection(_ range: Range<Int>) throws -> (H5Handle, H5Handle) {
+        guard range.lowerBound >= 0, range.upperBound <= rows, !range.isEmpty else {
+            throw FeatureStoreError(.invalidArgument, "rows \(range) are outside \(name) (\(rows) rows); "
+                                    + "pass row indices in 0..<\(rows).")
+        }
+        var count = dims.map { hsize_t($0) }
+        count[0] = hsize_t(range.count)
+        var start = [hsize_t](repeating: 0, count: dims.count)
+        start[0] = hsize_t(range.lowerBound)
+        let file = H5Handle(try checkID(H5Dget_space(handle.id), "dataspace of \(name)"), .dataspace)
+        try check(H5Sselect_hyperslab(file.id, H5S_SELECT_SET, start, nil, count, nil), "selecting rows of \(name)")
+        let memory = H5Handle(try checkID(H5Screate_simple(Int32(dims.count), count, nil), "memory space"),
+                              .dataspace)
+        return (memory, file)
+    }
+}
+
+// MARK: - Typed conveniences
+
+extension H5Dataset {
+    func write<T>(rows range: Range<Int>, memType: hid_t, _ values: [T]) throws {
+        precondition(values.count == range.count * rowElements,
+                     "\(name): \(values.count) values for \(range.count) rows of \(rowElements)")
+        try values.withUnsafeBytes { try write(rows: range, memType: memType, from: $0.baseAddress!) }
+    }
+
+    func read<T>(rows range: Range<Int>, memType: hid_t, as: T.Type, zero: T) throws -> [T] {
+        var values = [T](repeating: zero, count: range.count * rowElements)
+        try values.withUnsafeMutableBytes { try read(rows: range, memType: memType, into: $0.baseAddress!) }
+        return values
+    }
+
+    func readAll<T>(memType: hid_t, zero: T) throws -> [T] {
+        rows == 0 ? [] : try read(rows: 0..<rows, memType: memType, as: T.self, zero: zero)
+    }
+
+    /// Writes variable-length UTF-8 strings into rows `start ..< start + strings.count` of a 1-D string dataset.
+    func writeStrings(_ strings: [String], at start: Int) throws {
+        guard !strings.isEmpty else { return }
+        let pointers = strings.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        try pointers.withUnsafeBytes {
+            try write(rows: start..<(start + strings.count), memType: H5Types.utf8String.id, from: $0.baseAddress!)
+        }
+    }
+
+    /// Reads rows `range` of a 1-D variable-length string dataset.
+    func readStrings(_ range: Range<Int>) throws -> [String] {
+        guard !range.isEmpty else { return [] }
+        return try HDF5Lock.run {
+            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: range.count)
+            try pointers.withUnsafeMutableBytes {
+                try read(rows: range, memType: H5Types.utf8String.id, into: $0.baseAddress!)
+            }
+            let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
+            pointers.forEach { free($0) }  // HDF5 allocates with malloc by default
+            return strings
+        }
+    }
+}
