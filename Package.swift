@@ -33,12 +33,15 @@ let package = Package(
         .target(name: "Models", dependencies: ["Tensor", "Checkpoint"], swiftSettings: optimisedInDebug),
         .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint"], swiftSettings: optimisedInDebug),
 
-        // Executables: parse arguments, build a config, call a library.
-        .executableTarget(name: "mvd", dependencies: [
+        // The command-line layer: each command parses flags, builds a typed config and calls a library.
+        .target(name: "MVDCommands", dependencies: [
             "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimisedInDebug),
+        // Executables: `mvd` with every command as a subcommand.
+        .executableTarget(name: "mvd", dependencies: ["MVDCommands",
+            .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: optimisedInDebug),
         // FeatureStore helpers: the writer child that the crash tests kill, and the cache I/O benchmark.
         .executableTarget(name: "featurestore-crash-writer", dependencies: ["FeatureStore"]),
         .executableTarget(name: "featurestore-bench", dependencies: ["FeatureStore"], swiftSettings: optimisedInDebug),

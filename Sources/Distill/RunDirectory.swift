@@ -115,3 +115,20 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         case clipsPerSecond = "clips_per_s", dataWaitFraction = "data_wait_fraction"
     }
 }
+
+extension RunDirectory {
+    /// The student of this run as of its last checkpoint, built from `config.json`.
+    public func loadStudent() throws -> Student {
+        let config = try readConfig()
+        var rng = SplitMix64(seed: config.seed)
+        let branches = config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry)
+        var student = Student(fresh: config.model, branches: branches, dropPath: config.dropPath,
+                              positionEncoding: config.positionEncoding, using: &rng)
+        var optimizer = AdamW()
+        guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
+            throw DistillError.runDirectory("\(checkpointURL.path) does not exist: the run has not saved a checkpoint yet")
+        }
+        _ = try loadCheckpoint(into: &student, optimizer: &optimizer)
+        return student
+    }
+}

@@ -5,7 +5,9 @@ import Tensor
 public struct ImageTeacher: Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
-    public var clsToken: Tensor          // [D]
+    /// [D]. Official MAE checkpoints have one; image models trained here with pixel targets do not, and then
+    /// the teacher runs on the patch tokens alone, exactly as it was trained.
+    public var clsToken: Tensor?
     public let positions: Tensor         // [1 + P, D], row 0 (CLS) all zeros; regenerated, never loaded
     public var blocks: [ViTBlock]
     /// Present in MAE checkpoints and loaded, but not applied (the targets are pre-norm features).
@@ -22,7 +24,7 @@ public struct ImageTeacher: Sendable {
         r.renameKeys { $0.hasPrefix("backbone.") ? String($0.dropFirst("backbone.".count)) : $0 }
         r.skip { $0.hasPrefix("head.") || $0.contains("pos_embed") }
         self.config = config
-        self.clsToken = try r.tensor("cls_token", shape: [1, 1, d]).reshaped([d])
+        self.clsToken = r.contains("cls_token") ? try r.tensor("cls_token", shape: [1, 1, d]).reshaped([d]) : nil
         self.positions = PositionTables.sincos2DWithCLS(embedDim: d, gridSide: config.gridSide)
         let geometry = PatchGeometry(frames: 1, height: config.inputSize, width: config.inputSize, tubelet: 1, patch: p)
         self.patchEmbed = PatchEmbed(weight: try r.tensor("patch_embed.proj.weight", shape: [d, 3, p, p]),
@@ -39,10 +41,12 @@ public struct ImageTeacher: Sendable {
         let d = config.embedDim, count = frames.count / (3 * config.inputSize * config.inputSize)
         let tokens = patchEmbed(frames)                                       // [B', P, D]
         let pTable = Tensor(shape: [positions.shape[0] - 1, d], Array(positions.storage[d...]))
-        let cls = Tensor(shape: [count, 1, d], (0..<count).flatMap { _ in clsToken.storage })  // + zero row 0
-        var x = concatTokens(cls, addPerToken(tokens, pTable))
+        var x = addPerToken(tokens, pTable)
+        if let clsToken {  // + the zero table row 0
+            x = concatTokens(Tensor(shape: [count, 1, d], (0..<count).flatMap { _ in clsToken.storage }), x)
+        }
         for block in blocks { x = block(x) }
-        return sliceTokens(x, from: 1, count: x.shape[1] - 1)
+        return clsToken == nil ? x : sliceTokens(x, from: 1, count: x.shape[1] - 1)
     }
 
     /// Features of a clip as the student's targets (MVD-SPEC §5.1): frames 0, s, 2s, … of each clip

@@ -1,9 +1,10 @@
 import ArgumentParser
+import MVDCommands
 
 @main
 struct MVD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mvd",
-        abstract: "Masked Video Distillation utilities.",
-        subcommands: [BenchCommand.self])
+        abstract: "Masked Video Distillation: teacher feature caches, student training, evaluation.",
+        subcommands: [InspectCommand.self, MergeCommand.self, ExportCommand.self, BenchCommand.self])
 }

@@ -3,8 +3,9 @@ import Foundation
 import Tensor
 
 /// `mvd bench`: throughput of the building blocks, for claims that anyone can rerun.
-struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct BenchCommand: ParsableCommand {
+    public init() {}
+    public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure GEMM GFLOP/s and the time of a ViT block forward and backward.",
         discussion: """
@@ -22,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Tokens of the block benchmark (1568 = 8×14×14 for a 16×224² clip).")
     var tokens: Int = 1568
 
-    func run() throws {
+    public func run() throws {
         let counts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--threads must be a comma-separated list of positive integers, got '\(threads)'")
