@@ -25,6 +25,16 @@ public struct VideoInfo: Equatable, Sendable {
     public let frameCountSource: FrameCountSource
     /// Indices of the frames that start a keyframe packet (where seeking lands), ascending.
     public let keyframeIndices: [Int]
+    /// The FFmpeg error that stopped the packet scan before the end of the file (a truncated or corrupt
+    /// file), nil when the file was read to its end. `frameCount` then counts only the readable frames;
+    /// compare with `containerFrameCount` to see how many were lost.
+    public let readErrorCode: Int32?
+
+    /// Whether the file looks cut short: the demuxer stopped on an error, or the container promises more
+    /// frames than its packets hold (an MP4 whose index survived but whose data did not).
+    public var isIncomplete: Bool {
+        readErrorCode != nil || (containerFrameCount.map { $0 > frameCount } ?? false)
+    }
 }
 
 /// Options for `VideoReader`.

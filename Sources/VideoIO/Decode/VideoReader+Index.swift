@@ -44,7 +44,8 @@ extension VideoReader {
         info = VideoInfo(frameCount: count, width: Int(parameters.width), height: Int(parameters.height),
                          frameRate: Self.rate(stream), codecName: name,
                          containerFrameCount: stream.nb_frames > 0 ? Int(stream.nb_frames) : nil,
-                         frameCountSource: source, keyframeIndices: timeline?.keyframeIndices ?? [0])
+                         frameCountSource: source, keyframeIndices: timeline?.keyframeIndices ?? [0],
+                         readErrorCode: packetScanError)
         rewind()
     }
 

@@ -15,7 +15,8 @@ public final class VideoReader {
     public let path: String
     /// Frame count, size, rate and codec.
     public internal(set) var info = VideoInfo(frameCount: 0, width: 0, height: 0, frameRate: 0, codecName: "",
-                                             containerFrameCount: nil, frameCountSource: .packetIndex, keyframeIndices: [])
+                                             containerFrameCount: nil, frameCountSource: .packetIndex, keyframeIndices: [],
+                                             readErrorCode: nil)
 
     // Every stored property has a default so that a throwing init still runs deinit, which frees FFmpeg state.
     var format: UnsafeMutablePointer<AVFormatContext>?
