@@ -58,4 +58,14 @@ struct SeekTests {
         try TestVideos.testPattern(url, frames: 60, codec: codec)
         try checkRandomAccess(url, expectedCount: 60, indices: scatteredIndices(count: 60, seed: 11))
     }
+
+    @Test("MPEG-4 AVI with B-frames (pts missing on some packets) is counted by decoding and still exact")
+    func aviWithBFrames() throws {
+        let dir = try Fixtures.temporaryDirectory("seek-avi")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("bframes.avi")
+        try TestVideos.testPattern(url, frames: 40, codec: ["-c:v", "mpeg4", "-bf", "2", "-g", "10", "-q:v", "4"])
+        #expect(try VideoReader(path: url.path).info.frameCountSource == .decoding)
+        try checkRandomAccess(url, expectedCount: 40, indices: [39, 0, 17, 17, 3, 38])
+    }
 }

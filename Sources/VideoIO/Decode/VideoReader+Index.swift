@@ -17,10 +17,11 @@ extension VideoReader {
             defer { av_packet_unref(packet) }
             let p = packet!.pointee
             guard p.stream_index == streamIndex, p.flags & AV_PKT_FLAG_DISCARD == 0 else { continue }
-            let stamp = p.pts != noPTS ? p.pts : p.dts
-            if stamp == noPTS { missingTimestamp = true; continue }
-            stamps.append(stamp)
-            if p.flags & AV_PKT_FLAG_KEY != 0 { keyStamps.append(stamp) }
+            // Decode timestamps are no substitute: AVI with B-frames has pts on some packets only, and
+            // its frames come out one timestamp late. Without a pts on every packet, count by decoding.
+            if p.pts == noPTS { missingTimestamp = true; continue }
+            stamps.append(p.pts)
+            if p.flags & AV_PKT_FLAG_KEY != 0 { keyStamps.append(p.pts) }
         }
         let parameters = stream.codecpar.pointee
         let name = String(cString: avcodec_get_name(parameters.codec_id))
