@@ -5,5 +5,5 @@ struct MVD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mvd",
         abstract: "Masked Video Distillation utilities.",
-        subcommands: [SynthCommand.self])
+        subcommands: [SynthCommand.self, BenchDecodeCommand.self])
 }
