@@ -76,4 +76,18 @@ struct CropResizeTests {
                                  (Float(128) / 255 - 0.406) / 0.225, (Float(64) / 255 - 0.406) / 0.225]
         #expect(values == expected)
     }
+
+    @Test("a pre-training view of a 300-frame 569x320 video: stride-4 frames, a box from the candidates, 224 output")
+    func pretrainingView() {
+        var rng = TestVideos.SeededGenerator(seed: 12)
+        let view = ClipViews.pretraining(frameCount: 300, width: 569, height: 320, using: &rng)
+        #expect(view.frames == (0..<16).map { view.frames[0] + 4 * $0 })
+        #expect(view.filter == .antialiasedBilinear && !view.flip)
+        guard case let .cropThenResize(box, width, height) = view.spatial else { Issue.record("expected crop-then-resize"); return }
+        #expect(width == 224 && height == 224)
+        #expect([320, 280, 240, 211].contains(box.width) && [320, 280, 240, 211].contains(box.height))
+        #expect(box.x + box.width <= 569 && box.y + box.height <= 320)
+        let clip = Clip(frameCount: 16, height: 320, width: 569).applying(view)
+        #expect(clip.width == 224 && clip.height == 224 && clip.frameCount == 16)
+    }
 }

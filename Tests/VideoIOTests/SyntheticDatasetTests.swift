@@ -34,6 +34,21 @@ struct SyntheticDatasetTests {
         #expect(classes.map(\.label) == Array(0..<10))
     }
 
+    @Test("writing twice with the same seed gives identical manifests and video files")
+    func reproducibleFiles() throws {
+        let first = try Fixtures.temporaryDirectory("synth-a"), second = try Fixtures.temporaryDirectory("synth-b")
+        defer { try? FileManager.default.removeItem(at: first); try? FileManager.default.removeItem(at: second) }
+        var small = config
+        small.videosPerClass = 1
+        small.valVideosPerClass = 0
+        try SyntheticDataset.write(small, to: first)
+        try SyntheticDataset.write(small, to: second)
+        for name in ["train.csv", "classes.json", "videos/train/rotate_clockwise_000.mp4", "videos/train/disk_000.mp4"] {
+            let a = try Data(contentsOf: first.appendingPathComponent(name))
+            #expect(a == (try Data(contentsOf: second.appendingPathComponent(name))), "\(name) differs")
+        }
+    }
+
     @Test("the same seed renders the same frames; another seed does not")
     func deterministic() {
         for label in [0, 6] {
