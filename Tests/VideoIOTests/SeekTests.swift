@@ -47,10 +47,11 @@ struct SeekTests {
         try checkRandomAccess(url, expectedCount: 60, indices: [59, 2, 58, 31, 0, 31])
     }
 
-    @Test("VP9 WebM, MPEG-4 AVI and FFV1 MKV: random fetches equal the sequential decode",
+    @Test("VP9 WebM, MPEG-4 AVI, FFV1 MKV and MPEG-2 PS: random fetches equal the sequential decode",
           arguments: [("vp9.webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", "16"]),
                       ("mpeg4.avi", ["-c:v", "mpeg4", "-g", "10", "-q:v", "4"]),
-                      ("ffv1.mkv", ["-c:v", "ffv1", "-g", "8"])])
+                      ("ffv1.mkv", ["-c:v", "ffv1", "-g", "8"]),
+                      ("mpeg2.mpg", ["-c:v", "mpeg2video", "-g", "12", "-bf", "2", "-q:v", "4"])])
     func otherContainers(name: String, codec: [String]) throws {
         let dir = try Fixtures.temporaryDirectory("seek-other")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -27,7 +27,8 @@ extension VideoReader {
 
     /// Leaves frame `target` in `frame`, seeking when that is cheaper than decoding on.
     func advance(to target: Int) throws(VideoDecodeError) {
-        if target <= position || (timeline?.hasKeyframe(after: position, upTo: target) ?? false) {
+        if target == position, frame!.pointee.format >= 0 { return }  // still held (EOF empties `frame`)
+        if target < position || (timeline?.hasKeyframe(after: position, upTo: target) ?? false) {
             try seek(to: target)
         }
         while position < target {
@@ -45,7 +46,7 @@ extension VideoReader {
     /// Seeks so that the next decoded frames start at or before `target`: to the keyframe before the target's
     /// timestamp, backing off 1 s, 2 s, 4 s… when the demuxer lands after it (MPEG-PS), else from the start.
     func seek(to target: Int) throws(VideoDecodeError) {
-        guard let timeline else { rewind(); return }
+        guard let timeline else { try rewind(); return }
         let ticksPerSecond = Double(timeBase.den) / Double(max(timeBase.num, 1))
         var backoff = 0.0
         for _ in 0..<6 {
@@ -56,7 +57,7 @@ extension VideoReader {
             if position <= target { return }
             backoff = backoff == 0 ? 1 : backoff * 2
         }
-        rewind()
+        try rewind()
     }
 
     /// Decodes the next frame into `frame` and sets `position` to its index. Returns false at the end of

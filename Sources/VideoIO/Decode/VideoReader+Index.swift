@@ -29,7 +29,7 @@ extension VideoReader {
         var source = VideoInfo.FrameCountSource.packetIndex
         if missingTimestamp || Set(stamps).count != stamps.count {
             timeline = nil
-            rewind()
+            try rewind()
             count = try countByDecoding()
             source = .decoding
         } else {
@@ -47,7 +47,7 @@ extension VideoReader {
                          containerFrameCount: stream.nb_frames > 0 ? Int(stream.nb_frames) : nil,
                          frameCountSource: source, keyframeIndices: timeline?.keyframeIndices ?? [0],
                          readErrorCode: packetScanError)
-        rewind()
+        try rewind()
     }
 
     /// Frames per second from the stream's average rate, else its base rate.
@@ -65,12 +65,24 @@ extension VideoReader {
         return count
     }
 
-    /// Back to the first frame: seek to the start, flush the decoder, forget the current frame.
-    func rewind() {
+    /// Back to the first frame. With a timeline, seek to frame 0's timestamp and check that frame 0 comes
+    /// out (it is then held in `frame`, `position == 0`); demuxers that land elsewhere (MPEG-PS overshoots),
+    /// and files without timestamps, are reopened instead, which always starts at the beginning.
+    func rewind() throws(VideoDecodeError) {
         if let first = timeline?.pts.first, av_seek_frame(format, streamIndex, first, AVSEEK_FLAG_BACKWARD) >= 0 {
-            // Seeking to the first frame's timestamp works on every indexed container.
-        } else if avformat_seek_file(format, streamIndex, Int64.min, Int64.min, Int64.max, 0) < 0 {
-            _ = av_seek_frame(format, -1, 0, AVSEEK_FLAG_BYTE)
+            resetDecoder()
+            if try receiveNextFrame(), position == 0 { return }
+        }
+        try reopenDemuxer()
+    }
+
+    /// Closes and reopens the container, then flushes the decoder (position -1, at the start).
+    private func reopenDemuxer() throws(VideoDecodeError) {
+        avformat_close_input(&format)
+        var code = avformat_open_input(&format, path, nil, nil)
+        if code >= 0 { code = avformat_find_stream_info(format, nil) }
+        guard code >= 0 else {
+            throw VideoDecodeError(.cannotOpen, path: path, ffmpegCode: code, detail: "reopening the file to rewind failed")
         }
         resetDecoder()
     }
