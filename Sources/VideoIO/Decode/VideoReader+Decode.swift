@@ -28,7 +28,7 @@ extension VideoReader {
     /// Leaves frame `target` in `frame`, seeking when that is cheaper than decoding on.
     func advance(to target: Int) throws(VideoDecodeError) {
         if target == position, frame!.pointee.format >= 0 { return }  // still held (EOF empties `frame`)
-        if target < position || (timeline?.hasKeyframe(after: position, upTo: target) ?? false) {
+        if target <= position || (timeline?.hasKeyframe(after: position, upTo: target) ?? false) {
             try seek(to: target)
         }
         while position < target {
