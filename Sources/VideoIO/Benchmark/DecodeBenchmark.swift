@@ -3,6 +3,7 @@ public struct DecodeSpeed: Codable, Equatable, Sendable {
     public var threads: Int
     /// Whether each frame was also converted to RGB24 (swscale) inside the timed loop.
     public var convertsToRGB: Bool
+    /// Frames decoded inside the timed loop (frame 0 is already decoded while opening, in `openSeconds`).
     public var frames: Int
     /// Best wall time over the repeats, seconds (opening and indexing the file excluded).
     public var seconds: Double
