@@ -16,3 +16,10 @@ static inline int64_t    swav_NOPTS_VALUE(void)       { return AV_NOPTS_VALUE; }
 static inline AVRational swav_TIME_BASE_Q(void)       { return AV_TIME_BASE_Q; }
 static inline int        swav_TIME_BASE(void)         { return AV_TIME_BASE; }
 static inline const char *swav_err2str(int err, char *buf, size_t n) { av_strerror(err, buf, n); return buf; }
+
+/* Error tags built with FFERRTAG (not importable) and the log level used by VideoIO's quiet mode. */
+static inline int swav_AVERROR_INVALIDDATA(void)       { return AVERROR_INVALIDDATA; }
+static inline int swav_AVERROR_STREAM_NOT_FOUND(void)  { return AVERROR_STREAM_NOT_FOUND; }
+static inline int swav_AVERROR_DECODER_NOT_FOUND(void) { return AVERROR_DECODER_NOT_FOUND; }
+static inline int swav_AVERROR_ENCODER_NOT_FOUND(void) { return AVERROR_ENCODER_NOT_FOUND; }
+static inline int swav_AVERROR_ENOENT(void)            { return AVERROR(ENOENT); }

@@ -6,5 +6,6 @@ struct MVD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mvd",
         abstract: "Masked Video Distillation: teacher feature caches, student training, evaluation.",
-        subcommands: [InspectCommand.self, MergeCommand.self, ExportCommand.self, BenchCommand.self])
+        subcommands: [SynthCommand.self, InspectCommand.self, MergeCommand.self, ExportCommand.self,
+                      BenchCommand.self, BenchDecodeCommand.self])
 }
