@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mvd", targets: ["mvd"]),
+        .executable(name: "extract-features", targets: ["extract-features"]),
         .library(name: "Tensor", targets: ["Tensor"]),
     ],
     dependencies: [
@@ -31,17 +32,20 @@ let package = Package(
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: optimisedInDebug),
         .target(name: "FeatureStore", dependencies: ["CHDF5"], swiftSettings: optimisedInDebug),
         .target(name: "Models", dependencies: ["Tensor", "Checkpoint"], swiftSettings: optimisedInDebug),
-        .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint"], swiftSettings: optimisedInDebug),
+        .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint", "VideoIO", "FeatureStore"],
+                swiftSettings: optimisedInDebug),
+        .target(name: "FeatureExtract", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
 
         // The command-line layer: each command parses flags, builds a typed config and calls a library.
         .target(name: "MVDCommands", dependencies: [
-            "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore",
+            "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore", "FeatureExtract",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimisedInDebug),
         // Executables: `mvd` with every command as a subcommand.
         .executableTarget(name: "mvd", dependencies: ["MVDCommands",
             .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: optimisedInDebug),
+        .executableTarget(name: "extract-features", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
         // FeatureStore helpers: the writer child that the crash tests kill, and the cache I/O benchmark.
         .executableTarget(name: "featurestore-crash-writer", dependencies: ["FeatureStore"]),
         .executableTarget(name: "featurestore-bench", dependencies: ["FeatureStore"], swiftSettings: optimisedInDebug),
@@ -50,6 +54,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Sources/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], swiftSettings: optimisedInDebug),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Models", "Tensor", "Checkpoint", "TestSupport"]),
+        .testTarget(name: "FeatureExtractTests", dependencies: ["FeatureExtract", "FeatureStore", "VideoIO", "Models", "Checkpoint", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoint", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),

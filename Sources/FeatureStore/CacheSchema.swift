@@ -131,7 +131,7 @@ public enum VideoStatus: UInt8, Sendable {
 }
 
 /// The exact view a row holds: which source frames and which crop.
-public struct ClipView: Equatable, Sendable {
+public struct RowView: Equatable, Sendable {
     /// Source frame indices actually used, `numFrames` of them.
     public var frames: [Int]
     /// Crop box in source pixels: x, y, width, height.
@@ -142,7 +142,7 @@ public struct ClipView: Equatable, Sendable {
         self.crop = crop
     }
 
-    public static func == (a: ClipView, b: ClipView) -> Bool {
+    public static func == (a: RowView, b: RowView) -> Bool {
         a.frames == b.frames && a.crop == b.crop
     }
 }

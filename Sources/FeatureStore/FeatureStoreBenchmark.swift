@@ -73,7 +73,7 @@ public enum FeatureStoreBenchmark {
         let videos = (0..<rows).map { VideoEntry(path: "v\($0).mp4", label: 0) }
         let writer = try FeatureStoreWriter(at: url, request: .init(attributes: attributes, videos: videos,
                                                                     teachers: [teacher]), commitEvery: commitEvery)
-        let view = ClipView(frames: Array(0..<16), crop: (0, 0, 224, 224))
+        let view = RowView(frames: Array(0..<16), crop: (0, 0, 224, 224))
         for row in 0..<rows {
             try writer.writeView(row: row, view)
             try fill(writer, row)

@@ -89,11 +89,11 @@ public final class FeatureStoreReader: @unchecked Sendable {
     }
 
     /// The view (frames and crop) of `row`.
-    public func view(row: Int) throws -> ClipView {
+    public func view(row: Int) throws -> RowView {
         try checkRow(row)
         let frames = try cache.clipFrames.read(rows: row..<row + 1, memType: swh5_T_NATIVE_INT32(), as: Int32.self, zero: 0)
         let c = try cache.clipCrop.read(rows: row..<row + 1, memType: swh5_T_NATIVE_INT32(), as: Int32.self, zero: 0)
-        return ClipView(frames: frames.map(Int.init), crop: (Int(c[0]), Int(c[1]), Int(c[2]), Int(c[3])))
+        return RowView(frames: frames.map(Int.init), crop: (Int(c[0]), Int(c[1]), Int(c[2]), Int(c[3])))
     }
 
     /// `/clips/video` for every row: the (global) video index each row belongs to.

@@ -6,7 +6,7 @@ extension FeatureStoreWriter {
     ///
     /// For a row that a teacher has already committed, the view must equal the stored one (see
     /// `storedView(row:)`) and nothing is written.
-    public func writeView(row: Int, _ view: ClipView, pixels: [UInt8]? = nil) throws {
+    public func writeView(row: Int, _ view: RowView, pixels: [UInt8]? = nil) throws {
         try lock.withLock {
             let local = try localRow(row)
             let a = cache.attributes
@@ -187,11 +187,11 @@ extension FeatureStoreWriter {
         try AtomicFile.sync(url)
     }
 
-    func storedViewLocked(_ local: Int) throws -> ClipView {
+    func storedViewLocked(_ local: Int) throws -> RowView {
         let frames = try cache.clipFrames.read(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
                                                as: Int32.self, zero: 0)
         let crop = try cache.clipCrop.read(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
                                            as: Int32.self, zero: 0).map(Int.init)
-        return ClipView(frames: frames.map(Int.init), crop: (crop[0], crop[1], crop[2], crop[3]))
+        return RowView(frames: frames.map(Int.init), crop: (crop[0], crop[1], crop[2], crop[3]))
     }
 }

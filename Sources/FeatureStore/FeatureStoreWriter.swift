@@ -172,7 +172,7 @@ public final class FeatureStoreWriter: @unchecked Sendable {
 
     /// The committed view (frames and crop) of `row`, or nil when no teacher has finished the row yet.
     /// A teacher added later must see exactly this view.
-    public func storedView(row: Int) throws -> ClipView? {
+    public func storedView(row: Int) throws -> RowView? {
         try lock.withLock {
             let local = try localRow(row)
             guard done.values.contains(where: { $0[local] == 1 }) else { return nil }

@@ -77,7 +77,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         }
         do {
             let config = try JSONDecoder().decode(ModelConfig.self, from: data)
-            try config.validate()
+            try config.validate(needsSinCos3D: false)  // the 3-D table rule is checked where a student is built
             return config
         } catch let error as DecodingError {
             throw ModelConfigError.invalid("\(url.path): \(error)")

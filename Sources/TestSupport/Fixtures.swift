@@ -18,3 +18,14 @@ public enum Fixtures {
         return dir
     }
 }
+
+extension Fixtures {
+    /// An executable product of this package built beside the test binary (`swift build --build-tests` builds
+    /// them), or a tool on the system path.
+    public static func builtProduct(_ name: String) -> URL? {
+        let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
+        let candidates = [built.path, packageRoot.appendingPathComponent(".build/debug/\(name)").path,
+                          "/usr/bin/\(name)", "/usr/local/bin/\(name)"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }.map { URL(fileURLWithPath: $0) }
+    }
+}

@@ -50,8 +50,8 @@ enum Job {
                     dtype: .float32),
     ]
 
-    static func view(row: Int) -> ClipView {
-        ClipView(frames: (0..<4).map { row * 3 + 2 * $0 }, crop: (row, row + 1, 10 + row, 12 + row))
+    static func view(row: Int) -> RowView {
+        RowView(frames: (0..<4).map { row * 3 + 2 * $0 }, crop: (row, row + 1, 10 + row, 12 + row))
     }
 
     static func pixels(row: Int) -> [UInt8] { (0..<(4 * 4 * 4 * 3)).map { UInt8(truncatingIfNeeded: row * 31 + $0) } }

@@ -24,8 +24,8 @@ enum TestCache {
         .init(attributes: attributes, videos: videos, teachers: teachers, storePixels: pixels)
     }
 
-    static func view(_ row: Int) -> ClipView {
-        ClipView(frames: [row, row + 4, row + 8, row + 12], crop: (row, 2 * row, 100 + row, 80))
+    static func view(_ row: Int) -> RowView {
+        RowView(frames: [row, row + 4, row + 8, row + 12], crop: (row, 2 * row, 100 + row, 80))
     }
 
     static func features(_ row: Int, _ teacher: TeacherSpec) -> [Float] {
@@ -111,9 +111,4 @@ func runProcess(_ executable: URL, _ arguments: [String], killAfter: Double? = n
 }
 
 /// A tool built next to the test bundle (`featurestore-crash-writer`), or a system tool on PATH (`h5dump`).
-func tool(_ name: String) -> URL? {
-    let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
-    let candidates = [built.path, Fixtures.packageRoot.appendingPathComponent(".build/debug/\(name)").path,
-                      "/usr/bin/\(name)", "/usr/local/bin/\(name)"]
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }.map { URL(fileURLWithPath: $0) }
-}
+func tool(_ name: String) -> URL? { Fixtures.builtProduct(name) }

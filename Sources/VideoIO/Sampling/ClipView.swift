@@ -86,3 +86,23 @@ public enum ClipViews {
         return (Int(Double(size) * Double(width) / Double(height)), size)
     }
 }
+
+extension ClipViews {
+    /// The view a feature-cache row stands for: its frames, its crop box (source pixels) resized to
+    /// `inputSize` squared with the antialiased bilinear filter, no flip. Extraction and training both build
+    /// pixels with this one rule, so a row's targets always belong to the pixels the student sees.
+    public static func cached(frames: [Int], crop: CropBox, inputSize: Int) -> ClipView {
+        ClipView(frames: frames, spatial: .cropThenResize(box: crop, width: inputSize, height: inputSize),
+                 filter: .antialiasedBilinear)
+    }
+
+    /// The deterministic centre view stored in caches: the centred frames and the centred square of the short
+    /// side (the source region a short-side resize plus centre crop keeps), resized to `inputSize` squared.
+    public static func centeredSquare(frameCount: Int, width: Int, height: Int, numFrames: Int, samplingRate: Int,
+                                      inputSize: Int) -> ClipView {
+        let frames = TemporalSampling.centered(frameCount: frameCount, numFrames: numFrames, samplingRate: samplingRate)
+        let side = min(width, height)
+        let box = CropBox(x: (width - side) / 2, y: (height - side) / 2, width: side, height: side)
+        return cached(frames: frames, crop: box, inputSize: inputSize)
+    }
+}

@@ -1,0 +1,97 @@
+import FeatureStore
+import Foundation
+import Tensor
+import VideoIO
+
+extension Extractor {
+    /// Processes every remaining video of this shard. Failed videos are recorded with their reason; the run goes on.
+    public func run(progress: (ExtractProgress) -> Void) throws -> ExtractSummary {
+        var summary = ExtractSummary()
+        summary.skippedKeys = skippedKeys
+        let start = Date()
+        let videos = writer.remainingVideos()
+        let rowsTotal = videos.reduce(0) { $0 + writer.rows(ofVideo: $1).count }
+        let producer = ClipProducer(videos: videos) { [unowned self] in self.decode($0) }
+        defer { producer.stop() }
+        var batch: [(row: Int, clip: Clip)] = [], waiting: [(video: Int, lastRow: Int)] = []
+        var rowsSeen = 0, writtenRows = Set<Int>()
+        // A video is finished (status ok) only once all its rows hold features, in manifest order.
+        func finishReady() throws {
+            while let first = waiting.first, first.lastRow < 0 || writtenRows.contains(first.lastRow) {
+                try writer.finishVideo(first.video); waiting.removeFirst()
+            }
+        }
+        func flush() throws {
+            try runTeacher(on: batch, summary: &summary)
+            writtenRows.formUnion(batch.map(\.row))
+            batch.removeAll()
+            try finishReady()
+            let elapsed = Date().timeIntervalSince(start), rate = Double(summary.rowsWritten) / max(elapsed, 1e-9)
+            progress(ExtractProgress(rowsDone: rowsSeen, rowsTotal: rowsTotal, videosFailed: summary.videosFailed,
+                                     clipsPerSecond: rate, secondsRemaining: Double(rowsTotal - rowsSeen) / max(rate, 1e-9)))
+        }
+        while case let (next?, waited) = producer.next() {
+            summary.waitSeconds += waited
+            summary.decodeSeconds += next.decodeSeconds
+            let rowCount = writer.rows(ofVideo: next.video).count
+            rowsSeen += rowCount
+            if let failure = next.failure {
+                try writer.failVideo(next.video, reason: failure)
+                summary.videosFailed += 1
+                summary.failures.append((entries[next.video].path, failure))
+                continue
+            }
+            summary.rowsAlreadyDone += rowCount - next.rows.count
+            guard let last = next.rows.last else {
+                waiting.append((next.video, -1))
+                try finishReady()
+                continue
+            }
+            for (row, clip, view, stored) in next.rows {
+                if !stored { try storeView(row: row, clip: clip, view: view) }
+                batch.append((row, clip))
+                if batch.count == config.batchSize { try flush() }
+            }
+            waiting.append((next.video, last.row))
+            try finishReady()
+        }
+        try flush()
+        try writer.close()
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+
+    /// Writes the row's frames and crop (and pixels with --store-pixels) the first time the row is seen.
+    private func storeView(row: Int, clip: Clip, view: VideoIO.ClipView) throws {
+        guard case let .cropThenResize(box, _, _) = view.spatial else {
+            preconditionFailure("cache views are crop-then-resize views, got \(view.spatial)")
+        }
+        try writer.writeView(row: row, RowView(frames: view.frames, crop: (box.x, box.y, box.width, box.height)),
+                             pixels: config.storePixels ? clip.pixels : nil)
+    }
+
+    /// Teacher forward on the batch's clips and one write per row.
+    private func runTeacher(on batch: [(row: Int, clip: Clip)], summary: inout ExtractSummary) throws {
+        guard let first = batch.first?.clip else { return }
+        let (t, s) = (first.frameCount, first.height)
+        var input = Tensor(shape: [batch.count, 3, t, s, s])
+        let per = 3 * t * s * s
+        for (i, item) in batch.enumerated() {
+            input.storage.replaceSubrange(i * per..<(i + 1) * per, with: item.clip.normalizedChannelsFirst())
+        }
+        let forwardStart = Date()
+        let features = teacher.features(input)                       // [B, L, D]
+        summary.forwardSeconds += Date().timeIntervalSince(forwardStart)
+        let writeStart = Date()
+        let rowSize = features.count / batch.count
+        try features.withUnsafeBufferPointer { p in
+            for (i, item) in batch.enumerated() {
+                try writer.writeFeatures(row: item.row, teacher: spec.name,
+                                         float32: UnsafeBufferPointer(rebasing: p[i * rowSize..<(i + 1) * rowSize]))
+            }
+        }
+        summary.writeSeconds += Date().timeIntervalSince(writeStart)
+        summary.rowsWritten += batch.count
+        summary.bytesWritten += batch.count * rowSize * spec.dtype.byteCount
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Models
+import Tensor
+
+/// `--arch NAME` or `--model-config FILE`.
+public struct ModelOptions: ParsableArguments {
+    @Option(help: "Architecture preset: vit_small, vit_base, vit_large, vit_huge.")
+    var arch: String?
+
+    @Option(help: "A JSON file with exactly the keys embed_dim, depth, num_heads, patch_size, input_size, num_frames, tubelet_size, mlp_ratio (and an optional decoder object).")
+    var modelConfig: String?
+
+    public init() {}
+
+    /// The architecture's name (the preset or the config file's name) and its configuration.
+    func resolve(defaultArch: String) throws -> (String, ModelConfig) {
+        if arch != nil && modelConfig != nil { throw ValidationError("give either --arch or --model-config, not both") }
+        if let file = modelConfig {
+            do { return (URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent, try ModelConfig.load(from: URL(fileURLWithPath: file))) } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        let name = arch ?? defaultArch
+        do { return (name, try ModelConfig.preset(name)) } catch { throw ValidationError("\(error)") }
+    }
+}
+
+/// Prints progress: a live line on a terminal, plain periodic lines otherwise.
+final class ProgressLine {
+    private let live = isatty(STDOUT_FILENO) == 1
+    private var lastPrint = Date.distantPast
+    private let interval: TimeInterval
+
+    init(plainInterval: TimeInterval = 10) { interval = plainInterval }
+
+    func update(_ text: String, force: Bool = false) {
+        if live {
+            print("\r\u{1B}[K" + text, terminator: "")
+            fflush(nil)
+        } else if force || Date().timeIntervalSince(lastPrint) >= interval {
+            print(text)
+            fflush(nil)
+            lastPrint = Date()
+        }
+    }
+
+    func finish() { if live { print("") } }
+}
+
+/// "1h02m", "3m20s", "42s".
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return "\(s)s"
+}
+
+/// Applies `--threads` to OpenBLAS and the parallel loops.
+func applyThreads(_ n: Int?) throws {
+    let count = n ?? ProcessInfo.processInfo.activeProcessorCount
+    guard count >= 1 else { throw ValidationError("--threads must be at least 1") }
+    ComputeThreads.set(count)
+}

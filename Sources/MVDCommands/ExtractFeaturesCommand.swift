@@ -1,0 +1,83 @@
+import ArgumentParser
+import FeatureExtract
+import Foundation
+
+extension TeacherChoice: ExpressibleByArgument {}
+extension ViewChoice: ExpressibleByArgument {}
+
+/// `extract-features`: runs one frozen teacher over a manifest, once, into the HDF5 feature cache.
+public struct ExtractFeaturesCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "extract-features",
+        abstract: "Run a frozen teacher once over a video manifest and store its per-token targets in an HDF5 cache.",
+        discussion: """
+            The image teacher sees frames 0, 2, 4, … of each view; the video teacher sees the whole view. Targets are \
+            the last block's output before the final LayerNorm, as in MVD. Rerunning the same command resumes an \
+            interrupted run. A second teacher (another --teacher/--checkpoint/--name) added to the same --out reuses \
+            the stored views, so both targets belong to the same pixels. Inspect the result with `mvd inspect FILE`, \
+            `h5dump -H FILE` or h5py.
+
+            Example (official ViT-B teachers):
+              extract-features --teacher image --arch vit_base --checkpoint mae_pretrain_vit_base.pth \\
+                --manifest k400/train.csv --data-root /data/k400 --out k400-feats.h5
+              extract-features --teacher video --arch vit_base --checkpoint videomae_base_k400_1600e.pth \\
+                --manifest k400/train.csv --data-root /data/k400 --out k400-feats.h5
+            """)
+
+    @Option(help: "image or video.") var teacher: TeacherChoice
+    @Option(help: "Teacher weights (.pth or .safetensors; official MAE / VideoMAE key layouts).") var checkpoint: String
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Manifest: one 'path label' per line.") var manifest: String
+    @Option(help: "Directory the manifest's paths are relative to.") var dataRoot: String?
+    @Option(help: "The cache file to create or resume (.h5).") var out: String
+    @Option(help: "Group name under /teachers (default: the teacher kind).") var name: String?
+    @Option(help: "Views (rows) per video.") var viewsPerVideo: Int = 1
+    @Option(help: "random (pre-training sampler and multi-scale crop, seeded) or center (deterministic).") var view: ViewChoice = .random
+    @Option(help: "Frames per view (default: the model's).") var numFrames: Int?
+    @Option(help: "Frame stride within a view.") var samplingRate: Int = 4
+    @Option(help: "Side of the square input (default: the model's).") var inputSize: Int?
+    @Option(help: "float16 (default) or float32.") var dtype: String = "float16"
+    @Flag(help: "Also store each row's exact uint8 student input in /pixels (no re-decoding when training).") var storePixels = false
+    @Option(help: "This process's part, I/N: N processes each run with their I; join them with `mvd merge`.") var shard: String = "0/1"
+    @Option(help: "Clips per teacher forward.") var batchSize: Int = 1
+    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @Option(help: "FFmpeg decoding threads.") var decodeThreads: Int = 1
+    @Option(help: "Seed of the random views.") var seed: UInt64 = 0
+
+    public init() {}
+
+    func makeConfig() throws -> ExtractConfig {
+        let (arch, config) = try model.resolve(defaultArch: "vit_base")
+        guard dtype == "float16" || dtype == "float32" else { throw ValidationError("--dtype must be float16 or float32") }
+        let parts = shard.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2 else { throw ValidationError("--shard must look like I/N, e.g. 0/4") }
+        return ExtractConfig(teacher: teacher, checkpoint: checkpoint, architecture: arch, model: config, manifest: manifest,
+                             dataRoot: dataRoot, out: out, name: name, viewsPerVideo: viewsPerVideo, view: view,
+                             numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
+                             inputSize: inputSize ?? config.inputSize, float32: dtype == "float32", storePixels: storePixels,
+                             shardIndex: parts[0], shardCount: parts[1], batchSize: batchSize, decodeThreads: decodeThreads, seed: seed)
+    }
+
+    public func run() throws {
+        try applyThreads(threads)
+        let config = try makeConfig()
+        let extractor: Extractor
+        do { extractor = try Extractor(config: config) } catch { throw ValidationError("\(error)") }
+        if !extractor.skippedKeys.isEmpty {
+            print("teacher \(config.name): skipped \(extractor.skippedKeys.count) checkpoint keys the original also ignores: \(extractor.skippedKeys.joined(separator: ", "))")
+        }
+        let line = ProgressLine()
+        let summary = try extractor.run { p in
+            line.update(String(format: "extract %@: %d/%d rows, %.2f clips/s, %d failed, ETA %@", config.name, p.rowsDone, p.rowsTotal,
+                               p.clipsPerSecond, p.videosFailed, formatDuration(p.secondsRemaining)))
+        }
+        line.finish()
+        print(String(format: "done: %d rows written (%d already done), %d videos failed, %.2f clips/s, %.1f MB written, %@ "
+                     + "(decode %.1fs on the reader thread, teacher %.1fs, write %.1fs, waited for decode %.1fs)",
+                     summary.rowsWritten, summary.rowsAlreadyDone, summary.videosFailed, summary.clipsPerSecond,
+                     Double(summary.bytesWritten) / 1e6, formatDuration(summary.seconds), summary.decodeSeconds,
+                     summary.forwardSeconds, summary.writeSeconds, summary.waitSeconds))
+        for f in summary.failures.prefix(5) { print("  failed: \(f.path): \(f.reason)") }
+        if summary.failures.count > 5 { print("  … and \(summary.failures.count - 5) more (see `mvd inspect \(config.out)`)") }
+    }
+}

@@ -1,0 +1,38 @@
+import Checkpoint
+import FeatureExtract
+import FeatureStore
+import Foundation
+import Models
+import TestSupport
+import VideoIO
+
+/// Shared set-up: the fixture teachers, small generated datasets, and a runner for the CLI binary.
+enum ExtractionFixtures {
+    static func config(_ teacher: TeacherChoice, manifest: URL, dataRoot: URL, out: URL, view: ViewChoice = .center,
+                       samplingRate: Int = 1, float32: Bool = true, shard: (Int, Int) = (0, 1), views: Int = 1) throws -> ExtractConfig {
+        let configFile = Fixtures.url("configs/fixture_\(teacher.rawValue)_teacher.json")
+        let checkpoint = Fixtures.url(teacher == .image ? "image_teacher_mae_checkpoint.pth" : "video_teacher_videomae_checkpoint.pth")
+        return ExtractConfig(teacher: teacher, checkpoint: checkpoint.path, architecture: "fixture", model: try ModelConfig.load(from: configFile),
+                             manifest: manifest.path, dataRoot: dataRoot.path, out: out.path, viewsPerVideo: views, view: view,
+                             numFrames: 16, samplingRate: samplingRate, inputSize: 32, float32: float32,
+                             shardIndex: shard.0, shardCount: shard.1, batchSize: 2, seed: 3, commitEvery: 2)
+    }
+
+    /// A small generated dataset (32-px videos of 40 frames) and its train manifest.
+    static func dataset(in dir: URL, perClass: Int = 1) throws -> URL {
+        let synth = SyntheticDatasetConfig(videosPerClass: perClass, valVideosPerClass: 1, size: 40, frames: 40, seed: 5)
+        _ = try SyntheticDataset.write(synth, to: dir)
+        return dir.appendingPathComponent(SyntheticDataset.trainManifest)
+    }
+
+
+    /// `h5diff` exit status: 0 when both files hold the same objects and values.
+    static func h5diff(_ a: URL, _ b: URL) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/h5diff")
+        p.arguments = [a.path, b.path]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run(); p.waitUntilExit()
+        return p.terminationStatus
+    }
+}
