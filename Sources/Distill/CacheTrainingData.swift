@@ -1,0 +1,101 @@
+import FeatureStore
+import Foundation
+import Tensor
+import VideoIO
+
+/// Training rows from a feature cache: each row's exact pixels (from `/pixels`, or re-decoded from the row's frames
+/// and crop) and the requested teachers' full feature maps.
+///
+/// Only rows that every requested teacher has finished are used; a teacher that is not complete, or whose token grid
+/// does not fit the student, is refused before training starts.
+public final class CacheTrainingData: TrainingData {
+    public let reader: FeatureStoreReader
+    public let teachers: [TeacherSpec]
+    /// Cache rows used for training, in cache order.
+    public let rows: [Int]
+    let paths: [String]
+    let rowVideos: [Int]
+    let inputSize: Int
+    private var openReaders: [Int: VideoReader] = [:]
+    private var readerOrder: [Int] = []
+
+    public var rowCount: Int { rows.count }
+
+    /// - Parameters:
+    ///   - teacherNames: teachers to load (empty for pixel-target training: only pixels are loaded).
+    ///   - tokens: the student's tokens per clip, which every teacher's L must equal.
+    ///   - numFrames, inputSize: the student's clip geometry, which the cache's must equal.
+    public init(url: URL, teacherNames: [String], tokens: Int, numFrames: Int, inputSize: Int, dataRoot: String?) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw DistillError.storeMismatch("cache \(url.path) does not exist; create it with extract-features")
+        }
+        reader = try FeatureStoreReader(at: url)
+        let a = reader.attributes
+        guard a.numFrames == numFrames, a.inputSize == inputSize else {
+            throw DistillError.storeMismatch("the cache holds \(a.numFrames)-frame clips of \(a.inputSize)px but the student takes \(numFrames) frames of \(inputSize)px; use a matching --student/--model-config or another cache")
+        }
+        let verification = try FeatureStoreInspection.verify(url)
+        teachers = try teacherNames.map { name in
+            let spec = try reader.teacher(name)
+            do { try verification.requireTeacher(name, tokens: tokens, width: spec.embedDim) } catch { throw DistillError.storeMismatch("\(error)") }
+            return spec
+        }
+        let statuses = try reader.videoStatuses()
+        rowVideos = try reader.rowVideos()
+        var usable = (0..<reader.rowCount).filter { statuses[rowVideos[$0] - reader.videoOffset] == .ok }
+        for t in teacherNames {
+            let done = try reader.doneFlags(teacher: t)
+            usable = usable.filter { done[$0] }
+        }
+        rows = usable
+        paths = try reader.videos().map { Manifest.resolve($0.path, dataRoot: dataRoot) }
+        self.inputSize = a.inputSize
+    }
+
+    public func load(rows batchRows: [Int]) throws -> TrainingBatch {
+        var clips: [Float] = [], features = teachers.map { _ in [Float]() }
+        var frameCount = 0
+        for index in batchRows {
+            let row = rows[index]
+            let clip = try pixels(row: row)
+            frameCount = clip.frameCount
+            clips += clip.normalizedChannelsFirst()
+            for (k, t) in teachers.enumerated() {
+                var buffer = [Float](repeating: 0, count: t.rowElements)
+                try reader.read(row: row, teacher: t.name, into: &buffer)
+                features[k] += buffer
+            }
+        }
+        let b = batchRows.count
+        return TrainingBatch(clips: Tensor(shape: [b, 3, frameCount, inputSize, inputSize], clips),
+                             teacherFeatures: zip(teachers, features).map { Tensor(shape: [b, $0.tokenCount, $0.embedDim], $1) })
+    }
+
+    /// The row's uint8 clip [T, S, S, 3]: stored pixels, or the row's view decoded again.
+    func pixels(row: Int) throws -> Clip {
+        let view = try reader.view(row: row)
+        let (t, s) = (view.frames.count, inputSize)
+        if reader.hasPixels {
+            var buffer = [UInt8](repeating: 0, count: t * s * s * 3)
+            try reader.readPixels(row: row, into: &buffer)
+            return Clip(frameCount: t, height: s, width: s, pixels: buffer)
+        }
+        let video = rowVideos[row] - reader.videoOffset
+        let box = CropBox(x: view.crop.x, y: view.crop.y, width: view.crop.width, height: view.crop.height)
+        do {
+            return try videoReader(video).clip(for: ClipViews.cached(frames: view.frames, crop: box, inputSize: s))
+        } catch {
+            throw DistillError.storeMismatch("cannot re-decode row \(row) from \(paths[video]): \(error). Point --data-root at the videos the cache was built from, or extract with --store-pixels.")
+        }
+    }
+
+    /// A few open readers are kept (rows of one video are often close together after shuffling within epochs).
+    private func videoReader(_ video: Int) throws -> VideoReader {
+        if let r = openReaders[video] { return r }
+        let r = try VideoReader(path: paths[video])
+        openReaders[video] = r
+        readerOrder.append(video)
+        if readerOrder.count > 8 { openReaders[readerOrder.removeFirst()] = nil }
+        return r
+    }
+}
