@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: optimisedInDebug),
         .target(name: "FeatureStore", dependencies: ["CHDF5"], swiftSettings: optimisedInDebug),
         .target(name: "Models", dependencies: ["Tensor", "Checkpoint"], swiftSettings: optimisedInDebug),
+        .target(name: "Plot", swiftSettings: optimisedInDebug),
+        .target(name: "Evaluate", dependencies: ["Tensor"], swiftSettings: optimisedInDebug),
 
         // Executables: parse arguments, build a config, call a library.
         .executableTarget(name: "mvd", dependencies: [
@@ -46,6 +48,8 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "TestSupport"]),
+        .testTarget(name: "PlotTests", dependencies: ["Plot", "TestSupport"]),
+        .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
