@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint", "VideoIO", "FeatureStore"],
                 swiftSettings: optimisedInDebug),
         .target(name: "FeatureExtract", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
+        .target(name: "Plot", swiftSettings: optimisedInDebug),
+        .target(name: "Evaluate", dependencies: ["Tensor"], swiftSettings: optimisedInDebug),
 
         // The command-line layer: each command parses flags, builds a typed config and calls a library.
         .target(name: "MVDCommands", dependencies: [
@@ -59,6 +61,8 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "TestSupport"]),
+        .testTarget(name: "PlotTests", dependencies: ["Plot", "TestSupport"]),
+        .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

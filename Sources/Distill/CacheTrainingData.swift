@@ -29,7 +29,8 @@ public final class CacheTrainingData: TrainingData {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw DistillError.storeMismatch("cache \(url.path) does not exist; create it with extract-features")
         }
-        reader = try FeatureStoreReader(at: url)
+        let reader = try FeatureStoreReader(at: url)
+        self.reader = reader
         let a = reader.attributes
         guard a.numFrames == numFrames, a.inputSize == inputSize else {
             throw DistillError.storeMismatch("the cache holds \(a.numFrames)-frame clips of \(a.inputSize)px but the student takes \(numFrames) frames of \(inputSize)px; use a matching --student/--model-config or another cache")
@@ -41,7 +42,8 @@ public final class CacheTrainingData: TrainingData {
             return spec
         }
         let statuses = try reader.videoStatuses()
-        rowVideos = try reader.rowVideos()
+        let rowVideos = try reader.rowVideos()
+        self.rowVideos = rowVideos
         var usable = (0..<reader.rowCount).filter { statuses[rowVideos[$0] - reader.videoOffset] == .ok }
         for t in teacherNames {
             let done = try reader.doneFlags(teacher: t)

@@ -1,0 +1,60 @@
+@testable import Plot
+
+/// An independent reader for the PNGs under test: splits chunks, checks CRCs, inflates the IDAT data
+/// (stored and fixed-Huffman deflate blocks) and removes the filter bytes.
+struct PNGReader {
+    struct Chunk { let type: String; let data: [UInt8]; let crcMatches: Bool }
+
+    enum Failure: Error { case badSignature, truncated, unsupported(String), checksum(String) }
+
+    let chunks: [Chunk]
+
+    init(_ bytes: [UInt8]) throws {
+        guard bytes.count >= 8, Array(bytes[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else {
+            throw Failure.badSignature
+        }
+        var chunks: [Chunk] = [], p = 8
+        while p < bytes.count {
+            guard p + 12 <= bytes.count else { throw Failure.truncated }
+            let length = Int(PNGReader.bigEndian(bytes, p))
+            guard p + 12 + length <= bytes.count else { throw Failure.truncated }
+            let typeAndData = Array(bytes[(p + 4)..<(p + 8 + length)])
+            let stored = PNGReader.bigEndian(bytes, p + 8 + length)
+            chunks.append(Chunk(type: String(decoding: typeAndData[0..<4], as: UTF8.self),
+                                data: Array(typeAndData[4...]), crcMatches: crc32Reference(typeAndData) == stored))
+            p += 12 + length
+        }
+        self.chunks = chunks
+    }
+
+    static func bigEndian(_ b: [UInt8], _ p: Int) -> UInt32 {
+        UInt32(b[p]) << 24 | UInt32(b[p + 1]) << 16 | UInt32(b[p + 2]) << 8 | UInt32(b[p + 3])
+    }
+
+    var width: Int { Int(PNGReader.bigEndian(chunks[0].data, 0)) }
+    var height: Int { Int(PNGReader.bigEndian(chunks[0].data, 4)) }
+    var colorType: UInt8 { chunks[0].data[9] }
+
+    /// The pixel bytes: IDAT data inflated, one filter byte (which must be 0) dropped per row.
+    func pixels() throws -> [UInt8] {
+        let raw = try inflateZlib(chunks.filter { $0.type == "IDAT" }.flatMap(\.data))
+        let rowBytes = width * (colorType == 6 ? 4 : 3)
+        guard raw.count == height * (rowBytes + 1) else { throw Failure.truncated }
+        var out: [UInt8] = []
+        for y in 0..<height {
+            guard raw[y * (rowBytes + 1)] == 0 else { throw Failure.unsupported("filter \(raw[y * (rowBytes + 1)])") }
+            out += raw[(y * (rowBytes + 1) + 1)..<((y + 1) * (rowBytes + 1))]
+        }
+        return out
+    }
+}
+
+/// Bitwise CRC-32 (no table), independent of the library's table-driven one.
+func crc32Reference(_ bytes: [UInt8]) -> UInt32 {
+    var c: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        c ^= UInt32(byte)
+        for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+    }
+    return c ^ 0xFFFF_FFFF
+}

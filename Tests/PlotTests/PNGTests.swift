@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Plot
+
+@Suite("PNG encoding")
+struct PNGTests {
+    /// A small image whose every byte differs from its neighbours (no long runs), plus a flat band.
+    static func sampleImage(width: Int = 37, height: Int = 23, format: PixelFormat = .rgb8) throws -> Image {
+        var pixels: [UInt8] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                let flat = y >= height / 2
+                pixels += flat ? [10, 200, 30] : [UInt8((x * 7 + y * 13) & 255), UInt8((x * x + y) & 255), UInt8((x ^ y) & 255)]
+                if format == .rgba8 { pixels.append(UInt8((x + 3 * y) & 255)) }
+            }
+        }
+        return try Image(width: width, height: height, format: format, pixels: pixels)
+    }
+
+    @Test("CRC-32 and Adler-32 give the published check values")
+    func checksumCheckValues() {
+        // CRC-32 check value of "123456789" is 0xCBF43926; Adler-32 of "Wikipedia" is 0x11E60398.
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(Adler32.checksum(Array("Wikipedia".utf8)) == 0x11E6_0398)
+        #expect(Adler32.checksum([]) == 1)
+        // 100 000 bytes of 0xFF cross the 5552-byte reduction boundary many times.
+        let big = [UInt8](repeating: 0xFF, count: 100_000)
+        var a: UInt64 = 1, b: UInt64 = 0
+        for byte in big { a = (a + UInt64(byte)) % 65521; b = (b + a) % 65521 }
+        #expect(Adler32.checksum(big) == UInt32(b << 16 | a))
+    }
+
+    @Test("signature, chunk order and CRCs, IHDR fields and decoded pixels are exact", arguments: [
+        (PixelFormat.rgb8, ZlibEncoding.stored), (.rgb8, .fixedHuffman), (.rgba8, .stored), (.rgba8, .fixedHuffman),
+    ])
+    func roundTrip(format: PixelFormat, encoding: ZlibEncoding) throws {
+        let image = try Self.sampleImage(format: format)
+        let png = try PNGReader(PNG.encode(image, encoding: encoding))
+        #expect(png.chunks.map(\.type) == ["IHDR", "IDAT", "IEND"])
+        #expect(png.chunks.allSatisfy { $0.crcMatches })
+        #expect(png.width == 37 && png.height == 23)
+        #expect(Array(png.chunks[0].data[8...]) == [8, format == .rgb8 ? 2 : 6, 0, 0, 0])
+        #expect(try png.pixels() == image.pixels)
+    }
+
+    @Test("stored deflate splits data over 64 KiB into several blocks that decode to the input")
+    func storedBlocksSplit() throws {
+        var rng = TestRandom(seed: 5)
+        let data = (0..<150_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let stream = Zlib.compress(data, encoding: .stored)
+        #expect(stream.count == 2 + 3 * 5 + data.count + 4)  // three blocks: 65535 + 65535 + 18930
+        #expect(try inflateZlib(stream) == data)
+        #expect(try inflateZlib(Zlib.compress([], encoding: .stored)).isEmpty)
+    }
+
+    @Test("fixed-Huffman deflate round-trips random, repetitive and long-run data and shrinks flat data")
+    func fixedHuffmanRoundTrip() throws {
+        var rng = TestRandom(seed: 9)
+        let random = (0..<40_000).map { _ in UInt8(truncatingIfNeeded: rng.next() & 7) }
+        let runs = [UInt8](repeating: 42, count: 70_000) + Array("abcabcabcd".utf8) + [UInt8](repeating: 0, count: 1000)
+        for data in [random, runs, [], [1], [1, 2], Array("aaaa".utf8)] {
+            #expect(try inflateZlib(Zlib.compress(data, encoding: .fixedHuffman)) == data)
+        }
+        #expect(Zlib.compress(runs).count < runs.count / 50)
+    }
+
+    @Test("write replaces the destination atomically, leaves no temporary file, and matches encode")
+    func atomicWrite() throws {
+        let dir = try Fixtures.temporaryDirectory("png")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("image.png")
+        try Data("old".utf8).write(to: url)
+        let image = try Self.sampleImage()
+        try PNG.write(image, to: url)
+        #expect(try Array(Data(contentsOf: url)) == PNG.encode(image))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["image.png"])
+        let missing = dir.appendingPathComponent("no-such-dir/x.png")
+        #expect(throws: PlotError.self) { try PNG.write(image, to: missing) }
+    }
+
+    @Test("images reject bad sizes and pixel buffers of the wrong length")
+    func imageValidation() {
+        #expect(throws: PlotError.invalidImageSize(width: 0, height: 5)) { try Image(width: 0, height: 5) }
+        #expect(throws: PlotError.pixelCountMismatch(expected: 12, actual: 11)) {
+            try Image(width: 2, height: 2, format: .rgb8, pixels: [UInt8](repeating: 0, count: 11))
+        }
+    }
+}
