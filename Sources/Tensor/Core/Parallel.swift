@@ -1,22 +1,27 @@
 import Dispatch
+import Foundation
 import CBLAS
 
-/// How many threads the elementwise and attention kernels use, and how many OpenBLAS uses for products.
+/// How many threads the kernels use.
 ///
-/// Work is always split into fixed blocks whose boundaries do not depend on the thread count, and every
-/// reduction adds its block partials in block order, so results are bit-identical for any thread count
-/// and any scheduling.
+/// One pool does all the work: OpenBLAS runs single-threaded inside our threads (products are split into row
+/// or column panels, attention into heads), so no BLAS worker spins while the elementwise kernels run. Work is
+/// split into fixed blocks whose boundaries do not depend on the thread count, and every reduction adds its
+/// block partials in block order, so results are bit-identical for any thread count and any scheduling.
 public enum ComputeThreads {
-    nonisolated(unsafe) private static var current = 2
+    nonisolated(unsafe) private static var current: Int = {
+        openblas_set_num_threads(1)
+        return ProcessInfo.processInfo.activeProcessorCount
+    }()
 
-    /// The number of threads used by parallel loops.
+    /// The number of threads used by parallel loops and split products.
     public static var count: Int { current }
 
-    /// Sets the thread count of parallel loops and of OpenBLAS.
+    /// Sets the thread count (OpenBLAS itself always runs one thread per call).
     public static func set(_ n: Int) {
         precondition(n >= 1, "thread count must be at least 1, got \(n)")
         current = n
-        openblas_set_num_threads(Int32(n))
+        openblas_set_num_threads(1)
     }
 
     /// The OpenBLAS kernel family chosen at load time (e.g. "Cooperlake", "Haswell").

@@ -10,22 +10,28 @@ public struct AttentionSaved: Sendable {
 }
 
 /// Forward. When `saveForBackward` is false (inference), no [B, H, N, N] tensor is kept.
+/// The (sample, head) pairs run in parallel, each with single-threaded products and a serial softmax.
 public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBackward: Bool = true) -> (Tensor, AttentionSaved?) {
     precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "attention: qkv \(qkv.shape) with \(heads) heads")
     let (b, n, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
     let c = c3 / 3, hd = c / heads
     var out = Tensor(shape: [b, n, c])
-    var probs = Tensor(shape: saveForBackward ? [b, heads, n, n] : [n, n])
+    // Inference keeps one N×N scratch per thread; training keeps every head's probabilities.
+    let slots = saveForBackward ? b * heads : ComputeThreads.count
+    var probs = Tensor(shape: [slots, n, n])
     qkv.withUnsafeBufferPointer { pq in out.withUnsafeMutableBufferPointer { po in probs.withUnsafeMutableBufferPointer { pp in
-        for bi in 0..<b {
-            for h in 0..<heads {
-                let base = pq.baseAddress! + bi * n * c3 + h * hd
-                let p = pp.baseAddress! + (saveForBackward ? (bi * heads + h) * n * n : 0)
-                gemm(transB: true, m: n, n: n, k: hd, alpha: scale, a: base, lda: c3, b: base + c, ldb: c3,
-                     c: p, ldc: n)
-                softmaxRowsInPlace(p, rows: n, cols: n)
-                gemm(m: n, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3,
-                     c: po.baseAddress! + bi * n * c + h * hd, ldc: c)
+        let q0 = pq.baseAddress!, o0 = po.baseAddress!, p0 = pp.baseAddress!
+        let pairs = b * heads, threads = min(ComputeThreads.count, pairs)
+        parallelBlocks(threads) { t in
+            var pair = t
+            while pair < pairs {
+                let (bi, h) = (pair / heads, pair % heads)
+                let base = q0 + bi * n * c3 + h * hd
+                let p = p0 + (saveForBackward ? pair : t) * n * n
+                gemm(transB: true, m: n, n: n, k: hd, alpha: scale, a: base, lda: c3, b: base + c, ldb: c3, c: p, ldc: n, threads: 1)
+                for r in 0..<n { softmaxRow(p + r * n, n) }
+                gemm(m: n, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o0 + bi * n * c + h * hd, ldc: c, threads: 1)
+                pair += threads
             }
         }
     }}}
@@ -40,22 +46,32 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
     let c = c3 / 3, hd = c / heads
     precondition(dOut.shape == [b, n, c], "attention backward: dOut \(dOut.shape) vs qkv \(qkv.shape)")
     var dqkv = Tensor(shape: qkv.shape)
-    var scratch = [Float](repeating: 0, count: n * n)
+    let pairs = b * heads, threads = min(ComputeThreads.count, pairs)
+    var scratch = [Float](repeating: 0, count: threads * n * n)
     qkv.withUnsafeBufferPointer { pq in dOut.withUnsafeBufferPointer { pdo in
     saved.probabilities.withUnsafeBufferPointer { pp in dqkv.withUnsafeMutableBufferPointer { pd in
     scratch.withUnsafeMutableBufferPointer { ps in
-        let ds = ps.baseAddress!
-        for bi in 0..<b {
-            for h in 0..<heads {
-                let q = pq.baseAddress! + bi * n * c3 + h * hd, k = q + c, v = q + 2 * c
-                let dq = pd.baseAddress! + bi * n * c3 + h * hd, dk = dq + c, dv = dq + 2 * c
-                let dO = pdo.baseAddress! + bi * n * c + h * hd
-                let p = pp.baseAddress! + (bi * heads + h) * n * n
-                gemm(transA: true, m: n, n: hd, k: n, a: p, lda: n, b: dO, ldb: c, c: dv, ldc: c3)
-                gemm(transB: true, m: n, n: n, k: hd, a: dO, lda: c, b: v, ldb: c3, c: ds, ldc: n)
-                softmaxBackwardRowsInPlace(ds, output: p, rows: n, cols: n)
-                gemm(m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: k, ldb: c3, c: dq, ldc: c3)
-                gemm(transA: true, m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: q, ldb: c3, c: dk, ldc: c3)
+        let q0 = pq.baseAddress!, do0 = pdo.baseAddress!, p0 = pp.baseAddress!, d0 = pd.baseAddress!, s0 = ps.baseAddress!
+        parallelBlocks(threads) { t in
+            let ds = s0 + t * n * n
+            var pair = t
+            while pair < pairs {
+                let (bi, h) = (pair / heads, pair % heads)
+                let q = q0 + bi * n * c3 + h * hd, k = q + c, v = q + 2 * c
+                let dq = d0 + bi * n * c3 + h * hd, dk = dq + c, dv = dq + 2 * c
+                let dO = do0 + bi * n * c + h * hd
+                let p = p0 + pair * n * n
+                gemm(transA: true, m: n, n: hd, k: n, a: p, lda: n, b: dO, ldb: c, c: dv, ldc: c3, threads: 1)
+                gemm(transB: true, m: n, n: n, k: hd, a: dO, lda: c, b: v, ldb: c3, c: ds, ldc: n, threads: 1)
+                for r in 0..<n {
+                    let g = ds + r * n, s = p + r * n
+                    var dot: Float = 0
+                    for j in 0..<n { dot += g[j] * s[j] }
+                    for j in 0..<n { g[j] = s[j] * (g[j] - dot) }
+                }
+                gemm(m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: k, ldb: c3, c: dq, ldc: c3, threads: 1)
+                gemm(transA: true, m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: q, ldb: c3, c: dk, ldc: c3, threads: 1)
+                pair += threads
             }
         }
     }}}}}

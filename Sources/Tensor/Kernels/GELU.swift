@@ -1,16 +1,15 @@
 import Foundation
 
-/// Exact (erf) GELU: y = x · Φ(x) = 0.5 · x · (1 + erf(x / √2)).
+/// Exact (erf) GELU: y = x · Φ(x) = 0.5 · x · (1 + erf(x / √2)), vectorised (see FastMath.swift).
 public func geluForward(_ x: Tensor) -> Tensor {
     var y = Tensor(shape: x.shape)
     let n = x.count
     x.withUnsafeBufferPointer { px in
         y.withUnsafeMutableBufferPointer { py in
             let src = px.baseAddress!, dst = py.baseAddress!
-            parallelRanges(n, grain: 16_384) { r in
-                for i in r {
-                    let v = src[i]
-                    dst[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
+            parallelRanges(n, grain: 32_768) { r in
+                mapLanes(src + r.lowerBound, dst + r.lowerBound, r.count) { v in
+                    0.5 * v * (1 + vectorErf(v * 0.70710678118654752))
                 }
             }
         }
@@ -27,13 +26,13 @@ public func geluBackward(_ dy: Tensor, input x: Tensor) -> Tensor {
         dy.withUnsafeBufferPointer { pdy in
             dx.withUnsafeMutableBufferPointer { pdx in
                 let src = px.baseAddress!, g = pdy.baseAddress!, dst = pdx.baseAddress!
-                parallelRanges(n, grain: 16_384) { r in
-                    for i in r {
-                        let v = src[i]
-                        let cdf = 0.5 * (1 + erff(v * 0.70710678118654752))
-                        let pdf = 0.3989422804014327 * expf(-0.5 * v * v)
-                        dst[i] = g[i] * (cdf + v * pdf)
+                parallelRanges(n, grain: 32_768) { r in
+                    // derivative first, then multiplied by dy in place
+                    mapLanes(src + r.lowerBound, dst + r.lowerBound, r.count) { v in
+                        let cdf = 0.5 * (1 + vectorErf(v * 0.70710678118654752))
+                        return cdf + v * 0.3989422804014327 * vectorExp(-0.5 * v * v)
                     }
+                    for i in r { dst[i] *= g[i] }
                 }
             }
         }

@@ -4,11 +4,32 @@ import CBLAS
 ///
 /// op(A) is [M,K] (A stored [M,K] with lda, or [K,M] when `transA`); op(B) is [K,N] (B stored [K,N] with ldb,
 /// or [N,K] when `transB`). Leading dimensions allow operating on column slices (e.g. one head of a qkv row).
+///
+/// Large products are split into `threads` panels of C (rows when M ≥ N, else columns), each computed by a
+/// single-threaded OpenBLAS call; every element's dot product is the same whatever the split.
 @inlinable
 public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeThreads.count) {
     guard m > 0, n > 0 else { return }
+    let parts = min(threads, m * n * k >= 1 << 21 ? threads : 1)
+    if parts > 1 {
+        let splitRows = m >= n
+        let extent = splitRows ? m : n
+        let panel = ((extent + parts - 1) / parts + 15) / 16 * 16
+        let panels = (extent + panel - 1) / panel
+        parallelBlocks(panels) { p in
+            let lo = p * panel, size = min(extent, lo + panel) - lo
+            if splitRows {
+                gemm(transA: transA, transB: transB, m: size, n: n, k: k, alpha: alpha,
+                     a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc, threads: 1)
+            } else {
+                gemm(transA: transA, transB: transB, m: m, n: size, k: k, alpha: alpha, a: a, lda: lda,
+                     b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc, threads: 1)
+            }
+        }
+        return
+    }
     if k == 0 {  // BLAS leaves C untouched when k = 0 only if beta = 1; make the empty product explicit
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
         return

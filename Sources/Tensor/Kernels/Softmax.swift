@@ -8,14 +8,29 @@ public func softmaxRowsInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, cols
     }
 }
 
+/// Softmax of one row in place: max, then vectorised exp and sum (16 lanes, summed in a fixed order), then scale.
 @inlinable
-func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
+public func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
     var mx = -Float.infinity
     for j in 0..<n { mx = max(mx, row[j]) }
-    var sum: Float = 0
-    for j in 0..<n { let e = expf(row[j] - mx); row[j] = e; sum += e }
+    let shift = FloatLanes(repeating: mx)
+    var lanes = FloatLanes(repeating: 0)
+    var j = 0
+    while j + 16 <= n {
+        let e = vectorExp(UnsafeRawPointer(row + j).loadUnaligned(as: FloatLanes.self) - shift)
+        UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: FloatLanes.self)
+        lanes += e
+        j += 16
+    }
+    var sum = lanes.sum()
+    if j < n {
+        var v = FloatLanes(repeating: -Float.infinity)
+        for k in 0..<(n - j) { v[k] = row[j + k] - mx }
+        let e = vectorExp(v)
+        for k in 0..<(n - j) { row[j + k] = e[k]; sum += e[k] }
+    }
     let inv = 1 / sum
-    for j in 0..<n { row[j] *= inv }
+    for k in 0..<n { row[k] *= inv }
 }
 
 /// Softmax over the last dimension.
