@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "mvd", targets: ["mvd"]),
         .executable(name: "extract-features", targets: ["extract-features"]),
+        .executable(name: "distill", targets: ["distill"]),
         .library(name: "Tensor", targets: ["Tensor"]),
     ],
     dependencies: [
@@ -48,6 +49,7 @@ let package = Package(
         .executableTarget(name: "mvd", dependencies: ["MVDCommands",
             .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: optimisedInDebug),
         .executableTarget(name: "extract-features", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
+        .executableTarget(name: "distill", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
         // FeatureStore helpers: the writer child that the crash tests kill, and the cache I/O benchmark.
         .executableTarget(name: "featurestore-crash-writer", dependencies: ["FeatureStore"]),
         .executableTarget(name: "featurestore-bench", dependencies: ["FeatureStore"], swiftSettings: optimisedInDebug),
@@ -56,7 +58,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Sources/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], swiftSettings: optimisedInDebug),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Models", "Tensor", "Checkpoint", "TestSupport"]),
-        .testTarget(name: "FeatureExtractTests", dependencies: ["FeatureExtract", "FeatureStore", "VideoIO", "Models", "Checkpoint", "TestSupport"]),
+        .testTarget(name: "FeatureExtractTests", dependencies: ["FeatureExtract", "Distill", "FeatureStore", "VideoIO", "Models", "Checkpoint", "Tensor", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoint", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),

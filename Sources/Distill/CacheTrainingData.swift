@@ -82,6 +82,12 @@ public final class CacheTrainingData: TrainingData {
             try reader.readPixels(row: row, into: &buffer)
             return Clip(frameCount: t, height: s, width: s, pixels: buffer)
         }
+        return try decoded(row: row)
+    }
+
+    private func decoded(row: Int) throws -> Clip {
+        let view = try reader.view(row: row)
+        let s = inputSize
         let video = rowVideos[row] - reader.videoOffset
         let box = CropBox(x: view.crop.x, y: view.crop.y, width: view.crop.width, height: view.crop.height)
         do {
@@ -89,6 +95,15 @@ public final class CacheTrainingData: TrainingData {
         } catch {
             throw DistillError.storeMismatch("cannot re-decode row \(row) from \(paths[video]): \(error). Point --data-root at the videos the cache was built from, or extract with --store-pixels.")
         }
+    }
+
+    /// The row's clip decoded again from its frames and crop (ignoring stored pixels).
+    public func redecodedClip(row index: Int) throws -> Clip { try decoded(row: rows[index]) }
+
+    /// The row's stored `/pixels` clip; nil when the cache has none.
+    public func storedClip(row index: Int) throws -> Clip? {
+        guard reader.hasPixels else { return nil }
+        return try pixels(row: rows[index])
     }
 
     /// A few open readers are kept (rows of one video are often close together after shuffling within epochs).

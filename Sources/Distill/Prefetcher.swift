@@ -23,7 +23,7 @@ public final class Prefetcher: @unchecked Sendable {
     public init(data: TrainingData, plan: [[Int]], depth: Int = 2) {
         self.plan = plan
         self.depth = max(1, depth)
-        let t = Thread { [unowned self] in self.produce(data) }
+        let t = Thread { [self] in self.produce(data) }
         t.stackSize = 8 << 20
         thread = t
         t.start()

@@ -22,7 +22,7 @@ final class ClipProducer: @unchecked Sendable {
     /// `work(video)` decodes one video; it runs on the background thread, in order, one at a time.
     init(videos: [Int], depth: Int = 3, work: @escaping (Int) -> DecodedVideo) {
         self.depth = depth
-        let thread = Thread { [unowned self] in
+        let thread = Thread { [self] in
             for video in videos {
                 self.lock.lock()
                 while !self.stopped && self.queue.count >= self.depth { self.lock.wait() }

@@ -5,13 +5,13 @@ import VideoIO
 
 extension Extractor {
     /// Processes every remaining video of this shard. Failed videos are recorded with their reason; the run goes on.
-    public func run(progress: (ExtractProgress) -> Void) throws -> ExtractSummary {
+    public func run(progress: (ExtractProgress) throws -> Void) throws -> ExtractSummary {
         var summary = ExtractSummary()
         summary.skippedKeys = skippedKeys
         let start = Date()
         let videos = writer.remainingVideos()
         let rowsTotal = videos.reduce(0) { $0 + writer.rows(ofVideo: $1).count }
-        let producer = ClipProducer(videos: videos) { [unowned self] in self.decode($0) }
+        let producer = ClipProducer(videos: videos) { [self] in self.decode($0) }
         defer { producer.stop() }
         var batch: [(row: Int, clip: Clip)] = [], waiting: [(video: Int, lastRow: Int)] = []
         var rowsSeen = 0, writtenRows = Set<Int>()
@@ -27,7 +27,7 @@ extension Extractor {
             batch.removeAll()
             try finishReady()
             let elapsed = Date().timeIntervalSince(start), rate = Double(summary.rowsWritten) / max(elapsed, 1e-9)
-            progress(ExtractProgress(rowsDone: rowsSeen, rowsTotal: rowsTotal, videosFailed: summary.videosFailed,
+            try progress(ExtractProgress(rowsDone: rowsSeen, rowsTotal: rowsTotal, videosFailed: summary.videosFailed,
                                      clipsPerSecond: rate, secondsRemaining: Double(rowsTotal - rowsSeen) / max(rate, 1e-9)))
         }
         while case let (next?, waited) = producer.next() {

@@ -6,10 +6,10 @@ import Tensor
 /// `--arch NAME` or `--model-config FILE`.
 public struct ModelOptions: ParsableArguments {
     @Option(help: "Architecture preset: vit_small, vit_base, vit_large, vit_huge.")
-    var arch: String?
+    public var arch: String?
 
     @Option(help: "A JSON file with exactly the keys embed_dim, depth, num_heads, patch_size, input_size, num_frames, tubelet_size, mlp_ratio (and an optional decoder object).")
-    var modelConfig: String?
+    public var modelConfig: String?
 
     public init() {}
 

@@ -43,11 +43,12 @@ public struct Student: ParameterContainer, Sendable {
         return (predictions, Cache(patch: pc, blocks: caches, norm: nc, branches: branchCaches, mask: mask, batch: b))
     }
 
-    /// Encoder features of visible tokens after the final norm (no decoders): [B, Nv, D].
-    public func encode(clips: Tensor, mask: [Bool]) -> Tensor {
+    /// Encoder features of the visible tokens (no decoders): [B, Nv, D], after the final norm unless
+    /// `applyFinalNorm` is false (then they are what a teacher exported from this encoder outputs).
+    public func encode(clips: Tensor, mask: [Bool], applyFinalNorm: Bool = true) -> Tensor {
         var x = gatherTokens(addPerToken(patchEmbed(clips), positions), mask: mask, select: false)
         for block in blocks { x = block(x) }
-        return norm(x)
+        return applyFinalNorm ? norm(x) : x
     }
 
     /// Accumulates every parameter gradient from the gradients of the branch predictions.

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Distill
+import FeatureStore
+import Foundation
+import Models
+import Tensor
+
+extension DistillCommand {
+    /// Builds the typed config, the student and the cache-backed data from the flags.
+    func prepare() throws -> (TrainConfig, Student, CacheTrainingData) {
+        var (arch, model) = try studentModel()
+        if let d = decoderDepth { model.decoder = Student.decoderConfig(model).with(depth: d) }
+        let cacheURL = URL(fileURLWithPath: cache)
+        let names: [String]
+        if target == .pixels {
+            names = []
+        } else if let list = teachers {
+            names = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        } else {
+            names = try FeatureStoreReader(at: cacheURL).teachers.map(\.name)
+        }
+        let clipFrames = imageModel ? try FeatureStoreReader(at: cacheURL).attributes.numFrames : model.numFrames
+        let tokens = imageModel ? 0 : model.videoTokens
+        let data: CacheTrainingData
+        do {
+            data = try CacheTrainingData(url: cacheURL, teacherNames: names, tokens: tokens, numFrames: clipFrames,
+                                         inputSize: model.inputSize, dataRoot: dataRoot)
+        } catch { throw ValidationError("\(error)") }
+        let objective = try makeObjective(names)
+        let encoding = positionTable ?? (target == .features ? .sincos3D : (imageModel ? .sincos2D : .sinusoid1D))
+        let widths = Dictionary(uniqueKeysWithValues: data.teachers.map { ($0.name, $0.embedDim) })
+        let config = TrainConfig(model: model, architecture: arch, positionEncoding: encoding, objective: objective,
+                                 imageFrameStride: imageModel ? 2 : nil, mask: imageModel ? .random : mask,
+                                 maskRatio: maskRatio ?? (imageModel ? 0.75 : 0.9), epochs: epochs, batchSize: batchSize,
+                                 accumulate: accumulate, baseLR: lr, minLR: minLR, warmupEpochs: warmupEpochs,
+                                 weightDecay: weightDecay, clipGrad: clipGrad, dropPath: dropPath, seed: seed,
+                                 saveEvery: saveEvery, logEvery: logEvery, teacherWidths: widths)
+        do { try config.validate() } catch { throw ValidationError("\(error)") }
+        var rng = SplitMix64(seed: seed)
+        let student = Student(fresh: model, branches: objective.branches(teacherWidths: widths, geometry: config.geometry),
+                              dropPath: dropPath, positionEncoding: encoding, using: &rng)
+        return (config, student, data)
+    }
+
+    private func studentModel() throws -> (String, ModelConfig) {
+        var options = ModelOptions()
+        options.arch = student
+        options.modelConfig = modelConfig
+        var (arch, model) = try options.resolve(defaultArch: "vit_small")
+        if imageModel {
+            guard target == .pixels else { throw ValidationError("--image-model trains with --target pixels") }
+            model.numFrames = 1
+            model.tubeletSize = 1
+        }
+        return (arch, model)
+    }
+
+    private func makeObjective(_ names: [String]) throws -> Objective {
+        if target == .pixels { return .pixels(imageModel ? .mae : .videoMAE) }
+        guard !names.isEmpty else { throw ValidationError("the cache has no teachers; run extract-features first, or use --target pixels") }
+        let losses = loss.split(separator: ",").map(String.init), weights = lossWeight.split(separator: ",").map(String.init)
+        func pick<T>(_ values: [String], _ i: Int, _ parse: (String) -> T?, _ flag: String) throws -> T {
+            guard values.count == 1 || values.count == names.count, let v = parse(values.count == 1 ? values[0] : values[i]) else {
+                throw ValidationError("\(flag) takes one value or one per teacher (\(names.joined(separator: ",")))")
+            }
+            return v
+        }
+        return .distill(try names.indices.map { i in
+            TeacherTerm(name: names[i], loss: try pick(losses, i, { RegressionLoss(rawValue: $0) }, "--loss"),
+                        weight: try pick(weights, i, { Float($0) }, "--loss-weight"), normalizeTargets: normTargets)
+        })
+    }
+}
+
+extension DecoderConfig {
+    func with(depth: Int) -> DecoderConfig { DecoderConfig(embedDim: embedDim, depth: depth, numHeads: numHeads) }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Distill
+import FeatureStore
+import Foundation
+import Models
+import Tensor
+
+extension MaskKind: ExpressibleByArgument {}
+extension RegressionLoss: ExpressibleByArgument {}
+extension PositionEncoding: ExpressibleByArgument {}
+
+/// What `distill` regresses.
+public enum TargetKind: String, ExpressibleByArgument, CaseIterable, Sendable {
+    /// Cached teacher features (MVD).
+    case features
+    /// Normalised pixels of the masked patches (stage 1 / the VideoMAE baseline; MAE for --image-model).
+    case pixels
+}
+
+/// `distill`: trains a student from a feature cache, with no teacher in the loop.
+public struct DistillCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "distill",
+        abstract: "Train a student by masked feature distillation from a feature cache (or with pixel targets).",
+        discussion: """
+            One decoder branch per teacher in the cache regresses that teacher's features at the masked tokens. \
+            The learning rate is --lr × (batch × accumulate) / 256, warmed up linearly from 0, then cosine to --min-lr. \
+            The run directory gets config.json, metrics.jsonl and checkpoint.safetensors (atomic, every --save-every \
+            steps and at the end); --resume continues the same trajectory.
+
+            Paper-scale example (ViT-S student from two ViT-B teachers, the original's hyper-parameters):
+              distill --cache k400-feats.h5 --data-root /data/k400 --out runs/s-from-b --student vit_small \\
+                --teachers image,video --epochs 400 --batch-size 16 --accumulate 2 --lr 1.5e-4 --min-lr 1e-4 \\
+                --warmup-epochs 40 --drop-path 0.1
+            Stage 1 (a video teacher from pixels, VideoMAE objective):
+              distill --cache feats.h5 --target pixels --out runs/video-teacher --model-config small.json
+            """)
+
+    @Option(help: "The feature cache (.h5) written by extract-features.") var cache: String
+    @Option(help: "The run directory.") var out: String
+    @Option(help: "Videos directory, when the cache holds no pixels (rows are re-decoded from their frames and crop).") var dataRoot: String?
+    @Option(help: "Student preset: vit_small, vit_base, vit_large, vit_huge.") var student: String?
+    @Option(help: "Custom student JSON (see --help of extract-features for the keys).") var modelConfig: String?
+    @Option(help: "features (MVD) or pixels (VideoMAE / MAE objective).") var target: TargetKind = .features
+    @Flag(help: "With --target pixels: train a single-frame image model (MAE objective on frames 0, 2, 4, …).") var imageModel = false
+    @Option(help: "Teacher groups of the cache to distil from, comma-separated (default: all).") var teachers: String?
+    @Option(help: "Loss per teacher: one value, or one per --teachers entry (smooth-l1, l2, l1).") var loss: String = "smooth-l1"
+    @Option(help: "Weight per teacher: one value, or one per --teachers entry.") var lossWeight: String = "1"
+    @Flag(help: "Parameter-free LayerNorm on the teacher features before the loss (MVD's --norm_feature).") var normTargets = false
+    @Option(help: "Position table of the student (default: sincos-3d for features, sinusoid-1d for video pixels, sincos-2d for --image-model).") var positionTable: PositionEncoding?
+    @Option(help: "tube or random.") var mask: MaskKind = .tube
+    @Option(help: "Fraction of tokens masked.") var maskRatio: Double?
+    @Option(help: "Decoder depth (default 2, or the config's decoder).") var decoderDepth: Int?
+    @Option var epochs: Int = 10
+    @Option(help: "Clips per micro-batch.") var batchSize: Int = 2
+    @Option(help: "Micro-batches per optimiser step.") var accumulate: Int = 1
+    @Option(help: "Base learning rate (scaled by total batch / 256).") var lr: Double = 1.5e-4
+    @Option(help: "Base floor of the cosine (scaled likewise).") var minLR: Double = 1e-5
+    @Option var warmupEpochs: Int = 1
+    @Option var weightDecay: Double = 0.05
+    @Option(help: "Clip the global gradient norm to this value.") var clipGrad: Double?
+    @Option var dropPath: Float = 0.1
+    @Option var seed: UInt64 = 0
+    @Option(help: "Steps between checkpoints.") var saveEvery: Int = 50
+    @Option(help: "Steps between metric lines.") var logEvery: Int = 10
+    @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
+    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+
+    public init() {}
+
+    public func run() throws {
+        try applyThreads(threads)
+        let (config, student, data) = try prepare()
+        let trainer: Trainer
+        do { trainer = try Trainer(config: config, data: data, run: RunDirectory(URL(fileURLWithPath: out)), student: student) } catch {
+            throw ValidationError("\(error)")
+        }
+        print("distill: \(data.rowCount) rows, \(trainer.stepsPerEpoch) steps/epoch, \(trainer.totalSteps) steps; peak lr \(String(format: "%.3g", config.peakLR)); objective \(config.objective.termNames.joined(separator: "+"))")
+        let line = ProgressLine(plainInterval: 5)
+        do {
+            try trainer.train(resume: resume) { p in
+                let terms = zip(config.objective.termNames, p.loss.terms).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: " ")
+                line.update(String(format: "step %d/%d epoch %d loss %.4f (%@) lr %.2e %.1f clips/s data-wait %.0f%% ETA %@",
+                                   p.step, p.totalSteps, p.epoch, p.loss.total, terms, p.lr, p.clipsPerSecond,
+                                   100 * p.dataWaitFraction, formatDuration(p.secondsRemaining)), force: p.step == p.totalSteps)
+            }
+        } catch let error as DistillError {
+            line.finish()
+            throw ValidationError("\(error)")
+        }
+        line.finish()
+        print("done: \(out)/checkpoint.safetensors, metrics in \(out)/metrics.jsonl")
+    }
+}
