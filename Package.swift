@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "mvd", targets: ["mvd"]),
         .executable(name: "extract-features", targets: ["extract-features"]),
         .executable(name: "distill", targets: ["distill"]),
+        .executable(name: "evaluate", targets: ["evaluate"]),
         .library(name: "Tensor", targets: ["Tensor"]),
     ],
     dependencies: [
@@ -37,11 +38,11 @@ let package = Package(
                 swiftSettings: optimisedInDebug),
         .target(name: "FeatureExtract", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
         .target(name: "Plot", swiftSettings: optimisedInDebug),
-        .target(name: "Evaluate", dependencies: ["Tensor"], swiftSettings: optimisedInDebug),
+        .target(name: "Evaluate", dependencies: ["Tensor", "Models", "VideoIO"], swiftSettings: optimisedInDebug),
 
         // The command-line layer: each command parses flags, builds a typed config and calls a library.
         .target(name: "MVDCommands", dependencies: [
-            "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore", "FeatureExtract",
+            "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore", "FeatureExtract", "Evaluate", "Plot",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimisedInDebug),
@@ -50,6 +51,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: optimisedInDebug),
         .executableTarget(name: "extract-features", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
         .executableTarget(name: "distill", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
+        .executableTarget(name: "evaluate", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
         // FeatureStore helpers: the writer child that the crash tests kill, and the cache I/O benchmark.
         .executableTarget(name: "featurestore-crash-writer", dependencies: ["FeatureStore"]),
         .executableTarget(name: "featurestore-bench", dependencies: ["FeatureStore"], swiftSettings: optimisedInDebug),

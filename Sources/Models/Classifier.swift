@@ -14,10 +14,10 @@ public struct Classifier: ParameterContainer, Sendable {
         let patch: PatchEmbed.Cache, blocks: [ViTBlock.Cache], norm: LayerNorm.Cache, head: Linear.Cache, tokens: Int
     }
 
-    public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], fcNorm: LayerNorm, head: Linear) {
+    public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], fcNorm: LayerNorm, head: Linear,
+                positionEncoding: PositionEncoding = .sincos3D) {
         self.config = config; self.patchEmbed = patchEmbed; self.blocks = blocks; self.fcNorm = fcNorm; self.head = head
-        self.positions = PositionTables.sincos3D(embedDim: config.embedDim, gridT: config.numFrames / config.tubeletSize,
-                                                 gridSide: config.gridSide)
+        self.positions = PositionTables.table(positionEncoding, embedDim: config.embedDim, config: config)
     }
 
     /// Loads a fine-tuning checkpoint strictly: `patch_embed.*`, `blocks.*`, `fc_norm.*`, `head.*`.

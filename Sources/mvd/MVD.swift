@@ -6,6 +6,6 @@ struct MVD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mvd",
         abstract: "Masked Video Distillation: teacher feature caches, student training, evaluation.",
-        subcommands: [SynthCommand.self, ExtractFeaturesCommand.self, DistillCommand.self, InspectCommand.self, MergeCommand.self, ExportCommand.self,
-                      BenchCommand.self, BenchDecodeCommand.self])
+        subcommands: [SynthCommand.self, ExtractFeaturesCommand.self, DistillCommand.self, EvaluateCommand.self, InspectCommand.self, MergeCommand.self, ExportCommand.self,
+                      SimilarityCommand.self, PlotMetricsCommand.self, BenchCommand.self, BenchDecodeCommand.self])
 }

@@ -1,0 +1,55 @@
+import Foundation
+import Models
+import Tensor
+import VideoIO
+
+/// Mean-pooled encoder features of the deterministic centre view of every video of a manifest.
+public struct EncodedSet: Sendable {
+    /// [N, D], one row per video that decoded.
+    public var features: Tensor
+    public var labels: [Int]
+    /// Manifest rows that were used (indices into the manifest).
+    public var used: [Int]
+    public var failures: [(path: String, reason: String)]
+}
+
+public enum ClipFeatures {
+    /// The centre view (centred frames, short side resized to the input size, centre crop): the evaluation view.
+    public static func centerView(_ info: VideoInfo, config: ModelConfig, samplingRate: Int) -> ClipView {
+        ClipViews.center(frameCount: info.frameCount, width: info.width, height: info.height, numFrames: config.numFrames,
+                         samplingRate: samplingRate, inputSize: config.inputSize)
+    }
+
+    /// Normalised clips [B, 3, T, S, S] from uint8 clips [T, S, S, 3].
+    public static func batch(_ clips: [Clip]) -> Tensor {
+        let c = clips[0]
+        return Tensor(shape: [clips.count, 3, c.frameCount, c.height, c.width], clips.flatMap { $0.normalizedChannelsFirst() })
+    }
+
+    /// Encodes the centre view of every entry (no masking) and mean-pools the last block's tokens.
+    /// Videos that fail to decode are skipped and reported.
+    public static func meanPooled(encoder: Classifier, entries: [ManifestEntry], samplingRate: Int, batchSize: Int = 8,
+                                  progress: (Int, Int) -> Void = { _, _ in }) -> EncodedSet {
+        var rows: [Float] = [], labels: [Int] = [], used: [Int] = [], failures: [(String, String)] = []
+        var pending: [(Int, Clip)] = []
+        func flush() {
+            guard !pending.isEmpty else { return }
+            rows += encoder.pooledFeatures(batch(pending.map(\.1))).storage
+            used += pending.map(\.0); labels += pending.map { entries[$0.0].label }
+            pending.removeAll()
+        }
+        for (i, entry) in entries.enumerated() {
+            do {
+                let reader = try VideoReader(path: entry.resolvedPath)
+                pending.append((i, try reader.clip(for: centerView(reader.info, config: encoder.config, samplingRate: samplingRate))))
+            } catch {
+                failures.append((entry.path, "\(error)"))
+            }
+            if pending.count == batchSize { flush() }
+            progress(i + 1, entries.count)
+        }
+        flush()
+        let d = encoder.config.embedDim
+        return EncodedSet(features: Tensor(shape: [used.count, d], rows), labels: labels, used: used, failures: failures)
+    }
+}

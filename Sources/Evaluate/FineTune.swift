@@ -1,0 +1,40 @@
+import Foundation
+import Models
+import Tensor
+import VideoIO
+
+/// The fine-tuning recipe of MVD-SPEC §7.4, scaled to what a CPU run needs.
+///
+/// Kept: AdamW (0.9, 0.999), layer-wise lr decay, warm-up then cosine, drop path, label smoothing, the K400 dense
+/// temporal sampler, mean pooling + fc_norm + head (init ×0.001), and the multi-view test with softmax averaging.
+/// Spatial augmentation is the multi-scale crop plus horizontal flip (RandAugment, random erasing and repeated
+/// augmentation are not implemented). With `mixup`, each batch is mixed with its reverse: Mixup (Beta(0.8, 0.8)) or,
+/// half the time, a per-frame spatial CutMix box (Beta(1, 1)) cut from the last two axes — the corrected CutMix,
+/// not the original's indexing bug (§13 item 16), with λ from the box actually pasted.
+public struct FineTuneConfig: Codable, Sendable, Equatable {
+    public var epochs = 10, batchSize = 8, warmupEpochs = 1
+    public var baseLR = 5e-4, minLR = 1e-6, weightDecay = 0.05
+    public var layerDecay: Float = 0.75, dropPath: Float = 0.1, labelSmoothing: Float = 0.1
+    public var mixup = false
+    public var samplingRate = 2, testSegments = 2, testCrops = 3
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// Layer-wise lr scale of the fine-tuning parameter groups: patch_embed → group 0, blocks.i → i + 1, the rest → depth + 1;
+/// scale ρ^(depth + 1 − group). No decay for 1-D tensors, biases, `pos_embed` and `cls_token`.
+public func fineTuneGroup(name: String, shape: [Int], depth: Int, layerDecay: Float) -> ParameterGroup {
+    var group = depth + 1
+    if name.hasPrefix("patch_embed.") { group = 0 }
+    if name.hasPrefix("blocks."), let i = Int(name.split(separator: ".")[1]) { group = i + 1 }
+    let scale = Float(Foundation.pow(Double(layerDecay), Double(depth + 1 - group)))
+    let decay = mvdDecayGroup(name: name, shape: shape, skip: ["pos_embed", "cls_token"]).weightDecay
+    return ParameterGroup(weightDecay: decay, lrScale: scale)
+}
+
+/// Soft targets: label smoothing ε gives 1 − ε + ε/K on the label and ε/K elsewhere.
+public func smoothedTargets(_ labels: [Int], classes k: Int, smoothing: Float) -> Tensor {
+    var t = Tensor(shape: [labels.count, k], repeating: smoothing / Float(k))
+    for (i, l) in labels.enumerated() { t.storage[i * k + l] = 1 - smoothing + smoothing / Float(k) }
+    return t
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Models
+import Tensor
+import VideoIO
+
+/// Fine-tunes a `Classifier` on a manifest and tests it with the multi-view protocol.
+public final class FineTuner {
+    public let config: FineTuneConfig
+    public private(set) var model: Classifier
+    private var optimizer = AdamW(beta1: 0.9, beta2: 0.999, eps: 1e-8)
+
+    public init(model: Classifier, config: FineTuneConfig) {
+        self.model = model; self.config = config
+    }
+
+    /// A random training view of a video: the K400 dense sampler, a multi-scale crop, a random flip.
+    func trainingClip(_ entry: ManifestEntry, using rng: inout SplitMix64) throws -> Clip {
+        let reader = try VideoReader(path: entry.resolvedPath)
+        let info = reader.info, c = model.config
+        let frames = TemporalSampling.kineticsDense(frameCount: info.frameCount, clipLength: c.numFrames,
+                                                    samplingRate: config.samplingRate, using: &rng)
+        let box = MultiScaleCrop(inputSize: c.inputSize).sample(width: info.width, height: info.height, using: &rng)
+        let view = ClipView(frames: frames, spatial: .cropThenResize(box: box, width: c.inputSize, height: c.inputSize),
+                            filter: .bilinear, flip: rng.nextUniform() < 0.5)
+        return try reader.clip(for: view)
+    }
+
+    /// Trains for `config.epochs` over `entries`; `progress(step, total, loss)` after each step.
+    public func train(_ entries: [ManifestEntry], classes: Int, progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws {
+        let steps = entries.count / config.batchSize
+        guard steps > 0 else { throw EvaluateError.invalidSetting(name: "--batch-size", value: "\(config.batchSize)", expected: "at most the number of training videos (\(entries.count))") }
+        let peak = scaledLearningRate(config.baseLR, totalBatch: config.batchSize)
+        let schedule = CosineSchedule(base: peak, final: scaledLearningRate(config.minLR, totalBatch: config.batchSize),
+                                      epochs: config.epochs, stepsPerEpoch: steps, warmupEpochs: config.warmupEpochs)
+        var rng = SplitMix64(seed: config.seed)
+        let depth = model.blocks.count
+        for epoch in 0..<config.epochs {
+            var order = Array(entries.indices)
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            for s in 0..<steps {
+                let picked = order[s * config.batchSize..<(s + 1) * config.batchSize].map { entries[$0] }
+                var clips = ClipFeatures.batch(try picked.map { try trainingClip($0, using: &rng) })
+                var targets = smoothedTargets(picked.map(\.label), classes: classes, smoothing: config.labelSmoothing)
+                if config.mixup { mix(&clips, &targets, using: &rng) }
+                model.zeroGrad()
+                var dropRng = rng.fork(UInt64(epoch * steps + s))
+                let (logits, cache) = model.forward(clips, using: &dropRng)
+                let (loss, grad) = softTargetCrossEntropy(logits: logits, targets: targets)
+                guard loss.isFinite else { throw EvaluateError.nonFiniteLoss(epoch: epoch) }
+                model.backward(grad, cache)
+                let lr = Float(schedule.value(at: epoch * steps + s))
+                optimizer.step(&model, lr: lr, weightDecay: Float(config.weightDecay)) {
+                    fineTuneGroup(name: $0, shape: $1, depth: depth, layerDecay: self.config.layerDecay)
+                }
+                progress(epoch * steps + s + 1, config.epochs * steps, loss)
+            }
+        }
+    }
+
+    /// Mixup or per-frame CutMix of the batch with its reverse; targets mixed with the same λ.
+    func mix(_ clips: inout Tensor, _ targets: inout Tensor, using rng: inout SplitMix64) {
+        let b = clips.shape[0], per = clips.count / b
+        let (t, h, w) = (clips.shape[2], clips.shape[3], clips.shape[4])
+        let original = clips, originalTargets = targets
+        var lambda: Float
+        if rng.nextUniform() < 0.5 {
+            lambda = betaSample(0.8, using: &rng)
+            for i in 0..<clips.count { clips.storage[i] = lambda * original.storage[i] + (1 - lambda) * original.storage[(b - 1 - i / per) * per + i % per] }
+        } else {
+            let cut = (1 - betaSample(1, using: &rng)).squareRoot()
+            let (ch, cw) = (Int(Float(h) * cut), Int(Float(w) * cut))
+            let (cy, cx) = (Int(rng.next() % UInt64(h)), Int(rng.next() % UInt64(w)))
+            let (y0, y1, x0, x1) = (max(cy - ch / 2, 0), min(cy + ch / 2, h), max(cx - cw / 2, 0), min(cx + cw / 2, w))
+            for s in 0..<b { for c in 0..<3 { for f in 0..<t { for y in y0..<y1 { for x in x0..<x1 {
+                let i = (((s * 3 + c) * t + f) * h + y) * w + x
+                clips.storage[i] = original.storage[(b - 1 - s) * per + i % per]
+            } } } } }
+            lambda = 1 - Float((y1 - y0) * (x1 - x0)) / Float(h * w)
+        }
+        let k = targets.shape[1]
+        for s in 0..<b { for j in 0..<k {
+            targets.storage[s * k + j] = lambda * originalTargets.storage[s * k + j] + (1 - lambda) * originalTargets.storage[(b - 1 - s) * k + j]
+        } }
+    }
+
+    /// Beta(a, a) from two gamma draws (Marsaglia–Tsang; a ≥ 1 directly, a < 1 by the power trick).
+    func betaSample(_ a: Float, using rng: inout SplitMix64) -> Float {
+        let x = gamma(a, using: &rng), y = gamma(a, using: &rng)
+        return x / max(x + y, 1e-12)
+    }
+
+    private func gamma(_ a: Float, using rng: inout SplitMix64) -> Float {
+        if a < 1 { return gamma(a + 1, using: &rng) * Foundation.pow(max(rng.nextUniform(), 1e-12), 1 / a) }
+        let d = a - 1 / 3, c = 1 / (9 * d).squareRoot()
+        while true {
+            let x = rng.nextNormal(), v = Foundation.pow(1 + c * x, 3)
+            if v > 0, Foundation.log(max(rng.nextUniform(), 1e-12)) < 0.5 * x * x + d - d * v + d * Foundation.log(v) { return d * v }
+        }
+    }
+
+    /// The multi-view test (K400 style: `testSegments` × `testCrops` views; softmax averaged per video).
+    public func test(_ entries: [ManifestEntry]) -> [ViewPrediction] {
+        var views: [ViewPrediction] = []
+        let c = model.config
+        for (i, entry) in entries.enumerated() {
+            guard let reader = try? VideoReader(path: entry.resolvedPath) else { continue }
+            let info = reader.info
+            for tv in TestViews.kinetics(frameCount: info.frameCount, width: info.width, height: info.height, clipLength: c.numFrames,
+                                         samplingRate: config.samplingRate, segments: config.testSegments, crops: config.testCrops,
+                                         inputSize: c.inputSize) {
+                guard let clip = try? reader.clip(for: tv.view) else { continue }
+                let logits = model(ClipFeatures.batch([clip]))
+                views.append(ViewPrediction(videoID: "\(i)", viewID: tv.temporalIndex * config.testCrops + tv.spatialIndex,
+                                            label: entry.label, logits: logits.storage))
+            }
+        }
+        return views
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Distill
+import Foundation
+import Models
+import Tensor
+
+/// Where an encoder to evaluate comes from: a run directory of ours, or a checkpoint file (ours exported, or official).
+struct EncoderSource: ParsableArguments {
+    @Option(help: "A run directory written by distill (its config gives the architecture and position table).")
+    var run: String?
+    @Option(help: "An encoder checkpoint (.pth or .safetensors): an MVD student, a VideoMAE checkpoint, or one exported with mvd export.")
+    var checkpoint: String?
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Position table of a --checkpoint encoder (sincos-3d as in MVD's fine-tuning; sinusoid-1d for our VideoMAE-style runs).")
+    var positionTable: PositionEncoding = .sincos3D
+
+    /// A readable name for tables.
+    var label: String {
+        if let run { return URL(fileURLWithPath: run).lastPathComponent }
+        return URL(fileURLWithPath: checkpoint ?? "encoder").deletingPathExtension().lastPathComponent
+    }
+
+    /// The encoder as a classifier with a fresh head of `classes` outputs.
+    func classifier(classes: Int, dropPath: Float, seed: UInt64) throws -> Classifier {
+        var rng = SplitMix64(seed: seed ^ 0xF1E7)
+        switch (run, checkpoint) {
+        case let (run?, nil):
+            let student = try RunDirectory(URL(fileURLWithPath: run)).loadStudent()
+            return Classifier(encoderOf: student, classes: classes, dropPath: dropPath, using: &rng)
+        case let (nil, file?):
+            let (_, config) = try model.resolve(defaultArch: "vit_small")
+            let reader = try WeightReader(contentsOf: URL(fileURLWithPath: file))
+            let c = try Classifier(encoderWeights: reader, config: config, classes: classes, dropPath: dropPath,
+                                   positionEncoding: positionTable, using: &rng)
+            if !reader.skipped.isEmpty { print("\(label): ignored \(reader.skipped.count) non-encoder keys (decoders, tables, norms, heads)") }
+            return c
+        default:
+            throw ValidationError("give exactly one of --run RUN_DIR or --checkpoint FILE")
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Evaluate
+import Foundation
+import Models
+import Tensor
+import VideoIO
+
+/// Evaluation protocols of `evaluate`.
+public enum ProtocolChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case knn, linear, finetune
+}
+
+/// `evaluate`: what an encoder learned, by k-NN, linear probe or fine-tuning.
+public struct EvaluateCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate an encoder: k-NN, linear probe on frozen features, or fine-tuning with a multi-view test.",
+        discussion: """
+            knn and linear use mean-pooled encoder features of each video's centre view (no masking). finetune trains \
+            the encoder with a fresh classifier (layer-wise lr decay, drop path, label smoothing, optional mixup) and \
+            tests with several temporal × spatial views, averaging the softmax per video. With a classes.json in \
+            --data-root (mvd synth writes one), accuracy is also reported per class kind (appearance, motion).
+            """)
+
+    @OptionGroup var encoder: EncoderSource
+    @Option(name: .customLong("protocol"), help: "knn, linear or finetune; comma-separated for several.") var protocols: String = "knn,linear"
+    @Option(help: "Training manifest.") var trainManifest: String
+    @Option(help: "Validation manifest.") var valManifest: String
+    @Option(help: "Directory the manifests' paths are relative to.") var dataRoot: String?
+    @Option(help: "Frame stride of the evaluation views.") var samplingRate: Int = 2
+    @Option(help: "Directory for the JSON results (default: the run directory, else the current one).") var out: String?
+    @Option(help: "k of k-NN.") var k: Int = 20
+    @Option(help: "Fine-tuning epochs.") var epochs: Int = 10
+    @Option(help: "Fine-tuning batch size.") var batchSize: Int = 8
+    @Option(help: "Fine-tuning base learning rate (× batch / 256).") var lr: Double = 5e-4
+    @Option var layerDecay: Float = 0.75
+    @Option var dropPath: Float = 0.1
+    @Flag(help: "Fine-tuning with Mixup/CutMix (the corrected per-frame CutMix).") var mixup = false
+    @Option(help: "Temporal × spatial test views, e.g. 5x3 (K400) or 2x3.") var testViews: String = "2x3"
+    @Option var seed: UInt64 = 0
+    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+
+    public init() {}
+
+    public func run() throws {
+        try applyThreads(threads)
+        let chosen = try protocols.split(separator: ",").map { p -> ProtocolChoice in
+            guard let c = ProtocolChoice(rawValue: String(p)) else { throw ValidationError("unknown protocol '\(p)': knn, linear or finetune") }
+            return c
+        }
+        let train = try Manifest.load(from: URL(fileURLWithPath: trainManifest), dataRoot: dataRoot)
+        let val = try Manifest.load(from: URL(fileURLWithPath: valManifest), dataRoot: dataRoot)
+        let classes = (train + val).map(\.label).max().map { $0 + 1 } ?? 0
+        let subsets = classSubsets()
+        var results: [EvaluationResult] = []
+        if chosen.contains(.knn) || chosen.contains(.linear) {
+            results += try frozenProtocols(chosen, train: train, val: val, classes: classes, subsets: subsets)
+        }
+        if chosen.contains(.finetune) { results.append(try fineTune(train: train, val: val, classes: classes, subsets: subsets)) }
+        print(renderResultTable(results))
+        let dir = URL(fileURLWithPath: out ?? encoder.run ?? ".")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("evaluation.json")
+        try EvaluationResult.jsonData(results).write(to: file, options: .atomic)
+        print("results: \(file.path)")
+    }
+
+    /// Appearance / motion subsets from `classes.json` beside the videos, when present.
+    func classSubsets() -> [ClassSubset] {
+        guard let root = dataRoot, let classes = try? SyntheticDataset.loadClasses(from: URL(fileURLWithPath: root)) else { return [] }
+        return SyntheticClassKind.allCases.map { kind in
+            ClassSubset(name: kind.rawValue, classes: classes.filter { $0.kind == kind }.map(\.label))
+        }.filter { !$0.classes.isEmpty }
+    }
+
+    func frozenProtocols(_ protocols: [ProtocolChoice], train: [ManifestEntry], val: [ManifestEntry], classes: Int,
+                         subsets: [ClassSubset]) throws -> [EvaluationResult] {
+        let model = try encoder.classifier(classes: classes, dropPath: 0, seed: seed)
+        let line = ProgressLine(plainInterval: 10)
+        let tr = ClipFeatures.meanPooled(encoder: model, entries: train, samplingRate: samplingRate) { i, n in line.update("encoding train \(i)/\(n)") }
+        let va = ClipFeatures.meanPooled(encoder: model, entries: val, samplingRate: samplingRate) { i, n in line.update("encoding val \(i)/\(n)") }
+        line.finish()
+        for f in (tr.failures + va.failures).prefix(5) { print("  skipped \(f.path): \(f.reason)") }
+        var out: [EvaluationResult] = []
+        if protocols.contains(.knn) {
+            out.append(try evaluateKNN(run: encoder.label, trainFeatures: tr.features, trainLabels: tr.labels, valFeatures: va.features,
+                                       valLabels: va.labels, classCount: classes, configuration: KNNConfiguration(k: k), subsets: subsets))
+        }
+        if protocols.contains(.linear) {
+            var c = LinearProbeConfiguration()
+            c.seed = seed
+            out.append(try evaluateLinearProbe(run: encoder.label, trainFeatures: tr.features, trainLabels: tr.labels, valFeatures: va.features,
+                                               valLabels: va.labels, classCount: classes, configuration: c, subsets: subsets))
+        }
+        return out
+    }
+
+    func fineTune(train: [ManifestEntry], val: [ManifestEntry], classes: Int, subsets: [ClassSubset]) throws -> EvaluationResult {
+        let parts = testViews.split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--test-views must look like 2x3") }
+        var config = FineTuneConfig()
+        config.epochs = epochs; config.batchSize = batchSize; config.baseLR = lr; config.layerDecay = layerDecay
+        config.dropPath = dropPath; config.mixup = mixup; config.samplingRate = samplingRate
+        config.testSegments = parts[0]; config.testCrops = parts[1]; config.seed = seed
+        let tuner = FineTuner(model: try encoder.classifier(classes: classes, dropPath: dropPath, seed: seed), config: config)
+        let line = ProgressLine(plainInterval: 10)
+        try tuner.train(train, classes: classes) { s, n, loss in line.update(String(format: "fine-tune step %d/%d loss %.4f", s, n, loss)) }
+        line.finish()
+        var result = try evaluateMultiView(run: encoder.label, views: tuner.test(val), subsets: subsets)
+        result.trainCount = train.count
+        return result
+    }
+}

@@ -1,0 +1,3 @@
+import MVDCommands
+
+EvaluateCommand.main()
