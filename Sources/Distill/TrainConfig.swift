@@ -11,6 +11,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var objective: Objective
     /// For single-frame (MAE image) models: take frames 0, s, 2s, … of each clip as separate samples.
     public var imageFrameStride: Int?
+    /// Samples each cache row yields: 1, or for image models the frames taken per clip (for the lr scaling rule).
+    public var samplesPerRow: Int
     public var mask: MaskKind
     public var maskRatio: Double
     public var epochs: Int
@@ -31,12 +33,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var teacherWidths: [String: Int]
 
     public init(model: ModelConfig, architecture: String, positionEncoding: PositionEncoding = .sincos3D, objective: Objective,
-                imageFrameStride: Int? = nil, mask: MaskKind = .tube, maskRatio: Double = 0.9, epochs: Int, batchSize: Int,
+                imageFrameStride: Int? = nil, samplesPerRow: Int = 1, mask: MaskKind = .tube, maskRatio: Double = 0.9, epochs: Int, batchSize: Int,
                 accumulate: Int = 1, baseLR: Double = 1.5e-4, minLR: Double = 1e-5, warmupEpochs: Int = 0,
                 weightDecay: Double = 0.05, clipGrad: Double? = nil, dropPath: Float = 0.1, beta1: Float = 0.9, beta2: Float = 0.95,
                 seed: UInt64 = 0, saveEvery: Int = 100, logEvery: Int = 10, teacherWidths: [String: Int] = [:]) {
         self.model = model; self.architecture = architecture; self.positionEncoding = positionEncoding
-        self.objective = objective; self.imageFrameStride = imageFrameStride; self.mask = mask; self.maskRatio = maskRatio
+        self.objective = objective; self.imageFrameStride = imageFrameStride; self.samplesPerRow = samplesPerRow; self.mask = mask; self.maskRatio = maskRatio
         self.epochs = epochs; self.batchSize = batchSize; self.accumulate = accumulate; self.baseLR = baseLR
         self.minLR = minLR; self.warmupEpochs = warmupEpochs; self.weightDecay = weightDecay; self.clipGrad = clipGrad
         self.dropPath = dropPath; self.beta1 = beta1; self.beta2 = beta2; self.seed = seed; self.saveEvery = saveEvery
@@ -47,8 +49,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var totalBatch: Int { batchSize * accumulate }
 
     /// The actual peak and floor learning rates: base × total batch / 256 (MVD-SPEC §7.1).
-    public var peakLR: Double { scaledLearningRate(baseLR, totalBatch: totalBatch * (imageFrameStride.map { model.numFrames / $0 } ?? 1)) }
-    public var floorLR: Double { scaledLearningRate(minLR, totalBatch: totalBatch * (imageFrameStride.map { model.numFrames / $0 } ?? 1)) }
+    public var peakLR: Double { scaledLearningRate(baseLR, totalBatch: totalBatch * samplesPerRow) }
+    public var floorLR: Double { scaledLearningRate(minLR, totalBatch: totalBatch * samplesPerRow) }
 
     /// Optimiser steps per epoch over `rows` cache rows (drop-last, as the original).
     public func stepsPerEpoch(rows: Int) -> Int { rows / totalBatch }

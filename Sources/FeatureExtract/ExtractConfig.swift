@@ -7,6 +7,8 @@ public enum TeacherChoice: String, Codable, Sendable, CaseIterable {
     case image
     /// VideoMAE video teacher on the whole view.
     case video
+    /// No teacher: only the rows' views (and pixels with --store-pixels), for pixel-target training (stage 1).
+    case none
 }
 
 /// How each row's view is chosen.
@@ -64,6 +66,9 @@ public struct ExtractConfig: Codable, Sendable {
 
     /// Frame stride of the image teacher (the tubelet size: the first frame of each tubelet).
     public var frameStride: Int { teacher == .image ? model.tubeletSize : 1 }
+
+    /// The name of the teacher group, or nil for a views-only run.
+    public var teacherName: String? { teacher == .none ? nil : name }
 
     /// Tokens per row: (T / tubelet) · (S / p)².
     public var tokensPerRow: Int { (numFrames / model.tubeletSize) * (inputSize / model.patchSize) * (inputSize / model.patchSize) }

@@ -73,6 +73,11 @@ extension Extractor {
     /// Teacher forward on the batch's clips and one write per row.
     private func runTeacher(on batch: [(row: Int, clip: Clip)], summary: inout ExtractSummary) throws {
         guard let first = batch.first?.clip else { return }
+        guard let teacher, let spec else {  // views only
+            summary.rowsWritten += batch.count
+            summary.bytesWritten += config.storePixels ? batch.count * first.pixels.count : 0
+            return
+        }
         let (t, s) = (first.frameCount, first.height)
         var input = Tensor(shape: [batch.count, 3, t, s, s])
         let per = 3 * t * s * s

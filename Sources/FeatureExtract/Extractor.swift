@@ -26,8 +26,9 @@ public final class Extractor {
     public let config: ExtractConfig
     let entries: [ManifestEntry]
     let writer: FeatureStoreWriter
-    let teacher: FrozenTeacher
-    let spec: TeacherSpec
+    /// The teacher and its cache group; nil for a views-only run (`--teacher none`).
+    let teacher: FrozenTeacher?
+    let spec: TeacherSpec?
     public let skippedKeys: [String]
 
     public init(config: ExtractConfig) throws {
@@ -36,23 +37,27 @@ public final class Extractor {
         let manifestURL = URL(fileURLWithPath: config.manifest)
         do { entries = try Manifest.load(from: manifestURL, dataRoot: config.dataRoot) } catch { throw ExtractError.invalidConfig("\(error)") }
         let checkpointURL = URL(fileURLWithPath: config.checkpoint)
-        guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
-            throw ExtractError.teacherLoad("checkpoint \(config.checkpoint) does not exist")
+        if config.teacher == .none {
+            (teacher, skippedKeys) = (nil, [])
+        } else {
+            guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
+                throw ExtractError.teacherLoad("checkpoint \(config.checkpoint) does not exist")
+            }
+            (teacher, skippedKeys) = try FrozenTeacher.load(config.teacher, checkpoint: checkpointURL, config: config.teacherModel,
+                                                            frameStride: config.frameStride)
         }
-        (teacher, skippedKeys) = try FrozenTeacher.load(config.teacher, checkpoint: checkpointURL, config: config.teacherModel,
-                                                        frameStride: config.frameStride)
         let attributes = CacheAttributes(
             manifestSHA256: try SHA256.hexDigest(ofFileAt: manifestURL), numFrames: config.numFrames, samplingRate: config.samplingRate,
             tubeletSize: config.model.tubeletSize, inputSize: config.inputSize, patchSize: config.model.patchSize,
             viewsPerVideo: config.viewsPerVideo, seed: Int(truncatingIfNeeded: config.seed), createdBy: "mvd extract-features 1.0")
         let m = config.teacherModel
-        spec = TeacherSpec(name: config.name, kind: config.teacher == .image ? .image : .video, arch: config.architecture,
+        spec = config.teacher == .none ? nil : TeacherSpec(name: config.name, kind: config.teacher == .image ? .image : .video, arch: config.architecture,
                            embedDim: m.embedDim, depth: m.depth, numHeads: m.numHeads, patchSize: m.patchSize, inputSize: m.inputSize,
                            frameStride: config.frameStride, checkpointSHA256: try SHA256.hexDigest(ofFileAt: checkpointURL),
                            checkpointName: checkpointURL.lastPathComponent, tokenCount: config.tokensPerRow,
                            dtype: config.float32 ? .float32 : .float16)
         let request = FeatureStoreWriter.Request(
-            attributes: attributes, videos: entries.map { VideoEntry(path: $0.path, label: $0.label) }, teachers: [spec],
+            attributes: attributes, videos: entries.map { VideoEntry(path: $0.path, label: $0.label) }, teachers: spec.map { [$0] } ?? [],
             storePixels: config.storePixels, shard: try Shard(index: config.shardIndex, count: config.shardCount))
         writer = try FeatureStoreWriter(at: URL(fileURLWithPath: config.out), request: request, commitEvery: config.commitEvery)
     }
@@ -74,7 +79,7 @@ public final class Extractor {
     /// Decodes every row of `video` that this teacher still lacks (background thread).
     func decode(_ video: Int) -> DecodedVideo {
         let start = Date()
-        let rows = writer.rows(ofVideo: video).filter { !writer.isDone(row: $0, teacher: spec.name) }
+        let rows = writer.rows(ofVideo: video).filter { row in spec.map { !writer.isDone(row: row, teacher: $0.name) } ?? true }
         guard !rows.isEmpty else { return DecodedVideo(video: video, rows: [], failure: nil, decodeSeconds: 0) }
         do {
             let reader = try VideoReader(path: entries[video].resolvedPath, options: DecodeOptions(threads: config.decodeThreads))

@@ -14,6 +14,7 @@ public enum FrozenTeacher: Sendable {
         switch choice {
         case .image: return (.image(try ImageTeacher(weights: reader, config: config), frameStride: frameStride), reader.skipped)
         case .video: return (.video(try VideoTeacher(weights: reader, config: config)), reader.skipped)
+        case .none: throw ExtractError.invalidConfig("no teacher to load for --teacher none")
         }
     }
 

@@ -124,7 +124,7 @@ public final class FeatureStoreWriter: @unchecked Sendable {
         if request.videos.isEmpty { problems.append("the manifest has no videos") }
         if request.shard.count > request.videos.count { problems.append("more shards than videos") }
         if a.viewsPerVideo < 1 || a.numFrames < 1 || a.inputSize < 1 { problems.append("views, frames and input size must be positive") }
-        if request.teachers.isEmpty { problems.append("no teacher requested") }
+        // No teacher at all is allowed: a views-only cache (frames, crops and optional pixels) for pixel-target training.
         if Set(request.teachers.map(\.name)).count != request.teachers.count { problems.append("two teachers share a name") }
         for t in request.teachers where t.tokenCount < 1 || t.embedDim < 1 || t.name.isEmpty || t.name.contains("/") {
             problems.append("teacher \"\(t.name)\" needs a plain name and positive tokens and width")

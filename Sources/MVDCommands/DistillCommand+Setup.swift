@@ -30,7 +30,7 @@ extension DistillCommand {
         let encoding = positionTable ?? (target == .features ? .sincos3D : (imageModel ? .sincos2D : .sinusoid1D))
         let widths = Dictionary(uniqueKeysWithValues: data.teachers.map { ($0.name, $0.embedDim) })
         let config = TrainConfig(model: model, architecture: arch, positionEncoding: encoding, objective: objective,
-                                 imageFrameStride: imageModel ? 2 : nil, mask: imageModel ? .random : mask,
+                                 imageFrameStride: imageModel ? 2 : nil, samplesPerRow: imageModel ? (clipFrames + 1) / 2 : 1, mask: imageModel ? .random : mask,
                                  maskRatio: maskRatio ?? (imageModel ? 0.75 : 0.9), epochs: epochs, batchSize: batchSize,
                                  accumulate: accumulate, baseLR: lr, minLR: minLR, warmupEpochs: warmupEpochs,
                                  weightDecay: weightDecay, clipGrad: clipGrad, dropPath: dropPath, seed: seed,

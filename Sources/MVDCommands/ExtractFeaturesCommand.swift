@@ -24,8 +24,8 @@ public struct ExtractFeaturesCommand: ParsableCommand {
                 --manifest k400/train.csv --data-root /data/k400 --out k400-feats.h5
             """)
 
-    @Option(help: "image or video.") var teacher: TeacherChoice
-    @Option(help: "Teacher weights (.pth or .safetensors; official MAE / VideoMAE key layouts).") var checkpoint: String
+    @Option(help: "image, video, or none (only the rows' views and pixels: the data of pixel-target training).") var teacher: TeacherChoice
+    @Option(help: "Teacher weights (.pth or .safetensors; official MAE / VideoMAE key layouts).") var checkpoint: String?
     @OptionGroup var model: ModelOptions
     @Option(help: "Manifest: one 'path label' per line.") var manifest: String
     @Option(help: "Directory the manifest's paths are relative to.") var dataRoot: String?
@@ -49,9 +49,10 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     func makeConfig() throws -> ExtractConfig {
         let (arch, config) = try model.resolve(defaultArch: "vit_base")
         guard dtype == "float16" || dtype == "float32" else { throw ValidationError("--dtype must be float16 or float32") }
+        guard teacher == .none || checkpoint != nil else { throw ValidationError("--teacher \(teacher.rawValue) needs --checkpoint FILE") }
         let parts = shard.split(separator: "/").compactMap { Int($0) }
         guard parts.count == 2 else { throw ValidationError("--shard must look like I/N, e.g. 0/4") }
-        return ExtractConfig(teacher: teacher, checkpoint: checkpoint, architecture: arch, model: config, manifest: manifest,
+        return ExtractConfig(teacher: teacher, checkpoint: checkpoint ?? "", architecture: arch, model: config, manifest: manifest,
                              dataRoot: dataRoot, out: out, name: name, viewsPerVideo: viewsPerVideo, view: view,
                              numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
                              inputSize: inputSize ?? config.inputSize, float32: dtype == "float32", storePixels: storePixels,

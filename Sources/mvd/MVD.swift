@@ -7,5 +7,5 @@ struct MVD: ParsableCommand {
         commandName: "mvd",
         abstract: "Masked Video Distillation: teacher feature caches, student training, evaluation.",
         subcommands: [SynthCommand.self, ExtractFeaturesCommand.self, DistillCommand.self, EvaluateCommand.self, InspectCommand.self, MergeCommand.self, ExportCommand.self,
-                      SimilarityCommand.self, PlotMetricsCommand.self, BenchCommand.self, BenchDecodeCommand.self])
+                      SimilarityCommand.self, PlotMetricsCommand.self, ReportCommand.self, BenchCommand.self, BenchDecodeCommand.self])
 }

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Evaluate
+import Foundation
+import Plot
+
+/// `mvd report`: one comparison table over several evaluated runs.
+public struct ReportCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Combine the evaluation.json of several runs into one table (terminal, Markdown) and a bar chart.")
+
+    @Argument(help: "Directories holding evaluation.json (run directories).") var runs: [String]
+    @Option(help: "Output prefix: writes PREFIX.md and PREFIX.png.") var out: String
+
+    public init() {}
+
+    public func run() throws {
+        var results: [EvaluationResult] = []
+        for dir in runs {
+            let file = URL(fileURLWithPath: dir).appendingPathComponent("evaluation.json")
+            guard let data = try? Data(contentsOf: file) else { throw ValidationError("\(file.path) is missing: run evaluate for \(dir) first") }
+            results += try JSONDecoder().decode([EvaluationResult].self, from: data)
+        }
+        let table = renderResultTable(results)
+        print(table)
+        try ("```\n" + table + "\n```\n").write(toFile: out + ".md", atomically: true, encoding: .utf8)
+        let protocols = Array(Set(results.map(\.evaluationProtocol.rawValue))).sorted()
+        let names = runs.map { URL(fileURLWithPath: $0).lastPathComponent }
+        var series: [BarSeries] = []
+        for p in protocols {
+            for subset in ["appearance", "motion"] {
+                let values = names.map { name -> Double in
+                    results.first { $0.run == name && $0.evaluationProtocol.rawValue == p }?
+                        .subsets.first { $0.name == subset }?.top1 ?? 0
+                }
+                series.append(BarSeries(name: "\(p) \(subset)", values: values))
+            }
+        }
+        let chart = BarChart(title: "top-1 accuracy (%) by class kind", xLabel: "student", yLabel: "top-1 %", categories: names, series: series)
+        try PNG.write(try chart.render(), to: URL(fileURLWithPath: out + ".png"))
+        print("wrote \(out).md and \(out).png")
+    }
+}
