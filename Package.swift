@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "TestSupport"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot", "TestSupport"]),
-        .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "TestSupport"]),
+        .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "Models", "VideoIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import FeatureExtract
 import Models
 import Tensor
+import VideoIO
 
 /// `mvd bench`: throughput of the building blocks, for claims that anyone can rerun.
 public struct BenchCommand: ParsableCommand {
@@ -30,11 +32,19 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip the GEMM table.")
     var skipGemm = false
 
+    @Flag(help: "Time extract-features end to end (ViT-S and ViT-B teachers, 16×224² clips from 320p H.264), split into decode, forward and write.")
+    var extraction = false
+
+    @Flag(help: "Time a ViT-S student step with two ViT-B-width targets at batch 1 and 2: from the cache, and with both teachers in the step.")
+    var student = false
+
     public func run() throws {
+        defer { ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
         let counts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--threads must be a comma-separated list of positive integers, got '\(threads)'")
         }
+        FFmpegLog.setLevel(.error)
         print("OpenBLAS kernel: \(ComputeThreads.blasCoreName)  (\(ComputeThreads.blasConfig))")
         if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
             print("note: OPENBLAS_CORETYPE=\(forced) is set and forces that kernel; unset it to let OpenBLAS pick the fastest")
@@ -42,6 +52,35 @@ public struct BenchCommand: ParsableCommand {
         if !skipGemm { gemmTable(counts) }
         if !skipBlock { blockTimes(counts) }
         if teachers { teacherTimes(counts) }
+        if extraction || student {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvd-bench-\(ProcessInfo.processInfo.processIdentifier)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            ComputeThreads.set(counts.last ?? 2)
+            if extraction { try extractionTimes(dir) }
+            if student { try studentTimes(dir) }
+        }
+    }
+
+    private func extractionTimes(_ dir: URL) throws {
+        let manifest = try PipelineBenchmark.videos(in: dir.appendingPathComponent("videos"), count: 4)
+        print("\nextract-features, 4 clips of 16×224² (stride 4) from 426×320 H.264, \(ComputeThreads.count) threads")
+        for arch in ["vit_small", "vit_base"] {
+            for kind in [TeacherChoice.image, .video] {
+                let s = try PipelineBenchmark.extraction(kind, arch: arch, manifest: manifest, dir: dir)
+                print(String(format: "      %@ %@ teacher: %.3f clips/s; per clip: decode %.3f s (reader thread), forward %.3f s, write %.4f s; %d bytes/row",
+                             arch, kind.rawValue, s.clipsPerSecond, s.decodeSeconds / Double(s.rowsWritten),
+                             s.forwardSeconds / Double(s.rowsWritten), s.writeSeconds / Double(s.rowsWritten), s.bytesWritten / max(s.rowsWritten, 1)))
+            }
+        }
+    }
+
+    private func studentTimes(_ dir: URL) throws {
+        print("\nViT-S student step, two ViT-B-width targets, 16×224², \(ComputeThreads.count) threads")
+        for batch in [1, 2] {
+            let r = try PipelineBenchmark.studentStep(batch: batch, dir: dir)
+            print(String(format: "      batch %d: (a) from the cache %.3f s/step (data wait %.1f%%); (b) teachers in the step %.3f s/step; (b)/(a) = %.2f",
+                         batch, r.cached, 100 * r.dataWait, r.online, r.online / r.cached))
+        }
     }
 
     private func gemmTable(_ counts: [Int]) {
