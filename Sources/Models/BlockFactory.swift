@@ -33,6 +33,20 @@ public enum BlockFactory {
         return ViTBlock(norm1: LayerNorm(dimension: c), attn: attn, norm2: LayerNorm(dimension: c), mlp: mlp, dropPath: dropPath)
     }
 
+    /// A video encoder's tubelet embedding (`patch_embed.proj.*`, weight [D, 3, t, p, p]) and VideoMAE-style blocks
+    /// (`blocks.i.*`) under `w`, as the student, the video teacher and the classifier store them.
+    public static func loadVideoEncoder(_ w: WeightScope, config: ModelConfig, dropPath: Float = 0) throws -> (PatchEmbed, [ViTBlock]) {
+        let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
+        let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
+        let patch = PatchEmbed(weight: try w.tensor("patch_embed.proj.weight", shape: [d, 3, t, p, p]),
+                               bias: try w.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
+        let rates = dropPathRates(dropPath, depth: config.depth)
+        let blocks = try (0..<config.depth).map {
+            try load(w.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .separateQV, dropPath: rates[$0])
+        }
+        return (patch, blocks)
+    }
+
     /// Stochastic-depth rates linspace(0, rate, depth), as timm builds them.
     public static func dropPathRates(_ rate: Float, depth: Int) -> [Float] {
         guard depth > 1 else { return [Float](repeating: 0, count: depth) }

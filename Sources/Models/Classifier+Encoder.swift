@@ -34,15 +34,8 @@ extension Classifier {
                 || k.hasPrefix("decoder") || k.hasPrefix("to_decoder") || k.hasPrefix("head.") || k.hasPrefix("fc_norm.")
                 || k == "cls_token"
         }
-        let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
-        let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
-        let patch = PatchEmbed(weight: try r.tensor("patch_embed.proj.weight", shape: [d, 3, t, p, p]),
-                               bias: try r.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
-        let rates = BlockFactory.dropPathRates(dropPath, depth: config.depth)
-        let blocks = try (0..<config.depth).map {
-            try BlockFactory.load(r.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden,
-                                  style: .separateQV, dropPath: rates[$0])
-        }
+        let d = config.embedDim
+        let (patch, blocks) = try BlockFactory.loadVideoEncoder(r.scoped(""), config: config, dropPath: dropPath)
         try r.finish()
         let (fcNorm, head) = Classifier.freshHead(width: d, classes: classes, initScale: initScale, using: &rng)
         self.init(config: config, patchEmbed: patch, blocks: blocks, fcNorm: fcNorm, head: head, positionEncoding: positionEncoding)

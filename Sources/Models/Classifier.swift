@@ -22,15 +22,8 @@ public struct Classifier: ParameterContainer, Sendable {
 
     /// Loads a fine-tuning checkpoint strictly: `patch_embed.*`, `blocks.*`, `fc_norm.*`, `head.*`.
     public init(weights r: WeightReader, config: ModelConfig, classes: Int, dropPath: Float = 0) throws {
-        let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
-        let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
-        let patch = PatchEmbed(weight: try r.tensor("patch_embed.proj.weight", shape: [d, 3, t, p, p]),
-                               bias: try r.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
-        let rates = BlockFactory.dropPathRates(dropPath, depth: config.depth)
-        let blocks = try (0..<config.depth).map {
-            try BlockFactory.load(r.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden,
-                                  style: .separateQV, dropPath: rates[$0])
-        }
+        let d = config.embedDim
+        let (patch, blocks) = try BlockFactory.loadVideoEncoder(r.scoped(""), config: config, dropPath: dropPath)
         self.init(config: config, patchEmbed: patch, blocks: blocks,
                   fcNorm: LayerNorm(weight: try r.tensor("fc_norm.weight", shape: [d]), bias: try r.tensor("fc_norm.bias", shape: [d])),
                   head: Linear(weight: try r.tensor("head.weight", shape: [classes, d]), bias: try r.tensor("head.bias", shape: [classes])))

@@ -17,18 +17,11 @@ extension Student {
     /// (`pos_embed`, `pos_embed_<branch>`) are skipped and regenerated.
     public init(weights r: WeightReader, config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
                 positionEncoding: PositionEncoding = .sincos3D) throws {
-        let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
+        let d = config.embedDim
         let dec = Student.decoderConfig(config)
         let tableKeys = Set(["pos_embed"] + specs.map { "pos_embed_\($0.name)" })
         r.skip { tableKeys.contains($0) }
-        let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
-        let patch = PatchEmbed(weight: try r.tensor("patch_embed.proj.weight", shape: [d, 3, t, p, p]),
-                               bias: try r.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
-        let rates = BlockFactory.dropPathRates(dropPath, depth: config.depth)
-        let blocks = try (0..<config.depth).map {
-            try BlockFactory.load(r.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden,
-                                  style: .separateQV, dropPath: rates[$0])
-        }
+        let (patch, blocks) = try BlockFactory.loadVideoEncoder(r.scoped(""), config: config, dropPath: dropPath)
         let norm = LayerNorm(weight: try r.tensor("norm.weight", shape: [d]), bias: try r.tensor("norm.bias", shape: [d]))
         let branches = try specs.map {
             try Student.loadBranch(r, spec: $0, config: config, decoder: dec, dropPath: dropPath, encoding: positionEncoding)

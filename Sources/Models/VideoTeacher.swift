@@ -14,7 +14,7 @@ public struct VideoTeacher: Sendable {
     /// top level for a bare encoder); the VideoMAE decoder (`decoder.*`, `encoder_to_decoder.*`, `mask_token`),
     /// `head.*` and `*pos_embed*` keys are skipped.
     public init(weights r: WeightReader, config: ModelConfig) throws {
-        let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
+        let d = config.embedDim
         r.renameKeys { $0.hasPrefix("backbone.") ? String($0.dropFirst("backbone.".count)) : $0 }
         r.skip { k in
             k.hasPrefix("head.") || k.contains("pos_embed") || k.hasPrefix("decoder.") || k.hasPrefix("encoder_to_decoder.")
@@ -22,14 +22,8 @@ public struct VideoTeacher: Sendable {
         }
         let w = r.keys.contains(where: { $0.hasPrefix("encoder.") }) ? r.scoped("encoder.") : r.scoped("")
         self.config = config
-        let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize,
-                                     tubelet: t, patch: p)
-        self.patchEmbed = PatchEmbed(weight: try w.tensor("patch_embed.proj.weight", shape: [d, 3, t, p, p]),
-                                     bias: try w.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
-        self.positions = PositionTables.sinusoid1D(positions: geometry.tokens, embedDim: d)
-        self.blocks = try (0..<config.depth).map {
-            try BlockFactory.load(w.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .separateQV)
-        }
+        (self.patchEmbed, self.blocks) = try BlockFactory.loadVideoEncoder(w, config: config)
+        self.positions = PositionTables.sinusoid1D(positions: patchEmbed.geometry.tokens, embedDim: d)
         self.finalNorm = LayerNorm(weight: try w.tensor("norm.weight", shape: [d]), bias: try w.tensor("norm.bias", shape: [d]))
         try r.finish()
     }
