@@ -29,7 +29,9 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
 
         // Libraries (see DESIGN.md §2 for the dependency picture).
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimisedInDebug),
+        // Elementwise hot loops (softmax, GELU) in C, with an AVX-512 path chosen at run time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimisedInDebug),
         .target(name: "Checkpoint", swiftSettings: optimisedInDebug),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: optimisedInDebug),
         .target(name: "FeatureStore", dependencies: ["CHDF5"], swiftSettings: optimisedInDebug),

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 OUT="${1:-demo-out}"
 CONFIGS=pipelines/configs
 STUDENT_EPOCHS=12
+# Learning rates are base values scaled by (samples per step) / 256 as in the original: batch 8 → × 1/32, so
+# --lr 3e-2 gives an actual peak of 9.4e-4 (the image model sees 4 clips × 8 frames = 32 samples per step).
 START=$(date +%s)
 stage() { echo; echo "=== [$(( $(date +%s) - START ))s] $*"; }
 
@@ -29,11 +31,11 @@ stage "views cache: 2 random pre-training views per video, pixels stored"
 
 stage "stage 1a: video teacher, VideoMAE pixel targets (tube mask 0.9)"
 "$B/mvd" distill --cache "$OUT/cache.h5" --target pixels --out "$OUT/teacher-video" --model-config "$CONFIGS/demo_teacher.json" \
-  --epochs 16 --batch-size 8 --lr 1.5e-3 --min-lr 1e-5 --warmup-epochs 2 --drop-path 0 --seed 1 --log-every 10 --save-every 200
+  --epochs 16 --batch-size 8 --lr 3e-2 --min-lr 3e-4 --warmup-epochs 2 --drop-path 0 --seed 1 --log-every 10 --save-every 200
 
 stage "stage 1b: image teacher, MAE pixel targets on frames 0, 2, 4, … (random mask 0.75)"
 "$B/mvd" distill --cache "$OUT/cache.h5" --target pixels --image-model --out "$OUT/teacher-image" \
-  --model-config "$CONFIGS/demo_teacher.json" --epochs 12 --batch-size 4 --lr 1.5e-3 --min-lr 1e-5 --warmup-epochs 2 \
+  --model-config "$CONFIGS/demo_teacher.json" --epochs 12 --batch-size 4 --lr 8e-3 --min-lr 8e-5 --warmup-epochs 2 \
   --drop-path 0 --seed 2 --log-every 10 --save-every 200
 
 stage "export both teachers and extract their features into the cache"
@@ -56,7 +58,7 @@ for student in image video both pixels; do
   esac
   stage "student '$student': $STUDENT_EPOCHS epochs, same model, batch and schedule"
   "$B/mvd" distill --cache "$OUT/cache.h5" "${args[@]}" --out "$OUT/student-$student" --model-config "$CONFIGS/demo_student.json" \
-    --epochs "$STUDENT_EPOCHS" --batch-size 8 --lr 1.5e-3 --min-lr 1e-5 --warmup-epochs 2 --drop-path 0.1 --norm-targets \
+    --epochs "$STUDENT_EPOCHS" --batch-size 8 --lr 3e-2 --min-lr 3e-4 --warmup-epochs 2 --drop-path 0.1 --norm-targets \
     --seed 3 --log-every 10 --save-every 200
   stage "evaluate '$student': k-NN and linear probe on frozen features of the centre view"
   "$B/mvd" evaluate --run "$OUT/student-$student" --protocol knn,linear --train-manifest "$OUT/data/train.csv" \

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Multi-head scaled dot-product attention over packed projections.
 ///
 /// qkv: [B, N, 3C] holding [q | k | v] per token, each split into H heads of C/H consecutive channels.
@@ -29,7 +31,7 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
                 let base = q0 + bi * n * c3 + h * hd
                 let p = p0 + (saveForBackward ? pair : t) * n * n
                 gemm(transB: true, m: n, n: n, k: hd, alpha: scale, a: base, lda: c3, b: base + c, ldb: c3, c: p, ldc: n, threads: 1)
-                for r in 0..<n { softmaxRow(p + r * n, n) }
+                mvd_softmax_rows(p, n, n)
                 gemm(m: n, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o0 + bi * n * c + h * hd, ldc: c, threads: 1)
                 pair += threads
             }

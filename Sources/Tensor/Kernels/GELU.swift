@@ -1,17 +1,14 @@
-import Foundation
+import CKernels
 
-/// Exact (erf) GELU: y = x · Φ(x) = 0.5 · x · (1 + erf(x / √2)), vectorised (see FastMath.swift).
+/// Exact (erf) GELU: y = x · Φ(x) = 0.5 · x · (1 + erf(x / √2)), through the C kernel (AVX-512 when available;
+/// erf to a few float32 ulps).
 public func geluForward(_ x: Tensor) -> Tensor {
     var y = Tensor(shape: x.shape)
     let n = x.count
     x.withUnsafeBufferPointer { px in
         y.withUnsafeMutableBufferPointer { py in
             let src = px.baseAddress!, dst = py.baseAddress!
-            parallelRanges(n, grain: 32_768) { r in
-                mapLanes(src + r.lowerBound, dst + r.lowerBound, r.count) { v in
-                    0.5 * v * (1 + vectorErf(v * 0.70710678118654752))
-                }
-            }
+            parallelRanges(n, grain: 32_768) { r in mvd_gelu_forward(src + r.lowerBound, dst + r.lowerBound, r.count) }
         }
     }
     return y
@@ -27,12 +24,7 @@ public func geluBackward(_ dy: Tensor, input x: Tensor) -> Tensor {
             dx.withUnsafeMutableBufferPointer { pdx in
                 let src = px.baseAddress!, g = pdy.baseAddress!, dst = pdx.baseAddress!
                 parallelRanges(n, grain: 32_768) { r in
-                    // derivative first, then multiplied by dy in place
-                    mapLanes(src + r.lowerBound, dst + r.lowerBound, r.count) { v in
-                        let cdf = 0.5 * (1 + vectorErf(v * 0.70710678118654752))
-                        return cdf + v * 0.3989422804014327 * vectorExp(-0.5 * v * v)
-                    }
-                    for i in r { dst[i] *= g[i] }
+                    mvd_gelu_backward(src + r.lowerBound, g + r.lowerBound, dst + r.lowerBound, r.count)
                 }
             }
         }

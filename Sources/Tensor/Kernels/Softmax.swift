@@ -1,36 +1,18 @@
+import CKernels
 import Foundation
 
 /// Numerically stable softmax of each row of length `cols`, in place. Rows are independent.
 @inlinable
 public func softmaxRowsInPlace(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
     parallelRanges(rows, grain: rowGrain(rowCost: 8 * cols)) { range in
-        for r in range { softmaxRow(p + r * cols, cols) }
+        mvd_softmax_rows(p + range.lowerBound * cols, range.count, cols)
     }
 }
 
-/// Softmax of one row in place: max, then vectorised exp and sum (16 lanes, summed in a fixed order), then scale.
+/// Softmax of one row in place (the C kernel: AVX-512 when available).
 @inlinable
 public func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
-    var mx = -Float.infinity
-    for j in 0..<n { mx = max(mx, row[j]) }
-    let shift = FloatLanes(repeating: mx)
-    var lanes = FloatLanes(repeating: 0)
-    var j = 0
-    while j + 16 <= n {
-        let e = vectorExp(UnsafeRawPointer(row + j).loadUnaligned(as: FloatLanes.self) - shift)
-        UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: FloatLanes.self)
-        lanes += e
-        j += 16
-    }
-    var sum = lanes.sum()
-    if j < n {
-        var v = FloatLanes(repeating: -Float.infinity)
-        for k in 0..<(n - j) { v[k] = row[j + k] - mx }
-        let e = vectorExp(v)
-        for k in 0..<(n - j) { row[j + k] = e[k]; sum += e[k] }
-    }
-    let inv = 1 / sum
-    for k in 0..<n { row[k] *= inv }
+    mvd_softmax_rows(row, 1, n)
 }
 
 /// Softmax over the last dimension.

@@ -1,0 +1,18 @@
+#ifndef MVD_CKERNELS_H
+#define MVD_CKERNELS_H
+/* Elementwise hot loops of the Tensor kernels, in C so that they can use AVX-512 when the CPU has it
+   (chosen at run time; a portable path runs otherwise). All functions are deterministic. */
+#include <stddef.h>
+
+/* In-place softmax of `rows` rows of `cols` floats (max-shifted, exp, normalised). */
+void mvd_softmax_rows(float *p, size_t rows, size_t cols);
+
+/* y = 0.5 x (1 + erf(x / sqrt 2)) for n values. */
+void mvd_gelu_forward(const float *x, float *y, size_t n);
+
+/* dx = dy (Phi(x) + x phi(x)) for n values. */
+void mvd_gelu_backward(const float *x, const float *dy, float *dx, size_t n);
+
+/* 1 when the AVX-512 paths are in use. */
+int mvd_kernels_use_avx512(void);
+#endif

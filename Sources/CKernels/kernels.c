@@ -1,0 +1,146 @@
+/* See CKernels.h. exp: x = n ln2 + r, |r| <= ln2/2, e^r by a degree-7 polynomial, 2^n in the exponent bits.
+   erf: the Numerical Recipes erfc Chebyshev fit (fractional error < 1.2e-7). */
+#include "CKernels.h"
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+static float exp_scalar(float x) {
+    if (x < -87.0f) x = -87.0f;
+    if (x > 88.0f) x = 88.0f;
+    float n = nearbyintf(x * 1.442695040888963f);
+    float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720; p = p * r + 1.0f / 120; p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6; p = p * r + 0.5f; p = p * r + 1; p = p * r + 1;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale; memcpy(&scale, &bits, 4);
+    return p * scale;
+}
+
+static float erf_scalar(float x) {
+    float z = fabsf(x), t = 1.0f / (1.0f + 0.5f * z);
+    float poly = 0.17087277f;
+    poly = poly * t - 0.82215223f; poly = poly * t + 1.48851587f; poly = poly * t - 1.13520398f;
+    poly = poly * t + 0.27886807f; poly = poly * t - 0.18628806f; poly = poly * t + 0.09678418f;
+    poly = poly * t + 0.37409196f; poly = poly * t + 1.00002368f; poly = poly * t - 1.26551223f;
+    float m = 1.0f - t * exp_scalar(-z * z + poly);
+    return x < 0 ? -m : m;
+}
+
+__attribute__((target("avx512f")))
+static __m512 exp16(__m512 x) {
+    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.0f)), _mm512_set1_ps(-87.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.442695040888963f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+
+__attribute__((target("avx512f")))
+static __m512 erf16(__m512 x) {
+    __m512 z = _mm512_abs_ps(x);
+    __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
+    static const float c[] = {-0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f, -0.18628806f, 0.09678418f,
+                              0.37409196f, 1.00002368f, -1.26551223f};
+    __m512 poly = _mm512_set1_ps(0.17087277f);
+    for (int i = 0; i < 9; i++) poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(c[i]));
+    __m512 e = exp16(_mm512_fmadd_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), z, poly));
+    __m512 m = _mm512_fnmadd_ps(t, e, _mm512_set1_ps(1.0f));
+    __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    return _mm512_mask_sub_ps(m, negative, _mm512_setzero_ps(), m);
+}
+
+__attribute__((target("avx512f")))
+static void softmax_avx512(float *p, size_t rows, size_t cols) {
+    size_t full = cols & ~(size_t)15;
+    __mmask16 tail = (__mmask16)((1u << (cols - full)) - 1);
+    for (size_t r = 0; r < rows; r++) {
+        float *row = p + r * cols;
+        __m512 mx = _mm512_set1_ps(-INFINITY);
+        for (size_t j = 0; j < full; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(row + j));
+        if (tail) mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, row + full));
+        __m512 shift = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+        __m512 sum = _mm512_setzero_ps();
+        for (size_t j = 0; j < full; j += 16) {
+            __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(row + j), shift));
+            _mm512_storeu_ps(row + j, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        if (tail) {
+            __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + full), shift));
+            _mm512_mask_storeu_ps(row + full, tail, e);
+            sum = _mm512_mask_add_ps(sum, tail, sum, e);
+        }
+        __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+        for (size_t j = 0; j < full; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
+        if (tail) _mm512_mask_storeu_ps(row + full, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + full), inv));
+    }
+}
+
+__attribute__((target("avx512f")))
+static void gelu_forward_avx512(const float *x, float *y, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __m512 cdf = _mm512_fmadd_ps(erf16(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f))), _mm512_set1_ps(0.5f), _mm512_set1_ps(0.5f));
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(v, cdf));
+    }
+    for (; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erf_scalar(x[i] * 0.70710678118654752f));
+}
+
+__attribute__((target("avx512f")))
+static void gelu_backward_avx512(const float *x, const float *dy, float *dx, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __m512 cdf = _mm512_fmadd_ps(erf16(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f))), _mm512_set1_ps(0.5f), _mm512_set1_ps(0.5f));
+        __m512 pdf = _mm512_mul_ps(_mm512_set1_ps(0.3989422804014327f), exp16(_mm512_mul_ps(_mm512_set1_ps(-0.5f), _mm512_mul_ps(v, v))));
+        _mm512_storeu_ps(dx + i, _mm512_mul_ps(_mm512_loadu_ps(dy + i), _mm512_fmadd_ps(v, pdf, cdf)));
+    }
+    for (; i < n; i++) {
+        float v = x[i], cdf = 0.5f * (1.0f + erf_scalar(v * 0.70710678118654752f));
+        dx[i] = dy[i] * (cdf + v * 0.3989422804014327f * exp_scalar(-0.5f * v * v));
+    }
+}
+
+static int use_avx512 = -1;
+
+int mvd_kernels_use_avx512(void) {
+    if (use_avx512 < 0) use_avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    return use_avx512;
+}
+
+void mvd_softmax_rows(float *p, size_t rows, size_t cols) {
+    if (mvd_kernels_use_avx512()) { softmax_avx512(p, rows, cols); return; }
+    for (size_t r = 0; r < rows; r++) {
+        float *row = p + r * cols, mx = -INFINITY, sum = 0;
+        for (size_t j = 0; j < cols; j++) mx = row[j] > mx ? row[j] : mx;
+        for (size_t j = 0; j < cols; j++) { row[j] = exp_scalar(row[j] - mx); sum += row[j]; }
+        float inv = 1.0f / sum;
+        for (size_t j = 0; j < cols; j++) row[j] *= inv;
+    }
+}
+
+void mvd_gelu_forward(const float *x, float *y, size_t n) {
+    if (mvd_kernels_use_avx512()) { gelu_forward_avx512(x, y, n); return; }
+    for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erf_scalar(x[i] * 0.70710678118654752f));
+}
+
+void mvd_gelu_backward(const float *x, const float *dy, float *dx, size_t n) {
+    if (mvd_kernels_use_avx512()) { gelu_backward_avx512(x, dy, dx, n); return; }
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i], cdf = 0.5f * (1.0f + erf_scalar(v * 0.70710678118654752f));
+        dx[i] = dy[i] * (cdf + v * 0.3989422804014327f * exp_scalar(-0.5f * v * v));
+    }
+}
