@@ -33,6 +33,9 @@ public struct SynthCommand: ParsableCommand {
     @Option(help: "Codec: h264 (libx264, falls back to mpeg4 when missing), mpeg4, vp9, ffv1 or png.")
     var codec: String = "h264"
 
+    @Option(help: "Multiplies every object's size (1 = objects of radius 7-12 px at 64 px).")
+    var objectScale: Double = 1
+
     public func validate() throws {
         guard videosPerClass > 0, valVideosPerClass >= 0 else { throw ValidationError("--videos-per-class must be > 0 and --val-videos-per-class >= 0") }
         guard size >= 8, frames >= 1, frameRate >= 1 else { throw ValidationError("--size must be >= 8, --frames and --frame-rate >= 1") }
@@ -46,8 +49,9 @@ public struct SynthCommand: ParsableCommand {
         FFmpegLog.setLevel(.error)
         var chosen = VideoCodec(rawValue: codec) ?? .h264
         if chosen == .h264 { chosen = VideoCodec.bestAvailableLossy }
-        let config = SyntheticDatasetConfig(videosPerClass: videosPerClass, valVideosPerClass: valVideosPerClass, size: size,
+        var config = SyntheticDatasetConfig(videosPerClass: videosPerClass, valVideosPerClass: valVideosPerClass, size: size,
                                             frames: frames, frameRate: frameRate, seed: seed, codec: chosen)
+        if objectScale != 1 { config.objectScale = objectScale }
         let directory = URL(fileURLWithPath: out)
         print("synth: \(config.classes.count) classes, \(videosPerClass)+\(valVideosPerClass) videos per class, "
               + "\(size)x\(size), \(frames) frames, \(chosen.rawValue), seed \(seed) -> \(directory.path)")

@@ -30,8 +30,9 @@ public struct SyntheticScene: Equatable, Sendable, Codable {
     /// Seed for the per-frame noise.
     public var noiseSeed: UInt64
 
-    /// A random scene of `synthClass` for `size` x `size` frames.
-    public static func random<G: RandomNumberGenerator>(for synthClass: SyntheticClass, size: Int, using rng: inout G) -> SyntheticScene {
+    /// A random scene of `synthClass` for `size` x `size` frames; `objectScale` multiplies the object's size.
+    public static func random<G: RandomNumberGenerator>(for synthClass: SyntheticClass, size: Int, objectScale: Double = 1,
+                                                        using rng: inout G) -> SyntheticScene {
         let s = Double(size) / 64  // all lengths are drawn for 64 px and scaled
         let background = (0..<3).map { _ in UInt8.random(in: 0...255, using: &rng) }
         var color = background
@@ -55,8 +56,8 @@ public struct SyntheticScene: Equatable, Sendable, Codable {
             shape: synthClass.shape, motion: synthClass.motion, background: background, color: color,
             noise: Int.random(in: 0...14, using: &rng), clutter: clutter,
             centerX: Double.random(in: 0..<Double(size), using: &rng), centerY: Double.random(in: 0..<Double(size), using: &rng),
-            radius: (isBar ? Double.random(in: 6...13, using: &rng) : Double.random(in: 7...12, using: &rng)) * s,
-            thickness: Double.random(in: 1.5...2.8, using: &rng) * s,
+            radius: (isBar ? Double.random(in: 6...13, using: &rng) : Double.random(in: 7...12, using: &rng)) * s * objectScale,
+            thickness: Double.random(in: 1.5...2.8, using: &rng) * s * objectScale,
             angle: Double.random(in: 0..<(2 * .pi), using: &rng), rate: rate,
             heading: Double.random(in: 0..<(2 * .pi), using: &rng), noiseSeed: rng.next())
     }
