@@ -126,14 +126,9 @@ public final class Trainer {
     /// For single-frame models, every `imageFrameStride`-th frame of each clip becomes its own sample.
     private func imageFrames(_ batch: TrainingBatch) -> TrainingBatch {
         guard let s = config.imageFrameStride else { return batch }
-        let c = batch.clips
-        let (b, t, side) = (c.shape[0], c.shape[2], c.shape[3]), plane = side * side, kept = (t + s - 1) / s
-        var frames = Tensor(shape: [b * kept, 3, 1, side, side])
-        for bi in 0..<b { for k in 0..<kept { for ch in 0..<3 {
-            let src = ((bi * 3 + ch) * t + k * s) * plane, dst = ((bi * kept + k) * 3 + ch) * plane
-            frames.storage.replaceSubrange(dst..<dst + plane, with: c.storage[src..<src + plane])
-        } } }
-        return TrainingBatch(clips: frames, teacherFeatures: batch.teacherFeatures)
+        let frames = strideFrames(batch.clips, stride: s)
+        let (n, side) = (frames.shape[0], frames.shape[2])
+        return TrainingBatch(clips: frames.reshaped([n, 3, 1, side, side]), teacherFeatures: batch.teacherFeatures)
     }
 }
 

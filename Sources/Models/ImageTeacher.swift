@@ -52,13 +52,9 @@ public struct ImageTeacher: Sendable {
     /// Features of a clip as the student's targets (MVD-SPEC §5.1): frames 0, s, 2s, … of each clip
     /// [B, 3, T, S, S] through the teacher, arranged [B, (T/s)·P, D] so row t'·P + l matches student token n.
     public func clipFeatures(_ clips: Tensor, frameStride s: Int) -> Tensor {
-        let (b, t, side) = (clips.shape[0], clips.shape[2], clips.shape[3])
-        let kept = (t + s - 1) / s, plane = side * side
-        var frames = Tensor(shape: [b * kept, 3, side, side])
-        for bi in 0..<b { for k in 0..<kept { for c in 0..<3 {
-            let src = ((bi * 3 + c) * t + k * s) * plane, dst = ((bi * kept + k) * 3 + c) * plane
-            frames.storage.replaceSubrange(dst..<dst + plane, with: clips.storage[src..<src + plane])
-        } } }
+        let (b, t) = (clips.shape[0], clips.shape[2])
+        let kept = (t + s - 1) / s
+        let frames = strideFrames(clips, stride: s)
         let f = features(frames: frames)                                      // [B·kept, P, D]
         return f.reshaped([b, kept * f.shape[1], f.shape[2]])
     }
