@@ -23,7 +23,7 @@ B=.build/release
 mkdir -p "$OUT"
 
 stage "synthetic dataset: 10 classes (4 appearance, 6 motion), 24 train + 8 val videos each"
-"$B/mvd" synth --out "$OUT/data" --videos-per-class 24 --val-videos-per-class 8 --size 64 --frames 48 --seed 0
+"$B/mvd" synth --out "$OUT/data" --videos-per-class 24 --val-videos-per-class 8 --size 64 --frames 48 --seed 0 --object-scale 2.5
 
 stage "views cache: 2 random pre-training views per video, pixels stored"
 "$B/mvd" extract-features --teacher none --model-config "$CONFIGS/demo_teacher.json" --manifest "$OUT/data/train.csv" \
