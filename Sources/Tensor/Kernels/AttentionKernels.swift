@@ -11,29 +11,32 @@ public struct AttentionSaved: Sendable {
     public var probabilities: Tensor
 }
 
-/// Forward. When `saveForBackward` is false (inference), no [B, H, N, N] tensor is kept.
-/// The (sample, head) pairs run in parallel, each with single-threaded products and a serial softmax.
+/// Forward. When `saveForBackward` is false (inference), no [B, H, N, N] tensor is kept; long sequences (N > 512) are processed in
+/// blocks of 128 rows whose [128, N] scores stay in cache, spread over the threads as (sample, head, block) units.
+/// Training keeps every head's probabilities; the (sample, head) pairs then run in parallel.
 public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBackward: Bool = true) -> (Tensor, AttentionSaved?) {
     precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "attention: qkv \(qkv.shape) with \(heads) heads")
     let (b, n, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
     let c = c3 / 3, hd = c / heads
     var out = Tensor(shape: [b, n, c])
-    // Inference keeps one N×N scratch per thread; training keeps every head's probabilities.
-    let slots = saveForBackward ? b * heads : ComputeThreads.count
-    var probs = Tensor(shape: [slots, n, n])
+    let rowBlock = saveForBackward || n <= 512 ? n : 128
+    let blocks = (n + rowBlock - 1) / rowBlock, units = b * heads * blocks
+    let threads = min(ComputeThreads.count, units)
+    var probs = Tensor(shape: saveForBackward ? [b * heads, n, n] : [threads, rowBlock, n])
     qkv.withUnsafeBufferPointer { pq in out.withUnsafeMutableBufferPointer { po in probs.withUnsafeMutableBufferPointer { pp in
         let q0 = pq.baseAddress!, o0 = po.baseAddress!, p0 = pp.baseAddress!
-        let pairs = b * heads, threads = min(ComputeThreads.count, pairs)
         parallelBlocks(threads) { t in
-            var pair = t
-            while pair < pairs {
+            var unit = t
+            while unit < units {
+                let pair = unit / blocks, first = (unit % blocks) * rowBlock, rows = min(rowBlock, n - first)
                 let (bi, h) = (pair / heads, pair % heads)
                 let base = q0 + bi * n * c3 + h * hd
-                let p = p0 + (saveForBackward ? pair : t) * n * n
-                gemm(transB: true, m: n, n: n, k: hd, alpha: scale, a: base, lda: c3, b: base + c, ldb: c3, c: p, ldc: n, threads: 1)
-                mvd_softmax_rows(p, n, n)
-                gemm(m: n, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o0 + bi * n * c + h * hd, ldc: c, threads: 1)
-                pair += threads
+                let p = p0 + (saveForBackward ? pair * n * n : t * rowBlock * n)
+                gemm(transB: true, m: rows, n: n, k: hd, alpha: scale, a: base + first * c3, lda: c3, b: base + c, ldb: c3,
+                     c: p, ldc: n, threads: 1)
+                mvd_softmax_rows(p, rows, n)
+                gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o0 + (bi * n + first) * c + h * hd, ldc: c, threads: 1)
+                unit += threads
             }
         }
     }}}
