@@ -65,6 +65,17 @@ public struct TrainConfig: Codable, Sendable, Equatable {
                       tokensPerSlice: model.tokensPerFrame)
     }
 
+    /// Names of the top-level fields whose values differ between two configs.
+    public static func differingFields(_ a: TrainConfig, _ b: TrainConfig) -> [String] {
+        func fields(_ c: TrainConfig) -> [String: Data] {
+            guard let data = try? JSONEncoder().encode(c),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            return object.compactMapValues { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) }
+        }
+        let (fa, fb) = (fields(a), fields(b))
+        return Set(fa.keys).union(fb.keys).filter { fa[$0] != fb[$0] }.sorted()
+    }
+
     /// Checks that flag combinations make sense; messages name the flag.
     public func validate() throws {
         func fail(_ m: String) -> DistillError { .invalidConfig(m) }

@@ -49,6 +49,11 @@ public final class Trainer {
         try run.create()
         var start = 0
         if resume, FileManager.default.fileExists(atPath: run.checkpointURL.path) {
+            let saved = try run.readConfig()
+            if saved != config {
+                throw DistillError.invalidConfig("--resume with other settings than the run in \(run.url.path) (differing: "
+                    + "\(TrainConfig.differingFields(saved, config).joined(separator: ", "))); rerun with the original flags or use a new --out")
+            }
             start = try run.loadCheckpoint(into: &student, optimizer: &optimizer)
             try run.truncateMetrics(after: start)
         } else {

@@ -109,6 +109,22 @@ struct TrainerTests {
         #expect(finite)
     }
 
+    @Test("resuming with other settings is refused, naming the fields")
+    func resumeWithOtherSettings() throws {
+        let dir = try Fixtures.temporaryDirectory("resume-other")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = SyntheticData(rows: 8, config: Self.model)
+        try Trainer(config: Self.config(epochs: 2, saveEvery: 2), data: data, run: RunDirectory(dir), student: Self.student()).train(resume: false) { _ in }
+        var other = Self.config(epochs: 2, saveEvery: 2)
+        other.baseLR = 0.01
+        do {
+            try Trainer(config: other, data: data, run: RunDirectory(dir), student: Self.student()).train(resume: true) { _ in }
+            Issue.record("expected a refusal")
+        } catch let error as DistillError {
+            #expect(error.description.contains("baseLR"), "\(error)")
+        }
+    }
+
     @Test("too little data for one step is refused")
     func tooLittleData() throws {
         #expect(throws: DistillError.notEnoughData(rows: 3, batch: 4)) {
