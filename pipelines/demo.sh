@@ -15,7 +15,7 @@ STUDENT_EPOCHS=12
 START=$(date +%s)
 stage() { echo; echo "=== [$(( $(date +%s) - START ))s] $*"; }
 
-echo "MVD demo: about 15 minutes on 2 cores (a first build takes 4-6 of them); results in $OUT/"
+echo "MVD demo: about 12 minutes on 2 cores (a first release build takes 1-2 of them); results in $OUT/"
 stage "set-up and release build"
 ./pipelines/setup.sh
 swift build -c release --product mvd
