@@ -59,13 +59,13 @@ let package = Package(
         .executableTarget(name: "featurestore-bench", dependencies: ["FeatureStore"], swiftSettings: optimisedInDebug),
 
         // Tests. TestSupport holds the comparison and fixture helpers shared by every test target.
-        .target(name: "TestSupport", path: "Sources/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Sources/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], swiftSettings: optimisedInDebug),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Models", "Tensor", "Checkpoint", "TestSupport"]),
         .testTarget(name: "FeatureExtractTests", dependencies: ["FeatureExtract", "Distill", "FeatureStore", "VideoIO", "Models", "Checkpoint", "Tensor", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoint", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
-        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "Tensor", "TestSupport"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "TestSupport"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot", "TestSupport"]),
         .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "Models", "VideoIO", "TestSupport"]),

@@ -1,3 +1,5 @@
+import Tensor
+
 /// Central finite differences accumulated in Double, for checking hand-written backward passes.
 ///
 /// `f` maps the (perturbed) input to a scalar loss computed in Double. The helper perturbs one coordinate
@@ -18,17 +20,11 @@ public func numericalGradient(_ x: [Float], eps: Float = 1e-3, _ f: ([Float]) ->
     return grad
 }
 
-/// A deterministic pseudo-random sequence for test data (SplitMix64 mapped to [-1, 1)).
+/// A deterministic pseudo-random sequence for test data: the package's SplitMix64 mapped to [-1, 1).
 public struct TestRandom {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var generator: SplitMix64
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+    public mutating func next() -> UInt64 { generator.next() }
     public mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
     public mutating func array(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in uniform() * scale } }
 }
