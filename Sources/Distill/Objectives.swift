@@ -48,6 +48,10 @@ public enum PixelTarget: String, Codable, Sendable {
     case videoMAE = "videomae"
     /// MAE norm_pix_loss: per patch over all values, (x − mean) / √(unbiased var + 1e-6); (y, x, c) order.
     case mae
+    /// The pixels themselves in [0, 1], (t, y, x, c) order: VideoMAE with `--normlize_target False`, MAE without
+    /// norm_pix_loss. On flat synthetic backgrounds the per-patch normalisations turn faint noise into unit-variance
+    /// targets that nothing can predict; these targets do not.
+    case raw
 
     /// Normalised pixel targets of every token: clips [B, 3, T, S, S] (ImageNet-normalised, as the model sees them)
     /// → [B, N, t·p·p·3]. Pixels are un-normalised back to [0, 1] first, as the originals do.
@@ -68,6 +72,8 @@ public enum PixelTarget: String, Codable, Sendable {
                     let sd = (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(per - 1)).squareRoot()
                     for i in 0..<per { values[i * 3 + c] = Float((xs[i] - m) / (sd + 1e-6)) }
                 }
+            case .raw:
+                break
             case .mae:
                 let xs = values.map(Double.init)
                 let m = xs.reduce(0, +) / Double(xs.count)

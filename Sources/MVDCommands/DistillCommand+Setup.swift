@@ -56,7 +56,8 @@ extension DistillCommand {
     }
 
     private func makeObjective(_ names: [String]) throws -> Objective {
-        if target == .pixels { return .pixels(imageModel ? .mae : .videoMAE) }
+        if target == .pixels { return .pixels(pixelNorm == .none ? .raw : (imageModel ? .mae : .videoMAE)) }
+        guard pixelNorm == .patch else { throw ValidationError("--pixel-norm applies to --target pixels") }
         guard !names.isEmpty else { throw ValidationError("the cache has no teachers; run extract-features first, or use --target pixels") }
         let losses = loss.split(separator: ",").map(String.init), weights = lossWeight.split(separator: ",").map(String.init)
         func pick<T>(_ values: [String], _ i: Int, _ parse: (String) -> T?, _ flag: String) throws -> T {

@@ -17,6 +17,14 @@ public enum TargetKind: String, ExpressibleByArgument, CaseIterable, Sendable {
     case pixels
 }
 
+/// How pixel targets are normalised (`--pixel-norm`).
+public enum PixelNormChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+    /// Per patch, as VideoMAE (per colour channel) and MAE's norm_pix_loss do.
+    case patch
+    /// The pixels in [0, 1].
+    case none
+}
+
 /// `distill`: trains a student from a feature cache, with no teacher in the loop.
 public struct DistillCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -43,6 +51,8 @@ public struct DistillCommand: ParsableCommand {
     @Option(help: "Custom student JSON (see --help of extract-features for the keys).") var modelConfig: String?
     @Option(help: "features (MVD) or pixels (VideoMAE / MAE objective).") var target: TargetKind = .features
     @Flag(help: "With --target pixels: train a single-frame image model (MAE objective on frames 0, 2, 4, …).") var imageModel = false
+    @Option(help: "With --target pixels: patch (each patch normalised by its own mean and std, as VideoMAE and MAE's norm_pix_loss) or none (the pixels in [0, 1]).")
+    var pixelNorm: PixelNormChoice = .patch
     @Option(help: "Teacher groups of the cache to distil from, comma-separated (default: all).") var teachers: String?
     @Option(help: "Loss per teacher: one value, or one per --teachers entry (smooth-l1, l2, l1).") var loss: String = "smooth-l1"
     @Option(help: "Weight per teacher: one value, or one per --teachers entry.") var lossWeight: String = "1"

@@ -10,6 +10,8 @@ struct EncoderSource: ParsableArguments {
     var run: String?
     @Option(help: "An encoder checkpoint (.pth or .safetensors): an MVD student, a VideoMAE checkpoint, or one exported with mvd export.")
     var checkpoint: String?
+    @Flag(help: "A freshly initialised, untrained encoder of --arch / --model-config (seeded by --seed): the baseline that shows what pre-training added.")
+    var randomInit = false
     @OptionGroup var model: ModelOptions
     @Option(help: "Position table of a --checkpoint encoder (sincos-3d as in MVD's fine-tuning; sinusoid-1d for our VideoMAE-style runs).")
     var positionTable: PositionEncoding = .sincos3D
@@ -17,6 +19,7 @@ struct EncoderSource: ParsableArguments {
     /// A readable name for tables.
     var label: String {
         if let run { return URL(fileURLWithPath: run).lastPathComponent }
+        if randomInit { return "untrained" }
         return URL(fileURLWithPath: checkpoint ?? "encoder").deletingPathExtension().lastPathComponent
     }
 
@@ -24,10 +27,14 @@ struct EncoderSource: ParsableArguments {
     func classifier(classes: Int, dropPath: Float, seed: UInt64) throws -> Classifier {
         var rng = SplitMix64(seed: seed ^ 0xF1E7)
         switch (run, checkpoint) {
-        case let (run?, nil):
+        case (nil, nil) where randomInit:
+            let (_, config) = try model.resolve(defaultArch: "vit_small")
+            let student = Student(fresh: config, branches: [], positionEncoding: positionTable, using: &rng)
+            return Classifier(encoderOf: student, classes: classes, dropPath: dropPath, using: &rng)
+        case let (run?, nil) where !randomInit:
             let student = try RunDirectory(URL(fileURLWithPath: run)).loadStudent()
             return Classifier(encoderOf: student, classes: classes, dropPath: dropPath, using: &rng)
-        case let (nil, file?):
+        case let (nil, file?) where !randomInit:
             let (_, config) = try model.resolve(defaultArch: "vit_small")
             let reader = try WeightReader(contentsOf: URL(fileURLWithPath: file))
             let c = try Classifier(encoderWeights: reader, config: config, classes: classes, dropPath: dropPath,
@@ -35,7 +42,7 @@ struct EncoderSource: ParsableArguments {
             if !reader.skipped.isEmpty { print("\(label): ignored \(reader.skipped.count) non-encoder keys (decoders, tables, norms, heads)") }
             return c
         default:
-            throw ValidationError("give exactly one of --run RUN_DIR or --checkpoint FILE")
+            throw ValidationError("give exactly one of --run RUN_DIR, --checkpoint FILE or --random-init")
         }
     }
 }

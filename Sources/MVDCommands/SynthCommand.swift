@@ -36,11 +36,21 @@ public struct SynthCommand: ParsableCommand {
     @Option(help: "Multiplies every object's size (1 = objects of radius 7-12 px at 64 px).")
     var objectScale: Double = 1
 
+    @Option(help: "Nuisance variation: full (any background colour, clutter rectangles, noise up to ±14) or low (dark grey background, no clutter, noise up to ±3).")
+    var nuisance: String = "full"
+
+    @Option(help: "Copies of the object in every video, moving together (more than one gives masked modelling visible copies to learn shape and motion from).")
+    var objects: Int = 1
+
     public func validate() throws {
         guard videosPerClass > 0, valVideosPerClass >= 0 else { throw ValidationError("--videos-per-class must be > 0 and --val-videos-per-class >= 0") }
         guard size >= 8, frames >= 1, frameRate >= 1 else { throw ValidationError("--size must be >= 8, --frames and --frame-rate >= 1") }
         guard let parsed = VideoCodec(rawValue: codec) else {
             throw ValidationError("--codec must be one of \(VideoCodec.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard objects >= 1 else { throw ValidationError("--objects must be at least 1") }
+        guard SyntheticNuisance(rawValue: nuisance) != nil else {
+            throw ValidationError("--nuisance must be one of \(SyntheticNuisance.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if !parsed.isLossless && size % 2 != 0 { throw ValidationError("--size must be even for \(codec)") }
     }
@@ -52,6 +62,8 @@ public struct SynthCommand: ParsableCommand {
         var config = SyntheticDatasetConfig(videosPerClass: videosPerClass, valVideosPerClass: valVideosPerClass, size: size,
                                             frames: frames, frameRate: frameRate, seed: seed, codec: chosen)
         if objectScale != 1 { config.objectScale = objectScale }
+        if let level = SyntheticNuisance(rawValue: nuisance), level != .full { config.nuisance = level }
+        if objects != 1 { config.objects = objects }
         let directory = URL(fileURLWithPath: out)
         print("synth: \(config.classes.count) classes, \(videosPerClass)+\(valVideosPerClass) videos per class, "
               + "\(size)x\(size), \(frames) frames, \(chosen.rawValue), seed \(seed) -> \(directory.path)")

@@ -10,12 +10,25 @@ public enum Fixtures {
         packageRoot.appendingPathComponent("Tests/Fixtures").appendingPathComponent(name)
     }
 
-    /// A fresh, empty temporary directory for one test.
+    /// A fresh, empty temporary directory for one test, inside this process's scratch folder
+    /// (`$TMPDIR/mvd-tests-PID`), which is removed when the process exits unless `MVD_KEEP_TEST_FILES` is set.
     public static func temporaryDirectory(_ tag: String = "test") throws -> URL {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mvd-\(tag)-\(UUID().uuidString)", isDirectory: true)
+        let dir = scratchRoot.appendingPathComponent("\(tag)-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
+    }
+
+    private static let scratchRoot: URL = {
+        let root = scratchRootPath()
+        try? FileManager.default.removeItem(at: root)  // left by an earlier process with the same pid
+        if ProcessInfo.processInfo.environment["MVD_KEEP_TEST_FILES"] == nil {
+            atexit { try? FileManager.default.removeItem(at: Fixtures.scratchRootPath()) }
+        }
+        return root
+    }()
+
+    private static func scratchRootPath() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("mvd-tests-\(getpid())", isDirectory: true)
     }
 }
 

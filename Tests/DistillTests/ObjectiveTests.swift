@@ -70,4 +70,24 @@ struct ObjectiveTests {
         let xs = (0..<24).map { Double(m.storage[$0]) }
         #expect(abs(xs.reduce(0, +)) < 1e-4)
     }
+
+    @Test("raw pixel targets are the [0, 1] pixels of each patch in (t, y, x, c) order")
+    func rawPixelTargets() {
+        let g = PatchGeometry(frames: 2, height: 4, width: 4, tubelet: 2, patch: 2)
+        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+        // Pixel (c, t, y, x) holds the value v = (c + 3·(t·16 + y·4 + x)) / 100 in [0, 1], ImageNet-normalised.
+        func value(_ c: Int, _ t: Int, _ y: Int, _ x: Int) -> Float { Float(c + 3 * (t * 16 + y * 4 + x)) / 100 }
+        var storage = [Float](repeating: 0, count: 3 * 2 * 4 * 4)
+        for c in 0..<3 { for t in 0..<2 { for y in 0..<4 { for x in 0..<4 {
+            storage[((c * 2 + t) * 4 + y) * 4 + x] = (value(c, t, y, x) - mean[c]) / std[c]
+        } } } }
+        let r = PixelTarget.raw.targets(clips: Tensor(shape: [1, 3, 2, 4, 4], storage), geometry: g)
+        #expect(r.shape == [1, 4, 24])
+        let token = 3   // row 1, column 1 of the 2×2 grid: pixels y, x ∈ {2, 3}
+        var i = 0
+        for t in 0..<2 { for y in 2..<4 { for x in 2..<4 { for c in 0..<3 {
+            #expect(abs(r.storage[token * 24 + i] - value(c, t, y, x)) < 1e-6)
+            i += 1
+        } } } }
+    }
 }

@@ -138,3 +138,54 @@ import Checkpoint
 enum SafeTensorsProbe {
     static func step(of url: URL) throws -> Int { Int(try SafeTensors.read(url).metadata["step"] ?? "") ?? -1 }
 }
+
+/// Clips of one uniform random colour each: a masked patch can only be predicted from the visible ones.
+final class UniformColourData: TrainingData {
+    let clips: [Tensor]
+    var rowCount: Int { clips.count }
+
+    init(rows: Int, config: ModelConfig, seed: UInt64 = 3) {
+        var rng = SplitMix64(seed: seed)
+        let pixels = config.numFrames * config.inputSize * config.inputSize
+        clips = (0..<rows).map { _ in
+            let colour = Tensor.uniform([3], bound: 1.5, using: &rng).storage
+            return Tensor(shape: [1, 3, config.numFrames, config.inputSize, config.inputSize],
+                          colour.flatMap { [Float](repeating: $0, count: pixels) })
+        }
+    }
+
+    /// Mean squared error of predicting every clip's [0, 1] pixels by the mean colour over all clips: the
+    /// best a model can do without looking at the visible patches.
+    var contextFreeLoss: Double {
+        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+        let colours = clips.map { c in (0..<3).map { Double(c.storage[$0 * c.count / 3] * std[$0] + mean[$0]) } }
+        return (0..<3).map { ch in
+            let m = colours.map { $0[ch] }.reduce(0, +) / Double(colours.count)
+            return colours.map { ($0[ch] - m) * ($0[ch] - m) }.reduce(0, +) / Double(colours.count)
+        }.reduce(0, +) / 3
+    }
+
+    func load(rows: [Int]) throws -> TrainingBatch {
+        TrainingBatch(clips: Tensor(shape: [rows.count] + Array(clips[0].shape.dropFirst()), rows.flatMap { clips[$0].storage }))
+    }
+}
+
+@Suite("the student learns from context")
+struct ContextTests {
+    @Test("masked patches of a uniform clip are predicted from its visible patches")
+    func usesVisiblePatches() throws {
+        let model = TrainerTests.model
+        let dir = try Fixtures.temporaryDirectory("context")
+        let data = UniformColourData(rows: 16, config: model)
+        let config = TrainConfig(model: model, architecture: "custom", positionEncoding: .sinusoid1D, objective: .pixels(.raw),
+                                 mask: .random, maskRatio: 0.5, epochs: 60, batchSize: 4, baseLR: 0.1, minLR: 0.001,
+                                 warmupEpochs: 5, dropPath: 0, seed: 5, saveEvery: 10_000, logEvery: 10)
+        var rng = SplitMix64(seed: 9)
+        let student = Student(fresh: model, branches: Objective.pixels(.raw).branches(teacherWidths: [:], geometry: config.geometry),
+                              positionEncoding: .sinusoid1D, using: &rng)
+        let trainer = try Trainer(config: config, data: data, run: RunDirectory(dir), student: student)
+        try trainer.train(resume: false) { _ in }
+        let last = try RunDirectory(dir).readMetrics().suffix(3).map(\.loss).reduce(0, +) / 3
+        #expect(last < 0.2 * data.contextFreeLoss, "loss \(last) against \(data.contextFreeLoss) without context")
+    }
+}

@@ -62,6 +62,42 @@ struct SyntheticDatasetTests {
         }
     }
 
+    @Test("low nuisance: grey background, no clutter, noise up to ±3; full nuisance is unchanged by the option")
+    func lowNuisance() {
+        var low = config
+        low.nuisance = .low
+        for index in 0..<20 {
+            let scene = SyntheticDataset.scene(label: index % 10, split: "train", index: index, config: low)
+            #expect(scene.clutter.isEmpty && scene.noise <= 3)
+            #expect(scene.background.allSatisfy { (32...88).contains($0) })
+            #expect(scene == SyntheticDataset.scene(label: index % 10, split: "train", index: index, config: low))
+        }
+        var explicitFull = config
+        explicitFull.nuisance = .full
+        #expect(SyntheticDataset.scene(label: 3, split: "val", index: 0, config: config)
+                == SyntheticDataset.scene(label: 3, split: "val", index: 0, config: explicitFull))
+    }
+
+    @Test("copies of the object share its colour and motion: with 3 copies the object covers about 3 times the area")
+    func objectCopies() {
+        func area(_ scene: SyntheticScene, frame: Int) -> Int {
+            let pixels = scene.render(size: 64, frames: 12).frame(frame)
+            return stride(from: pixels.startIndex, to: pixels.endIndex, by: 3).filter {
+                pixels[$0] == scene.color[0] && pixels[$0 + 1] == scene.color[1] && pixels[$0 + 2] == scene.color[2]
+            }.count
+        }
+        var rng = SplitMix64(seed: 8)
+        var one = SyntheticScene.random(for: SyntheticClasses.all[0], size: 64, nuisance: .low, objects: 1, using: &rng)
+        one.noise = 0
+        #expect(one.copyCenters.isEmpty)
+        var three = one
+        three.copyCenters = [[one.centerX + 32, one.centerY], [one.centerX, one.centerY + 32]]  // half a frame apart: no overlap
+        let single = area(one, frame: 5), triple = area(three, frame: 5)
+        #expect(single > 100 && triple == 3 * single, "\(single) → \(triple)")
+        var drawn = SplitMix64(seed: 8)
+        #expect(SyntheticScene.random(for: SyntheticClasses.all[4], size: 64, objects: 4, using: &drawn).copyCenters.count == 3)
+    }
+
     @Test("motion classes move as named: right/left shift the object, grow/shrink change its area")
     func motionSemantics() {
         func objectColumnsAndArea(_ scene: SyntheticScene, frame: Int) -> (x: Double, area: Int) {

@@ -17,6 +17,10 @@ public struct SyntheticDatasetConfig: Codable, Equatable, Sendable {
     public var classes: [SyntheticClass]
     /// Multiplies every object's size (nil = 1, the default look).
     public var objectScale: Double?
+    /// How much backgrounds, clutter and noise vary (nil = `.full`, the default look).
+    public var nuisance: SyntheticNuisance?
+    /// Copies of the object in every video (nil = 1).
+    public var objects: Int?
 
     public init(videosPerClass: Int = 24, valVideosPerClass: Int = 8, size: Int = 64, frames: Int = 48, frameRate: Int = 25,
                 seed: UInt64 = 0, codec: VideoCodec = .bestAvailableLossy, classes: [SyntheticClass] = SyntheticClasses.all) {
@@ -54,7 +58,8 @@ public enum SyntheticDataset {
         let splitSalt: UInt64 = split == "train" ? 0x7472_6169_6E00_0000 : 0x7661_6C00_0000_0000
         var mixer = SplitMix64(seed: config.seed ^ splitSalt ^ (UInt64(label) << 32) ^ UInt64(index))
         var rng = SplitMix64(seed: mixer.next())
-        return SyntheticScene.random(for: config.classes[label], size: config.size, objectScale: config.objectScale ?? 1, using: &rng)
+        return SyntheticScene.random(for: config.classes[label], size: config.size, objectScale: config.objectScale ?? 1,
+                                     nuisance: config.nuisance ?? .full, objects: config.objects ?? 1, using: &rng)
     }
 
     /// Writes the whole dataset under `directory` and returns the train and val manifest entries.

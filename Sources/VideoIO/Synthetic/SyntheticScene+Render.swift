@@ -11,12 +11,16 @@ extension SyntheticScene {
         for t in 0..<frames {
             let pose = pose(at: t, frames: frames)
             let c = cos(pose.angle), s = sin(pose.angle)
+            // Every copy is displaced from the first by its offset at frame 0 and shares the first's motion.
+            let centres = [(pose.x, pose.y)] + copyCenters.map { (pose.x + $0[0] - centerX, pose.y + $0[1] - centerY) }
             for y in 0..<size {
                 for x in 0..<size {
-                    let dx = wrapped(Double(x) + 0.5 - pose.x, size), dy = wrapped(Double(y) + 0.5 - pose.y, size)
-                    let u = dx * c + dy * s, v = -dx * s + dy * c
                     let base = (y * size + x) * 3, out = ((t * size + y) * size + x) * 3
-                    let tone = coverage(u: u, v: v, radius: pose.radius)
+                    var tone = 0
+                    for (cx, cy) in centres where tone == 0 {
+                        let dx = wrapped(Double(x) + 0.5 - cx, size), dy = wrapped(Double(y) + 0.5 - cy, size)
+                        tone = coverage(u: dx * c + dy * s, v: -dx * s + dy * c, radius: pose.radius)
+                    }
                     for channel in 0..<3 {
                         var value = tone == 0 ? backdrop[base + channel] : (tone == 1 ? first[channel] : second[channel])
                         if noise > 0 { value += Int(noiseSource.next() % UInt64(2 * noise + 1)) - noise }

@@ -1,5 +1,13 @@
 import Foundation
 
+/// How much the nuisance attributes of the synthetic videos vary.
+public enum SyntheticNuisance: String, Codable, Sendable, CaseIterable {
+    /// Any background colour, 0-4 faint clutter rectangles, per-pixel noise up to ±14.
+    case full
+    /// A dark grey background (40-80, ±8 per channel), no clutter, noise up to ±3: the object dominates.
+    case low
+}
+
 /// Every random choice behind one synthetic video. `random(for:size:frames:using:)` draws the nuisance
 /// attributes (background, noise, clutter, colour, size, place, speed) independently of the class, so only
 /// the class's shape or motion carries the label; `render(size:frames:)` draws the frames.
@@ -29,17 +37,29 @@ public struct SyntheticScene: Equatable, Sendable, Codable {
     public var heading: Double
     /// Seed for the per-frame noise.
     public var noiseSeed: UInt64
+    /// Centres (frame 0, pixels) of further copies of the object: same shape, colour, size, angle and motion.
+    public var copyCenters: [[Double]] = []
 
     /// A random scene of `synthClass` for `size` x `size` frames; `objectScale` multiplies the object's size.
+    /// `nuisance` sets how much the background, clutter and noise vary between videos.
+    /// `objects` copies of the object move together (more than one makes masked patches predictable from visible copies).
     public static func random<G: RandomNumberGenerator>(for synthClass: SyntheticClass, size: Int, objectScale: Double = 1,
+                                                        nuisance: SyntheticNuisance = .full, objects: Int = 1,
                                                         using rng: inout G) -> SyntheticScene {
         let s = Double(size) / 64  // all lengths are drawn for 64 px and scaled
-        let background = (0..<3).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let background: [UInt8]
+        switch nuisance {
+        case .full: background = (0..<3).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        case .low:
+            let grey = Int.random(in: 40...80, using: &rng)
+            background = (0..<3).map { _ in UInt8(grey + Int.random(in: -8...8, using: &rng)) }
+        }
         var color = background
         while zip(color, background).reduce(0, { $0 + abs(Int($1.0) - Int($1.1)) }) < 200 {
             color = (0..<3).map { _ in UInt8.random(in: 0...255, using: &rng) }
         }
-        let clutter = (0..<Int.random(in: 0...4, using: &rng)).map { _ -> [Int] in
+        let clutterCount = nuisance == .full ? Int.random(in: 0...4, using: &rng) : 0
+        let clutter = (0..<clutterCount).map { _ -> [Int] in
             [Int.random(in: 0..<size, using: &rng), Int.random(in: 0..<size, using: &rng),
              Int.random(in: 2...max(2, size / 4), using: &rng), Int.random(in: 2...max(2, size / 4), using: &rng),
              Int.random(in: -24...24, using: &rng)]
@@ -52,14 +72,19 @@ public struct SyntheticScene: Equatable, Sendable, Codable {
         case .rotateClockwise, .rotateCounterClockwise: rate = Double.random(in: 0.07...0.16, using: &rng)
         case .grow, .shrink: rate = Double.random(in: 2.2...3.0, using: &rng)
         }
-        return SyntheticScene(
+        let noise = Int.random(in: 0...(nuisance == .full ? 14 : 3), using: &rng)
+        var scene = SyntheticScene(
             shape: synthClass.shape, motion: synthClass.motion, background: background, color: color,
-            noise: Int.random(in: 0...14, using: &rng), clutter: clutter,
+            noise: noise, clutter: clutter,
             centerX: Double.random(in: 0..<Double(size), using: &rng), centerY: Double.random(in: 0..<Double(size), using: &rng),
             radius: (isBar ? Double.random(in: 6...13, using: &rng) : Double.random(in: 7...12, using: &rng)) * s * objectScale,
             thickness: Double.random(in: 1.5...2.8, using: &rng) * s * objectScale,
             angle: Double.random(in: 0..<(2 * .pi), using: &rng), rate: rate,
             heading: Double.random(in: 0..<(2 * .pi), using: &rng), noiseSeed: rng.next())
+        scene.copyCenters = (1..<max(1, objects)).map { _ in
+            [Double.random(in: 0..<Double(size), using: &rng), Double.random(in: 0..<Double(size), using: &rng)]
+        }
+        return scene
     }
 
     /// Object pose at frame `t` of `frames`: centre, angle and radius.
