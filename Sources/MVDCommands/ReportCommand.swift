@@ -36,7 +36,8 @@ public struct ReportCommand: ParsableCommand {
                 series.append(BarSeries(name: "\(p) \(subset)", values: values))
             }
         }
-        let chart = BarChart(title: "top-1 accuracy (%) by class kind", xLabel: "student", yLabel: "top-1 %", categories: names, series: series)
+        let chart = BarChart(title: "top-1 accuracy (%) by class kind", xLabel: "run", yLabel: "top-1 %", categories: names, series: series,
+                             width: max(800, 300 + 130 * names.count))
         try PNG.write(try chart.render(), to: URL(fileURLWithPath: out + ".png"))
         print("wrote \(out).md and \(out).png")
     }

@@ -42,22 +42,26 @@ public struct BarChart: Sendable {
         let entries = series.enumerated().map { (name: $1.name, color: $1.color ?? RGB.series($0)) }
         let left = ChartFrame.leftMargin(tickLabels: yScale.ticks.map(yScale.label))
         let right = ChartFrame.legendWidth(entries.map(\.name)) + 20
-        let area = PixelRect(x: left, y: ChartFrame.plotTop, width: width - left - right,
-                             height: height - ChartFrame.plotTop - 2 * ChartFrame.lineHeight - 24)
+        // Category names wider than their group alternate between two lines.
+        let plotWidth = width - left - right
+        let widest = categories.map(ChartFrame.textWidth).max() ?? 0
+        let tickRows = widest + 4 > plotWidth / categories.count ? 2 : 1
+        let area = PixelRect(x: left, y: ChartFrame.plotTop, width: plotWidth,
+                             height: height - ChartFrame.plotTop - (1 + tickRows) * ChartFrame.lineHeight - 24)
         guard area.width >= categories.count * max(1, series.count), area.height >= 16 else {
             throw PlotError.invalidData(title: title, reason: "\(width)×\(height) is too small for \(categories.count) groups of \(series.count) bars; use a larger width")
         }
         var canvas = try Canvas(width: width, height: height)
         ChartFrame.drawTitle(title, on: &canvas)
         ChartFrame.drawYAxis(yScale, label: yLabel, area: area, on: &canvas)
-        drawBars(entries: entries, yScale: yScale, area: area, on: &canvas)
+        drawBars(entries: entries, yScale: yScale, area: area, tickRows: tickRows, on: &canvas)
         ChartFrame.drawAxisLines(area: area, on: &canvas)
-        ChartFrame.drawXLabel(xLabel, area: area, on: &canvas)
+        ChartFrame.drawXLabel(xLabel, area: area, tickRows: tickRows, on: &canvas)
         ChartFrame.drawLegend(entries, x: area.maxX + 20, top: area.y, on: &canvas)
         return canvas.image
     }
 
-    private func drawBars(entries: [(name: String, color: RGB)], yScale: AxisScale, area: PixelRect,
+    private func drawBars(entries: [(name: String, color: RGB)], yScale: AxisScale, area: PixelRect, tickRows: Int,
                           on canvas: inout Canvas) {
         let groupWidth = Double(area.width) / Double(categories.count)
         let inner = groupWidth * 0.8, barWidth = inner / Double(max(1, series.count))
@@ -75,7 +79,8 @@ public struct BarChart: Sendable {
                                 color: .axisGrey, scale: 1, alignment: .center)
                 }
             }
-            canvas.text(category, x: Int(Double(area.x) + (Double(g) + 0.5) * groupWidth), y: area.maxY + 10,
+            canvas.text(category, x: Int(Double(area.x) + (Double(g) + 0.5) * groupWidth),
+                        y: area.maxY + 10 + (g % tickRows) * ChartFrame.lineHeight,
                         color: .axisGrey, scale: ChartFrame.textScale, alignment: .center)
         }
     }

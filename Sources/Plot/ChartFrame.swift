@@ -59,8 +59,9 @@ enum ChartFrame {
         drawXLabel(label, area: area, on: &canvas)
     }
 
-    static func drawXLabel(_ label: String, area: PixelRect, on canvas: inout Canvas) {
-        canvas.text(label, x: area.x + area.width / 2, y: area.maxY + 18 + lineHeight, color: .black,
+    /// `tickRows`: lines of tick labels under the axis (2 when long category names are staggered).
+    static func drawXLabel(_ label: String, area: PixelRect, tickRows: Int = 1, on canvas: inout Canvas) {
+        canvas.text(label, x: area.x + area.width / 2, y: area.maxY + 18 + tickRows * lineHeight, color: .black,
                     scale: textScale, alignment: .center)
     }
 
