@@ -42,6 +42,9 @@ public struct SynthCommand: ParsableCommand {
     @Option(help: "Copies of the object in every video, moving together (more than one gives masked modelling visible copies to learn shape and motion from).")
     var objects: Int = 1
 
+    @Option(help: "Where the copies go: random, or grid (a k×k lattice of period size/k; --objects must be a square).")
+    var layout: String = "random"
+
     public func validate() throws {
         guard videosPerClass > 0, valVideosPerClass >= 0 else { throw ValidationError("--videos-per-class must be > 0 and --val-videos-per-class >= 0") }
         guard size >= 8, frames >= 1, frameRate >= 1 else { throw ValidationError("--size must be >= 8, --frames and --frame-rate >= 1") }
@@ -49,6 +52,11 @@ public struct SynthCommand: ParsableCommand {
             throw ValidationError("--codec must be one of \(VideoCodec.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard objects >= 1 else { throw ValidationError("--objects must be at least 1") }
+        guard let parsedLayout = SyntheticLayout(rawValue: layout) else {
+            throw ValidationError("--layout must be one of \(SyntheticLayout.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let k = Int(Double(objects).squareRoot().rounded())
+        if parsedLayout == .grid && k * k != objects { throw ValidationError("--layout grid needs a square --objects (4, 9, 16, …), not \(objects)") }
         guard SyntheticNuisance(rawValue: nuisance) != nil else {
             throw ValidationError("--nuisance must be one of \(SyntheticNuisance.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -64,6 +72,7 @@ public struct SynthCommand: ParsableCommand {
         if objectScale != 1 { config.objectScale = objectScale }
         if let level = SyntheticNuisance(rawValue: nuisance), level != .full { config.nuisance = level }
         if objects != 1 { config.objects = objects }
+        if let parsed = SyntheticLayout(rawValue: layout), parsed != .random { config.layout = parsed }
         let directory = URL(fileURLWithPath: out)
         print("synth: \(config.classes.count) classes, \(videosPerClass)+\(valVideosPerClass) videos per class, "
               + "\(size)x\(size), \(frames) frames, \(chosen.rawValue), seed \(seed) -> \(directory.path)")

@@ -78,7 +78,7 @@ struct SyntheticDatasetTests {
                 == SyntheticDataset.scene(label: 3, split: "val", index: 0, config: explicitFull))
     }
 
-    @Test("copies of the object share its colour and motion: with 3 copies the object covers about 3 times the area")
+    @Test("copies of the object share its colour and motion: 3 apart cover 3 times the area, a 2×2 grid 4 times")
     func objectCopies() {
         func area(_ scene: SyntheticScene, frame: Int) -> Int {
             let pixels = scene.render(size: 64, frames: 12).frame(frame)
@@ -94,6 +94,12 @@ struct SyntheticDatasetTests {
         three.copyCenters = [[one.centerX + 32, one.centerY], [one.centerX, one.centerY + 32]]  // half a frame apart: no overlap
         let single = area(one, frame: 5), triple = area(three, frame: 5)
         #expect(single > 100 && triple == 3 * single, "\(single) → \(triple)")
+        var lattice = SplitMix64(seed: 8)
+        var grid = SyntheticScene.random(for: SyntheticClasses.all[0], size: 64, nuisance: .low, objects: 4, layout: .grid, using: &lattice)
+        grid.noise = 0
+        #expect(grid.copyCenters == [[grid.centerX + 32, grid.centerY], [grid.centerX, grid.centerY + 32],
+                                     [grid.centerX + 32, grid.centerY + 32]])
+        #expect(area(grid, frame: 5) == 4 * area(grid.withoutCopies, frame: 5))
         var drawn = SplitMix64(seed: 8)
         #expect(SyntheticScene.random(for: SyntheticClasses.all[4], size: 64, objects: 4, using: &drawn).copyCenters.count == 3)
     }
@@ -130,4 +136,8 @@ struct SyntheticDatasetTests {
         let backgrounds = Set((0..<8).map { SyntheticDataset.scene(label: 1, split: "train", index: $0, config: config).background })
         #expect(backgrounds.count == 8)
     }
+}
+
+extension SyntheticScene {
+    var withoutCopies: SyntheticScene { var s = self; s.copyCenters = []; return s }
 }

@@ -21,6 +21,8 @@ public struct SyntheticDatasetConfig: Codable, Equatable, Sendable {
     public var nuisance: SyntheticNuisance?
     /// Copies of the object in every video (nil = 1).
     public var objects: Int?
+    /// Where the copies go (nil = `.random`).
+    public var layout: SyntheticLayout?
 
     public init(videosPerClass: Int = 24, valVideosPerClass: Int = 8, size: Int = 64, frames: Int = 48, frameRate: Int = 25,
                 seed: UInt64 = 0, codec: VideoCodec = .bestAvailableLossy, classes: [SyntheticClass] = SyntheticClasses.all) {
@@ -59,7 +61,8 @@ public enum SyntheticDataset {
         var mixer = SplitMix64(seed: config.seed ^ splitSalt ^ (UInt64(label) << 32) ^ UInt64(index))
         var rng = SplitMix64(seed: mixer.next())
         return SyntheticScene.random(for: config.classes[label], size: config.size, objectScale: config.objectScale ?? 1,
-                                     nuisance: config.nuisance ?? .full, objects: config.objects ?? 1, using: &rng)
+                                     nuisance: config.nuisance ?? .full, objects: config.objects ?? 1,
+                                     layout: config.layout ?? .random, using: &rng)
     }
 
     /// Writes the whole dataset under `directory` and returns the train and val manifest entries.

@@ -8,6 +8,14 @@ public enum SyntheticNuisance: String, Codable, Sendable, CaseIterable {
     case low
 }
 
+/// Where the copies of a synthetic object go.
+public enum SyntheticLayout: String, Codable, Sendable, CaseIterable {
+    /// Anywhere in the frame.
+    case random
+    /// On a k×k lattice (k² objects) of period size/k: every masked copy has a visible twin.
+    case grid
+}
+
 /// Every random choice behind one synthetic video. `random(for:size:frames:using:)` draws the nuisance
 /// attributes (background, noise, clutter, colour, size, place, speed) independently of the class, so only
 /// the class's shape or motion carries the label; `render(size:frames:)` draws the frames.
@@ -45,6 +53,7 @@ public struct SyntheticScene: Equatable, Sendable, Codable {
     /// `objects` copies of the object move together (more than one makes masked patches predictable from visible copies).
     public static func random<G: RandomNumberGenerator>(for synthClass: SyntheticClass, size: Int, objectScale: Double = 1,
                                                         nuisance: SyntheticNuisance = .full, objects: Int = 1,
+                                                        layout: SyntheticLayout = .random,
                                                         using rng: inout G) -> SyntheticScene {
         let s = Double(size) / 64  // all lengths are drawn for 64 px and scaled
         let background: [UInt8]
@@ -81,8 +90,14 @@ public struct SyntheticScene: Equatable, Sendable, Codable {
             thickness: Double.random(in: 1.5...2.8, using: &rng) * s * objectScale,
             angle: Double.random(in: 0..<(2 * .pi), using: &rng), rate: rate,
             heading: Double.random(in: 0..<(2 * .pi), using: &rng), noiseSeed: rng.next())
-        scene.copyCenters = (1..<max(1, objects)).map { _ in
-            [Double.random(in: 0..<Double(size), using: &rng), Double.random(in: 0..<Double(size), using: &rng)]
+        switch layout {
+        case .random:
+            scene.copyCenters = (1..<max(1, objects)).map { _ in
+                [Double.random(in: 0..<Double(size), using: &rng), Double.random(in: 0..<Double(size), using: &rng)]
+            }
+        case .grid:
+            let k = max(1, Int(Double(objects).squareRoot().rounded())), period = Double(size) / Double(k)
+            scene.copyCenters = (1..<k * k).map { [scene.centerX + Double($0 % k) * period, scene.centerY + Double($0 / k) * period] }
         }
         return scene
     }
