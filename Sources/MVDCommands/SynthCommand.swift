@@ -37,13 +37,13 @@ public struct SynthCommand: ParsableCommand {
     var objectScale: Double = 1
 
     @Option(help: "Nuisance variation: full (any background colour, clutter rectangles, noise up to ±14) or low (dark grey background, no clutter, noise up to ±3).")
-    var nuisance: String = "full"
+    var nuisance: SyntheticNuisance = .full
 
     @Option(help: "Copies of the object in every video, moving together (more than one gives masked modelling visible copies to learn shape and motion from).")
     var objects: Int = 1
 
     @Option(help: "Where the copies go: random, or grid (a k×k lattice of period size/k; --objects must be a square).")
-    var layout: String = "random"
+    var layout: SyntheticLayout = .random
 
     public func validate() throws {
         guard videosPerClass > 0, valVideosPerClass >= 0 else { throw ValidationError("--videos-per-class must be > 0 and --val-videos-per-class >= 0") }
@@ -52,14 +52,8 @@ public struct SynthCommand: ParsableCommand {
             throw ValidationError("--codec must be one of \(VideoCodec.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard objects >= 1 else { throw ValidationError("--objects must be at least 1") }
-        guard let parsedLayout = SyntheticLayout(rawValue: layout) else {
-            throw ValidationError("--layout must be one of \(SyntheticLayout.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         let k = Int(Double(objects).squareRoot().rounded())
-        if parsedLayout == .grid && k * k != objects { throw ValidationError("--layout grid needs a square --objects (4, 9, 16, …), not \(objects)") }
-        guard SyntheticNuisance(rawValue: nuisance) != nil else {
-            throw ValidationError("--nuisance must be one of \(SyntheticNuisance.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        if layout == .grid && k * k != objects { throw ValidationError("--layout grid needs a square --objects (4, 9, 16, …), not \(objects)") }
         if !parsed.isLossless && size % 2 != 0 { throw ValidationError("--size must be even for \(codec)") }
     }
 
@@ -70,9 +64,9 @@ public struct SynthCommand: ParsableCommand {
         var config = SyntheticDatasetConfig(videosPerClass: videosPerClass, valVideosPerClass: valVideosPerClass, size: size,
                                             frames: frames, frameRate: frameRate, seed: seed, codec: chosen)
         if objectScale != 1 { config.objectScale = objectScale }
-        if let level = SyntheticNuisance(rawValue: nuisance), level != .full { config.nuisance = level }
+        if nuisance != .full { config.nuisance = nuisance }
         if objects != 1 { config.objects = objects }
-        if let parsed = SyntheticLayout(rawValue: layout), parsed != .random { config.layout = parsed }
+        if layout != .random { config.layout = layout }
         let directory = URL(fileURLWithPath: out)
         print("synth: \(config.classes.count) classes, \(videosPerClass)+\(valVideosPerClass) videos per class, "
               + "\(size)x\(size), \(frames) frames, \(chosen.rawValue), seed \(seed) -> \(directory.path)")
@@ -87,3 +81,6 @@ public struct SynthCommand: ParsableCommand {
                      SyntheticDataset.valManifest, SyntheticDataset.classesFile))
     }
 }
+
+extension SyntheticNuisance: ExpressibleByArgument {}
+extension SyntheticLayout: ExpressibleByArgument {}
