@@ -30,11 +30,20 @@ public enum ClipFeatures {
     /// Videos that fail to decode are skipped and reported.
     public static func meanPooled(encoder: Classifier, entries: [ManifestEntry], samplingRate: Int, batchSize: Int = 8,
                                   progress: (Int, Int) -> Void = { _, _ in }) -> EncodedSet {
+        pooled(encoder: encoder, entries: entries, samplingRate: samplingRate, pooling: .mean, batchSize: batchSize,
+               progress: progress)
+    }
+
+    /// Encodes the centre view of every entry (no masking) and pools the last block's tokens by `pooling`.
+    /// Videos that fail to decode are skipped and reported.
+    public static func pooled(encoder: Classifier, entries: [ManifestEntry], samplingRate: Int, pooling: FeaturePooling,
+                              batchSize: Int = 8, progress: (Int, Int) -> Void = { _, _ in }) -> EncodedSet {
         var rows: [Float] = [], labels: [Int] = [], used: [Int] = [], failures: [(String, String)] = []
         var pending: [(Int, Clip)] = []
+        let perStep = encoder.tokensPerTimeStep
         func flush() {
             guard !pending.isEmpty else { return }
-            rows += encoder.pooledFeatures(batch(pending.map(\.1))).storage
+            rows += pooling.apply(encoder.tokenFeatures(batch(pending.map(\.1))), perStep: perStep).storage
             used += pending.map(\.0); labels += pending.map { entries[$0.0].label }
             pending.removeAll()
         }
@@ -49,7 +58,8 @@ public enum ClipFeatures {
             progress(i + 1, entries.count)
         }
         flush()
-        let d = encoder.config.embedDim
-        return EncodedSet(features: Tensor(shape: [used.count, d], rows), labels: labels, used: used, failures: failures)
+        let c = encoder.config
+        let width = pooling.width(tokens: c.numFrames / c.tubeletSize * perStep, perStep: perStep, d: c.embedDim)
+        return EncodedSet(features: Tensor(shape: [used.count, width], rows), labels: labels, used: used, failures: failures)
     }
 }

@@ -16,6 +16,9 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
     public var baseLR = 5e-4, minLR = 1e-6, weightDecay = 0.05
     public var layerDecay: Float = 0.75, dropPath: Float = 0.1, labelSmoothing: Float = 0.1
     public var mixup = false
+    /// Random horizontal flips of training clips (the K400 recipe). Off for tasks whose label a mirror image
+    /// changes, such as the direction of travel (the Something-Something recipe has no flips either).
+    public var flip = true
     public var samplingRate = 2, testSegments = 2, testCrops = 3
     public var seed: UInt64 = 0
     public init() {}

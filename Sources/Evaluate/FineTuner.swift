@@ -13,7 +13,7 @@ public final class FineTuner {
         self.model = model; self.config = config
     }
 
-    /// A random training view of a video: the K400 dense sampler, a multi-scale crop, a random flip.
+    /// A random training view of a video: the K400 dense sampler, a multi-scale crop, a random flip (unless `flip` is off).
     func trainingClip(_ entry: ManifestEntry, using rng: inout SplitMix64) throws -> Clip {
         let reader = try VideoReader(path: entry.resolvedPath)
         let info = reader.info, c = model.config
@@ -21,7 +21,7 @@ public final class FineTuner {
                                                     samplingRate: config.samplingRate, using: &rng)
         let box = MultiScaleCrop(inputSize: c.inputSize).sample(width: info.width, height: info.height, using: &rng)
         let view = ClipView(frames: frames, spatial: .cropThenResize(box: box, width: c.inputSize, height: c.inputSize),
-                            filter: .bilinear, flip: rng.nextUniform() < 0.5)
+                            filter: .bilinear, flip: config.flip && rng.nextUniform() < 0.5)
         return try reader.clip(for: view)
     }
 

@@ -12,6 +12,8 @@ struct EncoderSource: ParsableArguments {
     var checkpoint: String?
     @Flag(help: "A freshly initialised, untrained encoder of --arch / --model-config (seeded by --seed): the baseline that shows what pre-training added.")
     var randomInit = false
+    @Flag(help: "No encoder: probe the centre view's raw pixels (2×2-averaged) and frame differences, with the clip geometry of --arch / --model-config (knn and linear only). The baseline any encoder must beat.")
+    var rawPixels = false
     @OptionGroup var model: ModelOptions
     @Option(help: "Position table of a --checkpoint encoder (sincos-3d as in MVD's fine-tuning; sinusoid-1d for our VideoMAE-style runs).")
     var positionTable: PositionEncoding = .sincos3D
@@ -20,6 +22,7 @@ struct EncoderSource: ParsableArguments {
     var label: String {
         if let run { return URL(fileURLWithPath: run).lastPathComponent }
         if randomInit { return "untrained" }
+        if rawPixels { return "pixels" }
         return URL(fileURLWithPath: checkpoint ?? "encoder").deletingPathExtension().lastPathComponent
     }
 
@@ -27,14 +30,16 @@ struct EncoderSource: ParsableArguments {
     func classifier(classes: Int, dropPath: Float, seed: UInt64) throws -> Classifier {
         var rng = SplitMix64(seed: seed ^ 0xF1E7)
         switch (run, checkpoint) {
-        case (nil, nil) where randomInit:
+        case (nil, nil) where rawPixels && !randomInit:
+            throw ValidationError("--raw-pixels has no encoder to fine-tune; use it with --protocol knn,linear")
+        case (nil, nil) where randomInit && !rawPixels:
             let (_, config) = try model.resolve(defaultArch: "vit_small")
             let student = Student(fresh: config, branches: [], positionEncoding: positionTable, using: &rng)
             return Classifier(encoderOf: student, classes: classes, dropPath: dropPath, using: &rng)
-        case let (run?, nil) where !randomInit:
+        case let (run?, nil) where !randomInit && !rawPixels:
             let student = try RunDirectory(URL(fileURLWithPath: run)).loadStudent()
             return Classifier(encoderOf: student, classes: classes, dropPath: dropPath, using: &rng)
-        case let (nil, file?) where !randomInit:
+        case let (nil, file?) where !randomInit && !rawPixels:
             let (_, config) = try model.resolve(defaultArch: "vit_small")
             let reader = try WeightReader(contentsOf: URL(fileURLWithPath: file))
             let c = try Classifier(encoderWeights: reader, config: config, classes: classes, dropPath: dropPath,
@@ -42,7 +47,7 @@ struct EncoderSource: ParsableArguments {
             if !reader.skipped.isEmpty { print("\(label): ignored \(reader.skipped.count) non-encoder keys (decoders, tables, norms, heads)") }
             return c
         default:
-            throw ValidationError("give exactly one of --run RUN_DIR, --checkpoint FILE or --random-init")
+            throw ValidationError("give exactly one of --run RUN_DIR, --checkpoint FILE, --random-init or --raw-pixels")
         }
     }
 }

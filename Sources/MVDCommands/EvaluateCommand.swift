@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Evaluate
 import Foundation
 import Models
@@ -9,6 +10,8 @@ import VideoIO
 public enum ProtocolChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
     case knn, linear, finetune
 }
+
+extension FeaturePooling: ExpressibleByArgument {}
 
 /// `evaluate`: what an encoder learned, by k-NN, linear probe or fine-tuning.
 public struct EvaluateCommand: ParsableCommand {
@@ -36,6 +39,12 @@ public struct EvaluateCommand: ParsableCommand {
     @Option var layerDecay: Float = 0.75
     @Option var dropPath: Float = 0.1
     @Flag(help: "Fine-tuning with Mixup/CutMix (the corrected per-frame CutMix).") var mixup = false
+    @Flag(inversion: .prefixedNo, help: "Random horizontal flips while fine-tuning (the K400 recipe); --no-flip for tasks a mirror image changes, such as left vs right motion.")
+    var flip = true
+    @Option(help: "Pooling of the frozen tokens for knn/linear: mean (over all tokens) or time (spatial mean per time step, concatenated in order: keeps the direction of time).")
+    var pooling: FeaturePooling = .mean
+    @Option(help: "After fine-tuning, write the fine-tuned encoder here as a video teacher for extract-features (safetensors, VideoMAE layout; needs --position-table sinusoid-1d).")
+    var saveTeacher: String?
     @Option(help: "Temporal × spatial test views, e.g. 5x3 (K400) or 2x3.") var testViews: String = "2x3"
     @Option var seed: UInt64 = 0
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
@@ -75,10 +84,17 @@ public struct EvaluateCommand: ParsableCommand {
 
     func frozenProtocols(_ protocols: [ProtocolChoice], train: [ManifestEntry], val: [ManifestEntry], classes: Int,
                          subsets: [ClassSubset]) throws -> [EvaluationResult] {
-        let model = try encoder.classifier(classes: classes, dropPath: 0, seed: seed)
         let line = ProgressLine(plainInterval: 10)
-        let tr = ClipFeatures.meanPooled(encoder: model, entries: train, samplingRate: samplingRate) { i, n in line.update("encoding train \(i)/\(n)") }
-        let va = ClipFeatures.meanPooled(encoder: model, entries: val, samplingRate: samplingRate) { i, n in line.update("encoding val \(i)/\(n)") }
+        let tr: EncodedSet, va: EncodedSet
+        if encoder.rawPixels {
+            let (_, config) = try encoder.model.resolve(defaultArch: "vit_small")
+            tr = ClipFeatures.rawPixels(entries: train, config: config, samplingRate: samplingRate) { i, n in line.update("reading train \(i)/\(n)") }
+            va = ClipFeatures.rawPixels(entries: val, config: config, samplingRate: samplingRate) { i, n in line.update("reading val \(i)/\(n)") }
+        } else {
+            let model = try encoder.classifier(classes: classes, dropPath: 0, seed: seed)
+            tr = ClipFeatures.pooled(encoder: model, entries: train, samplingRate: samplingRate, pooling: pooling) { i, n in line.update("encoding train \(i)/\(n)") }
+            va = ClipFeatures.pooled(encoder: model, entries: val, samplingRate: samplingRate, pooling: pooling) { i, n in line.update("encoding val \(i)/\(n)") }
+        }
         line.finish()
         for f in (tr.failures + va.failures).prefix(5) { print("  skipped \(f.path): \(f.reason)") }
         var out: [EvaluationResult] = []
@@ -100,12 +116,18 @@ public struct EvaluateCommand: ParsableCommand {
         guard parts.count == 2, parts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--test-views must look like 2x3") }
         var config = FineTuneConfig()
         config.epochs = epochs; config.batchSize = batchSize; config.baseLR = lr; config.layerDecay = layerDecay
-        config.dropPath = dropPath; config.mixup = mixup; config.samplingRate = samplingRate
+        config.dropPath = dropPath; config.mixup = mixup; config.flip = flip; config.samplingRate = samplingRate
         config.testSegments = parts[0]; config.testCrops = parts[1]; config.seed = seed
         let tuner = FineTuner(model: try encoder.classifier(classes: classes, dropPath: dropPath, seed: seed), config: config)
         let line = ProgressLine(plainInterval: 10)
         try tuner.train(train, classes: classes) { s, n, loss in line.update(String(format: "fine-tune step %d/%d loss %.4f", s, n, loss)) }
         line.finish()
+        if let path = saveTeacher {
+            var model = tuner.model
+            let tensors = try model.videoTeacherTensors(positionEncoding: encoder.positionTable)
+            try SafeTensors.write(StateDict(tensors: tensors), to: URL(fileURLWithPath: path))
+            print("wrote the fine-tuned encoder as a video teacher (\(tensors.count) tensors) to \(path)")
+        }
         var result = try evaluateMultiView(run: encoder.label, views: tuner.test(val), subsets: subsets)
         result.trainCount = train.count
         return result

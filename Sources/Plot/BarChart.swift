@@ -6,9 +6,11 @@ public struct BarSeries: Sendable, Equatable {
     public var values: [Double]
     /// The bar colour; nil takes the next colour of `RGB.seriesPalette`.
     public var color: RGB?
+    /// An interval per bar (e.g. a 95% confidence interval), drawn as a whisker; nil entries draw none.
+    public var intervals: [ClosedRange<Double>?]?
 
-    public init(name: String, values: [Double], color: RGB? = nil) {
-        self.name = name; self.values = values; self.color = color
+    public init(name: String, values: [Double], color: RGB? = nil, intervals: [ClosedRange<Double>?]? = nil) {
+        self.name = name; self.values = values; self.color = color; self.intervals = intervals
     }
 }
 
@@ -33,10 +35,11 @@ public struct BarChart: Sendable {
 
     /// Draws the chart. The y-axis always includes 0. Non-finite values draw no bar.
     public func render() throws -> Image {
-        for s in series where s.values.count != categories.count {
-            throw PlotError.invalidData(title: title, reason: "series '\(s.name)' has \(s.values.count) values for \(categories.count) categories; pass one value per category")
+        for s in series where s.values.count != categories.count || (s.intervals.map { $0.count != categories.count } ?? false) {
+            throw PlotError.invalidData(title: title, reason: "series '\(s.name)' has \(s.values.count) values (and \(s.intervals?.count ?? 0) intervals) for \(categories.count) categories; pass one value (and interval) per category")
         }
-        let finite = series.flatMap(\.values).filter(\.isFinite)
+        let ends = series.compactMap(\.intervals).flatMap { $0.compactMap { $0 }.flatMap { [$0.lowerBound, $0.upperBound] } }
+        let finite = (series.flatMap(\.values) + ends).filter(\.isFinite)
         guard !categories.isEmpty, !finite.isEmpty else { throw PlotError.emptyChart(title: title) }
         let yScale = AxisScale.linear(minimum: min(0, finite.min()!), maximum: max(0, finite.max()!))
         let entries = series.enumerated().map { (name: $1.name, color: $1.color ?? RGB.series($0)) }
@@ -74,8 +77,17 @@ public struct BarChart: Sendable {
                 let top = area.row(yScale.fraction(s.values[g]))
                 let (y0, y1) = (min(top, zeroRow), max(top, zeroRow))
                 canvas.fillRect(x: x0, y: y0, width: max(1, x1 - x0 - 1), height: y1 - y0 + 1, color: entries[i].color)
+                var labelTop = y0
+                if let interval = s.intervals?[g], interval.lowerBound.isFinite, interval.upperBound.isFinite {
+                    let (hi, lo) = (area.row(yScale.fraction(interval.upperBound)), area.row(yScale.fraction(interval.lowerBound)))
+                    let mid = (x0 + x1) / 2, arm = max(1, (x1 - x0) / 4)
+                    canvas.fillRect(x: mid, y: hi, width: 1, height: lo - hi + 1, color: .black)
+                    canvas.fillRect(x: mid - arm, y: hi, width: 2 * arm + 1, height: 1, color: .black)
+                    canvas.fillRect(x: mid - arm, y: lo, width: 2 * arm + 1, height: 1, color: .black)
+                    labelTop = min(labelTop, hi)
+                }
                 if let valueFormat {
-                    canvas.text(String(format: valueFormat, s.values[g]), x: (x0 + x1) / 2, y: y0 - 10,
+                    canvas.text(String(format: valueFormat, s.values[g]), x: (x0 + x1) / 2, y: labelTop - 10,
                                 color: .axisGrey, scale: 1, alignment: .center)
                 }
             }

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Evaluate
+import Foundation
+import Plot
+
+/// `mvd experiment-summary OUT`: the results of `pipelines/experiment.sh` over all its seeds, as means with 95%
+/// confidence intervals, the paper's comparisons as paired differences, and the transfer check.
+public struct ExperimentSummaryCommand: ParsableCommand {
+    public init() {}
+    public static let configuration = CommandConfiguration(
+        commandName: "experiment-summary",
+        abstract: "Summarise an experiment folder: OUT/results.json, OUT/results.md and OUT/results.png.",
+        discussion: """
+            Reads OUT/seed-*/eval/RUN/TASK/evaluation.json (written by evaluate --out). Protocols are reported as \
+            probe (linear probe), knn and finetune (multi-view test after fine-tuning). Each comparison is the \
+            difference of two runs on the same seed, averaged over seeds, with a Student-t 95% interval. \
+            See docs/experiment/README.md.
+            """)
+
+    @Argument(help: "The experiment's output folder.")
+    var out: String
+
+    @Option(help: "Fraction of the supervised teacher's probe accuracy (above chance) that the distilled student must reach for the transfer check.")
+    var transferFraction: Double = 0.8
+
+    /// The paper's claims, as (claim, a, b, task). Each is checked under every protocol that both runs have.
+    static let claims: [(String, String, String, String)] = [
+        ("the image teacher knows appearance", "teacher-image", "untrained", "appearance"),
+        ("the video teacher knows motion", "teacher-video", "untrained", "motion"),
+        ("co-teaching beats pixel targets", "student-both", "student-pixels", "appearance"),
+        ("co-teaching beats pixel targets", "student-both", "student-pixels", "motion"),
+        ("co-teaching beats the image teacher alone", "student-both", "student-image", "appearance"),
+        ("co-teaching beats the image teacher alone", "student-both", "student-image", "motion"),
+        ("co-teaching beats the video teacher alone", "student-both", "student-video", "appearance"),
+        ("co-teaching beats the video teacher alone", "student-both", "student-video", "motion"),
+        ("the image-taught student is better on appearance", "student-image", "student-video", "appearance"),
+        ("the video-taught student is better on motion", "student-video", "student-image", "motion"),
+        ("distilling a supervised teacher transfers its knowledge", "transfer-student", "student-random-teacher", "appearance"),
+        ("distilling a supervised teacher transfers its knowledge", "transfer-student", "student-random-teacher", "motion"),
+        ("pre-training beats no pre-training (students)", "student-both", "untrained", "appearance"),
+        ("pre-training beats no pre-training (students)", "student-both", "untrained", "motion"),
+    ]
+
+    public func run() throws {
+        let root = URL(fileURLWithPath: out)
+        let measurements = try collect(root)
+        guard !measurements.isEmpty else {
+            throw ValidationError("no OUT/seed-*/eval/RUN/TASK/evaluation.json under \(root.path); run pipelines/experiment.sh first")
+        }
+        let rows = ExperimentSummary.rows(measurements)
+        let protocols = Array(Set(measurements.map(\.evaluationProtocol))).sorted()
+        let comparisons = Self.claims.flatMap { claim, a, b, task in
+            protocols.compactMap { ExperimentSummary.compare(claim: claim, a: a, b: b, task: task, evaluationProtocol: $0, in: measurements) }
+        }
+        let transfer = transferCheck(rows)
+        let summary = Summary(rows: rows, comparisons: comparisons, transfer: transfer)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(summary).write(to: root.appendingPathComponent("results.json"), options: .atomic)
+
+        var md = "# Results\n\nTop-1 accuracy (%), mean over seeds with its 95% confidence interval.\n\n"
+        md += ExperimentSummary.markdown(rows)
+        md += "\n## The paper's comparisons (paired by seed: a − b)\n\n" + ExperimentSummary.markdown(comparisons)
+        md += "\n## Transfer check\n\n"
+        for t in transfer {
+            md += String(format: "- %@ %@: teacher %.1f, distilled student %.1f, chance %.1f: the student keeps %.0f%% of what the teacher knows above chance (%@ %.0f%%)\n",
+                         t.task, t.evaluationProtocol, t.teacher, t.student, t.chance, 100 * t.retained,
+                         t.passed ? "≥" : "<", 100 * transferFraction)
+        }
+        try md.write(to: root.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
+        print(md)
+        try plot(rows, to: root.appendingPathComponent("results.png"))
+        print("wrote \(root.appendingPathComponent("results.json").path), results.md and results.png")
+    }
+
+    struct TransferResult: Codable {
+        var task: String, evaluationProtocol: String
+        var teacher: Double, student: Double, chance: Double, retained: Double, passed: Bool
+        enum CodingKeys: String, CodingKey { case task, evaluationProtocol = "protocol", teacher, student, chance, retained, passed }
+    }
+
+    struct Summary: Codable {
+        var rows: [ExperimentRow]
+        var comparisons: [ExperimentComparison]
+        var transfer: [TransferResult]
+    }
+
+    /// The transfer student's accuracy above chance as a fraction of its teacher's, per task and frozen protocol.
+    func transferCheck(_ rows: [ExperimentRow]) -> [TransferResult] {
+        rows.filter { $0.run == "transfer-teacher" && $0.evaluationProtocol != "finetune" }.compactMap { teacher in
+            guard let student = rows.first(where: { $0.run == "transfer-student" && $0.task == teacher.task
+                && $0.evaluationProtocol == teacher.evaluationProtocol }) else { return nil }
+            let chance = chanceLevel(task: teacher.task)
+            let retained = (student.mean - chance) / max(teacher.mean - chance, 1e-9)
+            return TransferResult(task: teacher.task, evaluationProtocol: teacher.evaluationProtocol, teacher: teacher.mean,
+                                  student: student.mean, chance: chance, retained: retained, passed: retained >= transferFraction)
+        }
+    }
+
+    /// 100 / classes, from any evaluation.json of the task.
+    func chanceLevel(task: String) -> Double {
+        let pattern = URL(fileURLWithPath: out)
+        guard let seeds = try? seedFolders(pattern), let seed = seeds.first,
+              let runs = try? FileManager.default.contentsOfDirectory(atPath: seed.appendingPathComponent("eval").path) else { return 0 }
+        for run in runs {
+            let file = seed.appendingPathComponent("eval/\(run)/\(task)/evaluation.json")
+            if let data = try? Data(contentsOf: file), let r = try? JSONDecoder().decode([EvaluationResult].self, from: data).first,
+               r.classCount > 0 {
+                return 100 / Double(r.classCount)
+            }
+        }
+        return 0
+    }
+
+    func seedFolders(_ root: URL) throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("seed-") }.sorted()
+            .map { root.appendingPathComponent($0) }
+    }
+
+    func collect(_ root: URL) throws -> [ExperimentMeasurement] {
+        let fm = FileManager.default
+        var out: [ExperimentMeasurement] = []
+        for seedDir in try seedFolders(root) {
+            guard let seed = Int(seedDir.lastPathComponent.dropFirst("seed-".count)) else { continue }
+            let evalDir = seedDir.appendingPathComponent("eval")
+            for run in ((try? fm.contentsOfDirectory(atPath: evalDir.path)) ?? []).sorted() {
+                for task in ((try? fm.contentsOfDirectory(atPath: evalDir.appendingPathComponent(run).path)) ?? []).sorted() {
+                    let file = evalDir.appendingPathComponent("\(run)/\(task)/evaluation.json")
+                    guard let data = try? Data(contentsOf: file) else { continue }
+                    let results: [EvaluationResult]
+                    do { results = try JSONDecoder().decode([EvaluationResult].self, from: data) } catch {
+                        throw ValidationError("\(file.path) is not an evaluation result (\(error)); rerun that evaluation")
+                    }
+                    for r in results {
+                        out.append(ExperimentMeasurement(run: run, task: task, evaluationProtocol: Self.protocolName(r.evaluationProtocol),
+                                                         seed: seed, top1: r.top1))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    static func protocolName(_ p: EvaluationProtocol) -> String {
+        switch p {
+        case .knn: return "knn"
+        case .linear: return "probe"
+        case .multiView: return "finetune"
+        }
+    }
+
+    /// Bars of the probe accuracy per run, one series per task, with 95% whiskers.
+    func plot(_ rows: [ExperimentRow], to url: URL) throws {
+        let probe = rows.filter { $0.evaluationProtocol == "probe" }
+        var runs: [String] = []
+        for r in probe where !runs.contains(r.run) { runs.append(r.run) }
+        let tasks = Array(Set(probe.map(\.task))).sorted()
+        guard !runs.isEmpty else { return }
+        let series = tasks.map { task -> BarSeries in
+            let cells = runs.map { run in probe.first { $0.run == run && $0.task == task } }
+            return BarSeries(name: task, values: cells.map { $0?.mean ?? .nan },
+                             intervals: cells.map { c in c?.ci95.map { $0[0]...$0[1] } })
+        }
+        let chart = BarChart(title: "linear probe top-1 (%), mean and 95% interval over seeds", xLabel: "run", yLabel: "top-1 %",
+                             categories: runs, series: series, valueFormat: "%.0f", width: max(900, 120 * runs.count + 300))
+        try PNG.write(try chart.render(), to: url)
+    }
+}

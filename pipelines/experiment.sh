@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# The experiment in which MVD's claims can be tested (docs/experiment/README.md), end to end on a CPU:
+#
+#   data: a two-task world (mvd synth-world) or DIR in the same layout (--data)
+#   views cache of the unlabeled pool (the exact student inputs, stored once)
+#   per seed:
+#     baselines      untrained encoder, raw-pixel probe, supervised from scratch on each task
+#     transfer       a teacher trained WITH labels (both tasks) -> cache -> student by masked feature distillation;
+#                    the same student recipe from an untrained teacher as the control
+#     stage 1        MAE image teacher (frames, pixel targets) and VideoMAE video teacher (clips, pixel targets)
+#     students       pixels (VideoMAE), image teacher, video teacher, both (MVD): equal steps
+#     evaluation     linear probe (time-ordered pooling) and k-NN on both tasks for every encoder
+#   mvd experiment-summary: OUT/results.json, results.md, results.png (means, 95% intervals, paired comparisons)
+#
+# Usage: pipelines/experiment.sh [--data DIR] [--out OUT] [--seeds N] [--quick]
+#   --data DIR   DIR/unlabeled.csv, DIR/appearance/{train,val}.csv, DIR/motion/{train,val}.csv; paths relative to
+#                DIR; videos of any size and length (resized and cropped to the model's input by the pipeline)
+#   --out OUT    output folder (default experiment-out); rerunning the same command skips finished stages
+#   --seeds N    seeds 1..N of every training run (default 3)
+#   --quick      one seed and a smaller world (the README demo's version)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA="" OUT="experiment-out" SEEDS=3 QUICK=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data) DATA="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    --seeds) SEEDS="$2"; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "experiment: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$SEEDS" =~ ^[1-9][0-9]*$ ]] || { echo "experiment: --seeds must be a positive integer, not '$SEEDS'" >&2; exit 2; }
+
+# The model and the budgets. One clip: 8 frames at stride 2, 32×32, patch 8, tubelet 2 → 64 tokens.
+CFG=pipelines/configs/world_vit.json
+RATE=2
+UNLABELED=3000 TRAIN_PER_PAIR=16 VAL_PER_PAIR=32
+VIEWS=2                 # stored views per unlabeled video
+BATCH=16                # clips per step, every training run
+PRE_EPOCHS=4            # stage-1 teachers and students: epochs over the cached rows (equal steps for all students)
+SUP_EPOCHS=40           # supervised training from scratch (per task) and of the transfer teacher
+if [ "$QUICK" = 1 ]; then
+  SEEDS=1 UNLABELED=1500 PRE_EPOCHS=3 SUP_EPOCHS=30
+fi
+
+START=$(date +%s)
+STAGES_DONE=0
+STAGES_TOTAL=$(( 3 + SEEDS * 17 ))
+stage() {
+  local now=$(( $(date +%s) - START )) eta="?"
+  if [ "$STAGES_DONE" -gt 0 ]; then eta=$(( now * (STAGES_TOTAL - STAGES_DONE) / STAGES_DONE ))s; fi
+  STAGES_DONE=$(( STAGES_DONE + 1 ))
+  echo; echo "=== [${now}s, stage $STAGES_DONE/$STAGES_TOTAL, ETA $eta] $*"
+}
+
+stage "set-up and release build"
+./pipelines/setup.sh
+swift build -c release --product mvd
+B=.build/release/mvd
+mkdir -p "$OUT"
+
+if [ -z "$DATA" ]; then
+  DATA="$OUT/data"
+  stage "two-task world: $UNLABELED unlabeled videos, $((16 * TRAIN_PER_PAIR)) train + $((16 * VAL_PER_PAIR)) val labelled"
+  [ -f "$DATA/world.json" ] || "$B" synth-world --out "$DATA" --unlabeled "$UNLABELED" --train-per-pair "$TRAIN_PER_PAIR" \
+    --val-per-pair "$VAL_PER_PAIR" --seed 0
+else
+  stage "external data: $DATA"
+fi
+for f in unlabeled.csv appearance/train.csv appearance/val.csv motion/train.csv motion/val.csv; do
+  [ -s "$DATA/$f" ] || { echo "experiment: $DATA/$f is missing or empty; see --help for the layout" >&2; exit 2; }
+done
+
+# The transfer teacher learns both tasks at once: appearance labels as they are, motion labels after them.
+A=$(awk '{ if ($NF + 1 > m) m = $NF + 1 } END { print m + 0 }' "$DATA/appearance/train.csv" "$DATA/appearance/val.csv")
+for split in train val; do
+  { cat "$DATA/appearance/$split.csv"; awk -v a="$A" '{ $NF = $NF + a; print }' "$DATA/motion/$split.csv"; } > "$OUT/both-$split.csv"
+done
+
+stage "views cache of the unlabeled pool: $VIEWS random views per video, pixels stored"
+"$B" extract-features --teacher none --model-config "$CFG" --manifest "$DATA/unlabeled.csv" --data-root "$DATA" \
+  --out "$OUT/views.h5" --views-per-video "$VIEWS" --view random --sampling-rate "$RATE" --store-pixels --seed 0
+
+# evaluate_frozen NAME SEED_DIR ENCODER_ARGS...: probe and k-NN on both tasks, into SEED_DIR/eval/NAME/TASK.
+evaluate_frozen() {
+  local name="$1" dir="$2"; shift 2
+  for task in appearance motion; do
+    [ -f "$dir/eval/$name/$task/evaluation.json" ] && continue
+    "$B" evaluate "$@" --protocol knn,linear --pooling time --train-manifest "$DATA/$task/train.csv" \
+      --val-manifest "$DATA/$task/val.csv" --data-root "$DATA" --sampling-rate "$RATE" --out "$dir/eval/$name/$task" \
+      | grep -E "^(run|$name|untrained|pixels|[a-z-]+ +(knn|linear))" || true
+  done
+}
+
+# pretrain NAME SEED_DIR SEED ARGS...: one distill run of PRE_EPOCHS epochs (resumed when it was interrupted).
+pretrain() {
+  local name="$1" dir="$2" seed="$3"; shift 3
+  local resume=()
+  [ -f "$dir/$name/checkpoint.safetensors" ] && resume=(--resume)
+  "$B" distill --cache "$dir/feats.h5" --out "$dir/$name" --model-config "$CFG" --epochs "$PRE_EPOCHS" \
+    --batch-size "$BATCH" --warmup-epochs 1 --seed "$seed" --log-every 50 --save-every 500 "${resume[@]}" "$@" \
+    | grep -vE "^step [0-9]+/[0-9]+ .*[1-9]0/" || true
+  [ -f "$dir/$name/checkpoint.safetensors" ] || { echo "experiment: $name did not finish" >&2; exit 1; }
+}
+
+for seed in $(seq 1 "$SEEDS"); do
+  S="$OUT/seed-$seed"
+  mkdir -p "$S"
+
+  stage "seed $seed: baselines: untrained encoder and raw-pixel probe"
+  evaluate_frozen untrained "$S" --random-init --model-config "$CFG" --seed "$seed"
+  evaluate_frozen pixel-probe "$S" --raw-pixels --model-config "$CFG"
+
+  for task in appearance motion; do
+    stage "seed $seed: supervised from scratch on $task ($SUP_EPOCHS epochs, no flips)"
+    [ -f "$S/eval/supervised/$task/evaluation.json" ] || "$B" evaluate --random-init --model-config "$CFG" --seed "$seed" \
+      --protocol finetune --epochs "$SUP_EPOCHS" --batch-size "$BATCH" --lr 5e-2 --layer-decay 1 --drop-path 0 --no-flip \
+      --test-views 1x1 --train-manifest "$DATA/$task/train.csv" --val-manifest "$DATA/$task/val.csv" --data-root "$DATA" \
+      --sampling-rate "$RATE" --out "$S/eval/supervised/$task" | tail -n 3
+  done
+
+  stage "seed $seed: the transfer teacher: supervised on both tasks, saved as a video teacher"
+  [ -f "$S/transfer-teacher.safetensors" ] || "$B" evaluate --random-init --model-config "$CFG" --seed "$seed" \
+    --position-table sinusoid-1d --protocol finetune --epochs "$SUP_EPOCHS" --batch-size "$BATCH" --lr 5e-2 --layer-decay 1 \
+    --drop-path 0 --no-flip --test-views 1x1 --train-manifest "$OUT/both-train.csv" --val-manifest "$OUT/both-val.csv" \
+    --data-root "$DATA" --sampling-rate "$RATE" --out "$S/transfer-teacher-training" \
+    --save-teacher "$S/transfer-teacher.safetensors" | tail -n 3
+  evaluate_frozen transfer-teacher "$S" --checkpoint "$S/transfer-teacher.safetensors" --position-table sinusoid-1d \
+    --model-config "$CFG"
+  [ -f "$S/random-teacher.safetensors" ] || "$B" init-encoder --model-config "$CFG" --as video-teacher --seed "$((1000 + seed))" \
+    --out "$S/random-teacher.safetensors"
+
+  stage "seed $seed: stage 1: VideoMAE video teacher (pixel targets, tube mask 0.75)"
+  [ -f "$S/feats.h5" ] || cp "$OUT/views.h5" "$S/feats.h5"
+  pretrain teacher-video "$S" "$seed" --target pixels --mask tube --mask-ratio 0.75 --lr 1.5e-3 --min-lr 1e-5 --drop-path 0
+  stage "seed $seed: stage 1: MAE image teacher (pixel targets on frames, random mask 0.75)"
+  pretrain teacher-image "$S" "$seed" --target pixels --image-model --mask random --mask-ratio 0.75 --lr 1.5e-3 \
+    --min-lr 1e-5 --drop-path 0
+  evaluate_frozen teacher-video "$S" --run "$S/teacher-video"
+  evaluate_frozen teacher-image "$S" --run "$S/teacher-image"
+
+  stage "seed $seed: teachers' features into the cache (image, video, transfer, random)"
+  for t in video image; do
+    [ -f "$S/teacher-$t.safetensors" ] || "$B" export "$S/teacher-$t" --as "$t-teacher" --format safetensors \
+      --out "$S/teacher-$t.safetensors"
+  done
+  extract() {
+    "$B" extract-features --teacher "$1" --name "$2" --checkpoint "$3" --model-config "$CFG" --manifest "$DATA/unlabeled.csv" \
+      --data-root "$DATA" --out "$S/feats.h5" --views-per-video "$VIEWS" --view random --sampling-rate "$RATE" --store-pixels \
+      --seed 0 --batch-size 16 | tail -n 1
+  }
+  extract video video "$S/teacher-video.safetensors"
+  extract image image "$S/teacher-image.safetensors"
+  extract video transfer "$S/transfer-teacher.safetensors"
+  extract video random "$S/random-teacher.safetensors"
+
+  STUDENT=(--target features --mask tube --mask-ratio 0.9 --lr 1.5e-3 --min-lr 1e-5 --drop-path 0.1 --norm-targets)
+  stage "seed $seed: student from the transfer teacher"
+  pretrain transfer-student "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers transfer
+  stage "seed $seed: student from the untrained (random) teacher"
+  pretrain student-random-teacher "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers random
+  stage "seed $seed: student from pixels (VideoMAE)"
+  pretrain student-pixels "$S" "$((seed + 100))" --target pixels --mask tube --mask-ratio 0.9 --lr 1.5e-3 --min-lr 1e-5 \
+    --drop-path 0.1 --position-table sincos-3d
+  stage "seed $seed: student from the image teacher"
+  pretrain student-image "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers image
+  stage "seed $seed: student from the video teacher"
+  pretrain student-video "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers video
+  stage "seed $seed: student from both teachers (MVD)"
+  pretrain student-both "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers image,video
+
+  stage "seed $seed: probes of every student"
+  for run in transfer-student student-random-teacher student-pixels student-image student-video student-both; do
+    evaluate_frozen "$run" "$S" --run "$S/$run"
+  done
+done
+
+stage "summary over $SEEDS seed(s)"
+"$B" experiment-summary "$OUT"
+echo "experiment done in $(( $(date +%s) - START ))s: $OUT/results.md, $OUT/results.json, $OUT/results.png"
