@@ -13,6 +13,21 @@ public struct RunDirectory: Sendable {
     public var metricsURL: URL { url.appendingPathComponent("metrics.jsonl") }
     public var checkpointURL: URL { url.appendingPathComponent("checkpoint.safetensors") }
 
+    /// The files of a run (config, metrics, checkpoint) that exist in this directory.
+    public var existingRunFiles: [URL] {
+        [checkpointURL, metricsURL, configURL].filter { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// Deletes the files of an earlier run, so that a replacing run cannot be mixed with what it left (a later
+    /// `--resume` would otherwise load the old checkpoint under the new config).
+    public func removeRunFiles() throws {
+        for file in existingRunFiles {
+            do { try FileManager.default.removeItem(at: file) } catch {
+                throw DistillError.runDirectory("cannot remove \(file.path) of the earlier run: \(error.localizedDescription)")
+            }
+        }
+    }
+
     public func create() throws {
         do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
             throw DistillError.runDirectory("cannot create run directory \(url.path): \(error.localizedDescription)")
@@ -29,7 +44,15 @@ public struct RunDirectory: Sendable {
         guard let data = try? Data(contentsOf: configURL) else {
             throw DistillError.runDirectory("\(configURL.path) is missing: is \(url.path) a run directory?")
         }
-        return try JSONDecoder().decode(TrainConfig.self, from: data)
+        // A hand-edited or damaged config.json must not size a model nobody can allocate.
+        do {
+            let config = try JSONDecoder().decode(TrainConfig.self, from: data)
+            try config.validate()
+            return config
+        } catch {
+            throw DistillError.runDirectory("\(configURL.path) is not a valid run config (\(error)); restore it from the run's "
+                                            + "original flags or start a new run")
+        }
     }
 
     /// Saves weights (official key names), AdamW moments (`optim.m.<name>`, `optim.v.<name>`) and the step.

@@ -76,15 +76,55 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         return Set(fa.keys).union(fb.keys).filter { fa[$0] != fb[$0] }.sorted()
     }
 
-    /// Checks that flag combinations make sense; messages name the flag.
+    /// Upper bounds of the integer settings: far above any real run, far below what overflows or exhausts memory.
+    public static let limits = (epochs: 100_000, batch: 4_096, steps: 1_000_000_000)
+
+    /// Checks that every value is in range and that flag combinations make sense, before anything is created or
+    /// written (a NaN or infinity would otherwise surface only when `config.json` cannot be encoded); messages name
+    /// the flag and the value.
     public func validate() throws {
         func fail(_ m: String) -> DistillError { .invalidConfig(m) }
-        guard maskRatio > 0 && maskRatio < 1 else { throw fail("--mask-ratio must be in (0, 1), got \(maskRatio)") }
-        guard epochs > 0, batchSize > 0, accumulate > 0 else { throw fail("--epochs, --batch-size and --accumulate must be positive") }
-        guard warmupEpochs >= 0 && warmupEpochs <= epochs else { throw fail("--warmup-epochs (\(warmupEpochs)) must be between 0 and --epochs (\(epochs))") }
-        guard dropPath >= 0 && dropPath < 1 else { throw fail("--drop-path must be in [0, 1), got \(dropPath)") }
-        guard saveEvery > 0, logEvery > 0 else { throw fail("--save-every and --log-every must be positive") }
         do { try model.validate(needsSinCos3D: positionEncoding == .sincos3D) } catch { throw fail("\(error)") }
+        let limits = Self.limits
+        for (flag, value, limit) in [("--epochs", epochs, limits.epochs), ("--batch-size", batchSize, limits.batch),
+                                     ("--accumulate", accumulate, limits.batch), ("--save-every", saveEvery, limits.steps),
+                                     ("--log-every", logEvery, limits.steps)] {
+            guard value >= 1 && value <= limit else { throw fail("\(flag) must be between 1 and \(limit), got \(value)") }
+        }
+        guard warmupEpochs >= 0 && warmupEpochs <= epochs else { throw fail("--warmup-epochs (\(warmupEpochs)) must be between 0 and --epochs (\(epochs))") }
+        guard samplesPerRow >= 1, (imageFrameStride ?? 1) >= 1 else {
+            throw fail("samples per row (\(samplesPerRow)) and the image frame stride (\(imageFrameStride ?? 1)) must be at least 1")
+        }
+        guard baseLR.isFinite && baseLR > 0 && baseLR <= 1 else { throw fail("--lr must be a number in (0, 1], got \(baseLR)") }
+        guard minLR.isFinite && minLR >= 0 && minLR <= 1 else { throw fail("--min-lr must be a number in [0, 1], got \(minLR)") }
+        guard weightDecay.isFinite && weightDecay >= 0 && weightDecay <= 1 else {
+            throw fail("--weight-decay must be a number in [0, 1], got \(weightDecay)")
+        }
+        if let clip = clipGrad, !(clip.isFinite && clip > 0) { throw fail("--clip-grad must be a positive finite number, got \(clip)") }
+        guard dropPath >= 0 && dropPath < 1 else { throw fail("--drop-path must be in [0, 1), got \(dropPath)") }
+        guard beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 else { throw fail("AdamW betas must be in [0, 1), got \(beta1) and \(beta2)") }
+        if case .distill(let terms) = objective {
+            var seen = Set<String>()
+            for term in terms {
+                guard seen.insert(term.name).inserted else {
+                    throw fail("teacher '\(term.name)' is named twice in --teachers; name each teacher of the cache once")
+                }
+                guard term.weight.isFinite && term.weight >= 0 else {
+                    throw fail("--loss-weight of teacher '\(term.name)' must be a finite number >= 0, got \(term.weight)")
+                }
+            }
+        }
+        for (name, width) in teacherWidths.sorted(by: { $0.key < $1.key }) where width < 1 || width > ModelConfig.limits.embedDim {
+            throw fail("teacher '\(name)' has feature width \(width); the cache is damaged or not one written by extract-features")
+        }
+        guard maskRatio > 0 && maskRatio < 1 else { throw fail("--mask-ratio must be in (0, 1), got \(maskRatio)") }
+        // The loss is a mean over the masked tokens and the encoder sees only the visible ones: with none of either
+        // the first step divides by zero.
+        let masks = maskGenerator
+        guard masks.maskedCount >= 1 && masks.visibleCount >= 1 else {
+            throw fail("--mask-ratio \(maskRatio) masks \(masks.maskedCount) of \(masks.tokens) tokens per clip (\(mask.rawValue) masking), "
+                       + "leaving \(masks.visibleCount) visible; choose a ratio that masks at least one token and leaves one visible")
+        }
     }
 }
 

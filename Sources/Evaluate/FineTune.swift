@@ -22,6 +22,35 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
     public var samplingRate = 2, testSegments = 2, testCrops = 3
     public var seed: UInt64 = 0
     public init() {}
+
+    /// Upper bounds of the integer settings: far above the original recipe (100 epochs, batch 8 per GPU, rate 2,
+    /// 5 × 3 test views) and far below what overflows or exhausts memory.
+    public static let limits = (epochs: 100_000, batchSize: 4_096, samplingRate: 64, testSegments: 64, testCrops: 16)
+
+    /// Checks every setting before any weight is touched; the error names the setting (as its flag) and the value.
+    public func validate() throws {
+        func integer(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+            guard range.contains(value) else {
+                throw EvaluateError.invalidSetting(name: name, value: "\(value)", expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+        }
+        func number(_ name: String, _ value: Double, _ ok: Bool, _ expected: String) throws {
+            guard value.isFinite && ok else { throw EvaluateError.invalidSetting(name: name, value: "\(value)", expected: expected) }
+        }
+        let limits = Self.limits
+        try integer("--epochs", epochs, 1...limits.epochs)
+        try integer("--batch-size", batchSize, 1...limits.batchSize)
+        try integer("warmup epochs", warmupEpochs, 0...epochs)
+        try integer("--sampling-rate", samplingRate, 1...limits.samplingRate)
+        try integer("temporal test views", testSegments, 1...limits.testSegments)
+        try integer("spatial test views", testCrops, 1...limits.testCrops)
+        try number("--lr", baseLR, baseLR > 0 && baseLR <= 1, "a number in (0, 1]")
+        try number("minimum lr", minLR, minLR >= 0 && minLR <= 1, "a number in [0, 1]")
+        try number("weight decay", weightDecay, weightDecay >= 0 && weightDecay <= 1, "a number in [0, 1]")
+        try number("--layer-decay", Double(layerDecay), layerDecay > 0 && layerDecay <= 1, "a number in (0, 1] (1 = no decay)")
+        try number("--drop-path", Double(dropPath), dropPath >= 0 && dropPath < 1, "a number in [0, 1)")
+        try number("label smoothing", Double(labelSmoothing), labelSmoothing >= 0 && labelSmoothing < 1, "a number in [0, 1)")
+    }
 }
 
 /// Layer-wise lr scale of the fine-tuning parameter groups: patch_embed → group 0, blocks.i → i + 1, the rest → depth + 1;

@@ -27,6 +27,10 @@ public final class FineTuner {
 
     /// Trains for `config.epochs` over `entries`; `progress(step, total, loss)` after each step.
     public func train(_ entries: [ManifestEntry], classes: Int, progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws {
+        try config.validate()
+        if let bad = entries.firstIndex(where: { $0.label < 0 || $0.label >= classes }) {
+            throw EvaluateError.labelOutOfRange(what: "fine-tuning set", index: bad, label: entries[bad].label, classCount: classes)
+        }
         let steps = entries.count / config.batchSize
         guard steps > 0 else { throw EvaluateError.invalidSetting(name: "--batch-size", value: "\(config.batchSize)", expected: "at most the number of training videos (\(entries.count))") }
         let peak = scaledLearningRate(config.baseLR, totalBatch: config.batchSize)

@@ -1,3 +1,4 @@
+import FeatureStore
 import Foundation
 import Models
 
@@ -73,10 +74,21 @@ public struct ExtractConfig: Codable, Sendable {
     /// Tokens per row: (T / tubelet) · (S / p)².
     public var tokensPerRow: Int { (numFrames / model.tubeletSize) * (inputSize / model.patchSize) * (inputSize / model.patchSize) }
 
-    /// Checks flag combinations; messages name the flag.
+    /// Upper bounds of the integer settings: far above any real extraction (MVD takes 1 view per video, rate 2–4),
+    /// far below what overflows or fills a disk by mistake.
+    public static let limits = (viewsPerVideo: 1_000, samplingRate: 64, batchSize: 4_096, decodeThreads: 256,
+                                commitEvery: 1_000_000, shardCount: 100_000)
+
+    /// Checks every value and flag combination; messages name the flag and the value.
     public func validate() throws {
         func fail(_ m: String) -> ExtractError { .invalidConfig(m) }
-        guard viewsPerVideo >= 1 else { throw fail("--views-per-video must be at least 1") }
+        let limits = Self.limits
+        for (flag, value, limit) in [("--views-per-video", viewsPerVideo, limits.viewsPerVideo), ("--sampling-rate", samplingRate, limits.samplingRate),
+                                     ("--batch-size", batchSize, limits.batchSize), ("--decode-threads", decodeThreads, limits.decodeThreads),
+                                     ("the commit interval", commitEvery, limits.commitEvery)] {
+            guard value >= 1 && value <= limit else { throw fail("\(flag) must be between 1 and \(limit), got \(value)") }
+        }
+        guard shardCount <= limits.shardCount else { throw fail("--shard: at most \(limits.shardCount) shards, got \(shardCount)") }
         guard numFrames % model.tubeletSize == 0 else { throw fail("--num-frames \(numFrames) must be a multiple of the tubelet size \(model.tubeletSize)") }
         guard inputSize % model.patchSize == 0 else { throw fail("--input-size \(inputSize) must be a multiple of the patch size \(model.patchSize)") }
         guard samplingRate >= 1, batchSize >= 1, decodeThreads >= 1, commitEvery >= 1 else {
@@ -87,6 +99,47 @@ public struct ExtractConfig: Codable, Sendable {
             throw fail("--name must be letters, digits, '_' or '-' (it becomes /teachers/<name>)")
         }
         do { try teacherModel.validate(needsSinCos3D: false) } catch { throw fail("\(error)") }
+    }
+
+    /// Bytes the cache file needs for `videoCount` manifest videos: all storage is allocated when the file is
+    /// created (features, pixels and per-row records), and adding a teacher to an existing file copies it first.
+    /// 0 when `out` already holds this teacher (a resumed run writes into storage it has).
+    public func requiredBytes(videoCount: Int) -> Double {
+        let videos = Double((videoCount + shardCount - 1) / shardCount), rows = videos * Double(viewsPerVideo)
+        let m = teacherModel
+        let features = teacher == .none ? 0 : rows * Double(tokensPerRow) * Double(m.embedDim) * (float32 ? 4 : 2)
+        let outURL = URL(fileURLWithPath: out)
+        guard FileManager.default.fileExists(atPath: outURL.path) else {
+            let pixels = storePixels ? rows * Double(numFrames) * Double(inputSize * inputSize * 3) : 0
+            let records = rows * Double(8 + 4 * numFrames + 16 + 1) + videos * 64
+            return features + pixels + records
+        }
+        guard let reader = try? FeatureStoreReader(at: outURL), let name = teacherName,
+              !reader.teachers.contains(where: { $0.name == name }) else { return 0 }
+        let existing = (try? FileManager.default.attributesOfItem(atPath: outURL.path)[.size] as? Int) ?? 0
+        return Double(existing) + features
+    }
+
+    /// Refuses an extraction whose cache would not fit in the free space of the file system holding `out`, before
+    /// anything is written: the file is allocated in full up front, so a run that does not fit fills the disk.
+    public func checkStorage(videoCount: Int) throws {
+        let needed = requiredBytes(videoCount: videoCount)
+        guard needed > 0, let free = Self.freeBytes(near: URL(fileURLWithPath: out)) else { return }
+        guard needed <= free else {
+            throw ExtractError.invalidConfig(String(format: "the cache %@ needs %.1f GB (%d videos × %d views × %d tokens × %d wide%@) "
+                + "but its file system has %.1f GB free; lower --views-per-video, extract with --shard I/N onto several disks, "
+                + "or choose an --out with more space", out, needed / 1e9, videoCount, viewsPerVideo, tokensPerRow, teacherModel.embedDim,
+                storePixels ? ", with pixels" : "", free / 1e9))
+        }
+    }
+
+    /// Free bytes (for unprivileged users) of the file system holding `url`, found through its nearest existing folder.
+    static func freeBytes(near url: URL) -> Double? {
+        var dir = url.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.path) && dir.path != "/" { dir = dir.deletingLastPathComponent() }
+        var stats = statvfs()
+        guard statvfs(dir.path, &stats) == 0 else { return nil }
+        return Double(stats.f_bavail) * Double(stats.f_frsize)
     }
 }
 

@@ -38,12 +38,24 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Time a ViT-S student step with two ViT-B-width targets at batch 1 and 2: from the cache, and with both teachers in the step.")
     var student = false
 
+    /// The thread counts of `--threads`.
+    func threadCounts() throws -> [Int] {
+        let fields = threads.split(separator: ",", omittingEmptySubsequences: false)
+        let counts = fields.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.count == fields.count, counts.allSatisfy({ (1...FlagChecks.maxThreads).contains($0) }) else {
+            throw ValidationError("--threads must be a comma-separated list of integers from 1 to \(FlagChecks.maxThreads), got '\(threads)'")
+        }
+        return counts
+    }
+
+    public func validate() throws {
+        _ = try threadCounts()
+        try FlagChecks.integer("--tokens", tokens, in: 1...ModelConfig.limits.tokens)
+    }
+
     public func run() throws {
         defer { ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
-        let counts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("--threads must be a comma-separated list of positive integers, got '\(threads)'")
-        }
+        let counts = try threadCounts()
         FFmpegLog.setLevel(.error)
         print("OpenBLAS kernel: \(ComputeThreads.blasCoreName)  (\(ComputeThreads.blasConfig))")
         if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {

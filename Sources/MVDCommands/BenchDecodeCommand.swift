@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Models
 import VideoIO
 
 /// `mvd bench-decode`: decode frames/s and the cost of one pre-training clip, for one file.
@@ -25,8 +26,12 @@ public struct BenchDecodeCommand: ParsableCommand {
     var inputSize: Int = 224
 
     public func validate() throws {
-        guard !threads.isEmpty, threads.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--threads needs counts >= 0") }
-        guard repeats > 0, clips > 0, inputSize > 0 else { throw ValidationError("--repeats, --clips and --input-size must be > 0") }
+        guard !threads.isEmpty, threads.allSatisfy({ (0...FlagChecks.maxThreads).contains($0) }) else {
+            throw ValidationError("--threads needs counts from 0 (FFmpeg's choice) to \(FlagChecks.maxThreads), got \(threads)")
+        }
+        try FlagChecks.integer("--repeats", repeats, in: 1...1_000)
+        try FlagChecks.integer("--clips", clips, in: 1...100_000)
+        try FlagChecks.integer("--input-size", inputSize, in: 1...ModelConfig.limits.inputSize)
     }
 
     public func run() throws {

@@ -8,27 +8,52 @@ import Tensor
 extension DistillCommand {
     /// Builds the typed config, the student and the cache-backed data from the flags.
     func prepare() throws -> (TrainConfig, Student, CacheTrainingData) {
+        let (config, clipFrames) = try trainConfig()
+        var names: [String] = []
+        if case .distill(let terms) = config.objective { names = terms.map(\.name) }
+        let data: CacheTrainingData
+        do {
+            data = try CacheTrainingData(url: URL(fileURLWithPath: cache), teacherNames: names,
+                                         tokens: imageModel ? 0 : config.model.videoTokens, numFrames: clipFrames,
+                                         inputSize: config.model.inputSize, dataRoot: dataRoot)
+        } catch { throw ValidationError("\(error)") }
+        var rng = SplitMix64(seed: seed)
+        let student = Student(fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
+                              dropPath: dropPath, positionEncoding: config.positionEncoding, using: &rng)
+        return (config, student, data)
+    }
+
+    /// The typed, validated config of the flags. The cache is read only for what the flags leave open: the teachers
+    /// (names and feature widths) and, for image models, the frames per clip, which is returned with the config.
+    func trainConfig() throws -> (TrainConfig, clipFrames: Int) {
         var (arch, model) = try studentModel()
-        if let d = decoderDepth { model.decoder = Student.decoderConfig(model).with(depth: d) }
+        if let d = decoderDepth {
+            try FlagChecks.integer("--decoder-depth", d, in: 1...ModelConfig.limits.depth)
+            model.decoder = Student.decoderConfig(model).with(depth: d)
+        }
         let cacheURL = URL(fileURLWithPath: cache)
+        let needsCache = target == .features || imageModel
+        let reader: FeatureStoreReader?
+        do { reader = needsCache ? try FeatureStoreReader(at: cacheURL) : nil } catch { throw ValidationError("\(error)") }
         let names: [String]
         if target == .pixels {
             names = []
         } else if let list = teachers {
-            names = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            names = list.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         } else {
-            names = try FeatureStoreReader(at: cacheURL).teachers.map(\.name)
+            names = reader?.teachers.map(\.name) ?? []
         }
-        let clipFrames = imageModel ? try FeatureStoreReader(at: cacheURL).attributes.numFrames : model.numFrames
-        let tokens = imageModel ? 0 : model.videoTokens
-        let data: CacheTrainingData
-        do {
-            data = try CacheTrainingData(url: cacheURL, teacherNames: names, tokens: tokens, numFrames: clipFrames,
-                                         inputSize: model.inputSize, dataRoot: dataRoot)
-        } catch { throw ValidationError("\(error)") }
+        let clipFrames = imageModel ? reader?.attributes.numFrames ?? 1 : model.numFrames
         let objective = try makeObjective(names)
+        var widths: [String: Int] = [:]
+        for name in names {
+            guard let spec = reader?.teachers.first(where: { $0.name == name }) else {
+                throw ValidationError("--teachers: the cache \(cache) has no teacher '\(name)'; it holds "
+                                      + "\((reader?.teachers.map(\.name) ?? []).joined(separator: ", "))")
+            }
+            widths[name] = spec.embedDim
+        }
         let encoding = positionTable ?? (target == .features ? .sincos3D : (imageModel ? .sincos2D : .sinusoid1D))
-        let widths = Dictionary(uniqueKeysWithValues: data.teachers.map { ($0.name, $0.embedDim) })
         let config = TrainConfig(model: model, architecture: arch, positionEncoding: encoding, objective: objective,
                                  imageFrameStride: imageModel ? 2 : nil, samplesPerRow: imageModel ? (clipFrames + 1) / 2 : 1, mask: imageModel ? .random : mask,
                                  maskRatio: maskRatio ?? (imageModel ? 0.75 : 0.9), epochs: epochs, batchSize: batchSize,
@@ -36,10 +61,7 @@ extension DistillCommand {
                                  weightDecay: weightDecay, clipGrad: clipGrad, dropPath: dropPath, seed: seed,
                                  saveEvery: saveEvery, logEvery: logEvery, teacherWidths: widths)
         do { try config.validate() } catch { throw ValidationError("\(error)") }
-        var rng = SplitMix64(seed: seed)
-        let student = Student(fresh: model, branches: objective.branches(teacherWidths: widths, geometry: config.geometry),
-                              dropPath: dropPath, positionEncoding: encoding, using: &rng)
-        return (config, student, data)
+        return (config, clipFrames)
     }
 
     private func studentModel() throws -> (String, ModelConfig) {

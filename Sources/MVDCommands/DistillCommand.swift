@@ -74,16 +74,39 @@ public struct DistillCommand: ParsableCommand {
     @Option(help: "Steps between checkpoints.") var saveEvery: Int = 50
     @Option(help: "Steps between metric lines.") var logEvery: Int = 10
     @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
+    @Flag(help: "Replace the run already in --out (its checkpoint, metrics and config) with a new one.") var overwrite = false
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
 
     public init() {}
 
+    /// Refuses, before anything is written, values out of range and an --out that does not fit --resume: a new run
+    /// never silently replaces an old one, and a resumed run never silently starts from scratch.
+    public func validate() throws {
+        try FlagChecks.threads(threads)
+        let run = RunDirectory(URL(fileURLWithPath: out))
+        if resume {
+            guard !overwrite else { throw ValidationError("--resume continues the run in \(out) and --overwrite replaces it; give one of them") }
+            guard FileManager.default.fileExists(atPath: run.checkpointURL.path) else {
+                throw ValidationError("--resume: there is no checkpoint at \(run.checkpointURL.path), so there is nothing to continue; "
+                                      + "start the run without --resume (with --overwrite if \(out) holds files of an earlier start)")
+            }
+        } else if !overwrite, let existing = run.existingRunFiles.first {
+            throw ValidationError("\(out) already holds a run (\(existing.path)); continue it with --resume, choose a new --out, "
+                                  + "or pass --overwrite to replace it")
+        }
+        _ = try trainConfig()
+    }
+
     public func run() throws {
         try applyThreads(threads)
         let (config, student, data) = try prepare()
+        let run = RunDirectory(URL(fileURLWithPath: out))
         let trainer: Trainer
-        do { trainer = try Trainer(config: config, data: data, run: RunDirectory(URL(fileURLWithPath: out)), student: student) } catch {
+        do { trainer = try Trainer(config: config, data: data, run: run, student: student) } catch {
             throw ValidationError("\(error)")
+        }
+        if overwrite {
+            do { try run.removeRunFiles() } catch { throw ValidationError("\(error)") }
         }
         print("distill: \(data.rowCount) rows, \(trainer.stepsPerEpoch) steps/epoch, \(trainer.totalSteps) steps; peak lr \(String(format: "%.3g", config.peakLR)); objective \(config.objective.termNames.joined(separator: "+"))")
         let line = ProgressLine(plainInterval: 5)

@@ -48,17 +48,64 @@ public struct EvaluateCommand: ParsableCommand {
     @Option(help: "Temporal × spatial test views, e.g. 5x3 (K400) or 2x3.") var testViews: String = "2x3"
     @Option var seed: UInt64 = 0
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @Flag(help: "Replace an existing evaluation.json in the output directory.") var overwrite = false
 
     public init() {}
 
-    public func run() throws {
-        try applyThreads(threads)
-        let chosen = try protocols.split(separator: ",").map { p -> ProtocolChoice in
+    /// The most neighbours k-NN accepts (it uses at most the number of training videos anyway).
+    static let maxK = 100_000
+
+    var resultFile: URL { URL(fileURLWithPath: out ?? encoder.run ?? ".").appendingPathComponent("evaluation.json") }
+
+    /// Every flag in range before an encoder is loaded or a video decoded.
+    public func validate() throws {
+        try FlagChecks.threads(threads)
+        let chosen = try chosenProtocols()
+        try FlagChecks.integer("--sampling-rate", samplingRate, in: 1...FineTuneConfig.limits.samplingRate)
+        if chosen.contains(.knn) { try FlagChecks.integer("--k", k, in: 1...Self.maxK) }
+        if chosen.contains(.finetune) {
+            do { try fineTuneConfig().validate() } catch { throw ValidationError("\(error)") }
+        }
+        try FlagChecks.refuseExisting([resultFile.path], overwrite: overwrite)
+        if let path = saveTeacher {
+            guard chosen.contains(.finetune) else { throw ValidationError("--save-teacher saves a fine-tuned encoder: add --protocol finetune") }
+            guard encoder.positionTable == .sinusoid1D else {
+                throw ValidationError("--save-teacher needs --position-table sinusoid-1d: a video teacher always runs with VideoMAE's 1-D table")
+            }
+            try FlagChecks.refuseExisting([path], overwrite: overwrite)
+        }
+        if encoder.rawPixels && chosen.contains(.finetune) {
+            throw ValidationError("--raw-pixels has no encoder to fine-tune; use it with --protocol knn,linear")
+        }
+    }
+
+    func chosenProtocols() throws -> [ProtocolChoice] {
+        try protocols.split(separator: ",", omittingEmptySubsequences: false).map { p -> ProtocolChoice in
             guard let c = ProtocolChoice(rawValue: String(p)) else { throw ValidationError("unknown protocol '\(p)': knn, linear or finetune") }
             return c
         }
-        let train = try Manifest.load(from: URL(fileURLWithPath: trainManifest), dataRoot: dataRoot)
-        let val = try Manifest.load(from: URL(fileURLWithPath: valManifest), dataRoot: dataRoot)
+    }
+
+    /// The fine-tuning settings of the flags; `--test-views` must be TxS.
+    func fineTuneConfig() throws -> FineTuneConfig {
+        let fields = testViews.split(separator: "x", omittingEmptySubsequences: false)
+        let parts = fields.compactMap { Int($0) }
+        guard fields.count == 2, parts.count == 2 else { throw ValidationError("--test-views must look like 2x3 (temporal x spatial), got \(testViews)") }
+        var config = FineTuneConfig()
+        config.epochs = epochs; config.batchSize = batchSize; config.baseLR = lr; config.layerDecay = layerDecay
+        config.dropPath = dropPath; config.mixup = mixup; config.flip = flip; config.samplingRate = samplingRate
+        config.testSegments = parts[0]; config.testCrops = parts[1]; config.seed = seed
+        return config
+    }
+
+    public func run() throws {
+        try applyThreads(threads)
+        let chosen = try chosenProtocols()
+        let trainURL = URL(fileURLWithPath: trainManifest), valURL = URL(fileURLWithPath: valManifest)
+        let train = try Manifest.load(from: trainURL, dataRoot: dataRoot)
+        let val = try Manifest.load(from: valURL, dataRoot: dataRoot)
+        try Manifest.checkLabels(train, file: trainURL)
+        try Manifest.checkLabels(val, file: valURL)
         let classes = (train + val).map(\.label).max().map { $0 + 1 } ?? 0
         let subsets = classSubsets()
         var results: [EvaluationResult] = []
@@ -67,9 +114,8 @@ public struct EvaluateCommand: ParsableCommand {
         }
         if chosen.contains(.finetune) { results.append(try fineTune(train: train, val: val, classes: classes, subsets: subsets)) }
         print(renderResultTable(results))
-        let dir = URL(fileURLWithPath: out ?? encoder.run ?? ".")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let file = dir.appendingPathComponent("evaluation.json")
+        let file = resultFile
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try EvaluationResult.jsonData(results).write(to: file, options: .atomic)
         print("results: \(file.path)")
     }
@@ -112,12 +158,7 @@ public struct EvaluateCommand: ParsableCommand {
     }
 
     func fineTune(train: [ManifestEntry], val: [ManifestEntry], classes: Int, subsets: [ClassSubset]) throws -> EvaluationResult {
-        let parts = testViews.split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--test-views must look like 2x3") }
-        var config = FineTuneConfig()
-        config.epochs = epochs; config.batchSize = batchSize; config.baseLR = lr; config.layerDecay = layerDecay
-        config.dropPath = dropPath; config.mixup = mixup; config.flip = flip; config.samplingRate = samplingRate
-        config.testSegments = parts[0]; config.testCrops = parts[1]; config.seed = seed
+        let config = try fineTuneConfig()
         let tuner = FineTuner(model: try encoder.classifier(classes: classes, dropPath: dropPath, seed: seed), config: config)
         let line = ProgressLine(plainInterval: 10)
         try tuner.train(train, classes: classes) { s, n, loss in line.update(String(format: "fine-tune step %d/%d loss %.4f", s, n, loss)) }

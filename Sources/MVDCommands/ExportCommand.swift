@@ -31,16 +31,27 @@ public struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("as"), help: "Key layout: student, encoder, video-teacher, image-teacher.")
     var layout: ExportLayout = .student
 
-    @Option(name: .shortAndLong, help: "Output file (default: RUN_DIR/<layout>.<format>).")
+    @Option(name: .shortAndLong, help: "Output file (default: RUN_DIR/<layout>.<format>; must not exist unless --overwrite).")
     var out: String?
 
+    @Flag(help: "Replace the output file when it exists.")
+    var overwrite = false
+
     public init() {}
+
+    var outputURL: URL {
+        URL(fileURLWithPath: out ?? URL(fileURLWithPath: runDirectory).appendingPathComponent("\(layout.rawValue).\(format.rawValue)").path)
+    }
+
+    public func validate() throws {
+        try FlagChecks.refuseExisting([outputURL.path], overwrite: overwrite)
+    }
 
     public func run() throws {
         let run = RunDirectory(URL(fileURLWithPath: runDirectory))
         var student = try run.loadStudent()
         let tensors = try student.exported(as: layout)
-        let url = URL(fileURLWithPath: out ?? run.url.appendingPathComponent("\(layout.rawValue).\(format.rawValue)").path)
+        let url = outputURL
         switch format {
         case .pth: try TorchCheckpoint.write(StateDict(tensors: tensors), to: url)
         case .safetensors: try SafeTensors.write(StateDict(tensors: tensors), to: url)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FeatureExtract
 import Foundation
+import VideoIO
 
 extension TeacherChoice: ExpressibleByArgument {}
 extension ViewChoice: ExpressibleByArgument {}
@@ -57,6 +58,20 @@ public struct ExtractFeaturesCommand: ParsableCommand {
                              numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
                              inputSize: inputSize ?? config.inputSize, float32: dtype == "float32", storePixels: storePixels,
                              shardIndex: parts[0], shardCount: parts[1], batchSize: batchSize, decodeThreads: decodeThreads, seed: seed)
+    }
+
+    /// Every value in range, the manifest's labels class indices, and room on disk for the cache, before the
+    /// teacher is loaded or the cache created.
+    public func validate() throws {
+        try FlagChecks.threads(threads)
+        let config = try makeConfig()
+        let manifestURL = URL(fileURLWithPath: manifest)
+        do {
+            try config.validate()
+            let entries = try Manifest.load(from: manifestURL, dataRoot: dataRoot)
+            try Manifest.checkLabels(entries, file: manifestURL)
+            try config.checkStorage(videoCount: entries.count)
+        } catch { throw ValidationError("\(error)") }
     }
 
     public func run() throws {

@@ -31,9 +31,7 @@ public struct InitEncoderCommand: ParsableCommand {
 
     public func validate() throws {
         guard layout != .imageTeacher else { throw ValidationError("--as image-teacher is not supported here; use video-teacher, student or encoder") }
-        if !overwrite && FileManager.default.fileExists(atPath: out) {
-            throw ValidationError("\(out) exists; pass --overwrite to replace it, or choose another --out")
-        }
+        try FlagChecks.refuseExisting([out], overwrite: overwrite)
     }
 
     public func run() throws {

@@ -11,8 +11,14 @@ public struct ReportCommand: ParsableCommand {
 
     @Argument(help: "Directories holding evaluation.json (run directories).") var runs: [String]
     @Option(help: "Output prefix: writes PREFIX.md and PREFIX.png.") var out: String
+    @Flag(help: "Replace PREFIX.md and PREFIX.png when they exist.") var overwrite = false
 
     public init() {}
+
+    public func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
+        try FlagChecks.refuseExisting([out + ".md", out + ".png"], overwrite: overwrite)
+    }
 
     public func run() throws {
         var results: [EvaluationResult] = []

@@ -36,8 +36,19 @@ public struct SimilarityCommand: ParsableCommand {
     @Option(help: "Output prefix: writes PREFIX.png and PREFIX.json.") var out: String
     @Option(help: "Title of the heat map.") var title: String?
     @Option var threads: Int?
+    @Flag(help: "Replace PREFIX.png and PREFIX.json when they exist.") var overwrite = false
 
     public init() {}
+
+    /// The most videos `--max-videos` averages over.
+    static let maxVideos = 100_000
+
+    public func validate() throws {
+        try FlagChecks.threads(threads)
+        try FlagChecks.integer("--max-videos", maxVideos, in: 1...Self.maxVideos)
+        try FlagChecks.integer("--sampling-rate", samplingRate, in: 1...ExtractConfig.limits.samplingRate)
+        try FlagChecks.refuseExisting([out + ".png", out + ".json"], overwrite: overwrite)
+    }
 
     public func run() throws {
         try applyThreads(threads)
@@ -90,8 +101,14 @@ public struct PlotMetricsCommand: ParsableCommand {
     @Option(help: "Output PNG.") var out: String
     @Option var title: String = "training loss"
     @Flag(help: "Logarithmic loss axis.") var logY = false
+    @Flag(help: "Replace the output PNG when it exists.") var overwrite = false
 
     public init() {}
+
+    public func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
+        try FlagChecks.refuseExisting([out], overwrite: overwrite)
+    }
 
     public func run() throws {
         let series = try runs.map { dir -> LineSeries in

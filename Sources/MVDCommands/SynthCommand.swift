@@ -45,16 +45,26 @@ public struct SynthCommand: ParsableCommand {
     @Option(help: "Where the copies go: random, or grid (a k×k lattice of period size/k; --objects must be a square).")
     var layout: SyntheticLayout = .random
 
+    @Flag(help: "Write into an --out that already holds a dataset, replacing its manifests and videos.")
+    var overwrite = false
+
     public func validate() throws {
-        guard videosPerClass > 0, valVideosPerClass >= 0 else { throw ValidationError("--videos-per-class must be > 0 and --val-videos-per-class >= 0") }
-        guard size >= 8, frames >= 1, frameRate >= 1 else { throw ValidationError("--size must be >= 8, --frames and --frame-rate >= 1") }
+        try FlagChecks.integer("--videos-per-class", videosPerClass, in: 1...100_000)
+        try FlagChecks.integer("--val-videos-per-class", valVideosPerClass, in: 0...100_000)
+        try FlagChecks.integer("--size", size, in: 8...4_096)
+        try FlagChecks.integer("--frames", frames, in: 1...10_000)
+        try FlagChecks.integer("--frame-rate", frameRate, in: 1...1_000)
+        try FlagChecks.integer("--objects", objects, in: 1...1_024)
+        try FlagChecks.number("--object-scale", objectScale, in: 0...16, openBelow: true)
         guard let parsed = VideoCodec(rawValue: codec) else {
             throw ValidationError("--codec must be one of \(VideoCodec.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard objects >= 1 else { throw ValidationError("--objects must be at least 1") }
         let k = Int(Double(objects).squareRoot().rounded())
         if layout == .grid && k * k != objects { throw ValidationError("--layout grid needs a square --objects (4, 9, 16, …), not \(objects)") }
         if !parsed.isLossless && size % 2 != 0 { throw ValidationError("--size must be even for \(codec)") }
+        let directory = URL(fileURLWithPath: out)
+        try FlagChecks.refuseExisting([SyntheticDataset.trainManifest, SyntheticDataset.valManifest, SyntheticDataset.classesFile]
+            .map { directory.appendingPathComponent($0).path }, overwrite: overwrite)
     }
 
     public func run() throws {

@@ -31,6 +31,8 @@ public struct SynthWorldCommand: ParsableCommand {
     var frames: Int = 16
     @Option(help: "Seed; the same seed writes the same videos.")
     var seed: UInt64 = 0
+    @Flag(help: "Write into an --out that already holds a world (its files are replaced).")
+    var overwrite = false
 
     public func validate() throws {
         guard (0...1_000_000).contains(unlabeled) else { throw ValidationError("--unlabeled must be in 0...1000000, not \(unlabeled)") }
@@ -39,6 +41,7 @@ public struct SynthWorldCommand: ParsableCommand {
         }
         guard (8...1024).contains(size), size % 2 == 0 else { throw ValidationError("--size must be even and in 8...1024, not \(size)") }
         guard (2...10_000).contains(frames) else { throw ValidationError("--frames must be in 2...10000, not \(frames)") }
+        try FlagChecks.refuseExisting([URL(fileURLWithPath: out).appendingPathComponent(TwoTaskWorld.configFile).path], overwrite: overwrite)
     }
 
     public func run() throws {

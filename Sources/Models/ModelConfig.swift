@@ -33,21 +33,62 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Tokens of a video clip: (T / tubelet) · (S / p)².
     public var videoTokens: Int { (numFrames / tubeletSize) * tokensPerFrame }
 
-    /// Checks divisibility rules; the message names the offending field. The 3-D sin-cos table (student,
-    /// classifier) needs a width divisible by 16; the teachers' tables do not.
+    /// Upper bounds of every size. They sit far above any ViT in use (ViT-H is 1280 wide, 32 deep, 632 M parameters)
+    /// and far below what overflows an `Int` or exhausts memory, so that a typo in a config file is refused before
+    /// anything is allocated instead of ending in a trap or an allocation failure.
+    public static let limits = (embedDim: 16_384, depth: 256, numHeads: 256, patchSize: 256, inputSize: 4_096,
+                                numFrames: 1_024, tokens: 65_536, mlpRatio: 16.0, parameters: 2_000_000_000)
+
+    /// Weights of the encoder and the decoder, counted from the shapes (patch embedding, blocks, final norm); the
+    /// bound on model size is checked against it.
+    public var approximateParameterCount: Double {
+        func blocks(_ width: Double, _ depth: Double, _ hidden: Double) -> Double {
+            depth * (4 * width * width + 2 * width * hidden + 9 * width + hidden)
+        }
+        let d = Double(embedDim)
+        var count = 3 * Double(tubeletSize * patchSize * patchSize) * d + blocks(d, Double(depth), d * mlpRatio) + 2 * d
+        if let dec = decoder {
+            let w = Double(dec.embedDim)
+            count += blocks(w, Double(dec.depth), w * mlpRatio) + d * w
+        }
+        return count
+    }
+
+    /// Checks ranges and divisibility rules; the message names the offending field and its value. The 3-D sin-cos
+    /// table (student, classifier) needs a width divisible by 16; the teachers' tables do not.
     public func validate(needsSinCos3D: Bool = true) throws {
         func fail(_ m: String) -> ModelConfigError { ModelConfigError.invalid(m) }
-        guard embedDim > 0, depth > 0, numHeads > 0, patchSize > 0, inputSize > 0, numFrames > 0, tubeletSize > 0 else {
-            throw fail("every size must be positive")
+        let limits = Self.limits
+        for (name, value, limit) in [("embed_dim", embedDim, limits.embedDim), ("depth", depth, limits.depth),
+                                     ("num_heads", numHeads, limits.numHeads), ("patch_size", patchSize, limits.patchSize),
+                                     ("input_size", inputSize, limits.inputSize), ("num_frames", numFrames, limits.numFrames),
+                                     ("tubelet_size", tubeletSize, limits.numFrames)] {
+            guard value >= 1 && value <= limit else { throw fail("\(name) must be between 1 and \(limit), got \(value)") }
+        }
+        guard mlpRatio.isFinite, mlpRatio > 0, mlpRatio <= limits.mlpRatio, mlpHidden >= 1 else {
+            throw fail("mlp_ratio must be a number in (0, \(limits.mlpRatio)] that gives an MLP at least 1 wide "
+                        + "(embed_dim \(embedDim) × mlp_ratio), got \(mlpRatio)")
         }
         guard embedDim % numHeads == 0 else { throw fail("embed_dim \(embedDim) is not divisible by num_heads \(numHeads)") }
         guard inputSize % patchSize == 0 else { throw fail("input_size \(inputSize) is not divisible by patch_size \(patchSize)") }
         guard numFrames % tubeletSize == 0 else { throw fail("num_frames \(numFrames) is not divisible by tubelet_size \(tubeletSize)") }
+        guard videoTokens <= limits.tokens else {
+            throw fail("\(videoTokens) tokens per clip ((num_frames / tubelet_size) × (input_size / patch_size)²) exceed "
+                        + "\(limits.tokens); use a larger patch_size or tubelet_size, or fewer frames or pixels")
+        }
         guard !needsSinCos3D || embedDim % 16 == 0 else { throw fail("embed_dim \(embedDim) must be a multiple of 16 for the 3-D sin-cos table") }
         if let d = decoder {
+            for (name, value, limit) in [("decoder embed_dim", d.embedDim, limits.embedDim), ("decoder depth", d.depth, limits.depth),
+                                         ("decoder num_heads", d.numHeads, limits.numHeads)] {
+                guard value >= 1 && value <= limit else { throw fail("\(name) must be between 1 and \(limit), got \(value)") }
+            }
             guard d.embedDim % d.numHeads == 0, d.embedDim % 16 == 0 else {
                 throw fail("decoder embed_dim \(d.embedDim) must be a multiple of 16 and of its num_heads \(d.numHeads)")
             }
+        }
+        guard approximateParameterCount <= Double(limits.parameters) else {
+            throw fail(String(format: "the model would have about %.3g parameters, more than the %.3g this implementation "
+                              + "trains in memory; lower embed_dim, depth or mlp_ratio", approximateParameterCount, Double(limits.parameters)))
         }
     }
 

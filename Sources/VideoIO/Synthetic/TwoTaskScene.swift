@@ -27,15 +27,15 @@ public enum TwoTaskMotion: String, Codable, Sendable, CaseIterable {
 ///
 /// Lengths are drawn relative to the frame side, so the same world can be rendered at any size. Objects span
 /// 35-55% of the frame (several patches of a patch-8 model at 32 px) and move 2-4% of the frame per frame, so that
-/// one 2-frame tubelet already shows the direction. The background is a smooth random colour field plus faint
-/// static grain: every patch has structure, which makes per-patch normalised pixel targets meaningful, and it does
-/// not move, so what changes over time is the object alone.
+/// one 2-frame tubelet already shows the direction. The background is a smooth random colour field (plus faint
+/// static grain): every patch has structure that its neighbours predict, which makes per-patch normalised pixel
+/// targets meaningful, and it does not move, so what changes over time is the object alone.
 public struct TwoTaskScene: Equatable, Sendable, Codable {
     public var shape: TwoTaskShape
     public var motion: TwoTaskMotion
     /// Object RGB.
     public var color: [Int]
-    /// Background: a base RGB, and smooth waves (amplitude per channel, frequency x, frequency y, phase).
+    /// Background: a base RGB, and two smooth plane waves per channel (amplitude, cycles across x, across y, phase).
     public var background: [Int]
     public var waves: [[Double]]
     /// Object centre at frame 0, radius and orientation, as fractions of the frame side (angle in radians).
@@ -59,15 +59,16 @@ public struct TwoTaskScene: Equatable, Sendable, Codable {
         while zip(color, background).map({ abs($0 - $1) }).max()! < 90 {
             color = (0..<3).map { _ in Int.random(in: 0...255, using: &rng) }
         }
-        let waves = (0..<3).map { _ -> [Double] in
-            [Double.random(in: 10...30, using: &rng), Double.random(in: 0.5...2.5, using: &rng),
-             Double.random(in: 0.5...2.5, using: &rng), Double.random(in: 0..<(2 * .pi), using: &rng)]
+        // Two plane waves per channel, each with its own direction and 0.5-2.5 periods across the frame.
+        let waves = (0..<6).map { _ -> [Double] in
+            [Double.random(in: 8...22, using: &rng), Double.random(in: -2.5...2.5, using: &rng),
+             Double.random(in: -2.5...2.5, using: &rng), Double.random(in: 0..<(2 * .pi), using: &rng)]
         }
         return TwoTaskScene(
             shape: shape, motion: motion, color: color, background: background, waves: waves,
             centerX: Double.random(in: 0..<1, using: &rng), centerY: Double.random(in: 0..<1, using: &rng),
             radius: Double.random(in: 0.18...0.27, using: &rng), angle: Double.random(in: 0..<(2 * .pi), using: &rng),
-            speed: Double.random(in: 0.02...0.04, using: &rng), grain: Int.random(in: 4...10, using: &rng),
+            speed: Double.random(in: 0.02...0.04, using: &rng), grain: Int.random(in: 0...2, using: &rng),
             noise: Int.random(in: 0...3, using: &rng), noiseSeed: rng.next())
     }
 
@@ -106,8 +107,9 @@ public struct TwoTaskScene: Equatable, Sendable, Codable {
         for y in 0..<size {
             for x in 0..<size {
                 for channel in 0..<3 {
-                    let w = waves[channel]
-                    let wave = w[0] * sin(2 * .pi * (w[1] * Double(x) / n + w[2] * Double(y) / n) + w[3])
+                    let wave = waves[(2 * channel)...(2 * channel + 1)].reduce(0.0) { sum, w in
+                        sum + w[0] * sin(2 * .pi * (w[1] * Double(x) / n + w[2] * Double(y) / n) + w[3])
+                    }
                     let g = Int(grainSource.next() % UInt64(2 * grain + 1)) - grain
                     backdrop[(y * size + x) * 3 + channel] = background[channel] + Int(wave.rounded()) + g
                 }

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+
+/// Range checks of flag values, called from the commands' `validate()` so that a bad value is refused, with the
+/// flag, the value and the accepted range, before any file or folder is created.
+enum FlagChecks {
+    /// The most compute threads `--threads` accepts.
+    static let maxThreads = 1_024
+
+    static func integer(_ flag: String, _ value: Int, in range: ClosedRange<Int>) throws {
+        guard range.contains(value) else {
+            throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+    }
+
+    static func threads(_ value: Int?) throws {
+        if let value { try integer("--threads", value, in: 1...maxThreads) }
+    }
+
+    /// A finite number in `range`; `openBelow` excludes the lower bound (a learning rate of 0 trains nothing).
+    static func number(_ flag: String, _ value: Double, in range: ClosedRange<Double>, openBelow: Bool = false) throws {
+        guard value.isFinite, range.contains(value), !(openBelow && value == range.lowerBound) else {
+            let lower = openBelow ? "(\(range.lowerBound)" : "[\(range.lowerBound)"
+            throw ValidationError("\(flag) must be a finite number in \(lower), \(range.upperBound)], got \(value)")
+        }
+    }
+
+    /// Refuses to replace an existing file or folder unless `--overwrite` was given.
+    static func refuseExisting(_ paths: [String], overwrite: Bool) throws {
+        guard !overwrite, let existing = paths.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return }
+        throw ValidationError("\(existing) already exists; pass --overwrite to replace it, or choose another --out")
+    }
+}

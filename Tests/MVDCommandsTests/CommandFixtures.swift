@@ -1,0 +1,58 @@
+import ArgumentParser
+import FeatureStore
+import Foundation
+import Testing
+import TestSupport
+
+/// Small inputs for the command tests: a student config, a feature cache with two teachers, manifests.
+enum CommandFixtures {
+    /// A 32-wide student on 4 frames of 32²: 2 time slices of 16 tokens.
+    static let studentConfig = #"{"embed_dim": 32, "depth": 1, "num_heads": 2, "patch_size": 8, "input_size": 32, "num_frames": 4, "tubelet_size": 2, "mlp_ratio": 4.0}"#
+
+    static func write(_ text: String, to url: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    /// A cache of two videos with the teachers "image" and "video" (16 wide), no rows written: enough for flag checks.
+    static func cache(in dir: URL) throws -> URL {
+        let url = dir.appendingPathComponent("feats.h5")
+        let attributes = CacheAttributes(manifestSHA256: String(repeating: "ab", count: 32), numFrames: 4, samplingRate: 2,
+                                         tubeletSize: 2, inputSize: 32, patchSize: 8, viewsPerVideo: 1, seed: 0, createdBy: "MVDCommandsTests")
+        let teachers = ["image", "video"].map { name in
+            TeacherSpec(name: name, kind: name == "image" ? .image : .video, arch: "fixture", embedDim: 16, depth: 1, numHeads: 2,
+                        patchSize: 8, inputSize: 32, frameStride: name == "image" ? 2 : 1, checkpointSHA256: "c0ffee",
+                        checkpointName: "\(name).pth", tokenCount: 32)
+        }
+        let writer = try FeatureStoreWriter(at: url, request: .init(attributes: attributes, videos: [VideoEntry(path: "a.mp4", label: 0),
+                                                                                                   VideoEntry(path: "b.mp4", label: 1)],
+                                                                    teachers: teachers))
+        try writer.close()
+        return url
+    }
+
+    /// The message a command line shows for `error` (what a user reads).
+    static func message<C: ParsableCommand>(_ command: C.Type, _ arguments: [String]) -> String? {
+        do {
+            _ = try C.parse(arguments)
+            return nil
+        } catch {
+            return C.message(for: error)
+        }
+    }
+
+    /// Runs a built executable; returns its exit status and standard error.
+    static func run(_ product: String, _ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let p = Process()
+        p.executableURL = try #require(Fixtures.builtProduct(product), "build the products first (swift build --build-tests)")
+        p.arguments = arguments
+        let errors = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = errors
+        try p.run()
+        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

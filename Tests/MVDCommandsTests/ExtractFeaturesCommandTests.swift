@@ -1,0 +1,71 @@
+import FeatureExtract
+import Foundation
+import MVDCommands
+import Models
+import Testing
+import TestSupport
+
+/// `extract-features` refuses absurd sizes, bad labels and caches that cannot fit on disk before creating anything.
+@Suite struct ExtractFeaturesCommandTests {
+    let dir: URL
+    let manifest: URL
+
+    init() throws {
+        dir = try Fixtures.temporaryDirectory("extract-command")
+        manifest = try CommandFixtures.write("a.mp4 0\nb.mp4 1\n", to: dir.appendingPathComponent("train.csv"))
+    }
+
+    func flags(_ out: URL, _ extra: [String]) -> [String] {
+        ["--teacher", "video", "--checkpoint", "teacher.pth", "--manifest", manifest.path, "--out", out.path] + extra
+    }
+
+    @Test("absurd counts are refused with their flag",
+          arguments: [["--views-per-video=100000000"], ["--views-per-video=0"], ["--sampling-rate=0"], ["--sampling-rate=1000000"],
+                      ["--batch-size=0"], ["--decode-threads=100000"], ["--threads=0"], ["--num-frames=100000000"],
+                      ["--input-size=-32"]])
+    func absurdCounts(_ extra: [String]) throws {
+        let out = dir.appendingPathComponent("absurd.h5")
+        let refusal = try #require(CommandFixtures.message(ExtractFeaturesCommand.self, flags(out, extra)), "\(extra) was accepted")
+        #expect(refusal.contains(String(extra[0].split(separator: "=")[0])) || refusal.contains("num_frames") || refusal.contains("input_size"),
+                "\(refusal)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test("a cache larger than the free space is refused with both sizes")
+    func cacheLargerThanDisk() throws {
+        // 65,536 tokens of width 16,384 in float16: 2.1 GB a row, 2,000 rows, about 4.3 TB.
+        let config = try CommandFixtures.write(#"{"embed_dim": 16384, "depth": 1, "num_heads": 16, "patch_size": 16, "input_size": 4096, "num_frames": 2, "tubelet_size": 2, "mlp_ratio": 1.0}"#,
+                                               to: dir.appendingPathComponent("wide.json"))
+        let out = dir.appendingPathComponent("huge.h5")
+        let refusal = try #require(CommandFixtures.message(ExtractFeaturesCommand.self,
+                                                            flags(out, ["--model-config", config.path, "--views-per-video", "1000"])))
+        #expect(refusal.contains("4295.0 GB") && refusal.contains("GB free"), "\(refusal)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test("the size estimate counts features, pixels and row records of this shard")
+    func requiredBytes() throws {
+        let model = try ModelConfig.preset("vit_base")
+        let config = ExtractConfig(teacher: .video, checkpoint: "", architecture: "vit_base", model: model, manifest: manifest.path,
+                                   dataRoot: nil, out: dir.appendingPathComponent("none.h5").path, viewsPerVideo: 3)
+        let rows: Double = 10 * 3
+        let features: Double = rows * 1568 * 768 * 2
+        let records: Double = rows * 89 + 10 * 64  // video id, 16 frame indices, crop box, done flag; per video its strings
+        #expect(config.requiredBytes(videoCount: 10) == features + records)
+        var sharded = config
+        sharded.shardCount = 2
+        #expect(sharded.requiredBytes(videoCount: 10) == (features + records) / 2)
+        var pixels = config
+        pixels.storePixels = true
+        let pixelBytes: Double = rows * 16 * 224 * 224 * 3
+        #expect(pixels.requiredBytes(videoCount: 10) == features + records + pixelBytes)
+    }
+
+    @Test("labels that are not class indices are refused with the manifest line", arguments: ["-1", "100000", "4611686018427387904"])
+    func badLabel(_ label: String) throws {
+        let bad = try CommandFixtures.write("a.mp4 0\nb.mp4 \(label)\n", to: dir.appendingPathComponent("bad\(label).csv"))
+        let refusal = try #require(CommandFixtures.message(ExtractFeaturesCommand.self,
+                                                            ["--teacher", "none", "--manifest", bad.path, "--out", dir.appendingPathComponent("l.h5").path]))
+        #expect(refusal.contains("\(bad.path):2") && refusal.contains("label \(label)"), "\(refusal)")
+    }
+}
