@@ -14,24 +14,40 @@ struct ManifestFuzzTests {
         "日本/動画 2\nx 1",
     ]
 
+    @Test("inputs that once broke a promise still parse into well-formed entries or throw ManifestError")
+    func regressions() throws {
+        let inputs = MutationFuzzer.regressions("manifest")
+        #expect(!inputs.isEmpty, "Tests/Fixtures/fuzz/manifest/ is missing")
+        for (name, bytes) in inputs {
+            #expect(Self.check(bytes).violations.isEmpty, "\(name): \(Self.check(bytes).violations)")
+        }
+    }
+
     @Test("mutated manifests parse into well-formed entries or throw ManifestError")
     func fuzz() throws {
         let corpus = Self.seeds.map { Array($0.utf8) } + MutationFuzzer.regressions("manifest").map(\.bytes)
         var fuzzer = MutationFuzzer(target: "manifest", corpus: corpus)
         var violations: [String] = []
         let summary = fuzzer.run(maxIterations: 50_000_000) { bytes in
-            do {
-                let entries = try Manifest.parse(bytes: bytes, dataRoot: "/data")
-                violations += Self.violations(entries, of: bytes)
-            } catch let error as ManifestError {
-                if error.line < 1 { violations.append("error without a line number: \(error)") }
-                throw error
-            }
+            let (accepted, found) = Self.check(bytes)
+            violations += found
             if violations.count > 10 { violations.append("(stopped)"); throw CancellationError() }
+            if !accepted { throw CancellationError() }
         }
         #expect(violations.isEmpty, "\(violations.prefix(10))")
         #expect(summary.iterations > 100, "\(summary)")
         #expect(summary.accepted > 0 && summary.rejected > 0, "\(summary)")
+    }
+
+    /// Whether `bytes` parse, and a description of each promise broken: an accepted manifest's entries keep
+    /// those of `violations`, and a refused one names its line.
+    static func check(_ bytes: [UInt8]) -> (accepted: Bool, violations: [String]) {
+        do {
+            let entries = try Manifest.parse(bytes: bytes, dataRoot: "/data")
+            return (true, violations(entries, of: bytes))
+        } catch {
+            return (false, error.line < 1 ? ["error without a line number: \(error)"] : [])
+        }
     }
 
     /// The promises an accepted manifest keeps; a description of each one broken.

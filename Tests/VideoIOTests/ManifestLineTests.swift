@@ -33,12 +33,20 @@ struct ManifestLineTests {
     @Test("a NUL, tab, escape, DEL, C1 control or Unicode line break in a line is refused with its line and byte",
           arguments: [("a\u{0}b.mp4 1", "NUL", 2), ("a.mp4\t1", "tab", 6), ("a\u{1B}[31m.mp4 1", "U+001B", 2),
                       ("a\u{7F}.mp4 1", "U+007F", 2), ("a\u{85}.mp4 1", "U+0085", 2), ("a\u{2028}.mp4 1", "U+2028", 2),
-                      ("a.mp4 1\u{0}", "NUL", 8), ("a\u{2029}.mp4 1", "U+2029", 2)])
+                      ("a.mp4 1\u{0}", "NUL", 8), ("a\u{2029}.mp4 1", "U+2029", 2), ("\u{FEFF}a.mp4 1", "U+FEFF", 1)])
     func forbiddenCharacters(line: String, name: String, byte: Int) {
         let error = #expect(throws: ManifestError.self) { try Manifest.parse("ok.mp4 0\n" + line + "\nok2 1\n") }
         #expect(error?.line == 2)
         #expect(error?.reason.contains(name) == true, "\(error?.reason ?? "")")
         #expect(error?.reason.contains("byte \(byte) ") == true, "\(error?.reason ?? "")")
+    }
+
+    @Test("a space followed by a combining mark still separates fields")
+    func spaceBeforeCombiningMark() {
+        // As Characters, " \u{301}" is one grapheme that is not " ", so a Character split kept the space in the path.
+        let error = #expect(throws: ManifestError.self) { try Manifest.parse("a \u{301}b.mp4 1\n") }
+        #expect(error?.line == 1)
+        #expect(error?.reason.contains("found 3") == true, "\(error?.reason ?? "")")
     }
 
     @Test("bytes that are not UTF-8 are refused with the line and byte, also through load",

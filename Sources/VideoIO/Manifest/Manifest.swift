@@ -38,11 +38,11 @@ public struct ManifestError: Error, Equatable, Sendable, CustomStringConvertible
 /// old Mac tools), and a UTF-8 byte order mark at the start is skipped. Empty lines are skipped.
 ///
 /// A line is refused, with its number, when it is not valid UTF-8 or holds a control character (NUL, tab,
-/// escape, C1 controls) or a Unicode line or paragraph separator: a NUL would cut the path handed to C APIs
-/// (FFmpeg, HDF5) short of the one the cache records, and the others would make a path that prints, logs
-/// or round-trips through `format` as something else. The label is a decimal integer written the way
-/// `format` writes it — an optional `-`, no `+`, no leading zeros — so that a manifest has a single spelling of
-/// each label and `007` cannot be read as octal by another tool; it must fit in `Int`.
+/// escape, C1 controls), a Unicode line or paragraph separator, or a byte order mark: a NUL would cut the
+/// path handed to C APIs (FFmpeg, HDF5) short of the one the cache records, and the others would make a path
+/// that prints, logs or round-trips through `format` as something else. The label is a decimal integer
+/// written the way `format` writes it — an optional `-`, no `+`, no leading zeros — so that a manifest has a
+/// single spelling of each label and `007` cannot be read as octal by another tool; it must fit in `Int`.
 public enum Manifest {
     /// Parses manifest text (see the type's notes for what a line may hold).
     public static func parse(_ text: String, dataRoot: String? = nil, file: String = "<text>") throws(ManifestError)
@@ -72,12 +72,14 @@ public enum Manifest {
             if line.isEmpty { continue }
             let fail = { (reason: String) in ManifestError(file: file, line: lineNumber, reason: reason) }
             let text = try checkedText(line, fail: fail)
-            let fields = text.split(separator: " ", omittingEmptySubsequences: false)
+            // Split on the space byte: as Characters, a space followed by a combining mark is one
+            // grapheme that is not " ", and the path would keep a space.
+            let fields = line.split(separator: space, omittingEmptySubsequences: false)
             guard fields.count == 2, !fields[0].isEmpty else {
                 throw fail("expected 2 fields separated by one space, found \(fields.count): \(quoted(text))")
             }
-            let label = try parseLabel(fields[1], fail: fail)
-            let path = String(fields[0])
+            let label = try parseLabel(String(decoding: fields[1], as: UTF8.self), fail: fail)
+            let path = String(decoding: fields[0], as: UTF8.self)
             entries.append(ManifestEntry(path: path, label: label, resolvedPath: resolve(path, dataRoot: dataRoot)))
         }
         return entries
@@ -93,7 +95,7 @@ public enum Manifest {
     }
 
     private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
-    private static let lineFeed: UInt8 = 0x0A, carriageReturn: UInt8 = 0x0D
+    private static let lineFeed: UInt8 = 0x0A, carriageReturn: UInt8 = 0x0D, space: UInt8 = 0x20
 
     /// The line as a String, or an error naming the first byte that is not valid UTF-8 or the first
     /// character a path or label may not hold.
@@ -127,6 +129,9 @@ public enum Manifest {
         switch scalar.value {
         case 0x00: return "a NUL byte (\(hex))"
         case 0x09: return "a tab (\(hex))"
+        // Only the file's first bytes may be a byte order mark; one inside (say, from concatenated files)
+        // would become an invisible first character of a path.
+        case 0xFEFF: return "a byte order mark (\(hex)) after the start of the file"
         default: break
         }
         switch scalar.properties.generalCategory {
@@ -137,8 +142,8 @@ public enum Manifest {
     }
 
     /// The label field as an Int: `-?digits` in the spelling `String(Int)` gives.
-    private static func parseLabel(_ field: Substring, fail: (String) -> ManifestError) throws(ManifestError) -> Int {
-        let digits = field.hasPrefix("-") || field.hasPrefix("+") ? field.dropFirst() : field
+    private static func parseLabel(_ field: String, fail: (String) -> ManifestError) throws(ManifestError) -> Int {
+        let digits = field.hasPrefix("-") || field.hasPrefix("+") ? field.dropFirst() : Substring(field)
         guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
             throw fail("label \(quoted(field)) is not an integer")
         }
