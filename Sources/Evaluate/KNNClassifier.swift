@@ -68,7 +68,6 @@ public struct KNNClassifier: Sendable {
     public func scores(for features: Tensor) throws -> Tensor {
         let (rows, d) = try FeatureChecks.matrix(features, "val", columns: trainFeatures.shape[1])
         let queries = configuration.normalize ? l2NormalizedRows(features) : features
-        let train = trainFeatures.shape[0]
         let passRows = (configuration.chunkRows + Self.queryBlock - 1) / Self.queryBlock * Self.queryBlock
         var scores = Tensor(shape: [rows, classCount])
         var start = 0
