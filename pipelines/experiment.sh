@@ -37,18 +37,18 @@ done
 # The model and the budgets. One clip: 8 frames at stride 2, 32×32, patch 8, tubelet 2 → 64 tokens.
 CFG=pipelines/configs/world_vit.json
 RATE=2
-UNLABELED=3000 TRAIN_PER_PAIR=16 VAL_PER_PAIR=32
+UNLABELED=3000 TRAIN_PER_PAIR=32 VAL_PER_PAIR=32
 VIEWS=2                 # stored views per unlabeled video
 BATCH=16                # clips per step, every training run
 PRE_EPOCHS=4            # stage-1 teachers and students: epochs over the cached rows (equal steps for all students)
-SUP_EPOCHS=40           # supervised training from scratch (per task) and of the transfer teacher
+SUP_EPOCHS=24           # supervised training from scratch (per task) and of the transfer teacher
 if [ "$QUICK" = 1 ]; then
-  SEEDS=1 UNLABELED=1500 PRE_EPOCHS=3 SUP_EPOCHS=30
+  SEEDS=1 UNLABELED=1500 PRE_EPOCHS=3 SUP_EPOCHS=16
 fi
 
 START=$(date +%s)
 STAGES_DONE=0
-STAGES_TOTAL=$(( 3 + SEEDS * 17 ))
+STAGES_TOTAL=$(( 4 + SEEDS * 14 ))
 stage() {
   local now=$(( $(date +%s) - START )) eta="?"
   if [ "$STAGES_DONE" -gt 0 ]; then eta=$(( now * (STAGES_TOTAL - STAGES_DONE) / STAGES_DONE ))s; fi
@@ -65,7 +65,7 @@ mkdir -p "$OUT"
 if [ -z "$DATA" ]; then
   DATA="$OUT/data"
   stage "two-task world: $UNLABELED unlabeled videos, $((16 * TRAIN_PER_PAIR)) train + $((16 * VAL_PER_PAIR)) val labelled"
-  [ -f "$DATA/world.json" ] || "$B" synth-world --out "$DATA" --unlabeled "$UNLABELED" --train-per-pair "$TRAIN_PER_PAIR" \
+  [ -f "$DATA/world.json" ] || quietly "$OUT/logs/synth-world.log" "$B" synth-world --out "$DATA" --unlabeled "$UNLABELED" --train-per-pair "$TRAIN_PER_PAIR" \
     --val-per-pair "$VAL_PER_PAIR" --seed 0
 else
   stage "external data: $DATA"
@@ -81,17 +81,29 @@ for split in train val; do
 done
 
 stage "views cache of the unlabeled pool: $VIEWS random views per video, pixels stored"
-"$B" extract-features --teacher none --model-config "$CFG" --manifest "$DATA/unlabeled.csv" --data-root "$DATA" \
-  --out "$OUT/views.h5" --views-per-video "$VIEWS" --view random --sampling-rate "$RATE" --store-pixels --seed 0
+quietly "$OUT/logs/views.log" "$B" extract-features --teacher none --model-config "$CFG" --manifest "$DATA/unlabeled.csv" \
+  --data-root "$DATA" --out "$OUT/views.h5" --views-per-video "$VIEWS" --view random --sampling-rate "$RATE" --store-pixels --seed 0
+
+# quietly LOG COMMAND...: runs COMMAND with its output in LOG; prints LOG's last lines when it fails, and stops.
+quietly() {
+  local log="$1"; shift
+  mkdir -p "$(dirname "$log")"
+  if ! "$@" > "$log" 2>&1; then
+    tail -n 20 "$log" >&2; echo "experiment: failed: $* (log: $log)" >&2; exit 1
+  fi
+}
 
 # evaluate_frozen NAME SEED_DIR ENCODER_ARGS...: probe and k-NN on both tasks, into SEED_DIR/eval/NAME/TASK.
 evaluate_frozen() {
   local name="$1" dir="$2"; shift 2
   for task in appearance motion; do
-    [ -f "$dir/eval/$name/$task/evaluation.json" ] && continue
-    "$B" evaluate "$@" --protocol knn,linear --pooling time --train-manifest "$DATA/$task/train.csv" \
-      --val-manifest "$DATA/$task/val.csv" --data-root "$DATA" --sampling-rate "$RATE" --out "$dir/eval/$name/$task" \
-      | grep -E "^(run|$name|untrained|pixels|[a-z-]+ +(knn|linear))" || true
+    local result="$dir/eval/$name/$task"
+    [ -f "$result/evaluation.json" ] && continue
+    quietly "$dir/logs/eval-$name-$task.log" "$B" evaluate "$@" --protocol knn,linear --pooling time \
+      --train-manifest "$DATA/$task/train.csv" --val-manifest "$DATA/$task/val.csv" --data-root "$DATA" \
+      --sampling-rate "$RATE" --out "$result"
+    awk -v n="$name" -v t="$task" '$2 == "knn" || $2 == "linear" { printf "  %-24s %-10s %-6s top-1 %s\n", n, t, $2, $3 }' \
+      "$dir/logs/eval-$name-$task.log"
   done
 }
 
@@ -99,11 +111,21 @@ evaluate_frozen() {
 pretrain() {
   local name="$1" dir="$2" seed="$3"; shift 3
   local resume=()
-  [ -f "$dir/$name/checkpoint.safetensors" ] && resume=(--resume)
-  "$B" distill --cache "$dir/feats.h5" --out "$dir/$name" --model-config "$CFG" --epochs "$PRE_EPOCHS" \
-    --batch-size "$BATCH" --warmup-epochs 1 --seed "$seed" --log-every 50 --save-every 500 "${resume[@]}" "$@" \
-    | grep -vE "^step [0-9]+/[0-9]+ .*[1-9]0/" || true
-  [ -f "$dir/$name/checkpoint.safetensors" ] || { echo "experiment: $name did not finish" >&2; exit 1; }
+  # An interrupted run resumes from its checkpoint; one killed before its first checkpoint starts again.
+  if [ -f "$dir/$name/checkpoint.safetensors" ]; then resume=(--resume); elif [ -d "$dir/$name" ]; then resume=(--overwrite); fi
+  quietly "$dir/logs/$name.log" "$B" distill --cache "$dir/feats.h5" --out "$dir/$name" --model-config "$CFG" \
+    --epochs "$PRE_EPOCHS" --batch-size "$BATCH" --warmup-epochs 1 --seed "$seed" --log-every 50 --save-every 500 \
+    "${resume[@]}" "$@"
+  grep -E "^step" "$dir/logs/$name.log" | sed -n '1p;$p' | sed 's/^/  /'
+}
+
+# finetune LOG ARGS...: a supervised run from scratch (evaluate --protocol finetune), quietly.
+finetune() {
+  local log="$1"; shift
+  quietly "$log" "$B" evaluate --random-init --model-config "$CFG" --protocol finetune --epochs "$SUP_EPOCHS" \
+    --batch-size "$BATCH" --lr 1e-2 --layer-decay 1 --drop-path 0 --no-flip --test-views 1x1 --data-root "$DATA" \
+    --sampling-rate "$RATE" "$@"
+  grep -E "multi-view" "$log" | sed 's/^/  /'
 }
 
 for seed in $(seq 1 "$SEEDS"); do
@@ -116,54 +138,53 @@ for seed in $(seq 1 "$SEEDS"); do
 
   for task in appearance motion; do
     stage "seed $seed: supervised from scratch on $task ($SUP_EPOCHS epochs, no flips)"
-    [ -f "$S/eval/supervised/$task/evaluation.json" ] || "$B" evaluate --random-init --model-config "$CFG" --seed "$seed" \
-      --protocol finetune --epochs "$SUP_EPOCHS" --batch-size "$BATCH" --lr 5e-2 --layer-decay 1 --drop-path 0 --no-flip \
-      --test-views 1x1 --train-manifest "$DATA/$task/train.csv" --val-manifest "$DATA/$task/val.csv" --data-root "$DATA" \
-      --sampling-rate "$RATE" --out "$S/eval/supervised/$task" | tail -n 3
+    [ -f "$S/eval/supervised/$task/evaluation.json" ] || finetune "$S/logs/supervised-$task.log" --seed "$seed" \
+      --train-manifest "$DATA/$task/train.csv" --val-manifest "$DATA/$task/val.csv" --out "$S/eval/supervised/$task"
   done
 
   stage "seed $seed: the transfer teacher: supervised on both tasks, saved as a video teacher"
-  [ -f "$S/transfer-teacher.safetensors" ] || "$B" evaluate --random-init --model-config "$CFG" --seed "$seed" \
-    --position-table sinusoid-1d --protocol finetune --epochs "$SUP_EPOCHS" --batch-size "$BATCH" --lr 5e-2 --layer-decay 1 \
-    --drop-path 0 --no-flip --test-views 1x1 --train-manifest "$OUT/both-train.csv" --val-manifest "$OUT/both-val.csv" \
-    --data-root "$DATA" --sampling-rate "$RATE" --out "$S/transfer-teacher-training" \
-    --save-teacher "$S/transfer-teacher.safetensors" | tail -n 3
+  [ -f "$S/transfer-teacher.safetensors" ] || finetune "$S/logs/transfer-teacher.log" --seed "$seed" \
+    --position-table sinusoid-1d --train-manifest "$OUT/both-train.csv" --val-manifest "$OUT/both-val.csv" \
+    --out "$S/transfer-teacher-training" --save-teacher "$S/transfer-teacher.safetensors"
   evaluate_frozen transfer-teacher "$S" --checkpoint "$S/transfer-teacher.safetensors" --position-table sinusoid-1d \
     --model-config "$CFG"
-  [ -f "$S/random-teacher.safetensors" ] || "$B" init-encoder --model-config "$CFG" --as video-teacher --seed "$((1000 + seed))" \
+  [ -f "$S/random-teacher.safetensors" ] || quietly "$S/logs/random-teacher.log" "$B" init-encoder --model-config "$CFG" --as video-teacher --seed "$((1000 + seed))" \
     --out "$S/random-teacher.safetensors"
 
   stage "seed $seed: stage 1: VideoMAE video teacher (pixel targets, tube mask 0.75)"
   [ -f "$S/feats.h5" ] || cp "$OUT/views.h5" "$S/feats.h5"
-  pretrain teacher-video "$S" "$seed" --target pixels --mask tube --mask-ratio 0.75 --lr 1.5e-3 --min-lr 1e-5 --drop-path 0
+  pretrain teacher-video "$S" "$seed" --target pixels --mask tube --mask-ratio 0.75 --lr 1e-2 --min-lr 1e-4 --drop-path 0
   stage "seed $seed: stage 1: MAE image teacher (pixel targets on frames, random mask 0.75)"
-  pretrain teacher-image "$S" "$seed" --target pixels --image-model --mask random --mask-ratio 0.75 --lr 1.5e-3 \
-    --min-lr 1e-5 --drop-path 0
+  pretrain teacher-image "$S" "$seed" --target pixels --image-model --mask random --mask-ratio 0.75 --lr 1e-2 \
+    --min-lr 1e-4 --drop-path 0
   evaluate_frozen teacher-video "$S" --run "$S/teacher-video"
   evaluate_frozen teacher-image "$S" --run "$S/teacher-image"
 
   stage "seed $seed: teachers' features into the cache (image, video, transfer, random)"
   for t in video image; do
-    [ -f "$S/teacher-$t.safetensors" ] || "$B" export "$S/teacher-$t" --as "$t-teacher" --format safetensors \
+    [ -f "$S/teacher-$t.safetensors" ] || quietly "$S/logs/export-$t.log" "$B" export "$S/teacher-$t" --as "$t-teacher" --format safetensors \
       --out "$S/teacher-$t.safetensors"
   done
   extract() {
-    "$B" extract-features --teacher "$1" --name "$2" --checkpoint "$3" --model-config "$CFG" --manifest "$DATA/unlabeled.csv" \
-      --data-root "$DATA" --out "$S/feats.h5" --views-per-video "$VIEWS" --view random --sampling-rate "$RATE" --store-pixels \
-      --seed 0 --batch-size 16 | tail -n 1
+    grep -q "^$2 complete" "$S/logs/extract-$2.log" 2>/dev/null && return
+    quietly "$S/logs/extract-$2.log" "$B" extract-features --teacher "$1" --name "$2" --checkpoint "$3" --model-config "$CFG" \
+      --manifest "$DATA/unlabeled.csv" --data-root "$DATA" --out "$S/feats.h5" --views-per-video "$VIEWS" --view random \
+      --sampling-rate "$RATE" --store-pixels --seed 0 --batch-size 16
+    echo "$2 complete" >> "$S/logs/extract-$2.log"
+    echo "  teacher $2: $(grep -E '^done' "$S/logs/extract-$2.log" | cut -c1-80)"
   }
   extract video video "$S/teacher-video.safetensors"
   extract image image "$S/teacher-image.safetensors"
   extract video transfer "$S/transfer-teacher.safetensors"
   extract video random "$S/random-teacher.safetensors"
 
-  STUDENT=(--target features --mask tube --mask-ratio 0.9 --lr 1.5e-3 --min-lr 1e-5 --drop-path 0.1 --norm-targets)
+  STUDENT=(--target features --mask tube --mask-ratio 0.9 --lr 1e-2 --min-lr 1e-4 --drop-path 0.1 --norm-targets)
   stage "seed $seed: student from the transfer teacher"
   pretrain transfer-student "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers transfer
   stage "seed $seed: student from the untrained (random) teacher"
   pretrain student-random-teacher "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers random
   stage "seed $seed: student from pixels (VideoMAE)"
-  pretrain student-pixels "$S" "$((seed + 100))" --target pixels --mask tube --mask-ratio 0.9 --lr 1.5e-3 --min-lr 1e-5 \
+  pretrain student-pixels "$S" "$((seed + 100))" --target pixels --mask tube --mask-ratio 0.9 --lr 1e-2 --min-lr 1e-4 \
     --drop-path 0.1 --position-table sincos-3d
   stage "seed $seed: student from the image teacher"
   pretrain student-image "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers image

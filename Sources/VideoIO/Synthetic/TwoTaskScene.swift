@@ -53,10 +53,11 @@ public struct TwoTaskScene: Equatable, Sendable, Codable {
     /// A scene with the given labels and every other attribute drawn from `rng`.
     public static func random<G: RandomNumberGenerator>(shape: TwoTaskShape, motion: TwoTaskMotion,
                                                         using rng: inout G) -> TwoTaskScene {
-        let background = (0..<3).map { _ in Int.random(in: 60...190, using: &rng) }
+        let background = (0..<3).map { _ in Int.random(in: 40...110, using: &rng) }
+        // Any hue, but always much brighter than the background: the sign of an edge's change over time then says
+        // which way the object moves, as it does for a lit object in front of a darker scene.
         var color = background
-        // Far from the background's base colour in at least one channel, so the object is always visible.
-        while zip(color, background).map({ abs($0 - $1) }).max()! < 90 {
+        while color.reduce(0, +) - background.reduce(0, +) < 3 * 90 {
             color = (0..<3).map { _ in Int.random(in: 0...255, using: &rng) }
         }
         // Two plane waves per channel, each with its own direction and 0.5-2.5 periods across the frame.
