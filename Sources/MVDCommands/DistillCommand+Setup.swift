@@ -24,7 +24,8 @@ extension DistillCommand {
         let data: CacheTrainingData
         do {
             data = try CacheTrainingData(url: cacheURL, teacherNames: names, tokens: tokens, numFrames: clipFrames,
-                                         inputSize: model.inputSize, dataRoot: dataRoot)
+                                         inputSize: model.inputSize, patchSize: model.patchSize,
+                                         tubeletSize: model.tubeletSize, dataRoot: dataRoot)
         } catch { throw ValidationError("\(error)") }
         let objective = try makeObjective(names)
         let encoding = positionTable ?? (target == .features ? .sincos3D : (imageModel ? .sincos2D : .sinusoid1D))
