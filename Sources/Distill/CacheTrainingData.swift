@@ -25,7 +25,10 @@ public final class CacheTrainingData: TrainingData {
     ///   - teacherNames: teachers to load (empty for pixel-target training: only pixels are loaded).
     ///   - tokens: the student's tokens per clip, which every teacher's L must equal.
     ///   - numFrames, inputSize: the student's clip geometry, which the cache's must equal.
-    public init(url: URL, teacherNames: [String], tokens: Int, numFrames: Int, inputSize: Int, dataRoot: String?) throws {
+    ///   - patchSize, tubeletSize: the student's token grid, which the cache's must equal when teachers are loaded
+    ///     (equal token counts alone can hide another space-time layout of the targets).
+    public init(url: URL, teacherNames: [String], tokens: Int, numFrames: Int, inputSize: Int, patchSize: Int,
+                tubeletSize: Int, dataRoot: String?) throws {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw DistillError.storeMismatch("cache \(url.path) does not exist; create it with extract-features")
         }
@@ -35,9 +38,18 @@ public final class CacheTrainingData: TrainingData {
         guard a.numFrames == numFrames, a.inputSize == inputSize else {
             throw DistillError.storeMismatch("the cache holds \(a.numFrames)-frame clips of \(a.inputSize)px but the student takes \(numFrames) frames of \(inputSize)px; use a matching --student/--model-config or another cache")
         }
+        if !teacherNames.isEmpty {
+            try Self.checkGrid(a, url: url, patchSize: patchSize, tubeletSize: tubeletSize)
+        }
         let verification = try FeatureStoreInspection.verify(url)
         teachers = try teacherNames.map { name in
             let spec = try reader.teacher(name)
+            // The teacher's own grid must be the cache's: same patches per side, and an image teacher sees the first
+            // frame of each tubelet. Otherwise equal token counts would pair targets with the wrong patches.
+            let side = a.inputSize / a.patchSize, teacherSide = spec.inputSize / spec.patchSize
+            guard teacherSide == side, spec.kind == .video || spec.frameStride == a.tubeletSize else {
+                throw DistillError.storeMismatch("teacher \(name) in \(url.lastPathComponent) has \(teacherSide)×\(teacherSide) patches per frame (input \(spec.inputSize), patch \(spec.patchSize)) and frame stride \(spec.frameStride), but the cache's grid is \(side)×\(side) patches with tubelet \(a.tubeletSize); the cache is inconsistent: extract this teacher again")
+            }
             do { try verification.requireTeacher(name, tokens: tokens, width: spec.embedDim) } catch { throw DistillError.storeMismatch("\(error)") }
             return spec
         }
@@ -52,6 +64,20 @@ public final class CacheTrainingData: TrainingData {
         rows = usable
         paths = try reader.videos().map { Manifest.resolve($0.path, dataRoot: dataRoot) }
         self.inputSize = a.inputSize
+    }
+
+    /// Refuses a student whose patch or tubelet differs from the grid the cache's targets are laid out on.
+    private static func checkGrid(_ a: CacheAttributes, url: URL, patchSize: Int, tubeletSize: Int) throws {
+        guard a.patchSize != patchSize || a.tubeletSize != tubeletSize else { return }
+        let grid = { (p: Int, t: Int) in
+            "\(a.numFrames / max(t, 1))×\(a.inputSize / max(p, 1))×\(a.inputSize / max(p, 1)) tokens (patch \(p), tubelet \(t))"
+        }
+        throw DistillError.storeMismatch("the cache \(url.lastPathComponent) holds targets on a "
+                                         + "\(grid(a.patchSize, a.tubeletSize)) grid but the student's is "
+                                         + "\(grid(patchSize, tubeletSize)) of the same \(a.numFrames)-frame "
+                                         + "\(a.inputSize)px clips; pick a --student/--model-config with patch size "
+                                         + "\(a.patchSize) and tubelet size \(a.tubeletSize), or extract a cache with the "
+                                         + "student's patch and tubelet")
     }
 
     public func load(rows batchRows: [Int]) throws -> TrainingBatch {
@@ -91,9 +117,27 @@ public final class CacheTrainingData: TrainingData {
         let video = rowVideos[row] - reader.videoOffset
         let box = CropBox(x: view.crop.x, y: view.crop.y, width: view.crop.width, height: view.crop.height)
         do {
-            return try videoReader(video).clip(for: ClipViews.cached(frames: view.frames, crop: box, inputSize: s))
+            let reader = try videoReader(video)
+            let info = reader.info
+            try Self.checkView(view, row: row, frameCount: info.frameCount, width: info.width, height: info.height,
+                               path: paths[video])
+            return try reader.clip(for: ClipViews.cached(frames: view.frames, crop: box, inputSize: s))
+        } catch let error as DistillError {
+            throw error
         } catch {
             throw DistillError.storeMismatch("cannot re-decode row \(row) from \(paths[video]): \(error). Point --data-root at the videos the cache was built from, or extract with --store-pixels.")
+        }
+    }
+
+    /// Refuses a stored view that reaches past the video it names: a frame index past its last frame, or a crop
+    /// box outside its frames. Only known here, once the video is open.
+    static func checkView(_ view: RowView, row: Int, frameCount: Int, width: Int, height: Int, path: String) throws {
+        if let frame = view.frames.first(where: { $0 < 0 || $0 >= frameCount }) {
+            throw DistillError.storeMismatch("cache row \(row) uses frame \(frame) of \(path), which has \(frameCount) frames (0..<\(frameCount)); the cache was built from another version of this video, or is damaged. Point --data-root at the videos the cache was built from, or extract the cache again.")
+        }
+        let c = view.crop
+        guard c.x >= 0, c.y >= 0, c.width >= 1, c.height >= 1, c.x <= width - c.width, c.y <= height - c.height else {
+            throw DistillError.storeMismatch("cache row \(row) crops x \(c.x), y \(c.y), \(c.width)×\(c.height) from \(path), whose frames are \(width)×\(height); the box lies outside them. Point --data-root at the videos the cache was built from, or extract the cache again.")
         }
     }
 

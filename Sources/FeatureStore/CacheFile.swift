@@ -73,7 +73,8 @@ final class CacheFile {
         }
         let group = try file.openGroup("teachers")
         teachers = try group.childNames().map { try CacheFile.openTeacher($0, in: group) }
-        try checkShapes()
+        try checkLayout()
+        try checkRowVideos(clipVideo.readAll(memType: swh5_T_NATIVE_INT64(), zero: Int64(0)).map(Int.init))
     }
 
     /// Closes every dataset and the file, so that the file is really closed when this returns.
@@ -93,23 +94,6 @@ final class CacheFile {
         return found
     }
 
-    /// Refuses files whose dataset shapes disagree with each other or with the attributes.
-    private func checkShapes() throws {
-        let frames = attributes.numFrames, size = attributes.inputSize
-        var problems: [String] = []
-        if rowCount != videoCount * attributes.viewsPerVideo { problems.append("/clips has \(rowCount) rows for \(videoCount) videos") }
-        if clipFrames.dims != [rowCount, frames] { problems.append("/clips/frames is \(clipFrames.dims)") }
-        if clipCrop.dims != [rowCount, 4] { problems.append("/clips/crop is \(clipCrop.dims)") }
-        if let pixels = pixels, pixels.dims != [rowCount, frames, size, size, 3] { problems.append("/pixels is \(pixels.dims)") }
-        for t in teachers where t.features.rows != rowCount || t.done.rows != rowCount {
-            problems.append("/teachers/\(t.spec.name) has \(t.features.rows) rows")
-        }
-        guard problems.isEmpty else {
-            throw FeatureStoreError(.notACache, "\(url.path) is inconsistent: \(problems.joined(separator: "; ")). "
-                                    + "Delete it and run extract-features again.")
-        }
-    }
-
     private static func readAttributes(_ file: H5Object) throws -> CacheAttributes {
         CacheAttributes(
             manifestSHA256: try file.stringAttribute("manifest_sha256"),
@@ -127,8 +111,9 @@ final class CacheFile {
         let i = { (key: String) in try g.intAttribute(key) }
         guard let kind = TeacherKind(rawValue: try s("kind")), let dtype = FeatureDType(rawValue: try s("dtype")),
               features.dims.count == 3 else {
-            throw FeatureStoreError(.notACache, "/teachers/\(name) has an unknown kind, dtype or feature rank; "
-                                    + "the file was not written by this format. Recreate it with extract-features.")
+            throw FeatureStoreError(.notACache, "/teachers/\(name) has an unknown kind or dtype, or features of "
+                                    + "shape \(features.dims) instead of [M, L, D]; the file was not written by this "
+                                    + "format. Recreate it with extract-features.")
         }
         let spec = TeacherSpec(
             name: name, kind: kind, arch: try s("arch"), embedDim: try i("embed_dim"), depth: try i("depth"),

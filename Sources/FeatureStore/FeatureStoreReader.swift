@@ -93,7 +93,25 @@ public final class FeatureStoreReader: @unchecked Sendable {
         try checkRow(row)
         let frames = try cache.clipFrames.read(rows: row..<row + 1, memType: swh5_T_NATIVE_INT32(), as: Int32.self, zero: 0)
         let c = try cache.clipCrop.read(rows: row..<row + 1, memType: swh5_T_NATIVE_INT32(), as: Int32.self, zero: 0)
-        return RowView(frames: frames.map(Int.init), crop: (Int(c[0]), Int(c[1]), Int(c[2]), Int(c[3])))
+        // Whether a frame or box lies inside its video is only known once the video is opened; what can be
+        // refused without it is refused here, before a decoder or a crop sees it. Rows of videos that are not
+        // decoded (pending or failed) hold no view yet: their zeros are returned as they are.
+        let video = row / attributes.viewsPerVideo
+        let status = try cache.videoStatus.read(rows: video..<video + 1, memType: swh5_T_NATIVE_UINT8(), as: UInt8.self,
+                                                zero: 0)
+        let view = RowView(frames: frames.map(Int.init), crop: (Int(c[0]), Int(c[1]), Int(c[2]), Int(c[3])))
+        guard status[0] == VideoStatus.ok.rawValue else { return view }
+        if let bad = frames.first(where: { $0 < 0 }) {
+            throw FeatureStoreError(.notACache, "\(url.lastPathComponent) row \(row): /clips/frames holds frame "
+                                    + "index \(bad); frame indices are never negative. The file is damaged: delete "
+                                    + "it and run extract-features again.")
+        }
+        guard c[0] >= 0, c[1] >= 0, c[2] >= 1, c[3] >= 1 else {
+            throw FeatureStoreError(.notACache, "\(url.lastPathComponent) row \(row): /clips/crop is x \(c[0]), y "
+                                    + "\(c[1]), width \(c[2]), height \(c[3]); a crop box has x, y >= 0 and a positive "
+                                    + "size. The file is damaged: delete it and run extract-features again.")
+        }
+        return view
     }
 
     /// `/clips/video` for every row: the (global) video index each row belongs to.

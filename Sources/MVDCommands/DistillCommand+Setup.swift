@@ -15,7 +15,8 @@ extension DistillCommand {
         do {
             data = try CacheTrainingData(url: URL(fileURLWithPath: cache), teacherNames: names,
                                          tokens: imageModel ? 0 : config.model.videoTokens, numFrames: clipFrames,
-                                         inputSize: config.model.inputSize, dataRoot: dataRoot)
+                                         inputSize: config.model.inputSize, patchSize: config.model.patchSize,
+                                         tubeletSize: config.model.tubeletSize, dataRoot: dataRoot)
         } catch { throw ValidationError("\(error)") }
         var rng = SplitMix64(seed: seed)
         let student = Student(fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),

@@ -35,7 +35,7 @@ extension PipelineBenchmark {
         let cache = dir.appendingPathComponent("student-bench.h5")
         try studentCache(at: cache, rows: batch * (steps + 1))
         let model = try ModelConfig.preset("vit_small")
-        let data = try CacheTrainingData(url: cache, teacherNames: ["image", "video"], tokens: 1568, numFrames: 16, inputSize: 224, dataRoot: nil)
+        let data = try CacheTrainingData(url: cache, teacherNames: ["image", "video"], tokens: 1568, numFrames: 16, inputSize: 224, patchSize: 16, tubeletSize: 2, dataRoot: nil)
         let config = TrainConfig(model: model, architecture: "vit_small", objective: .distill([TeacherTerm(name: "image"), TeacherTerm(name: "video")]),
                                  epochs: 1, batchSize: batch, warmupEpochs: 0, dropPath: 0.1, saveEvery: 1000, logEvery: 1000,
                                  teacherWidths: ["image": 768, "video": 768])

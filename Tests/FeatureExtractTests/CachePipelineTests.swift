@@ -37,11 +37,11 @@ struct CachePipelineTests {
         let dir = try Fixtures.temporaryDirectory("refuse")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (url, root) = try Self.cache(in: dir, teachers: [.video])
-        let missing = Self.message { _ = try CacheTrainingData(url: url, teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, dataRoot: root.path) }
+        let missing = Self.message { _ = try CacheTrainingData(url: url, teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
         #expect(missing.contains("image") && missing.contains("extract-features"), "\(missing)")
-        let grid = Self.message { _ = try CacheTrainingData(url: url, teacherNames: ["video"], tokens: 256, numFrames: 16, inputSize: 32, dataRoot: root.path) }
+        let grid = Self.message { _ = try CacheTrainingData(url: url, teacherNames: ["video"], tokens: 256, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
         #expect(grid.contains("128") && grid.contains("256"), "\(grid)")
-        let geometry = Self.message { _ = try CacheTrainingData(url: url, teacherNames: ["video"], tokens: 128, numFrames: 8, inputSize: 32, dataRoot: root.path) }
+        let geometry = Self.message { _ = try CacheTrainingData(url: url, teacherNames: ["video"], tokens: 128, numFrames: 8, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
         #expect(geometry.contains("8 frames"), "\(geometry)")
         // an interrupted extraction: a fresh cache for the image teacher with only a few rows written
         var partial = try ExtractionFixtures.config(.image, manifest: root.appendingPathComponent("train.csv"), dataRoot: root,
@@ -50,7 +50,7 @@ struct CachePipelineTests {
         struct Stop: Error {}
         let extractor = try Extractor(config: partial)
         _ = try? extractor.run { p in if p.rowsDone >= 4 { throw Stop() } }
-        let unfinished = Self.message { _ = try CacheTrainingData(url: URL(fileURLWithPath: partial.out), teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, dataRoot: root.path) }
+        let unfinished = Self.message { _ = try CacheTrainingData(url: URL(fileURLWithPath: partial.out), teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
         #expect(unfinished.contains("rerun extract-features"), "\(unfinished)")
     }
 
@@ -59,7 +59,7 @@ struct CachePipelineTests {
         let dir = try Fixtures.temporaryDirectory("train-cache")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (url, root) = try Self.cache(in: dir, storePixels: true)
-        let stored = try CacheTrainingData(url: url, teacherNames: ["image", "video"], tokens: 128, numFrames: 16, inputSize: 32, dataRoot: root.path)
+        let stored = try CacheTrainingData(url: url, teacherNames: ["image", "video"], tokens: 128, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path)
         #expect(stored.rowCount == 20)
         let decodedPixels = try stored.redecodedClip(row: 3), storedPixels = try stored.storedClip(row: 3)
         #expect(decodedPixels == storedPixels, "re-decoding a row gives exactly its stored pixels")
@@ -81,7 +81,7 @@ struct CachePipelineTests {
         let dir = try Fixtures.temporaryDirectory("pixels")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (url, root) = try Self.cache(in: dir, teachers: [.video])
-        let data = try CacheTrainingData(url: url, teacherNames: [], tokens: 0, numFrames: 16, inputSize: 32, dataRoot: root.path)
+        let data = try CacheTrainingData(url: url, teacherNames: [], tokens: 0, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path)
         for image in [false, true] {
             var model = Self.student
             if image { model.numFrames = 1; model.tubeletSize = 1 }

@@ -14,11 +14,14 @@ final class H5Dataset {
     /// Elements in one row (product of dims after the first).
     var rowElements: Int { dims.dropFirst().reduce(1, *) }
     var rows: Int { dims.first ?? 0 }
+    /// What the file stores per element, as HDF5 describes it.
+    let storedType: StoredType
 
-    private init(handle: H5Handle, name: String, dims: [Int]) {
+    private init(handle: H5Handle, name: String, dims: [Int], storedType: StoredType) {
         self.handle = handle
         self.name = name
         self.dims = dims
+        self.storedType = storedType
     }
 
     /// Creates `name` under `location` with file type `type`, shape `dims`, optional chunk shape and early
@@ -40,24 +43,42 @@ final class H5Dataset {
             try check(H5Pset_obj_track_times(dcpl.id, false), "timestamps of \(name)")
             let id = try checkID(H5Dcreate2(location, name, type, space.id, swh5_P_DEFAULT(), dcpl.id,
                                             swh5_P_DEFAULT()), "creating dataset \(name)")
-            return H5Dataset(handle: H5Handle(id, .dataset), name: name, dims: dims)
+            return H5Dataset(handle: H5Handle(id, .dataset), name: name, dims: dims,
+                             storedType: try StoredType(type, name))
         }
     }
 
-    /// Opens an existing dataset; throws `notACache` naming it when it is absent.
-    static func open(in location: hid_t, _ name: String) throws -> H5Dataset {
+    /// Opens an existing dataset; throws `notACache` naming it when it is absent. `path` (the full path in the
+    /// file) names it in messages.
+    static func open(in location: hid_t, _ name: String, path: String) throws -> H5Dataset {
         try HDF5Lock.run {
             guard H5Lexists(location, name, swh5_P_DEFAULT()) > 0 else {
-                throw FeatureStoreError(.notACache, "dataset \(name) is missing; the file is not a complete "
+                throw FeatureStoreError(.notACache, "dataset \(path) is missing; the file is not a complete "
                                         + "feature cache (format 1). Recreate it with extract-features.")
             }
             let id = try checkID(H5Dopen2(location, name, swh5_P_DEFAULT()), "opening dataset \(name)")
             let handle = H5Handle(id, .dataset)
             let space = H5Handle(try checkID(H5Dget_space(id), "dataspace of \(name)"), .dataspace)
             let rank = Int(H5Sget_simple_extent_ndims(space.id))
+            guard rank >= 0, rank <= 32 else {  // H5S_MAX_RANK
+                throw FeatureStoreError(.notACache, "dataset \(path) has an unreadable dataspace (rank \(rank)); "
+                                        + "the file is damaged. Recreate it with extract-features.",
+                                        hdf5Stack: hdf5ErrorStack())
+            }
             var shape = [hsize_t](repeating: 0, count: max(rank, 1))
-            H5Sget_simple_extent_dims(space.id, &shape, nil)
-            return H5Dataset(handle: handle, name: name, dims: shape.prefix(rank).map { Int($0) })
+            try check(H5Sget_simple_extent_dims(space.id, &shape, nil), "shape of \(name)")
+            // A damaged file can claim any extent: refuse one whose size in bytes does not fit an Int, since
+            // every later size computation (rowElements, buffer sizes) multiplies these.
+            let dims = shape.prefix(rank).compactMap { Int(exactly: $0) }
+            var bytes = 16, overflow = dims.count != rank  // 16: the widest element a cache stores or reads
+            for d in dims where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: d) }
+            guard !overflow else {
+                throw FeatureStoreError(.notACache, "dataset \(path) claims the extent \(shape.prefix(rank).map { $0 }), "
+                                        + "more elements than any cache holds; the file is damaged. Recreate it "
+                                        + "with extract-features.")
+            }
+            let type = H5Handle(try checkID(H5Dget_type(id), "type of \(name)"), .datatype)
+            return H5Dataset(handle: handle, name: path, dims: dims, storedType: try StoredType(type.id, path))
         }
     }
 
@@ -99,6 +120,45 @@ final class H5Dataset {
         let memory = H5Handle(try checkID(H5Screate_simple(Int32(dims.count), count, nil), "memory space"),
                               .dataspace)
         return (memory, file)
+    }
+}
+
+/// The class and size of a dataset's file type: what a reader compares with the memory type it reads into.
+struct StoredType: Equatable, CustomStringConvertible {
+    enum Kind: String, Equatable { case integer, float, variableString = "variable-length string", other }
+    let kind: Kind
+    /// Bytes per element in the file (a pointer-sized handle for variable-length strings).
+    let size: Int
+
+    init(kind: Kind, size: Int) {
+        self.kind = kind
+        self.size = size
+    }
+
+    /// Reads the description of `type` (a datatype identifier). Call with the HDF5 lock held.
+    init(_ type: hid_t, _ name: String) throws {
+        let typeClass = H5Tget_class(type)
+        let size = H5Tget_size(type)
+        guard typeClass != H5T_NO_CLASS, size > 0 else {
+            throw FeatureStoreError(.notACache, "the type of dataset \(name) cannot be read; the file is damaged. "
+                                    + "Recreate it with extract-features.", hdf5Stack: hdf5ErrorStack())
+        }
+        switch typeClass {
+        case H5T_INTEGER: kind = .integer
+        case H5T_FLOAT: kind = .float
+        case H5T_STRING: kind = H5Tis_variable_str(type) > 0 ? .variableString : .other
+        default: kind = .other
+        }
+        self.size = Int(size)
+    }
+
+    var description: String {
+        switch kind {
+        case .integer: return "\(8 * size)-bit integer"
+        case .float: return "\(8 * size)-bit float"
+        case .variableString: return "variable-length string"
+        case .other: return "\(size)-byte non-numeric type"
+        }
     }
 }
 

@@ -34,20 +34,40 @@ final class H5Object {
     /// Opens an existing file for reading, or for reading and writing.
     static func openFile(at url: URL, writable: Bool) throws -> H5Object {
         try HDF5Lock.run {
-            guard FileManager.default.fileExists(atPath: url.path) else {
+            var info = stat()
+            guard stat(url.path, &info) == 0 else {
                 throw FeatureStoreError(.cannotOpen, "no file at \(url.path); check the path, or run "
                                         + "extract-features to create the cache.")
             }
+            // HDF5 would block for ever reading a FIFO or a character device, and fails obscurely on a folder.
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw FeatureStoreError(.cannotOpen, "\(url.path) is \(fileKind(info.st_mode)), not a regular file; "
+                                        + "pass the .h5 cache file that extract-features wrote.")
+            }
             let flags = writable ? swh5_F_ACC_RDWR() : swh5_F_ACC_RDONLY()
             let id = H5Fopen(url.path, flags, swh5_P_DEFAULT())
-            if id < 0 {
-                throw FeatureStoreError(.cannotOpen, "cannot open \(url.path) as HDF5; it may be another kind of "
-                                        + "file, or another process (a writer) holds it open. Wait for that "
-                                        + "process to finish, or stop it, then retry.", hdf5Stack: hdf5ErrorStack())
-            }
+            if id < 0 { throw openFailure(url) }
             closeOnExec(id)
             return H5Object(handle: H5Handle(id, .file), path: "/")
         }
+    }
+
+    /// Why `H5Fopen` refused `url`: a lock held by another process, or a file that is not (or no longer) a
+    /// readable HDF5 file. Call with the HDF5 lock held, right after the failed open.
+    private static func openFailure(_ url: URL) -> FeatureStoreError {
+        let stack = hdf5ErrorStack()
+        if stack.contains(where: { $0.localizedCaseInsensitiveContains("unable to lock file") }) {
+            return FeatureStoreError(.cannotOpen, "cannot open \(url.path): another process (a writer) holds it "
+                                     + "open. Wait for that process to finish, or stop it, then retry.",
+                                     hdf5Stack: stack)
+        }
+        let signature = H5Fis_hdf5(url.path)
+        H5Eclear2(swh5_E_DEFAULT())
+        let what = signature > 0
+            ? "is an HDF5 file that cannot be read (truncated or corrupt: \(stack.first ?? "no detail"))"
+            : "is not an HDF5 file (no HDF5 signature; empty, truncated or another kind of file)"
+        return FeatureStoreError(.cannotOpen, "\(url.path) \(what); delete it and run extract-features again, or "
+                                 + "pass the right file.", hdf5Stack: stack)
     }
 
     /// Marks the file's descriptor close-on-exec, so that a child process started while the cache is open
@@ -108,7 +128,7 @@ final class H5Object {
         try H5Dataset.create(in: id, name, type: type, dims: dims, chunk: chunk, fillNever: fillNever)
     }
 
-    func openDataset(_ name: String) throws -> H5Dataset { try H5Dataset.open(in: id, name) }
+    func openDataset(_ name: String) throws -> H5Dataset { try H5Dataset.open(in: id, name, path: childPath(name)) }
 
     private func childPath(_ name: String) -> String { path == "/" ? "/\(name)" : "\(path)/\(name)" }
 }
@@ -140,6 +160,29 @@ extension H5Object {
         }
     }
 
+    /// Writes `values` as a one-dimensional int64 attribute (readers take only scalar attributes; this exists so
+    /// that a damaged file can be made on purpose).
+    func setAttribute(_ name: String, _ values: [Int]) throws {
+        try HDF5Lock.run {
+            let space = H5Handle(try checkID(H5Screate_simple(1, [hsize_t(values.count)], nil), "array space"), .dataspace)
+            let attr = H5Handle(try checkID(H5Acreate2(id, name, swh5_T_STD_I64LE(), space.id,
+                                                       swh5_P_DEFAULT(), swh5_P_DEFAULT()),
+                                            "creating attribute \(name) on \(path)"), .attribute)
+            let numbers = values.map(Int64.init)
+            try check(H5Awrite(attr.id, swh5_T_NATIVE_INT64(), numbers), "writing attribute \(name)")
+        }
+    }
+
+    /// Deletes attribute `name`, so that it can be written again with another value or type.
+    func removeAttribute(_ name: String) throws {
+        _ = try HDF5Lock.run { try check(H5Adelete(id, name), "deleting attribute \(name) of \(path)") }
+    }
+
+    /// Unlinks the child `name` (a group or dataset), so that it can be created again with another shape or type.
+    func removeChild(_ name: String) throws {
+        _ = try HDF5Lock.run { try check(H5Ldelete(id, name, swh5_P_DEFAULT()), "deleting \(childPath(name))") }
+    }
+
     func hasAttribute(_ name: String) -> Bool { HDF5Lock.run { H5Aexists(id, name) > 0 } }
 
     func stringAttribute(_ name: String) throws -> String {
@@ -166,6 +209,27 @@ extension H5Object {
             throw FeatureStoreError(.notACache, "attribute \(name) of \(path) is missing; the file is not a "
                                     + "feature cache of format 1. Recreate it with extract-features.")
         }
-        return H5Handle(try checkID(H5Aopen(id, name, swh5_P_DEFAULT()), "opening attribute \(name)"), .attribute)
+        let attr = H5Handle(try checkID(H5Aopen(id, name, swh5_P_DEFAULT()), "opening attribute \(name)"), .attribute)
+        // H5Aread fills one value per element: an array attribute would overrun the single value read here.
+        let space = H5Handle(try checkID(H5Aget_space(attr.id), "dataspace of attribute \(name)"), .dataspace)
+        let count = H5Sget_simple_extent_npoints(space.id)
+        guard count == 1 else {
+            throw FeatureStoreError(.notACache, "attribute \(name) of \(path) holds \(count) values, not one; the "
+                                    + "file is damaged or not a feature cache of format 1. Recreate it with "
+                                    + "extract-features.")
+        }
+        return attr
+    }
+}
+
+/// "a FIFO", "a directory"…: what a path that is not a regular file is, for error messages.
+private func fileKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFDIR: return "a directory"
+    case S_IFIFO: return "a FIFO (named pipe)"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFSOCK: return "a socket"
+    default: return "a special file"
     }
 }
