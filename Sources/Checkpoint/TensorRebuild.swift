@@ -51,6 +51,12 @@ enum TensorRebuild {
             throw describe("view (offset \(offset), size \(shape), stride \(strides)) reaches element \(last) "
                 + "but the storage holds \(available)")
         }
+        // Only a view that repeats elements (a zero or overlapping stride, as `expand` makes) can hold more
+        // elements than its storage; copying one would let a few bytes of header allocate without bound.
+        guard count <= available else {
+            throw describe("view (size \(shape), stride \(strides)) repeats elements: \(count) elements from a storage "
+                + "of \(available); save tensor.contiguous() instead")
+        }
         if isContiguous(shape: shape, strides: strides) {
             let start = storage.startIndex + offset * size
             return storage[start..<(start + count * size)]
