@@ -14,7 +14,9 @@ public struct TensorData: Sendable, Equatable {
 
     /// Wraps raw bytes; returns nil when the byte count disagrees with `shape` and `dtype`.
     public init?(dtype: DType, shape: [Int], bytes: Data) {
-        guard let count = TensorData.elementCount(of: shape), count * dtype.byteSize == bytes.count else { return nil }
+        guard let count = TensorData.elementCount(of: shape),
+              case let (size, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize), !overflow,
+              size == bytes.count else { return nil }
         self.dtype = dtype
         self.shape = shape
         self.bytes = bytes

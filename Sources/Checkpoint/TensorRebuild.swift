@@ -3,19 +3,20 @@ import Foundation
 /// `torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`:
 /// turns a storage plus a strided view into a contiguous `TensorData`.
 enum TensorRebuild {
-    static func rebuild(_ arguments: [PickleNode], path: String, offset: Int) throws -> PickleNode {
+    /// The tensor `arguments` (indices into `graph`) describe, as a new node.
+    static func rebuild(_ arguments: [Int], in graph: PickleGraph, path: String, offset: Int) throws -> PickleNode {
         func fail(_ detail: String) -> WeightLoadError {
             .invalidPickle(path: path, offset: offset, detail: "_rebuild_tensor: \(detail)")
         }
         guard arguments.count >= 4 else { throw fail("expected at least 4 arguments, got \(arguments.count)") }
-        guard case let .storage(storage) = arguments[0] else { throw fail("first argument is not a storage") }
+        guard case let .storage(storage) = graph[arguments[0]].kind else { throw fail("first argument is not a storage") }
         guard let dtype = storage.dtype else {
             // A storage type this library does not read: keep the tensor opaque so other entries still load.
-            return .object(PickleNode.ObjectBox(className: "torch._utils._rebuild_tensor_v2", arguments: arguments))
+            return PickleNode(kind: .object(className: "torch._utils._rebuild_tensor_v2"), children: arguments)
         }
-        guard let storageOffset = arguments[1].asInt,
-              let shape = arguments[2].elements?.compactMap(\.asInt), shape.count == arguments[2].elements?.count,
-              let strides = arguments[3].elements?.compactMap(\.asInt), strides.count == shape.count else {
+        guard let storageOffset = graph.int(arguments[1]),
+              let shape = graph.elements(arguments[2])?.compactMap(graph.int), shape.count == graph.elements(arguments[2])?.count,
+              let strides = graph.elements(arguments[3])?.compactMap(graph.int), strides.count == shape.count else {
             throw fail("storage offset, size and stride must be integers of matching rank")
         }
         let bytes = try gather(storage.bytes, dtype: dtype, offset: storageOffset, shape: shape, strides: strides,
@@ -23,7 +24,7 @@ enum TensorRebuild {
         guard let tensor = TensorData(dtype: dtype, shape: shape, bytes: bytes) else {
             throw WeightLoadError.invalidTensor(path: path, tensor: "storage \(storage.key)", detail: "size \(shape) overflows")
         }
-        return .value(.tensor(tensor))
+        return PickleNode(kind: .value(.tensor(tensor)))
     }
 
     /// The bytes of the view (`offset`, `shape`, `strides`, all in elements) in row-major order. A contiguous
@@ -49,6 +50,12 @@ enum TensorRebuild {
         guard last < available else {
             throw describe("view (offset \(offset), size \(shape), stride \(strides)) reaches element \(last) "
                 + "but the storage holds \(available)")
+        }
+        // Only a view that repeats elements (a zero or overlapping stride, as `expand` makes) can hold more
+        // elements than its storage; copying one would let a few bytes of header allocate without bound.
+        guard count <= available else {
+            throw describe("view (size \(shape), stride \(strides)) repeats elements: \(count) elements from a storage "
+                + "of \(available); save tensor.contiguous() instead")
         }
         if isContiguous(shape: shape, strides: strides) {
             let start = storage.startIndex + offset * size

@@ -36,9 +36,7 @@ public enum TorchCheckpoint {
         var unpickler = Unpickler(program, path: path) { identifier in
             try loadStorage(identifier, archive: archive, prefix: prefix)
         }
-        let root = try unpickler.load()
-        var freezer = PickleFreezer(path: path)
-        return try freezer.freeze(root)
+        return try PickleFreezer(path: path).freeze(try unpickler.load())
     }
 
     /// True for `<one folder>/<name>`, the layout torch uses for every record.
@@ -59,10 +57,11 @@ public enum TorchCheckpoint {
     }
 
     /// Resolves `('storage', torch.<Type>Storage, key, location, numel)` to the bytes of `<prefix>/data/<key>`.
-    private static func loadStorage(_ identifier: PickleNode, archive: ZipArchive, prefix: String) throws -> PickleNode {
+    private static func loadStorage(_ identifier: PickleValue, archive: ZipArchive, prefix: String) throws -> PickleNode.Kind {
         let path = archive.path
-        guard let fields = identifier.elements, fields.count >= 5, fields[0].asString == "storage",
-              case let .global(_, typeName) = fields[1], let key = fields[2].asString, let numel = fields[4].asInt else {
+        guard case let .tuple(fields) = identifier, fields.count >= 5, fields[0] == .string("storage"),
+              case let .global(qualifiedType) = fields[1], case let .string(key) = fields[2], case let .int(numel) = fields[4],
+              let typeName = qualifiedType.split(separator: ".").last.map(String.init) else {
             throw WeightLoadError.invalidPickle(path: path, offset: 0, detail: "persistent id is not ('storage', type, key, location, numel)")
         }
         let dtype = typeName == "UntypedStorage" ? DType.uint8 : DType(torchStorageName: typeName)

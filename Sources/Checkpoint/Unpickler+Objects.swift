@@ -6,19 +6,19 @@ extension Unpickler {
     /// Tuples, lists, dicts, sets, MARK and the stack-manipulation opcodes.
     mutating func stepContainer(_ opcode: UInt8) throws -> Bool {
         switch opcode {
-        case UInt8(ascii: "}"): push(.dict(PickleNode.DictBox()))
-        case UInt8(ascii: "]"), 0x8F: push(.list(PickleNode.ListBox()))
-        case UInt8(ascii: ")"): push(PickleNode.tuple([]))
+        case UInt8(ascii: "}"): push(.dict)
+        case UInt8(ascii: "]"), 0x8F: push(.list)
+        case UInt8(ascii: ")"): push(.tuple)
         case UInt8(ascii: "("): metastack.append(stack); stack = []
-        case UInt8(ascii: "t"): push(PickleNode.tuple(try popMark()))
+        case UInt8(ascii: "t"): push(.tuple, children: try popMark())
         case 0x85, 0x86, 0x87:
             let count = Int(opcode - 0x84)
             guard stack.count >= count else { throw failure("TUPLE\(count) needs \(count) items on the stack") }
             let items = Array(stack.suffix(count))
             stack.removeLast(count)
-            push(PickleNode.tuple(items))
-        case UInt8(ascii: "l"), 0x91: push(.list(listBox(try popMark())))
-        case UInt8(ascii: "d"): push(.dict(try dictBox(pairs: try popMark())))
+            push(.tuple, children: items)
+        case UInt8(ascii: "l"), 0x91: push(.list, children: try popMark())
+        case UInt8(ascii: "d"): push(.dict, children: try pairs(try popMark()))
         case UInt8(ascii: "a"): let item = try pop(); try appendItems([item])
         case UInt8(ascii: "e"), 0x90: try appendItems(try popMark())
         case UInt8(ascii: "s"): let value = try pop(), key = try pop(); try setItems([key, value])
@@ -31,27 +31,20 @@ extension Unpickler {
         return true
     }
 
-    private func listBox(_ items: [PickleNode]) -> PickleNode.ListBox {
-        let box = PickleNode.ListBox()
-        box.items = items
-        return box
-    }
-
-    private func dictBox(pairs items: [PickleNode]) throws -> PickleNode.DictBox {
+    /// Keys and values interleaved, as a dict node holds them.
+    private func pairs(_ items: [Int]) throws -> [Int] {
         guard items.count % 2 == 0 else { throw failure("odd number of items for a dict") }
-        let box = PickleNode.DictBox()
-        for index in stride(from: 0, to: items.count, by: 2) { box.entries.append((items[index], items[index + 1])) }
-        return box
+        return items
     }
 
-    private mutating func appendItems(_ items: [PickleNode]) throws {
-        guard case let .list(box)? = stack.last else { throw failure("APPEND target is not a list") }
-        box.items.append(contentsOf: items)
+    private mutating func appendItems(_ items: [Int]) throws {
+        guard let target = stack.last, case .list = graph[target].kind else { throw failure("APPEND target is not a list") }
+        graph.append(items, to: target)
     }
 
-    private mutating func setItems(_ items: [PickleNode]) throws {
-        guard case let .dict(box)? = stack.last else { throw failure("SETITEM target is not a dict") }
-        box.entries.append(contentsOf: try dictBox(pairs: items).entries)
+    private mutating func setItems(_ items: [Int]) throws {
+        guard let target = stack.last, case .dict = graph[target].kind else { throw failure("SETITEM target is not a dict") }
+        graph.append(try pairs(items), to: target)
     }
 
     // MARK: objects
@@ -64,52 +57,55 @@ extension Unpickler {
             push(.global(module: module, name: name))
         case 0x93:
             let name = try pop(), module = try pop()
-            guard let moduleName = module.asString, let qualifiedName = name.asString else {
+            guard let moduleName = graph.string(module), let qualifiedName = graph.string(name) else {
                 throw failure("STACK_GLOBAL needs two strings")
             }
             push(.global(module: moduleName, name: qualifiedName))
         case UInt8(ascii: "R"), 0x81:
             let arguments = try pop(), callable = try pop()
-            guard let items = arguments.elements else { throw failure("call arguments are not a tuple") }
+            guard let items = graph.elements(arguments) else { throw failure("call arguments are not a tuple") }
             push(try call(callable, items))
         case 0x92:
             _ = try pop()  // keyword arguments: not used by any class this library models
             let arguments = try pop(), callable = try pop()
-            push(try call(callable, arguments.elements ?? []))
+            push(try call(callable, graph.elements(arguments) ?? []))
         case UInt8(ascii: "b"): try build(state: try pop())
-        case UInt8(ascii: "Q"): push(try persistentLoad(try pop()))
-        case UInt8(ascii: "P"): push(try persistentLoad(.value(.string(try reader.line()))))
+        case UInt8(ascii: "Q"):
+            let freezer = PickleFreezer(path: path, maximumNodes: Unpickler.maximumPersistentIDNodes)
+            push(try persistentLoad(try freezer.freeze(graph, from: try pop())))
+        case UInt8(ascii: "P"): push(try persistentLoad(.string(try reader.line())))
         default: return false
         }
         return true
     }
 
     /// Applies BUILD state: kept on opaque objects, ignored on dicts, lists and tensors (e.g. `_metadata`).
-    private mutating func build(state: PickleNode) throws {
+    private mutating func build(state: Int) throws {
         guard let target = stack.last else { throw failure("BUILD on an empty stack") }
-        if case let .object(box) = target { box.state = state }
+        if case .object = graph[target].kind { graph.setState(state, of: target) }
     }
 
     /// Calls a global: the handful of constructors torch checkpoints use are modelled, the rest become opaque objects.
-    private func call(_ callable: PickleNode, _ arguments: [PickleNode]) throws -> PickleNode {
-        guard case let .global(module, name) = callable else {
+    /// Returns the index of the result: a new node, or an argument passed through.
+    private mutating func call(_ callable: Int, _ arguments: [Int]) throws -> Int {
+        guard case let .global(module, name) = graph[callable].kind else {
             throw failure("call target is not a global")
         }
         switch (module, name) {
         case ("collections", "OrderedDict"), ("builtins", "dict"), ("__builtin__", "dict"):
-            return .dict(PickleNode.DictBox())
+            return graph.add(.dict)
         case ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_tensor"):
-            return try TensorRebuild.rebuild(arguments, path: path, offset: opcodeOffset)
+            return graph.add(try TensorRebuild.rebuild(arguments, in: graph, path: path, offset: opcodeOffset))
         case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
             guard let data = arguments.first else { throw failure("\(name) needs the tensor as first argument") }
             return data
         case ("torch", "Size"):
-            return arguments.first ?? .tuple([])
+            return arguments.first ?? graph.add(.tuple)
         case ("_codecs", "encode"):
-            guard let text = arguments.first?.asString else { throw failure("_codecs.encode needs a string") }
-            return .value(.bytes(Data(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })))
+            guard let text = arguments.first.flatMap(graph.string) else { throw failure("_codecs.encode needs a string") }
+            return graph.add(.value(.bytes(Data(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }))))
         default:
-            return .object(PickleNode.ObjectBox(className: "\(module).\(name)", arguments: arguments))
+            return graph.add(.object(className: "\(module).\(name)"), children: arguments)
         }
     }
 }

@@ -5,14 +5,19 @@ import Foundation
 /// not model become opaque objects (see `callGlobal`), so unexpected metadata never blocks the weights.
 struct Unpickler {
     /// Resolves a `BINPERSID` id (for torch: `('storage', storage_type, key, location, numel)`).
-    typealias PersistentLoader = (PickleNode) throws -> PickleNode
+    typealias PersistentLoader = (PickleValue) throws -> PickleNode.Kind
+
+    /// The most values a persistent id may expand to; torch's have five fields.
+    static let maximumPersistentIDNodes = 256
 
     var reader: ByteReader
     let path: String
     let persistentLoad: PersistentLoader
-    var stack: [PickleNode] = []
-    var metastack: [[PickleNode]] = []
-    var memo: [Int: PickleNode] = [:]
+    /// Every object built so far; the stacks and the memo hold indices into it.
+    var graph = PickleGraph()
+    var stack: [Int] = []
+    var metastack: [[Int]] = []
+    var memo: [Int: Int] = [:]
     /// Offset of the opcode being executed, for error messages.
     var opcodeOffset = 0
 
@@ -22,12 +27,15 @@ struct Unpickler {
         self.persistentLoad = persistentLoad
     }
 
-    /// Runs the program up to `STOP` and returns the object it built.
-    mutating func load() throws -> PickleNode {
+    /// Runs the program up to `STOP` and returns the objects it built, rooted at the one `STOP` returned.
+    mutating func load() throws -> PickleGraph {
         while true {
             opcodeOffset = reader.position
             let opcode = try reader.u8()
-            if opcode == UInt8(ascii: ".") { return try pop() }
+            if opcode == UInt8(ascii: ".") {
+                graph.root = try pop()
+                return graph
+            }
             let handled = try stepScalar(opcode) || stepMemo(opcode) || stepContainer(opcode) || stepObject(opcode)
             guard handled else {
                 throw WeightLoadError.unknownOpcode(path: path, opcode: opcode, offset: opcodeOffset)
@@ -39,16 +47,17 @@ struct Unpickler {
         .invalidPickle(path: path, offset: opcodeOffset, detail: detail)
     }
 
-    mutating func push(_ node: PickleNode) { stack.append(node) }
-    mutating func push(_ value: PickleValue) { stack.append(.value(value)) }
+    mutating func push(_ id: Int) { stack.append(id) }
+    mutating func push(_ kind: PickleNode.Kind, children: [Int] = []) { stack.append(graph.add(kind, children: children)) }
+    mutating func push(_ value: PickleValue) { push(.value(value)) }
 
-    mutating func pop() throws -> PickleNode {
+    mutating func pop() throws -> Int {
         guard let top = stack.popLast() else { throw failure("stack underflow") }
         return top
     }
 
     /// Pops everything pushed since the last MARK and restores the stack below it.
-    mutating func popMark() throws -> [PickleNode] {
+    mutating func popMark() throws -> [Int] {
         guard let below = metastack.popLast() else { throw failure("no MARK on the stack") }
         let items = stack
         stack = below

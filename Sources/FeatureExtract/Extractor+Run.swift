@@ -4,7 +4,8 @@ import Tensor
 import VideoIO
 
 extension Extractor {
-    /// Processes every remaining video of this shard. Failed videos are recorded with their reason; the run goes on.
+    /// Processes every remaining video of this shard. Failed videos (not decodable, or a teacher output that
+    /// cannot be stored) are recorded with their reason; the run goes on.
     public func run(progress: (ExtractProgress) throws -> Void) throws -> ExtractSummary {
         var summary = ExtractSummary()
         summary.skippedKeys = skippedKeys
@@ -13,16 +14,18 @@ extension Extractor {
         let rowsTotal = videos.reduce(0) { $0 + writer.rows(ofVideo: $1).count }
         let producer = ClipProducer(videos: videos) { [self] in self.decode($0) }
         defer { producer.stop() }
-        var batch: [(row: Int, clip: Clip)] = [], waiting: [(video: Int, lastRow: Int)] = []
-        var rowsSeen = 0, writtenRows = Set<Int>()
-        // A video is finished (status ok) only once all its rows hold features, in manifest order.
+        var batch: [(row: Int, video: Int, clip: Clip)] = [], waiting: [(video: Int, lastRow: Int)] = []
+        var rowsSeen = 0, writtenRows = Set<Int>(), failedVideos = Set<Int>()
+        // A video is finished (status ok) only once all its rows hold features, in manifest order; one that
+        // failed on a row has its status already.
         func finishReady() throws {
             while let first = waiting.first, first.lastRow < 0 || writtenRows.contains(first.lastRow) {
-                try writer.finishVideo(first.video); waiting.removeFirst()
+                if !failedVideos.contains(first.video) { try writer.finishVideo(first.video) }
+                waiting.removeFirst()
             }
         }
         func flush() throws {
-            try runTeacher(on: batch, summary: &summary)
+            try runTeacher(on: batch, failedVideos: &failedVideos, summary: &summary)
             writtenRows.formUnion(batch.map(\.row))
             batch.removeAll()
             try finishReady()
@@ -49,7 +52,7 @@ extension Extractor {
             }
             for (row, clip, view, stored) in next.rows {
                 if !stored { try storeView(row: row, clip: clip, view: view) }
-                batch.append((row, clip))
+                batch.append((row, next.video, clip))
                 if batch.count == config.batchSize { try flush() }
             }
             waiting.append((next.video, last.row))
@@ -70,8 +73,11 @@ extension Extractor {
                              pixels: config.storePixels ? clip.pixels : nil)
     }
 
-    /// Teacher forward on the batch's clips and one write per row.
-    private func runTeacher(on batch: [(row: Int, clip: Clip)], summary: inout ExtractSummary) throws {
+    /// Teacher forward on the batch's clips and one write per row. A row whose output cannot be stored (see
+    /// `TeacherOutputCheck`) is not written and fails its video, like a decode failure; the other rows of a
+    /// failed video are not written either.
+    private func runTeacher(on batch: [(row: Int, video: Int, clip: Clip)], failedVideos: inout Set<Int>,
+                            summary: inout ExtractSummary) throws {
         guard let first = batch.first?.clip else { return }
         guard let teacher, let spec else {  // views only
             summary.rowsWritten += batch.count
@@ -89,14 +95,24 @@ extension Extractor {
         summary.forwardSeconds += Date().timeIntervalSince(forwardStart)
         let writeStart = Date()
         let rowSize = features.count / batch.count
+        var written = 0
         try features.withUnsafeBufferPointer { p in
-            for (i, item) in batch.enumerated() {
-                try writer.writeFeatures(row: item.row, teacher: spec.name,
-                                         float32: UnsafeBufferPointer(rebasing: p[i * rowSize..<(i + 1) * rowSize]))
+            for (i, item) in batch.enumerated() where !failedVideos.contains(item.video) {
+                let row = UnsafeBufferPointer(rebasing: p[i * rowSize..<(i + 1) * rowSize])
+                if let problem = TeacherOutputCheck.problem(in: row, channels: spec.embedDim, float16: spec.dtype == .float16) {
+                    let reason = "row \(item.row): \(problem)"
+                    try writer.failVideo(item.video, reason: reason)
+                    failedVideos.insert(item.video)
+                    summary.videosFailed += 1
+                    summary.failures.append((entries[item.video].path, reason))
+                    continue
+                }
+                try writer.writeFeatures(row: item.row, teacher: spec.name, float32: row)
+                written += 1
             }
         }
         summary.writeSeconds += Date().timeIntervalSince(writeStart)
-        summary.rowsWritten += batch.count
-        summary.bytesWritten += batch.count * rowSize * spec.dtype.byteCount
+        summary.rowsWritten += written
+        summary.bytesWritten += written * rowSize * spec.dtype.byteCount
     }
 }

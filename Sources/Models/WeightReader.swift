@@ -5,6 +5,9 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
     case missingKey(String, source: String)
     case shapeMismatch(String, expected: [Int], found: [Int], source: String)
     case unusedKeys([String], source: String)
+    /// A weight holds NaN or ±infinity (`value`) at flat element `index`: a model built from it could only
+    /// produce non-finite outputs.
+    case nonFinite(String, index: Int, value: Float, shape: [Int], source: String)
 
     public var description: String {
         switch self {
@@ -15,6 +18,9 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
         case .unusedKeys(let keys, let s):
             let shown = keys.prefix(8).joined(separator: ", ")
             return "\(s): \(keys.count) checkpoint key(s) were not used by the model: \(shown)\(keys.count > 8 ? ", …" : ""). The checkpoint holds more layers than the chosen architecture, or is of another model kind."
+        case .nonFinite(let k, let index, let value, let shape, let s):
+            let shown = value.isNaN ? "NaN" : value > 0 ? "+infinity" : "-infinity"
+            return "\(s): key '\(k)' (shape \(shape)) holds \(shown) at element \(index). The checkpoint is corrupt or was saved after training diverged; use an earlier checkpoint."
         }
     }
 }
@@ -35,11 +41,16 @@ public final class WeightReader {
 
     public var keys: [String] { tensors.keys.sorted() }
 
-    /// The tensor under `name`, which must have exactly `shape`.
+    /// The tensor under `name`, which must have exactly `shape` and finite values.
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         guard let t = tensors[name] else { throw ModelLoadError.missingKey(name, source: source) }
         guard t.shape == shape else {
             throw ModelLoadError.shapeMismatch(name, expected: shape, found: t.shape, source: source)
+        }
+        // Checked here, once per weight, so that no teacher, student or classifier runs on NaN weights and
+        // writes NaN features or losses that look like a training problem.
+        if let index = t.storage.firstIndex(where: { !$0.isFinite }) {
+            throw ModelLoadError.nonFinite(name, index: index, value: t.storage[index], shape: t.shape, source: source)
         }
         used.insert(name)
         return t

@@ -41,7 +41,7 @@ func protocolFourOpcodes() throws {
     program += [0x8C, 1, UInt8(ascii: "l"), UInt8(ascii: "]"), UInt8(ascii: "("), UInt8(ascii: "K"), 1, UInt8(ascii: "M"), 0, 1, UInt8(ascii: "e")]
     program += [UInt8(ascii: "u"), UInt8(ascii: ".")]
     var unpickler = Unpickler(program, path: "p") { _ in .value(.none) }
-    var freezer = PickleFreezer(path: "p")
+    let freezer = PickleFreezer(path: "p")
     let value = try freezer.freeze(try unpickler.load())
     #expect(value.stringKeys == ["n", "f", "g", "t", "i", "l"])
     #expect(value["n"] == .int(-256))
@@ -57,7 +57,7 @@ func cyclicPickle() throws {
     // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP: l = []; l.append(l)
     let program: [UInt8] = [0x80, 2, UInt8(ascii: "]"), UInt8(ascii: "q"), 0, UInt8(ascii: "h"), 0, UInt8(ascii: "a"), UInt8(ascii: ".")]
     var unpickler = Unpickler(program, path: "p") { _ in .value(.none) }
-    var freezer = PickleFreezer(path: "p")
+    let freezer = PickleFreezer(path: "p")
     let root = try unpickler.load()
     let error = try #require(throws: WeightLoadError.self) { _ = try freezer.freeze(root) }
     #expect(error.description.contains("cyclic"))

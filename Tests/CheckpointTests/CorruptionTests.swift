@@ -20,7 +20,7 @@ func mutatedPicklesNeverCrash() throws {
             .storage(.init(className: "FloatStorage", key: "0", dtype: .float32, bytes: Data(count: 4096)))
         }
         do {
-            var freezer = PickleFreezer(path: "f.pth")
+            let freezer = PickleFreezer(path: "f.pth")
             _ = try freezer.freeze(try unpickler.load())
             outcomes.decoded += 1
         } catch is WeightLoadError {
