@@ -56,6 +56,15 @@ stage() {
   echo; echo "=== [${now}s, stage $STAGES_DONE/$STAGES_TOTAL, ETA $eta] $*"
 }
 
+# quietly LOG COMMAND...: runs COMMAND with its output in LOG; prints LOG's last lines when it fails, and stops.
+quietly() {
+  local log="$1"; shift
+  mkdir -p "$(dirname "$log")"
+  if ! "$@" > "$log" 2>&1; then
+    tail -n 20 "$log" >&2; echo "experiment: failed: $* (log: $log)" >&2; exit 1
+  fi
+}
+
 stage "set-up and release build"
 ./pipelines/setup.sh
 swift build -c release --product mvd
@@ -83,15 +92,6 @@ done
 stage "views cache of the unlabeled pool: $VIEWS random views per video, pixels stored"
 quietly "$OUT/logs/views.log" "$B" extract-features --teacher none --model-config "$CFG" --manifest "$DATA/unlabeled.csv" \
   --data-root "$DATA" --out "$OUT/views.h5" --views-per-video "$VIEWS" --view random --sampling-rate "$RATE" --store-pixels --seed 0
-
-# quietly LOG COMMAND...: runs COMMAND with its output in LOG; prints LOG's last lines when it fails, and stops.
-quietly() {
-  local log="$1"; shift
-  mkdir -p "$(dirname "$log")"
-  if ! "$@" > "$log" 2>&1; then
-    tail -n 20 "$log" >&2; echo "experiment: failed: $* (log: $log)" >&2; exit 1
-  fi
-}
 
 # evaluate_frozen NAME SEED_DIR ENCODER_ARGS...: probe and k-NN on both tasks, into SEED_DIR/eval/NAME/TASK.
 evaluate_frozen() {
