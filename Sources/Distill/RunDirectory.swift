@@ -77,16 +77,35 @@ public struct RunDirectory: Sendable {
               let steps = try? JSONDecoder().decode([String: Int].self, from: stepsData) else {
             throw DistillError.runDirectory("\(checkpointURL.path) is not a run checkpoint (no step metadata)")
         }
-        var missing: [String] = []
+        var missing: [String] = [], problems: [String] = []
+        var counts: [String: Int] = [:]
         student.visitParameters(prefix: "") { name, p in
             guard let t = dict[name] else { missing.append(name); return }
-            p.value = Tensor(shape: p.value.shape, t.floats())
+            let values = t.floats()
+            // A damaged or foreign checkpoint must be refused with its key, never trap or train on NaN. Shapes may
+            // differ by a reshape (the tubelet embedding is stored in the official [D, 3, t, p, p] layout).
+            guard values.count == p.value.count else {
+                problems.append("'\(name)' has shape \(t.shape), the model expects \(p.value.shape)"); return
+            }
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                problems.append("'\(name)' holds \(values[i]) at element \(i)"); return
+            }
+            p.value = Tensor(shape: p.value.shape, values)
+            counts[name] = values.count
         }
         if !missing.isEmpty { throw DistillError.runDirectory("checkpoint lacks \(missing.prefix(5)); was it written for another model?") }
+        if let first = problems.first {
+            throw DistillError.runDirectory("\(checkpointURL.path): \(first)\(problems.count > 1 ? " (and \(problems.count - 1) more)" : ""); resume from an intact run folder or start a new run with another --out")
+        }
         var state: [String: AdamW.Moments] = [:]
         for (name, s) in steps {
             guard let m = dict["optim.m.\(name)"], let v = dict["optim.v.\(name)"] else { continue }
-            state[name] = AdamW.Moments(step: s, m: m.floats(), v: v.floats())
+            let (mv, vv) = (m.floats(), v.floats())
+            guard let n = counts[name], mv.count == n, vv.count == n, s >= 0,
+                  mv.allSatisfy(\.isFinite), vv.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                throw DistillError.runDirectory("\(checkpointURL.path): the optimiser state of '\(name)' does not fit the parameter or is not finite; resume from an intact run folder or start a new run with another --out")
+            }
+            state[name] = AdamW.Moments(step: s, m: mv, v: vv)
         }
         optimizer.restore(state)
         return step

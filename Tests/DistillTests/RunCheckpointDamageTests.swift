@@ -1,0 +1,55 @@
+import Checkpoint
+import Foundation
+import Models
+import Tensor
+import Testing
+import TestSupport
+@testable import Distill
+
+/// A damaged run checkpoint is refused with the key at fault, before any training: a wrong shape used to trap
+/// (a Tensor precondition) and NaN weights used to train on silently.
+@Suite("damaged run checkpoints")
+struct RunCheckpointDamageTests {
+    static func savedRun() throws -> (RunDirectory, StateDict) {
+        let run = RunDirectory(try Fixtures.temporaryDirectory("damaged-run"))
+        var student = TrainerTests.student()
+        try run.saveCheckpoint(student: &student, optimizer: AdamW(), step: 3)
+        return (run, try SafeTensors.read(run.checkpointURL))
+    }
+
+    static func load(_ run: RunDirectory) throws -> Int {
+        var student = TrainerTests.student(), optimizer = AdamW()
+        return try run.loadCheckpoint(into: &student, optimizer: &optimizer)
+    }
+
+    @Test("an intact checkpoint loads")
+    func intact() throws {
+        let (run, _) = try Self.savedRun()
+        #expect(try Self.load(run) == 3)
+    }
+
+    @Test("a tensor of another shape is refused with its name")
+    func wrongShape() throws {
+        let (run, dict0) = try Self.savedRun()
+        var dict = dict0
+        let name = try #require(dict.names.first { $0.hasPrefix("blocks.0.mlp.fc1.weight") })
+        let count = dict[name]!.floats().count
+        dict[name] = TensorData(floats: [Float](repeating: 0, count: count / 2), shape: [count / 2])
+        try SafeTensors.write(dict, to: run.checkpointURL, metadata: dict.metadata)
+        let error = #expect(throws: DistillError.self) { try Self.load(run) }
+        #expect("\(error!)".contains(name))
+    }
+
+    @Test("a NaN weight is refused with its name and element")
+    func nanWeight() throws {
+        let (run, dict0) = try Self.savedRun()
+        var dict = dict0
+        let name = try #require(dict.names.first { $0.hasPrefix("blocks.0.attn.proj.weight") })
+        var values = dict[name]!.floats()
+        values[5] = .nan
+        dict[name] = TensorData(floats: values, shape: dict[name]!.shape)
+        try SafeTensors.write(dict, to: run.checkpointURL, metadata: dict.metadata)
+        let error = #expect(throws: DistillError.self) { try Self.load(run) }
+        #expect("\(error!)".contains(name) && "\(error!)".contains("element 5"))
+    }
+}
