@@ -46,9 +46,13 @@ public final class Trainer {
 
     /// Runs to the end. With `resume`, continues from the run directory's checkpoint.
     public func train(resume: Bool, progress: (TrainProgress) throws -> Void) throws {
+        // Resuming without a checkpoint would silently start from scratch (and replace the folder's metrics).
+        if resume && !FileManager.default.fileExists(atPath: run.checkpointURL.path) {
+            throw DistillError.runDirectory("nothing to resume: \(run.checkpointURL.path) does not exist; start the run without --resume, or give the --out of the run to continue")
+        }
         try run.create()
         var start = 0
-        if resume, FileManager.default.fileExists(atPath: run.checkpointURL.path) {
+        if resume {
             let saved = try run.readConfig()
             if saved != config {
                 throw DistillError.invalidConfig("--resume with other settings than the run in \(run.url.path) (differing: "

@@ -125,6 +125,21 @@ struct TrainerTests {
         }
     }
 
+    @Test("resuming a folder without a checkpoint is refused, naming the path, and leaves the folder as it was")
+    func resumeWithoutCheckpoint() throws {
+        let dir = try Fixtures.temporaryDirectory("resume-nothing")
+        let data = SyntheticData(rows: 8, config: Self.model)
+        try Data("{}\n".utf8).write(to: RunDirectory(dir).metricsURL)
+        do {
+            try Trainer(config: Self.config(epochs: 2), data: data, run: RunDirectory(dir), student: Self.student()).train(resume: true) { _ in }
+            Issue.record("expected a refusal")
+        } catch let error as DistillError {
+            #expect(error.description.contains(RunDirectory(dir).checkpointURL.path), "\(error)")
+        }
+        #expect(try Data(contentsOf: RunDirectory(dir).metricsURL) == Data("{}\n".utf8))
+        #expect(!FileManager.default.fileExists(atPath: RunDirectory(dir).checkpointURL.path))
+    }
+
     @Test("too little data for one step is refused")
     func tooLittleData() throws {
         #expect(throws: DistillError.notEnoughData(rows: 3, batch: 4)) {
