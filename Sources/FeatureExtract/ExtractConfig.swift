@@ -99,6 +99,10 @@ public struct ExtractConfig: Codable, Sendable {
             throw fail("--name must be letters, digits, '_' or '-' (it becomes /teachers/<name>)")
         }
         do { try teacherModel.validate(needsSinCos3D: false) } catch { throw fail("\(error)") }
+        // The image teacher's 2-D table splits the width into four sin/cos quarters.
+        if teacher == .image && teacherModel.embedDim % 4 != 0 {
+            throw fail("an image teacher's embed_dim must be a multiple of 4 for its 2-D position table, got \(teacherModel.embedDim)")
+        }
     }
 
     /// Bytes the cache file needs for `videoCount` manifest videos: all storage is allocated when the file is

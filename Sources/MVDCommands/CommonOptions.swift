@@ -24,6 +24,13 @@ public struct ModelOptions: ParsableArguments {
         let name = arch ?? defaultArch
         do { return (name, try ModelConfig.preset(name)) } catch { throw ValidationError("\(error)") }
     }
+
+    /// `resolve(defaultArch:)` for a model that will be built with `positionTable`, checked to fit it.
+    func resolve(defaultArch: String, positionTable: PositionEncoding) throws -> (String, ModelConfig) {
+        let (name, config) = try resolve(defaultArch: defaultArch)
+        do { try config.checkPositionTable(positionTable) } catch { throw ValidationError("\(error)") }
+        return (name, config)
+    }
 }
 
 /// Prints progress: a live line on a terminal, plain periodic lines otherwise.

@@ -33,14 +33,14 @@ struct EncoderSource: ParsableArguments {
         case (nil, nil) where rawPixels && !randomInit:
             throw ValidationError("--raw-pixels has no encoder to fine-tune; use it with --protocol knn,linear")
         case (nil, nil) where randomInit && !rawPixels:
-            let (_, config) = try model.resolve(defaultArch: "vit_small")
+            let (_, config) = try model.resolve(defaultArch: "vit_small", positionTable: positionTable)
             let student = Student(fresh: config, branches: [], positionEncoding: positionTable, using: &rng)
             return Classifier(encoderOf: student, classes: classes, dropPath: dropPath, using: &rng)
         case let (run?, nil) where !randomInit && !rawPixels:
             let student = try RunDirectory(URL(fileURLWithPath: run)).loadStudent()
             return Classifier(encoderOf: student, classes: classes, dropPath: dropPath, using: &rng)
         case let (nil, file?) where !randomInit && !rawPixels:
-            let (_, config) = try model.resolve(defaultArch: "vit_small")
+            let (_, config) = try model.resolve(defaultArch: "vit_small", positionTable: positionTable)
             let reader = try WeightReader(contentsOf: URL(fileURLWithPath: file))
             let c = try Classifier(encoderWeights: reader, config: config, classes: classes, dropPath: dropPath,
                                    positionEncoding: positionTable, using: &rng)

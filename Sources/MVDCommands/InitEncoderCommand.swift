@@ -35,9 +35,9 @@ public struct InitEncoderCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let (name, config) = try model.resolve(defaultArch: "vit_small")
-        var rng = SplitMix64(seed: seed)
         let table: PositionEncoding = layout == .videoTeacher ? .sinusoid1D : .sincos3D
+        let (name, config) = try model.resolve(defaultArch: "vit_small", positionTable: table)
+        var rng = SplitMix64(seed: seed)
         var student = Student(fresh: config, branches: [], positionEncoding: table, using: &rng)
         let tensors = try student.exported(as: layout)
         let url = URL(fileURLWithPath: out)

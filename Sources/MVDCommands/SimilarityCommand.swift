@@ -79,7 +79,7 @@ public struct SimilarityCommand: ParsableCommand {
         switch subject {
         case .image, .video:
             guard let checkpoint else { throw ValidationError("--subject \(subject.rawValue) needs --checkpoint") }
-            let (_, config) = try model.resolve(defaultArch: "vit_base")
+            let (_, config) = try model.resolve(defaultArch: "vit_base", positionTable: subject == .image ? .sincos2D : .sinusoid1D)
             let (teacher, _) = try FrozenTeacher.load(subject == .image ? .image : .video, checkpoint: URL(fileURLWithPath: checkpoint),
                                                       config: config, frameStride: config.tubeletSize)
             return (config, teacher.features)

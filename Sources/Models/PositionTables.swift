@@ -72,3 +72,22 @@ public enum PositionTables {
         return Tensor(shape: [n, d], out)
     }
 }
+
+extension ModelConfig {
+    /// Throws unless the table of `encoding` can be built for this model: what `PositionTables.table` would trap on
+    /// (a 3-D table needs a width divisible by 16, a 2-D table a single time slice and a width divisible by 4).
+    public func checkPositionTable(_ encoding: PositionEncoding) throws {
+        switch encoding {
+        case .sincos3D:
+            guard embedDim % 16 == 0 else {
+                throw ModelConfigError.invalid("embed_dim \(embedDim) must be a multiple of 16 for the 3-D sin-cos position table (or choose --position-table sinusoid-1d)")
+            }
+        case .sincos2D:
+            guard numFrames / tubeletSize == 1, embedDim % 4 == 0 else {
+                throw ModelConfigError.invalid("the 2-D sin-cos position table is for single-frame models with embed_dim a multiple of 4; this model has \(numFrames / tubeletSize) time slices and embed_dim \(embedDim)")
+            }
+        case .sinusoid1D:
+            break
+        }
+    }
+}

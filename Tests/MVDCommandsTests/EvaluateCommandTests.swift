@@ -50,4 +50,17 @@ import VideoIO
         #expect(result.status == 64 || result.status == 1, "exit status \(result.status): \(result.stderr)")
         #expect(result.stderr.contains("\(train.path):3") && result.stderr.contains("0..<\(Manifest.maxClassCount)"), "\(result.stderr)")
     }
+
+    @Test("a width the position table cannot be built for ends in an error naming it, not a trap",
+          arguments: [("sincos-3d", 24), ("sincos-2d", 32)])
+    func positionTableWidth(_ table: String, _ width: Int) throws {
+        let train = try CommandFixtures.write("a.mp4 0\n", to: dir.appendingPathComponent("train.csv"))
+        let model = CommandFixtures.studentConfig.replacingOccurrences(of: "\"embed_dim\": 32", with: "\"embed_dim\": \(width)")
+        let config = try CommandFixtures.write(model, to: dir.appendingPathComponent("model-\(width).json"))
+        let result = try CommandFixtures.run("mvd", ["evaluate", "--random-init", "--model-config", config.path, "--position-table", table,
+                                                     "--train-manifest", train.path, "--val-manifest", train.path,
+                                                     "--out", dir.appendingPathComponent("out-\(table)").path, "--threads", "1"])
+        #expect(result.status == 64 || result.status == 1, "exit status \(result.status): \(result.stderr)")
+        #expect(result.stderr.contains("position table"), "\(result.stderr)")
+    }
 }
