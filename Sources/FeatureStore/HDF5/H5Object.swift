@@ -20,7 +20,7 @@ final class H5Object {
     /// "file is open for writing" flag, so a writer killed with SIGKILL leaves a file that opens normally.
     static func createFile(at url: URL) throws -> H5Object {
         try HDF5Lock.run {
-            let id = H5Fcreate(url.path, swh5_F_ACC_EXCL(), swh5_P_DEFAULT(), swh5_P_DEFAULT())
+            let id = H5Fcreate(url.path, swh5_F_ACC_EXCL(), swh5_P_DEFAULT(), GlobalHeapGuard.fileAccess)
             if id < 0 {
                 throw FeatureStoreError(.cannotOpen, "cannot create \(url.path); check that the folder exists "
                                         + "and is writable, and that no stale file of that name is left.",
@@ -45,7 +45,8 @@ final class H5Object {
                                         + "pass the .h5 cache file that extract-features wrote.")
             }
             let flags = writable ? swh5_F_ACC_RDWR() : swh5_F_ACC_RDONLY()
-            let id = H5Fopen(url.path, flags, swh5_P_DEFAULT())
+            GlobalHeapGuard.clearDamage()
+            let id = H5Fopen(url.path, flags, GlobalHeapGuard.fileAccess)
             if id < 0 { throw openFailure(url) }
             closeOnExec(id)
             return H5Object(handle: H5Handle(id, .file), path: "/")
