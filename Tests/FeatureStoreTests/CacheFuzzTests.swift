@@ -32,10 +32,7 @@ struct CacheFuzzTests {
         }
     }
 
-    // Disabled until the open guards against it: libhdf5 1.10.8 loops for ever in H5HG__protect when a mutation
-    // damages the global heap that holds variable-length string attributes (H5Aread of "format" never returns).
-    @Test("mutated cache files are refused or read, never crash the reader",
-          .disabled("libhdf5 1.10.8 hangs in H5HG__protect on a damaged global heap"))
+    @Test("mutated cache files are refused or read, never crash the reader")
     func fuzzCache() throws {
         let dir = try Fixtures.temporaryDirectory("fuzz-cache")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -53,5 +50,36 @@ struct CacheFuzzTests {
         let summary = fuzzer.run(maxIterations: 1_000_000, run)
         #expect(summary.iterations > 0)
         #expect(summary.rejected > 0, "mutations should break some files: \(summary)")
+    }
+
+    /// The bytes of `url` with the free-space object of its first global heap collection claiming `size` bytes.
+    static func damagingFreeSpace(of url: URL, size: UInt64) throws -> [UInt8] {
+        var bytes = [UInt8](try Data(contentsOf: url))
+        let start = try #require((0..<bytes.count - 4).first { bytes[$0..<$0 + 4].elementsEqual("GCOL".utf8) })
+        let le = { (at: Int, n: Int) in (0..<n).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        let end = start + le(start + 8, 8)
+        var at = start + 16
+        while le(at, 2) != 0 { at += 16 + (le(at + 8, 8) + 7) / 8 * 8 }  // skip the strings to the free space
+        #expect(at < end)
+        for k in 0..<8 { bytes[at + 8 + k] = UInt8(truncatingIfNeeded: size >> (8 * UInt64(k))) }
+        return bytes
+    }
+
+    // libhdf5 1.10.8 walks a collection trusting each object's size: with free space of size 0 it never advanced
+    // and H5Aread of the "format" attribute never returned.
+    @Test("a global heap whose free space claims 0 bytes, or more than is left, is refused as a corrupt file")
+    func damagedGlobalHeap() throws {
+        let seed = try CacheSurgery.finished("heap", teachers: [TestCache.teacher("image", tokens: 2, width: 2)])
+        let dir = seed.deletingLastPathComponent()
+        for size: UInt64 in [0, 1 << 40, .max] {
+            let url = dir.appendingPathComponent("heap-\(size).h5")
+            try Data(try Self.damagingFreeSpace(of: seed, size: size)).write(to: url)
+            let error = try #require(CacheOpenTests.refusal(url), "free space of \(size) bytes")
+            #expect(error.code == .notACache, "\(error)")
+            #expect(error.message.contains("the file is corrupt, its global heap (where strings are stored) is "
+                                           + "damaged: object 0 at byte"), "\(error)")
+            #expect(error.message.contains("claims \(size) bytes") && error.message.contains("run extract-features"),
+                    "\(error)")
+        }
     }
 }

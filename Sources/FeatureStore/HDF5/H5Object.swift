@@ -20,7 +20,7 @@ final class H5Object {
     /// "file is open for writing" flag, so a writer killed with SIGKILL leaves a file that opens normally.
     static func createFile(at url: URL) throws -> H5Object {
         try HDF5Lock.run {
-            let id = H5Fcreate(url.path, swh5_F_ACC_EXCL(), swh5_P_DEFAULT(), swh5_P_DEFAULT())
+            let id = H5Fcreate(url.path, swh5_F_ACC_EXCL(), swh5_P_DEFAULT(), GlobalHeapGuard.fileAccess)
             if id < 0 {
                 throw FeatureStoreError(.cannotOpen, "cannot create \(url.path); check that the folder exists "
                                         + "and is writable, and that no stale file of that name is left.",
@@ -45,8 +45,21 @@ final class H5Object {
                                         + "pass the .h5 cache file that extract-features wrote.")
             }
             let flags = writable ? swh5_F_ACC_RDWR() : swh5_F_ACC_RDONLY()
-            let id = H5Fopen(url.path, flags, swh5_P_DEFAULT())
-            if id < 0 { throw openFailure(url) }
+            GlobalHeapGuard.clearDamage()
+            let id = H5Fopen(url.path, flags, GlobalHeapGuard.fileAccess)
+            if id < 0 {
+                if let damage = GlobalHeapGuard.takeDamage() {
+                    throw FeatureStoreError(.notACache, "\(url.path) is corrupt: its global heap (where strings are stored) is damaged: \(damage). Delete the file and run extract-features again to recreate it.", hdf5Stack: hdf5ErrorStack())
+                }
+                // The guarded driver's inner calls clear HDF5's error stack, which loses the reason (a lock held by
+                // another process, a missing signature). Opening fails before any global heap is read, so the same
+                // open through the plain driver is safe and reports why.
+                H5Eclear2(swh5_E_DEFAULT())
+                let plain = H5Fopen(url.path, flags, swh5_P_DEFAULT())
+                let failure = openFailure(url)
+                if plain >= 0 { H5Fclose(plain) }
+                throw failure
+            }
             closeOnExec(id)
             return H5Object(handle: H5Handle(id, .file), path: "/")
         }

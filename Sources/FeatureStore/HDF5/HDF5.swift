@@ -43,6 +43,7 @@ func hdf5ErrorStack() -> [String] {
 func check(_ status: herr_t, _ what: @autoclosure () -> String,
            file: String = #fileID, line: Int = #line) throws -> herr_t {
     if status < 0 {
+        if let damage = heapDamage(what(), file: file, line: line) { throw damage }
         throw FeatureStoreError(.hdf5, "\(what()) failed; the file may be damaged or the disk full. "
                                 + "Check free space and permissions, then rerun the same command to resume.",
                                 hdf5Stack: hdf5ErrorStack(), file: file, line: line)
@@ -54,11 +55,20 @@ func check(_ status: herr_t, _ what: @autoclosure () -> String,
 func checkID(_ id: hid_t, _ what: @autoclosure () -> String,
              file: String = #fileID, line: Int = #line) throws -> hid_t {
     if id < 0 {
+        if let damage = heapDamage(what(), file: file, line: line) { throw damage }
         throw FeatureStoreError(.hdf5, "\(what()) failed; the file may be damaged or not a feature cache. "
                                 + "Run `h5dump -H` on it to see what it holds.",
                                 hdf5Stack: hdf5ErrorStack(), file: file, line: line)
     }
     return id
+}
+
+/// The error for an HDF5 call that failed because `GlobalHeapGuard` refused a damaged global heap, if it did.
+private func heapDamage(_ what: String, file: String, line: Int) -> FeatureStoreError? {
+    guard let damage = GlobalHeapGuard.takeDamage() else { return nil }
+    return FeatureStoreError(.notACache, "\(what) failed: the file is corrupt, its global heap (where strings are "
+                             + "stored) is damaged: \(damage). Delete the file and run extract-features again to "
+                             + "recreate it.", hdf5Stack: hdf5ErrorStack(), file: file, line: line)
 }
 
 /// An owned HDF5 identifier, closed with the matching `H5?close` when released.
