@@ -43,7 +43,13 @@ public struct ExperimentSummaryCommand: ParsableCommand {
 
     public func run() throws {
         let root = URL(fileURLWithPath: out)
-        let measurements = try collect(root)
+        // Baselines first, then teachers, then students; runs of other names after them.
+        let order = ["untrained", "pixel-probe", "supervised", "transfer-teacher", "transfer-student", "student-random-teacher",
+                     "teacher-image", "teacher-video", "student-pixels", "student-image", "student-video", "student-both"]
+        let rank = { (run: String) in order.firstIndex(of: run) ?? order.count }
+        let measurements = try collect(root).enumerated().sorted {
+            (rank($0.element.run), $0.offset) < (rank($1.element.run), $1.offset)
+        }.map(\.element)
         guard !measurements.isEmpty else {
             throw ValidationError("no OUT/seed-*/eval/RUN/TASK/evaluation.json under \(root.path); run pipelines/experiment.sh first")
         }
