@@ -19,7 +19,9 @@ public struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Evaluate an encoder: k-NN, linear probe on frozen features, or fine-tuning with a multi-view test.",
         discussion: """
-            knn and linear use mean-pooled encoder features of each video's centre view (no masking). finetune trains \
+            knn and linear use pooled encoder features of each video's centre view (no masking): the mean of all tokens, \
+            or with --pooling time the spatial mean of each time step in temporal order (for tasks such as left vs right \
+            motion, which the mean over time erases). --raw-pixels probes the pixels themselves. finetune trains \
             the encoder with a fresh classifier (layer-wise lr decay, drop path, label smoothing, optional mixup) and \
             tests with several temporal × spatial views, averaging the softmax per video. With a classes.json in \
             --data-root (mvd synth writes one), accuracy is also reported per class kind (appearance, motion).
