@@ -34,7 +34,7 @@ public struct DistillCommand: ParsableCommand {
             One decoder branch per teacher in the cache regresses that teacher's features at the masked tokens. \
             The learning rate is --lr × (batch × accumulate) / 256, warmed up linearly from 0, then cosine to --min-lr. \
             The run directory gets config.json, metrics.jsonl and checkpoint.safetensors (atomic, every --save-every \
-            steps and at the end); --resume continues the same trajectory.
+            steps and at the end); --resume continues the same trajectory. See docs/design.md and docs/method.md.
 
             Paper-scale example (ViT-S student from two ViT-B teachers, the original's hyper-parameters):
               distill --cache k400-feats.h5 --data-root /data/k400 --out runs/s-from-b --student vit_small \\

@@ -24,7 +24,8 @@ public struct EvaluateCommand: ParsableCommand {
             motion, which the mean over time erases). --raw-pixels probes the pixels themselves. finetune trains \
             the encoder with a fresh classifier (layer-wise lr decay, drop path, label smoothing, optional mixup) and \
             tests with several temporal × spatial views, averaging the softmax per video. With a classes.json in \
-            --data-root (mvd synth writes one), accuracy is also reported per class kind (appearance, motion).
+            --data-root (mvd synth writes one), accuracy is also reported per class kind (appearance, motion). \
+            See docs/method.md §6.6 and §7.4.
             """)
 
     @OptionGroup var encoder: EncoderSource

@@ -19,7 +19,8 @@ public struct ExportCommand: ParsableCommand {
         discussion: """
             --as student writes MVD's full student state dict, which the original fine-tuning code loads directly; \
             --as encoder keeps patch_embed/blocks/norm only. Models trained with --target pixels can be exported as \
-            teachers for extract-features: --as video-teacher (VideoMAE layout) or --as image-teacher (MAE layout).
+            teachers for extract-features: --as video-teacher (VideoMAE layout) or --as image-teacher (MAE layout). \
+            The key layouts are in docs/method.md §8.
             """)
 
     @Argument(help: "The run directory written by distill.")

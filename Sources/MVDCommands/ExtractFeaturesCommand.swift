@@ -16,7 +16,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
             the last block's output before the final LayerNorm, as in MVD. Rerunning the same command resumes an \
             interrupted run. A second teacher (another --teacher/--checkpoint/--name) added to the same --out reuses \
             the stored views, so both targets belong to the same pixels. Inspect the result with `mvd inspect FILE`, \
-            `h5dump -H FILE` or h5py.
+            `h5dump -H FILE` or h5py; the file format is specified in docs/cache-format.md.
 
             Example (official ViT-B teachers):
               extract-features --teacher image --arch vit_base --checkpoint mae_pretrain_vit_base.pth \\

@@ -7,7 +7,7 @@ public struct InspectCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Summarise a feature cache: videos, teachers, rows done, size, completeness.",
-        discussion: "The cache is plain HDF5: `h5dump -H FILE.h5` shows its layout and h5py opens it directly.")
+        discussion: "The cache is plain HDF5: `h5dump -H FILE.h5` shows its layout and h5py opens it directly; docs/cache-format.md specifies it.")
 
     @Argument(help: "The cache file (.h5).")
     var file: String
@@ -29,7 +29,7 @@ public struct MergeCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Join shard caches written with --shard I/N into one cache that reads like a single-process one.",
-        discussion: "The shards are copied, in shard order, into a fresh file written under a temporary name and renamed at the end, so the result never depends on the shard files staying in place.")
+        discussion: "The shards are copied, in shard order, into a fresh file written under a temporary name and renamed at the end, so the result never depends on the shard files staying in place. See docs/cache-format.md (shards and merging).")
 
     @Argument(help: "Shard files, all N of them (any order).")
     var shards: [String]
