@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
 
-        // Libraries (see DESIGN.md §2 for the dependency picture).
+        // Libraries (see docs/design.md for the dependency picture).
         // Elementwise hot loops (softmax, GELU) in C, with an AVX-512 path chosen at run time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimisedInDebug),

@@ -4,7 +4,7 @@ import Tensor
 
 /// Key layouts a trained student can be written in.
 public enum ExportLayout: String, Codable, Sendable, CaseIterable {
-    /// The whole student in MVD's layout (MVD-SPEC §8.4): the original fine-tuning code loads it directly.
+    /// The whole student in MVD's layout (docs/method.md §8.4): the original fine-tuning code loads it directly.
     case student
     /// Only the encoder (`patch_embed.*`, `blocks.*`, `norm.*`), as fine-tuning keeps it.
     case encoder

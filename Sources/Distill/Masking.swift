@@ -1,6 +1,6 @@
 import Tensor
 
-/// Mask kinds of MVD-SPEC §4.
+/// Mask kinds of docs/method.md §4.
 public enum MaskKind: String, Codable, Sendable, CaseIterable {
     /// One random spatial pattern per sample, repeated in every time slice.
     case tube

@@ -1,7 +1,7 @@
 import Foundation
 import Tensor
 
-/// One teacher's term of the distillation loss (MVD-SPEC §5.4).
+/// One teacher's term of the distillation loss (docs/method.md §5.4).
 public struct TeacherTerm: Codable, Sendable, Equatable {
     public var name: String
     public var loss: RegressionLoss

@@ -48,7 +48,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// Samples per optimiser step (clips, or frames for image models).
     public var totalBatch: Int { batchSize * accumulate }
 
-    /// The actual peak and floor learning rates: base × total batch / 256 (MVD-SPEC §7.1).
+    /// The actual peak and floor learning rates: base × total batch / 256 (docs/method.md §7.1).
     public var peakLR: Double { scaledLearningRate(baseLR, totalBatch: totalBatch * samplesPerRow) }
     public var floorLR: Double { scaledLearningRate(minLR, totalBatch: totalBatch * samplesPerRow) }
 

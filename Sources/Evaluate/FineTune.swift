@@ -3,14 +3,15 @@ import Models
 import Tensor
 import VideoIO
 
-/// The fine-tuning recipe of MVD-SPEC §7.4, scaled to what a CPU run needs.
+/// The fine-tuning recipe of docs/method.md §7.4, scaled to what a CPU run needs.
 ///
 /// Kept: AdamW (0.9, 0.999), layer-wise lr decay, warm-up then cosine, drop path, label smoothing, the K400 dense
 /// temporal sampler, mean pooling + fc_norm + head (init ×0.001), and the multi-view test with softmax averaging.
 /// Spatial augmentation is the multi-scale crop plus horizontal flip (RandAugment, random erasing and repeated
 /// augmentation are not implemented). With `mixup`, each batch is mixed with its reverse: Mixup (Beta(0.8, 0.8)) or,
 /// half the time, a per-frame spatial CutMix box (Beta(1, 1)) cut from the last two axes — the corrected CutMix,
-/// not the original's indexing bug (§13 item 16), with λ from the box actually pasted.
+/// not the original's indexing bug (docs/method.md §13, "CutMix on video tensors"), with λ from the box actually
+/// pasted.
 public struct FineTuneConfig: Codable, Sendable, Equatable {
     public var epochs = 10, batchSize = 8, warmupEpochs = 1
     public var baseLR = 5e-4, minLR = 1e-6, weightDecay = 0.05

@@ -33,7 +33,7 @@ public struct MergedPredictions: Sendable {
     }
 }
 
-/// Merges multi-view test outputs as the original's final test does (MVD-SPEC §6.6): softmax each view's
+/// Merges multi-view test outputs as the original's final test does (docs/method.md §6.6): softmax each view's
 /// logits, keep only the first view of each (video, view) pair (distributed evaluation pads and repeats
 /// samples), and average the distinct views' probability vectors per video.
 ///

@@ -26,7 +26,7 @@ public func evaluateLinearProbe(run: String, trainFeatures: Tensor, trainLabels:
                             classCount: classCount, linear: configuration, trainingLoss: training.lossCurve)
 }
 
-/// The multi-view test end to end: merge the views (MVD-SPEC §6.6) and summarise per video.
+/// The multi-view test end to end: merge the views (docs/method.md §6.6) and summarise per video.
 public func evaluateMultiView(run: String, views: [ViewPrediction],
                               subsets: [ClassSubset] = []) throws -> EvaluationResult {
     let merged = try mergeViews(views)

@@ -14,7 +14,7 @@ public enum TeacherChoice: String, Codable, Sendable, CaseIterable {
 
 /// How each row's view is chosen.
 public enum ViewChoice: String, Codable, Sendable, CaseIterable {
-    /// The pre-training sampler and multi-scale crop (MVD-SPEC §6.3-6.4), seeded by (seed, video, view).
+    /// The pre-training sampler and multi-scale crop (docs/method.md §6.3-6.4), seeded by (seed, video, view).
     case random
     /// The centred frames and the centred short-side square: deterministic.
     case center

@@ -16,7 +16,7 @@ struct CacheBlueprint {
 }
 
 extension CacheFile {
-    /// Creates the complete file layout of DESIGN.md §4 at `url` atomically.
+    /// Creates the complete file layout of docs/cache-format.md at `url` atomically.
     ///
     /// The file is built under a temporary name in the same folder, closed, synced to disk and renamed
     /// into place, so a kill at any moment leaves either no cache or a complete, empty one (every row

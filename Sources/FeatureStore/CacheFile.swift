@@ -19,7 +19,7 @@ final class TeacherDatasets {
     var storedType: hid_t { spec.dtype == .float16 ? H5Types.float16.id : swh5_T_IEEE_F32LE() }
 }
 
-/// An open feature cache file: its root attributes and every dataset of DESIGN.md §4.
+/// An open feature cache file: its root attributes and every dataset of docs/cache-format.md.
 ///
 /// Shared by `FeatureStoreWriter` and `FeatureStoreReader`; it checks the format on open but holds no
 /// policy. Row and video indices here are local to the file (a shard file starts at 0).

@@ -1,4 +1,4 @@
-/// The value types of the feature cache, format 1 (DESIGN.md §4), and the names they have in the file.
+/// The value types of the feature cache, format 1 (docs/cache-format.md), and the names they have in the file.
 
 /// Root attributes: what the clips are and where they came from. Everything except `createdBy` is a
 /// fingerprint: reopening a cache with a request that differs in any of them is refused.

@@ -1,7 +1,7 @@
 import CHDF5
 import Foundation
 
-/// Writes a feature cache (DESIGN.md §4): creates it, or reopens it and resumes where a previous run stopped.
+/// Writes a feature cache (docs/cache-format.md): creates it, or reopens it and resumes where a previous run stopped.
 ///
 /// Typical use by `extract-features`:
 /// ```swift

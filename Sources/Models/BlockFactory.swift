@@ -1,6 +1,6 @@
 import Tensor
 
-/// Builds `ViTBlock`s from checkpoint weights or from scratch (MVD-SPEC §2.2, §2.8).
+/// Builds `ViTBlock`s from checkpoint weights or from scratch (docs/method.md §2.2, §2.8).
 public enum BlockFactory {
     /// Reads `norm1, attn.(qkv, q_bias, v_bias | qkv.bias), attn.proj, norm2, mlp.fc1, mlp.fc2` under `w`.
     public static func load(_ w: WeightScope, width c: Int, heads: Int, hidden: Int, style: QKVBiasStyle,
@@ -20,7 +20,7 @@ public enum BlockFactory {
     }
 
     /// A fresh block: Linear weights by `initWeight` (xavier-uniform for pre-training, trunc-normal 0.02 for
-    /// fine-tuning), biases 0, LayerNorm (1, 0), q/v biases 0 (MVD-SPEC §2.8).
+    /// fine-tuning), biases 0, LayerNorm (1, 0), q/v biases 0 (docs/method.md §2.8).
     public static func fresh(width c: Int, heads: Int, hidden: Int, style: QKVBiasStyle, dropPath: Float = 0,
                              initWeight: LinearInit, using rng: inout SplitMix64) -> ViTBlock {
         let attn = Attention(qkvWeight: initWeight.make([3 * c, c], using: &rng),

@@ -19,7 +19,7 @@ extension Classifier {
                   positionEncoding: student.positionEncoding)
     }
 
-    /// Fine-tuning initialisation from an official checkpoint (MVD-SPEC §8.5): an MVD student, a VideoMAE
+    /// Fine-tuning initialisation from an official checkpoint (docs/method.md §8.5): an MVD student, a VideoMAE
     /// pre-training checkpoint or an exported encoder. Keys are stripped of `backbone.`/`encoder.`; the tubelet
     /// embedding and blocks are read strictly; position tables, the final norm, decoders, mask tokens and heads are
     /// skipped (returned in `reader.skipped`); `fc_norm` and `head` start fresh. Any other key is an error.

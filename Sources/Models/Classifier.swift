@@ -1,6 +1,6 @@
 import Tensor
 
-/// The fine-tuning classifier (MVD-SPEC §2.7): tubelet embedding + 3-D table, blocks, mean pooling over all tokens,
+/// The fine-tuning classifier (docs/method.md §2.7): tubelet embedding + 3-D table, blocks, mean pooling over all tokens,
 /// `fc_norm`, `head`. There is no final `norm` and no CLS token.
 public struct Classifier: ParameterContainer, Sendable {
     public let config: ModelConfig

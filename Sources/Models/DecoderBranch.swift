@@ -1,6 +1,6 @@
 import Tensor
 
-/// One feature-decoder branch of the student (MVD-SPEC §2.6): down-projection, a learned mask token,
+/// One feature-decoder branch of the student (docs/method.md §2.6): down-projection, a learned mask token,
 /// the decoder's 3-D position table, blocks, LayerNorm and a head to the teacher's width.
 /// Checkpoint keys: `mask_token_<name>`, `down_<name>.*`, `decoder_<name>.{blocks.i.*, norm.*, head.*}`, `pos_embed_<name>`.
 public struct DecoderBranch: ParameterContainer, Sendable {

@@ -1,6 +1,6 @@
 import Tensor
 
-/// The MAE image teacher (MVD-SPEC §2.4): patch embedding + 2-D sin-cos table, a CLS token, timm-style blocks
+/// The MAE image teacher (docs/method.md §2.4): patch embedding + 2-D sin-cos table, a CLS token, timm-style blocks
 /// (combined qkv bias). Output: the raw last-block tokens without CLS, **without** the final LayerNorm.
 public struct ImageTeacher: Sendable {
     public let config: ModelConfig
@@ -17,7 +17,7 @@ public struct ImageTeacher: Sendable {
         PatchGeometry(frames: 1, height: config.inputSize, width: config.inputSize, tubelet: 1, patch: config.patchSize)
     }
 
-    /// Loads an MAE checkpoint strictly (keys of MVD-SPEC §8.2). `head.*` and every `*pos_embed*` key are
+    /// Loads an MAE checkpoint strictly (keys of docs/method.md §8.2). `head.*` and every `*pos_embed*` key are
     /// skipped, as the original does; a leading `backbone.` is stripped.
     public init(weights r: WeightReader, config: ModelConfig) throws {
         let (d, p) = (config.embedDim, config.patchSize)
@@ -49,7 +49,7 @@ public struct ImageTeacher: Sendable {
         return clsToken == nil ? x : sliceTokens(x, from: 1, count: x.shape[1] - 1)
     }
 
-    /// Features of a clip as the student's targets (MVD-SPEC §5.1): frames 0, s, 2s, … of each clip
+    /// Features of a clip as the student's targets (docs/method.md §5.1): frames 0, s, 2s, … of each clip
     /// [B, 3, T, S, S] through the teacher, arranged [B, (T/s)·P, D] so row t'·P + l matches student token n.
     public func clipFeatures(_ clips: Tensor, frameStride s: Int) -> Tensor {
         let (b, t) = (clips.shape[0], clips.shape[2])

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The shape of a ViT: a preset (`vit_small` … `vit_huge`, MVD-SPEC §2.1) or a custom JSON file given with
+/// The shape of a ViT: a preset (`vit_small` … `vit_huge`, docs/method.md §2.1) or a custom JSON file given with
 /// `--model-config FILE`, whose keys are exactly the coding keys below (plus an optional `decoder` object).
 public struct ModelConfig: Codable, Sendable, Equatable {
     public var embedDim: Int
@@ -92,7 +92,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// The named presets of MVD-SPEC §2.1 (patch 16, tubelet 2, 16 frames, 224 px, MLP ratio 4).
+    /// The named presets of docs/method.md §2.1 (patch 16, tubelet 2, 16 frames, 224 px, MLP ratio 4).
     public static func preset(_ name: String) throws -> ModelConfig {
         switch name {
         case "vit_small": return ModelConfig(embedDim: 384, depth: 12, numHeads: 6)

@@ -11,7 +11,7 @@ public enum PositionEncoding: String, Codable, Sendable {
     case sincos2D = "sincos-2d"
 }
 
-/// The three fixed position tables of MVD-SPEC §3, computed in Double and stored as Float.
+/// The three fixed position tables of docs/method.md §3, computed in Double and stored as Float.
 public enum PositionTables {
     /// The table of `encoding` for a token grid of the given config at width `embedDim`: [N, embedDim].
     public static func table(_ encoding: PositionEncoding, embedDim: Int, config: ModelConfig) -> Tensor {

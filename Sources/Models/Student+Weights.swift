@@ -13,7 +13,7 @@ extension Student {
         config.decoder ?? DecoderConfig(embedDim: config.embedDim, depth: 2, numHeads: config.numHeads)
     }
 
-    /// Loads a student checkpoint in the official layout (MVD-SPEC §8.4) strictly. The frozen position tables
+    /// Loads a student checkpoint in the official layout (docs/method.md §8.4) strictly. The frozen position tables
     /// (`pos_embed`, `pos_embed_<branch>`) are skipped and regenerated.
     public init(weights r: WeightReader, config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
                 positionEncoding: PositionEncoding = .sincos3D) throws {
@@ -49,7 +49,7 @@ extension Student {
 
     }
 
-    /// A student initialised as the original does from scratch (MVD-SPEC §2.8): xavier-uniform Linear weights,
+    /// A student initialised as the original does from scratch (docs/method.md §2.8): xavier-uniform Linear weights,
     /// zero biases, LayerNorm (1, 0), PyTorch's default Conv3d init for the tubelet embedding (U(±1/√fan_in)),
     /// mask tokens truncated normal (std 0.02, cut at ±0.02).
     public init(fresh config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
@@ -83,7 +83,7 @@ extension Student {
                   positionEncoding: positionEncoding)
     }
 
-    /// The state dict in the official key layout and shapes (MVD-SPEC §8.4), frozen tables included, so the original
+    /// The state dict in the official key layout and shapes (docs/method.md §8.4), frozen tables included, so the original
     /// PyTorch code can load it. Order: tables and mask tokens first, then the module order.
     public mutating func officialStateDict() -> [(String, Tensor)] {
         let (d, n) = (config.embedDim, tokens)

@@ -1,6 +1,6 @@
 import Tensor
 
-/// The MVD student (MVD-SPEC §2.6): tubelet embedding + 3-D table, encoder blocks on the visible tokens,
+/// The MVD student (docs/method.md §2.6): tubelet embedding + 3-D table, encoder blocks on the visible tokens,
 /// final LayerNorm, then one decoder branch per teacher (MVD uses two: `img` and `vid`).
 public struct Student: ParameterContainer, Sendable {
     public let config: ModelConfig

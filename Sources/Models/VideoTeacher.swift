@@ -1,6 +1,6 @@
 import Tensor
 
-/// The VideoMAE video teacher (MVD-SPEC §2.5): tubelet embedding + the 1-D interleaved sinusoid table,
+/// The VideoMAE video teacher (docs/method.md §2.5): tubelet embedding + the 1-D interleaved sinusoid table,
 /// VideoMAE-style blocks (q/v bias). Output: the raw last-block tokens, without the final LayerNorm.
 public struct VideoTeacher: Sendable {
     public let config: ModelConfig
@@ -10,7 +10,7 @@ public struct VideoTeacher: Sendable {
     /// Loaded, not applied.
     public var finalNorm: LayerNorm
 
-    /// Loads a VideoMAE pre-training checkpoint strictly (MVD-SPEC §8.3). Keys sit under `encoder.` (or at the
+    /// Loads a VideoMAE pre-training checkpoint strictly (docs/method.md §8.3). Keys sit under `encoder.` (or at the
     /// top level for a bare encoder); the VideoMAE decoder (`decoder.*`, `encoder_to_decoder.*`, `mask_token`),
     /// `head.*` and `*pos_embed*` keys are skipped.
     public init(weights r: WeightReader, config: ModelConfig) throws {

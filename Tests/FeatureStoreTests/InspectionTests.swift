@@ -5,7 +5,7 @@ import TestSupport
 
 @Suite("inspection, verification and the h5dump view")
 struct InspectionTests {
-    @Test("h5dump -H lists every path and attribute of DESIGN.md §4 with the contract's types")
+    @Test("h5dump -H lists every path and attribute of docs/cache-format.md with the contract's types")
     func h5dumpLayout() throws {
         let h5dump = try #require(tool("h5dump"), "install hdf5-tools (pipelines/setup.sh) for h5dump")
         let url = try TestCache.temporaryFile("h5dump")

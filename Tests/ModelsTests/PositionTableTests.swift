@@ -2,7 +2,7 @@ import Testing
 import TestSupport
 @testable import Models
 
-@Test("3-D table test values of MVD-SPEC §3.1")
+@Test("3-D table test values of docs/method.md §3.1")
 func sincos3DValues() {
     let t = PositionTables.sincos3D(embedDim: 768, gridT: 8, gridSide: 14)
     let row = 227 * 768  // token (t=1, h=2, w=3)

@@ -1,7 +1,7 @@
 import Testing
 import VideoIO
 
-@Suite("temporal samplers reproduce MVD-SPEC §6 worked examples")
+@Suite("temporal samplers reproduce docs/method.md §6 worked examples")
 struct SamplingTests {
     @Test("pre-training, N = 30: start 0, stride 4 up to 28, then 28 repeated")
     func pretrainingThirty() {
@@ -86,7 +86,7 @@ struct SamplingTests {
     }
 }
 
-@Suite("test views reproduce MVD-SPEC §6.6")
+@Suite("test views reproduce docs/method.md §6.6")
 struct TestViewTests {
     @Test("K400 5x3: 300-frame 569x320 video gives clip starts 0,14,29,44,59 and crop starts 0,87,174 on 398x224")
     func kineticsExample() {

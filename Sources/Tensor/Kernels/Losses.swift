@@ -1,6 +1,6 @@
 import Foundation
 
-/// The regression losses of MVD-SPEC §5.4, all with mean reduction over every element.
+/// The regression losses of docs/method.md §5.4, all with mean reduction over every element.
 public enum RegressionLoss: String, Codable, Sendable, CaseIterable {
     /// 0.5·d² when |d| < 1, else |d| − 0.5 (PyTorch SmoothL1Loss, β = 1).
     case smoothL1 = "smooth-l1"

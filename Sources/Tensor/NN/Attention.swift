@@ -1,4 +1,4 @@
-/// How the qkv projection is biased (MVD-SPEC §2.2).
+/// How the qkv projection is biased (docs/method.md §2.2).
 public enum QKVBiasStyle: String, Codable, Sendable {
     /// VideoMAE style: learned `q_bias` and `v_bias`, a constant zero k bias (student, video teacher, fine-tune).
     case separateQV

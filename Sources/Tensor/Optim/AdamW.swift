@@ -7,7 +7,7 @@ public struct ParameterGroup: Sendable, Equatable, Hashable {
     public init(weightDecay: Bool, lrScale: Float = 1) { self.weightDecay = weightDecay; self.lrScale = lrScale }
 }
 
-/// The MVD / timm no-decay rule (MVD-SPEC §7.2): no decay for 1-D tensors, names ending in `.bias`, and names
+/// The MVD / timm no-decay rule (docs/method.md §7.2): no decay for 1-D tensors, names ending in `.bias`, and names
 /// exactly in `skip` (the student's `{pos_embed, cls_token, mask_token}` — so `mask_token_img` IS decayed).
 public func mvdDecayGroup(name: String, shape: [Int], skip: Set<String> = ["pos_embed", "cls_token", "mask_token"]) -> ParameterGroup {
     let noDecay = shape.count == 1 || name.hasSuffix(".bias") || skip.contains(name)

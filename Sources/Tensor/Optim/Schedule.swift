@@ -1,6 +1,6 @@
 import Foundation
 
-/// The per-step schedule of MVD-SPEC §7.1 (utils.cosine_scheduler): `warmupSteps` values from `warmupStart`
+/// The per-step schedule of docs/method.md §7.1 (utils.cosine_scheduler): `warmupSteps` values from `warmupStart`
 /// to `base` inclusive (numpy linspace), then a half cosine from `base` down to `final` over the remaining steps.
 /// The weight-decay schedule is the same formula without warm-up.
 public struct CosineSchedule: Sendable, Codable, Equatable {

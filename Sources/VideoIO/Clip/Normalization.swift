@@ -11,7 +11,7 @@ public struct Normalization: Equatable, Sendable, Codable {
         self.std = std
     }
 
-    /// ImageNet statistics, used by every MVD pipeline (MVD-SPEC §6.4, §13.26).
+    /// ImageNet statistics, used by every MVD pipeline (docs/method.md §6.4).
     public static let imageNet = Normalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
 }
 

@@ -1,10 +1,10 @@
 /// How a crop is resized to the model's input size.
 public enum ResizeFilter: String, Equatable, Sendable, Codable, CaseIterable {
     /// PIL's `Image.resize(..., BILINEAR)`: a triangle filter whose support grows with the downscale factor
-    /// (antialiased). Used by pre-training (MVD-SPEC §6.4, §13.7).
+    /// (antialiased). Used by pre-training (docs/method.md §6.4).
     case antialiasedBilinear
     /// Plain 2-tap bilinear interpolation at half-pixel centres (OpenCV `INTER_LINEAR`, PyTorch
-    /// `align_corners=False` without antialias). Used by fine-tuning and test views (§6.5, §6.6).
+    /// `align_corners=False` without antialias). Used by fine-tuning and test views (docs/method.md §6.5, §6.6).
     case bilinear
 }
 

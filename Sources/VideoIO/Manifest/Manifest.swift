@@ -31,7 +31,7 @@ public struct ManifestError: Error, Equatable, Sendable, CustomStringConvertible
     }
 }
 
-/// Annotation files in the original format (MVD-SPEC §6.1): `<path> <label>` per line, one space, no header.
+/// Annotation files in the original format (docs/method.md §6.1): `<path> <label>` per line, one space, no header.
 ///
 /// The text is read as bytes, not as Swift `Character`s: `"\r\n"` is a single `Character`, so splitting a
 /// CRLF file on `"\n"` would never split it. Lines end with LF, CRLF or a lone CR (files from Windows and

@@ -1,8 +1,8 @@
 /// How the decoded full-size frames become the model's input pixels.
 public enum SpatialTransform: Equatable, Sendable, Codable {
-    /// Crop `box` (source pixels), then resize the crop to `width` x `height` (pre-training, §6.4).
+    /// Crop `box` (source pixels), then resize the crop to `width` x `height` (pre-training, docs/method.md §6.4).
     case cropThenResize(box: CropBox, width: Int, height: Int)
-    /// Resize the whole frame to `width` x `height`, then crop `box` (in resized pixels) (test views, §6.6).
+    /// Resize the whole frame to `width` x `height`, then crop `box` (in resized pixels) (test views, docs/method.md §6.6).
     case resizeThenCrop(width: Int, height: Int, box: CropBox)
 
     /// Output (width, height).
@@ -54,7 +54,7 @@ extension Clip {
 
 /// Factories for the views the pipelines use.
 public enum ClipViews {
-    /// A pre-training view (§6.3 + §6.4): the pre-training temporal sampler and a multi-scale crop resized to
+    /// A pre-training view (docs/method.md §6.3 + §6.4): the pre-training temporal sampler and a multi-scale crop resized to
     /// `crop.inputSize` squared with PIL's antialiased bilinear filter; no flip.
     public static func pretraining<G: RandomNumberGenerator>(
         frameCount: Int, width: Int, height: Int, numFrames: Int = 16, samplingRate: Int = 4,

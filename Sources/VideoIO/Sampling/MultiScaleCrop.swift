@@ -1,4 +1,4 @@
-/// The pre-training crop (MVD-SPEC §6.4, `GroupMultiScaleCrop` with `fix_crop` and `more_fix_crop`).
+/// The pre-training crop (docs/method.md §6.4, `GroupMultiScaleCrop` with `fix_crop` and `more_fix_crop`).
 public struct MultiScaleCrop: Equatable, Sendable, Codable {
     /// The model's input size; candidates within 3 px of it snap to it.
     public var inputSize: Int

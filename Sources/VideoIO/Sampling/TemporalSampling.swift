@@ -2,7 +2,7 @@
 /// (index i = the i-th frame the decoder shows), each in `0..<frameCount`, already padded for short videos
 /// by the original's rule, so the result can be passed to `VideoReader.frames(at:)` unchanged.
 public enum TemporalSampling {
-    /// Pre-training sampler (MVD-SPEC §6.3, `VideoDistillation`): `numFrames` frames `samplingRate` apart.
+    /// Pre-training sampler (docs/method.md §6.3, `VideoDistillation`): `numFrames` frames `samplingRate` apart.
     ///
     /// With span `L = numFrames * samplingRate`: when `frameCount > L - 1`, the start is uniform in
     /// `0...frameCount - L` and the frames are `s, s + r, …`. Otherwise the start is 0 and the walk stops
@@ -29,7 +29,7 @@ public enum TemporalSampling {
         return indices
     }
 
-    /// K400 fine-tuning sampler (§6.5, "dense"): a 64-frame window (`clipLength * samplingRate`) whose end is
+    /// K400 fine-tuning sampler (docs/method.md §6.5, "dense"): a 64-frame window (`clipLength * samplingRate`) whose end is
     /// uniform in `L...frameCount - 1`, sampled by `linspace(start, end, clipLength)` truncated to integers.
     /// Short videos (frameCount ≤ L) use `linspace(0, N, N / rate)` padded with N, clipped to N - 1.
     public static func kineticsDense<G: RandomNumberGenerator>(
@@ -54,7 +54,7 @@ public enum TemporalSampling {
         return values.map { min(max(Int($0), 0), n - 1) }
     }
 
-    /// SSv2 fine-tuning sampler (§6.5, TSN segments): `avg = (N - 1) / segments`; segment i draws one index
+    /// SSv2 fine-tuning sampler (docs/method.md §6.5, TSN segments): `avg = (N - 1) / segments`; segment i draws one index
     /// uniformly in `round(avg * i)...round(avg * (i + 1))` (NumPy round half to even, both ends inclusive).
     public static func somethingSomething<G: RandomNumberGenerator>(
         frameCount: Int, segments: Int = 16, using rng: inout G

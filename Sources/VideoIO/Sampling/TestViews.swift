@@ -1,4 +1,4 @@
-/// One of the multi-view test views of a video (MVD-SPEC §6.6), with its position in the view grid.
+/// One of the multi-view test views of a video (docs/method.md §6.6), with its position in the view grid.
 public struct TestView: Equatable, Sendable {
     /// Temporal clip number (0..<segments).
     public var temporalIndex: Int
