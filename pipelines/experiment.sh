@@ -4,7 +4,8 @@
 #   data: a two-task world (mvd synth-world) or DIR in the same layout (--data)
 #   views cache of the unlabeled pool (the exact student inputs, stored once)
 #   per seed:
-#     baselines      untrained encoder, raw-pixel probe, supervised from scratch on each task
+#     baselines      untrained encoder (video, and single-frame for the image teacher), raw-pixel probe,
+#                    supervised from scratch on each task
 #     transfer       a teacher trained WITH labels (both tasks) -> cache -> student by masked feature distillation;
 #                    the same student recipe from an untrained teacher as the control
 #     stage 1        MAE image teacher (frames, pixel targets) and VideoMAE-style video teacher (clips, pixel targets)
@@ -36,6 +37,7 @@ done
 
 # The model and the budgets. One clip: 8 frames at stride 2, 32×32, patch 8, tubelet 2 → 64 tokens.
 CFG=pipelines/configs/world_vit.json
+IMG_CFG=pipelines/configs/world_vit_image.json   # the same ViT on single frames (the image teacher's shape)
 RATE=2
 UNLABELED=3000 TRAIN_PER_PAIR=32 VAL_PER_PAIR=32
 VIEWS=1                 # stored views per unlabeled video
@@ -116,7 +118,8 @@ pretrain() {
   quietly "$dir/logs/$name.log" "$B" distill --cache "$dir/feats.h5" --out "$dir/$name" --model-config "$CFG" \
     --epochs "$PRE_EPOCHS" --batch-size "$BATCH" --warmup-epochs 1 --seed "$seed" --log-every 50 --save-every 500 \
     "${resume[@]}" "$@"
-  grep -E "^step" "$dir/logs/$name.log" | sed -n '1p;$p' | sed 's/^/  /'
+  # A run that was already finished logs no steps when it is resumed.
+  { grep -E "^step" "$dir/logs/$name.log" || true; } | sed -n '1p;$p' | sed 's/^/  /'
 }
 
 # finetune LOG ARGS...: a supervised run from scratch (evaluate --protocol finetune), quietly.
@@ -132,9 +135,10 @@ for seed in $(seq 1 "$SEEDS"); do
   S="$OUT/seed-$seed"
   mkdir -p "$S"
 
-  stage "seed $seed: baselines: untrained encoder and raw-pixel probe"
+  stage "seed $seed: baselines: untrained encoders and raw-pixel probe"
   evaluate_frozen untrained "$S" --random-init --model-config "$CFG" --seed "$seed"
   evaluate_frozen pixel-probe "$S" --raw-pixels --model-config "$CFG"
+  evaluate_frozen untrained-image "$S" --random-init --model-config "$IMG_CFG" --position-table sincos-2d --seed "$seed"
 
   for task in appearance motion; do
     stage "seed $seed: supervised from scratch on $task ($SUP_EPOCHS epochs, no flips)"
@@ -153,8 +157,8 @@ for seed in $(seq 1 "$SEEDS"); do
 
   stage "seed $seed: stage 1: VideoMAE video teacher (pixel targets, random mask 0.75)"
   [ -f "$S/feats.h5" ] || cp "$OUT/views.h5" "$S/feats.h5"
-  # Random masking, not VideoMAE's tube masking: with tubes a static background hides the object's path, and at
-  # this budget a tube-masked teacher learned no motion (probe 29% against 76% with random masking; see the docs).
+  # Random masking, not VideoMAE's tube masking: at this budget a tube-masked teacher learned little motion (probe 52%
+  # against 76% with random masking, untrained 51%, on the quick world; docs/experiment/README.md).
   pretrain teacher-video "$S" "$seed" --target pixels --mask random --mask-ratio 0.75 --lr 1e-2 --min-lr 1e-4 --drop-path 0
   stage "seed $seed: stage 1: MAE image teacher (pixel targets on frames, random mask 0.75)"
   pretrain teacher-image "$S" "$seed" --target pixels --image-model --mask random --mask-ratio 0.75 --lr 1e-2 \

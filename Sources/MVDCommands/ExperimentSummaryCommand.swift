@@ -25,7 +25,7 @@ public struct ExperimentSummaryCommand: ParsableCommand {
 
     /// The paper's claims, as (claim, a, b, task). Each is checked under every protocol that both runs have.
     static let claims: [(String, String, String, String)] = [
-        ("the image teacher knows appearance", "teacher-image", "untrained", "appearance"),
+        ("the image teacher knows appearance", "teacher-image", "untrained-image", "appearance"),
         ("the video teacher knows motion", "teacher-video", "untrained", "motion"),
         ("co-teaching beats pixel targets", "student-both", "student-pixels", "appearance"),
         ("co-teaching beats pixel targets", "student-both", "student-pixels", "motion"),
@@ -44,7 +44,7 @@ public struct ExperimentSummaryCommand: ParsableCommand {
     public func run() throws {
         let root = URL(fileURLWithPath: out)
         // Baselines first, then teachers, then students; runs of other names after them.
-        let order = ["untrained", "pixel-probe", "supervised", "transfer-teacher", "transfer-student", "student-random-teacher",
+        let order = ["untrained", "untrained-image", "pixel-probe", "supervised", "transfer-teacher", "transfer-student", "student-random-teacher",
                      "teacher-image", "teacher-video", "student-pixels", "student-image", "student-video", "student-both"]
         let rank = { (run: String) in order.firstIndex(of: run) ?? order.count }
         let measurements = try collect(root).enumerated().sorted {
