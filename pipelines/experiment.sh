@@ -62,7 +62,9 @@ stage() {
 quietly() {
   local log="$1"; shift
   mkdir -p "$(dirname "$log")"
-  if ! "$@" > "$log" 2>&1; then
+  # Appended, so that a rerun which resumes or skips a step keeps the log of the run that did the work.
+  echo "--- $(date -u +%FT%TZ) $*" >> "$log"
+  if ! "$@" >> "$log" 2>&1; then
     tail -n 20 "$log" >&2; echo "experiment: failed: $* (log: $log)" >&2; exit 1
   fi
 }
@@ -105,7 +107,7 @@ evaluate_frozen() {
       --train-manifest "$DATA/$task/train.csv" --val-manifest "$DATA/$task/val.csv" --data-root "$DATA" \
       --sampling-rate "$RATE" --out "$result"
     awk -v n="$name" -v t="$task" '$2 == "knn" || $2 == "linear" { printf "  %-24s %-10s %-6s top-1 %s\n", n, t, $2, $3 }' \
-      "$dir/logs/eval-$name-$task.log"
+      "$dir/logs/eval-$name-$task.log" | tail -n 2
   done
 }
 
@@ -128,7 +130,7 @@ finetune() {
   quietly "$log" "$B" evaluate --random-init --model-config "$CFG" --protocol finetune --epochs "$SUP_EPOCHS" \
     --batch-size "$BATCH" --lr 1e-2 --layer-decay 1 --drop-path 0 --no-flip --test-views 1x1 --data-root "$DATA" \
     --sampling-rate "$RATE" "$@"
-  grep -E "multi-view" "$log" | sed 's/^/  /'
+  grep -E "multi-view" "$log" | tail -n 1 | sed 's/^/  /'
 }
 
 for seed in $(seq 1 "$SEEDS"); do
@@ -177,7 +179,7 @@ for seed in $(seq 1 "$SEEDS"); do
       --manifest "$DATA/unlabeled.csv" --data-root "$DATA" --out "$S/feats.h5" --views-per-video "$VIEWS" --view random \
       --sampling-rate "$RATE" --store-pixels --seed 0 --batch-size 16
     echo "$2 complete" >> "$S/logs/extract-$2.log"
-    echo "  teacher $2: $(grep -E '^done' "$S/logs/extract-$2.log" | cut -c1-80)"
+    echo "  teacher $2: $(grep -E '^done' "$S/logs/extract-$2.log" | tail -n 1 | cut -c1-80)"
   }
   extract video video "$S/teacher-video.safetensors"
   extract image image "$S/teacher-image.safetensors"

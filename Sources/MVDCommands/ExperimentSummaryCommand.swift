@@ -165,7 +165,8 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         let series = tasks.map { task -> BarSeries in
             let cells = runs.map { run in probe.first { $0.run == run && $0.task == task } }
             return BarSeries(name: task, values: cells.map { $0?.mean ?? .nan },
-                             intervals: cells.map { c in c?.ci95.map { $0[0]...$0[1] } })
+                             // Accuracies lie in [0, 100]; a t-interval may reach past them, the whisker does not.
+                             intervals: cells.map { c in c?.ci95.map { max(0, $0[0])...min(100, $0[1]) } })
         }
         let chart = BarChart(title: "linear probe top-1 (%), mean and 95% interval over seeds", xLabel: "run", yLabel: "top-1 %",
                              categories: runs, series: series, valueFormat: "%.0f", width: max(900, 120 * runs.count + 300))
