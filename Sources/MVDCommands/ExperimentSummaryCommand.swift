@@ -69,9 +69,15 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         md += "\n## The paper's comparisons (paired by seed: a − b)\n\n" + ExperimentSummary.markdown(comparisons)
         md += "\n## Transfer check\n\n"
         for t in transfer {
-            md += String(format: "- %@ %@: teacher %.1f, distilled student %.1f, chance %.1f: the student keeps %.0f%% of what the teacher knows above chance (%@ %.0f%%)\n",
-                         t.task, t.evaluationProtocol, t.teacher, t.student, t.chance, 100 * t.retained,
-                         t.passed ? "≥" : "<", 100 * transferFraction)
+            let head = String(format: "- %@ %@: teacher %.1f, distilled student %.1f, chance %.1f: ", t.task, t.evaluationProtocol,
+                              t.teacher, t.student, t.chance)
+            if let retained = t.retained {
+                md += head + String(format: "the student keeps %.0f%% of what the teacher knows above chance (%@ %.0f%%)\n",
+                                    100 * retained, t.passed ? "≥" : "<", 100 * transferFraction)
+            } else {
+                md += head + String(format: "the teacher is within %.0f points of chance, so there is nothing to transfer (not passed)\n",
+                                    Self.minimumTeacherMargin)
+            }
         }
         try md.write(to: root.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
         print(md)
@@ -81,7 +87,9 @@ public struct ExperimentSummaryCommand: ParsableCommand {
 
     struct TransferResult: Codable {
         var task: String, evaluationProtocol: String
-        var teacher: Double, student: Double, chance: Double, retained: Double, passed: Bool
+        /// `retained` is nil when the teacher is within `minimumTeacherMargin` points of chance: it knows nothing
+        /// to transfer, and the check cannot pass.
+        var teacher: Double, student: Double, chance: Double, retained: Double?, passed: Bool
         enum CodingKeys: String, CodingKey { case task, evaluationProtocol = "protocol", teacher, student, chance, retained, passed }
     }
 
@@ -91,15 +99,20 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         var transfer: [TransferResult]
     }
 
+    /// Points above chance a teacher must reach before "how much of it the student keeps" means anything.
+    static let minimumTeacherMargin = 5.0
+
     /// The transfer student's accuracy above chance as a fraction of its teacher's, per task and frozen protocol.
     func transferCheck(_ rows: [ExperimentRow]) -> [TransferResult] {
         rows.filter { $0.run == "transfer-teacher" && $0.evaluationProtocol != "finetune" }.compactMap { teacher in
             guard let student = rows.first(where: { $0.run == "transfer-student" && $0.task == teacher.task
                 && $0.evaluationProtocol == teacher.evaluationProtocol }) else { return nil }
             let chance = chanceLevel(task: teacher.task)
-            let retained = (student.mean - chance) / max(teacher.mean - chance, 1e-9)
+            let retained = teacher.mean - chance < Self.minimumTeacherMargin
+                ? nil : (student.mean - chance) / (teacher.mean - chance)
             return TransferResult(task: teacher.task, evaluationProtocol: teacher.evaluationProtocol, teacher: teacher.mean,
-                                  student: student.mean, chance: chance, retained: retained, passed: retained >= transferFraction)
+                                  student: student.mean, chance: chance, retained: retained,
+                                  passed: (retained ?? 0) >= transferFraction)
         }
     }
 
