@@ -3,9 +3,9 @@ import Models
 import Tensor
 import VideoIO
 
-/// Mean-pooled encoder features of the deterministic centre view of every video of a manifest.
+/// Pooled encoder features (or raw-pixel features) of the deterministic centre view of every video of a manifest.
 public struct EncodedSet: Sendable {
-    /// [N, D], one row per video that decoded.
+    /// [N, width], one row per video that decoded.
     public var features: Tensor
     public var labels: [Int]
     /// Manifest rows that were used (indices into the manifest).
@@ -24,14 +24,6 @@ public enum ClipFeatures {
     public static func batch(_ clips: [Clip]) -> Tensor {
         let c = clips[0]
         return Tensor(shape: [clips.count, 3, c.frameCount, c.height, c.width], clips.flatMap { $0.normalizedChannelsFirst() })
-    }
-
-    /// Encodes the centre view of every entry (no masking) and mean-pools the last block's tokens.
-    /// Videos that fail to decode are skipped and reported.
-    public static func meanPooled(encoder: Classifier, entries: [ManifestEntry], samplingRate: Int, batchSize: Int = 8,
-                                  progress: (Int, Int) -> Void = { _, _ in }) -> EncodedSet {
-        pooled(encoder: encoder, entries: entries, samplingRate: samplingRate, pooling: .mean, batchSize: batchSize,
-               progress: progress)
     }
 
     /// Encodes the centre view of every entry (no masking) and pools the last block's tokens by `pooling`.

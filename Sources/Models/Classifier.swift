@@ -34,11 +34,7 @@ public struct Classifier: ParameterContainer, Sendable {
     public func callAsFunction(_ clips: Tensor) -> Tensor { head(fcNorm(pooledFeatures(clips))) }
 
     /// Mean-pooled encoder features before `fc_norm`: [B, D].
-    public func pooledFeatures(_ clips: Tensor) -> Tensor {
-        var x = addPerToken(patchEmbed(clips), positions)
-        for block in blocks { x = block(x) }
-        return meanPoolForward(x)
-    }
+    public func pooledFeatures(_ clips: Tensor) -> Tensor { meanPoolForward(tokenFeatures(clips)) }
 
     /// Training forward with drop path from `rng`.
     public func forward(_ clips: Tensor, using rng: inout SplitMix64) -> (Tensor, Cache) {
