@@ -137,4 +137,13 @@ public enum ExperimentSummary {
         guard let ci else { return String(format: f, mean) }
         return String(format: "\(f) [\(f), \(f)]", mean, ci[0], ci[1])
     }
+
+    /// Points above chance a teacher must reach before "how much of it the student keeps" means anything.
+    public static let minimumTeacherMargin = 5.0
+
+    /// The share of what a teacher knows above chance that its student keeps: (student − chance) / (teacher − chance),
+    /// or nil when the teacher is within `minimumTeacherMargin` points of chance and knows nothing to transfer.
+    public static func retained(teacher: Double, student: Double, chance: Double) -> Double? {
+        teacher - chance < minimumTeacherMargin ? nil : (student - chance) / (teacher - chance)
+    }
 }

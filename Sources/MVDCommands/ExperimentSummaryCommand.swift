@@ -76,7 +76,7 @@ public struct ExperimentSummaryCommand: ParsableCommand {
                                     100 * retained, t.passed ? "≥" : "<", 100 * transferFraction)
             } else {
                 md += head + String(format: "the teacher is within %.0f points of chance, so there is nothing to transfer (not passed)\n",
-                                    Self.minimumTeacherMargin)
+                                    ExperimentSummary.minimumTeacherMargin)
             }
         }
         try md.write(to: root.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
@@ -87,7 +87,7 @@ public struct ExperimentSummaryCommand: ParsableCommand {
 
     struct TransferResult: Codable {
         var task: String, evaluationProtocol: String
-        /// `retained` is nil when the teacher is within `minimumTeacherMargin` points of chance: it knows nothing
+        /// `retained` is nil when the teacher is within `ExperimentSummary.minimumTeacherMargin` points of chance: it knows nothing
         /// to transfer, and the check cannot pass.
         var teacher: Double, student: Double, chance: Double, retained: Double?, passed: Bool
         enum CodingKeys: String, CodingKey { case task, evaluationProtocol = "protocol", teacher, student, chance, retained, passed }
@@ -99,17 +99,13 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         var transfer: [TransferResult]
     }
 
-    /// Points above chance a teacher must reach before "how much of it the student keeps" means anything.
-    static let minimumTeacherMargin = 5.0
-
     /// The transfer student's accuracy above chance as a fraction of its teacher's, per task and frozen protocol.
     func transferCheck(_ rows: [ExperimentRow]) -> [TransferResult] {
         rows.filter { $0.run == "transfer-teacher" && $0.evaluationProtocol != "finetune" }.compactMap { teacher in
             guard let student = rows.first(where: { $0.run == "transfer-student" && $0.task == teacher.task
                 && $0.evaluationProtocol == teacher.evaluationProtocol }) else { return nil }
             let chance = chanceLevel(task: teacher.task)
-            let retained = teacher.mean - chance < Self.minimumTeacherMargin
-                ? nil : (student.mean - chance) / (teacher.mean - chance)
+            let retained = ExperimentSummary.retained(teacher: teacher.mean, student: student.mean, chance: chance)
             return TransferResult(task: teacher.task, evaluationProtocol: teacher.evaluationProtocol, teacher: teacher.mean,
                                   student: student.mean, chance: chance, retained: retained,
                                   passed: (retained ?? 0) >= transferFraction)

@@ -50,4 +50,11 @@ final class ExperimentSummaryTests: XCTestCase {
         let c = try XCTUnwrap(ExperimentSummary.compare(claim: "c", a: "a", b: "b", task: "t", evaluationProtocol: "knn", in: m))
         XCTAssertEqual(c.verdict, "inconclusive")
     }
+
+    func testRetainedShareAboveChanceAndNothingFromATeacherAtChance() throws {
+        // teacher 65, student 57, chance 25: (57 − 25) / (65 − 25) = 0.8
+        XCTAssertEqual(try XCTUnwrap(ExperimentSummary.retained(teacher: 65, student: 57, chance: 25)), 0.8, accuracy: 1e-12)
+        // a teacher 0.1 points above chance: no ratio (it would be a huge number made of noise)
+        XCTAssertNil(ExperimentSummary.retained(teacher: 16.8, student: 17.2, chance: 16.7))
+    }
 }
