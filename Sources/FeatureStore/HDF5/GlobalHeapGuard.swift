@@ -36,6 +36,8 @@ enum GlobalHeapGuard {
 
     private static let signature: [UInt8] = Array("GCOL".utf8)
     private static let headerSize = 16  // "GCOL", version, 3 reserved, 8-byte collection size
+    /// The largest global heap collection the guard reads whole (256 MiB).
+    static let largestCollection: UInt64 = 256 << 20
     private static let objectHeaderSize = 16  // index, reference count, 4 reserved, 8-byte object size
 
     /// Whether `bytes` begin like a global heap collection of the version libhdf5 1.10 reads.
@@ -149,6 +151,12 @@ enum GlobalHeapGuard {
             let end = H5FDget_eoa(file, type)
             guard end != haddr_t.max, address <= end, claimed <= end - address else {
                 damage = "the collection at byte \(address) claims \(claimed) bytes, past the end of the file"
+                return -1
+            }
+            // The claim decides how much memory the check takes. Collections hold strings (paths, reasons, attribute
+            // values) and stay far below this; a larger claim in a large file is damage, not a reason to allocate.
+            guard claimed <= Self.largestCollection else {
+                damage = "the collection at byte \(address) claims \(claimed) bytes, more than the \(Self.largestCollection) a string heap of a feature cache can need"
                 return -1
             }
             let whole = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(claimed), alignment: 8)
