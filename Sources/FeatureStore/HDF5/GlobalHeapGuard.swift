@@ -73,6 +73,19 @@ enum GlobalHeapGuard {
         return nil
     }
 
+    /// The data size of every object (index ≥ 1) of a collection that `problem(inCollection:at:)` accepted.
+    static func objectSizes(inCollection bytes: UnsafeRawBufferPointer) -> [Int: UInt64] {
+        var sizes: [Int: UInt64] = [:], offset = headerSize
+        while bytes.count - offset >= objectHeaderSize {
+            let index = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8
+            let size = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + 8 + $1]) << (8 * UInt64($1)) }
+            if index == 0 { offset += Int(size); continue }
+            if sizes[index] == nil { sizes[index] = size }  // libhdf5 keeps the first of a repeated index
+            offset += objectHeaderSize + Int((size + 7) / 8 * 8)
+        }
+        return sizes
+    }
+
     // MARK: - The driver
 
     /// The guarded driver's identifier, registered once.

@@ -195,6 +195,7 @@ extension H5Dataset {
     func readStrings(_ range: Range<Int>) throws -> [String] {
         guard !range.isEmpty else { return [] }
         return try HDF5Lock.run {
+            try checkStringReferences(range)
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: range.count)
             try pointers.withUnsafeMutableBytes {
                 try read(rows: range, memType: H5Types.utf8String.id, into: $0.baseAddress!)

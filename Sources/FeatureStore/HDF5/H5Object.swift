@@ -201,6 +201,7 @@ extension H5Object {
     func stringAttribute(_ name: String) throws -> String {
         try HDF5Lock.run {
             let attr = try openAttribute(name)
+            try checkStringAttributeReference(name)
             var pointers: [UnsafeMutablePointer<CChar>?] = [nil]
             try check(H5Aread(attr.id, H5Types.utf8String.id, &pointers), "reading attribute \(name) of \(path)")
             defer { free(pointers[0]) }
