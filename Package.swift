@@ -25,13 +25,18 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
+        // oneDNN: the matrix products (fp32 and bf16). No pkg-config entry on Debian; the module map links it.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
 
         // Libraries (see docs/design.md for the dependency picture).
         // Elementwise hot loops (softmax, GELU) in C, with an AVX-512 path chosen at run time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimisedInDebug),
+        // oneDNN's matmul primitive behind a BLAS-like C call, with a cache of primitives per shape.
+        .target(name: "DNNLKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "DNNLKernels"], swiftSettings: optimisedInDebug),
         .target(name: "Checkpoint", swiftSettings: optimisedInDebug),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: optimisedInDebug),
         .target(name: "FeatureStore", dependencies: ["CHDF5"], swiftSettings: optimisedInDebug),

@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   pkg-config
-  libopenblas-dev
+  libopenblas-dev libdnnl-dev
   libhdf5-dev hdf5-tools
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   ffmpeg

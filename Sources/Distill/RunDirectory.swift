@@ -46,13 +46,21 @@ public struct RunDirectory: Sendable {
         }
         // A hand-edited or damaged config.json must not size a model nobody can allocate.
         do {
-            let config = try JSONDecoder().decode(TrainConfig.self, from: data)
+            let config = try JSONDecoder().decode(TrainConfig.self, from: Self.withDefaultPrecision(data))
             try config.validate()
             return config
         } catch {
             throw DistillError.runDirectory("\(configURL.path) is not a valid run config (\(error)); restore it from the run's "
                                             + "original flags or start a new run")
         }
+    }
+
+    /// Runs written before `precision` existed computed in fp32: their config gets it, so that they still resume.
+    private static func withDefaultPrecision(_ data: Data) -> Data {
+        guard var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["precision"] == nil,
+              object["model"] != nil else { return data }
+        object["precision"] = Precision.fp32.rawValue
+        return (try? JSONSerialization.data(withJSONObject: object)) ?? data
     }
 
     /// Saves weights (official key names), AdamW moments (`optim.m.<name>`, `optim.v.<name>`) and the step.

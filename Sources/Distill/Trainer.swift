@@ -46,6 +46,10 @@ public final class Trainer {
 
     /// Runs to the end. With `resume`, continues from the run directory's checkpoint.
     public func train(resume: Bool, progress: (TrainProgress) throws -> Void) throws {
+        try ComputePrecision.with(config.precision) { try trainInPrecision(resume: resume, progress: progress) }
+    }
+
+    private func trainInPrecision(resume: Bool, progress: (TrainProgress) throws -> Void) throws {
         // Resuming without a checkpoint would silently start from scratch (and replace the folder's metrics).
         if resume && !FileManager.default.fileExists(atPath: run.checkpointURL.path) {
             throw DistillError.runDirectory("nothing to resume: \(run.checkpointURL.path) does not exist; start the run without --resume, or give the --out of the run to continue")

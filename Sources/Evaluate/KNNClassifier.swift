@@ -98,7 +98,8 @@ public struct KNNClassifier: Sendable {
                         let (row, column) = (qb * Self.queryBlock, tb * Self.trainBlock)
                         gemm(transB: true, m: Self.queryBlock, n: min(Self.trainBlock, train - column), k: d,
                              a: q + row * d, lda: d, b: t + column * d, ldb: d,
-                             c: out + row * train + column, ldc: train, threads: 1)
+                             c: out + row * train + column, ldc: train, threads: 1,
+                             precision: .fp32)  // similarities decide neighbours: keep them exact whatever the model ran in
                     }
                 }
             }

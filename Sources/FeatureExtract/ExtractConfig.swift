@@ -1,6 +1,7 @@
 import FeatureStore
 import Foundation
 import Models
+import Tensor
 
 /// Which frozen teacher runs.
 public enum TeacherChoice: String, Codable, Sendable, CaseIterable {
@@ -43,18 +44,20 @@ public struct ExtractConfig: Codable, Sendable {
     public var decodeThreads: Int
     public var seed: UInt64
     public var commitEvery: Int
+    /// The number format of the teacher's products (recorded in the cache; a rerun must use the same).
+    public var precision: Precision
 
     public init(teacher: TeacherChoice, checkpoint: String, architecture: String, model: ModelConfig, manifest: String,
                 dataRoot: String?, out: String, name: String? = nil, viewsPerVideo: Int = 1, view: ViewChoice = .random,
                 numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224, float32: Bool = false, storePixels: Bool = false,
                 shardIndex: Int = 0, shardCount: Int = 1, batchSize: Int = 1, decodeThreads: Int = 1, seed: UInt64 = 0,
-                commitEvery: Int = 16) {
+                commitEvery: Int = 16, precision: Precision = .fp32) {
         self.teacher = teacher; self.checkpoint = checkpoint; self.architecture = architecture; self.model = model
         self.manifest = manifest; self.dataRoot = dataRoot; self.out = out; self.name = name ?? teacher.rawValue
         self.viewsPerVideo = viewsPerVideo; self.view = view; self.numFrames = numFrames; self.samplingRate = samplingRate
         self.inputSize = inputSize; self.float32 = float32; self.storePixels = storePixels; self.shardIndex = shardIndex
         self.shardCount = shardCount; self.batchSize = batchSize; self.decodeThreads = decodeThreads; self.seed = seed
-        self.commitEvery = commitEvery
+        self.commitEvery = commitEvery; self.precision = precision
     }
 
     /// The model config with the clip geometry of this run.

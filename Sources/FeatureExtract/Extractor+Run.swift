@@ -7,6 +7,10 @@ extension Extractor {
     /// Processes every remaining video of this shard. Failed videos (not decodable, or a teacher output that
     /// cannot be stored) are recorded with their reason; the run goes on.
     public func run(progress: (ExtractProgress) throws -> Void) throws -> ExtractSummary {
+        try ComputePrecision.with(config.precision) { try runInPrecision(progress: progress) }
+    }
+
+    private func runInPrecision(progress: (ExtractProgress) throws -> Void) throws -> ExtractSummary {
         var summary = ExtractSummary()
         summary.skippedKeys = skippedKeys
         let start = Date()

@@ -75,6 +75,9 @@ extension CacheFile {
         for (name, value) in s.intAttributes where value < 1 {
             problems.append("\(group) attribute \(name) is \(value), must be at least 1")
         }
+        if !TeacherSpec.precisions.contains(s.precision) {
+            problems.append("\(group) attribute precision is \"\(s.precision)\", expected one of \(TeacherSpec.precisions)")
+        }
         if problems.isEmpty && s.inputSize % s.patchSize != 0 {
             problems.append("\(group) input_size \(s.inputSize) is not a multiple of its patch_size \(s.patchSize)")
         }

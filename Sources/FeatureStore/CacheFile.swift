@@ -120,7 +120,7 @@ final class CacheFile {
             numHeads: try i("num_heads"), patchSize: try i("patch_size"), inputSize: try i("input_size"),
             frameStride: try i("frame_stride"), checkpointSHA256: try s("checkpoint_sha256"),
             checkpointName: try s("checkpoint_name"), tokenCount: features.dims[1], dtype: dtype,
-            output: try s("output"))
+            output: try s("output"), precision: g.hasAttribute("precision") ? try s("precision") : "fp32")
         return TeacherDatasets(spec: spec, features: features, done: done)
     }
 }

@@ -79,12 +79,16 @@ public struct TeacherSpec: Equatable, Sendable {
     /// Which activation is stored; always "last_block_pre_norm" in format 1.
     public var output: String
     public var dtype: FeatureDType
+    /// The number format the teacher's products ran in, "fp32" or "bf16". Caches written before the attribute
+    /// existed were computed in fp32 and read as such.
+    public var precision: String
     /// Tokens per row L (the middle dimension of `features`); not an attribute, checked against the shape.
     public var tokenCount: Int
 
     public init(name: String, kind: TeacherKind, arch: String, embedDim: Int, depth: Int, numHeads: Int,
                 patchSize: Int, inputSize: Int, frameStride: Int, checkpointSHA256: String, checkpointName: String,
-                tokenCount: Int, dtype: FeatureDType = .float16, output: String = "last_block_pre_norm") {
+                tokenCount: Int, dtype: FeatureDType = .float16, output: String = "last_block_pre_norm",
+                precision: String = "fp32") {
         self.name = name
         self.kind = kind
         self.arch = arch
@@ -98,15 +102,19 @@ public struct TeacherSpec: Equatable, Sendable {
         self.checkpointName = checkpointName
         self.output = output
         self.dtype = dtype
+        self.precision = precision
         self.tokenCount = tokenCount
     }
+
+    /// The values `precision` may take.
+    public static let precisions = ["fp32", "bf16"]
 
     /// Values per row, L * D.
     public var rowElements: Int { tokenCount * embedDim }
 
     var stringAttributes: [(String, String)] {
         [("kind", kind.rawValue), ("arch", arch), ("checkpoint_sha256", checkpointSHA256),
-         ("checkpoint_name", checkpointName), ("output", output), ("dtype", dtype.rawValue)]
+         ("checkpoint_name", checkpointName), ("output", output), ("dtype", dtype.rawValue), ("precision", precision)]
     }
 
     var intAttributes: [(String, Int)] {

@@ -70,3 +70,36 @@ func applyThreads(_ n: Int?) throws {
     guard count >= 1 else { throw ValidationError("--threads must be at least 1") }
     ComputeThreads.set(count)
 }
+
+extension Precision: ExpressibleByArgument {}
+
+/// `--precision fp32|bf16`.
+public struct PrecisionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("""
+        Number format of the matrix products: bf16 (operands rounded to bfloat16, sums in fp32; weights, optimiser \
+        state, norms, softmax and losses stay fp32) or fp32. Default: bf16 where the CPU has native bf16 kernels \
+        (AVX512_BF16 or AMX), fp32 elsewhere.
+        """, valueName: "fp32|bf16"))
+    public var precision: Precision?
+
+    public init() {}
+
+    public func validate() throws {
+        if precision == .bf16 && !ComputePrecision.nativeBF16 {
+            throw ValidationError("--precision bf16: this CPU has no native bf16 kernels (AVX512_BF16 or AMX), so bf16 "
+                                  + "would be emulated and slower than fp32; use --precision fp32")
+        }
+    }
+
+    /// The flag's value, else `recorded` (what an earlier run of the same output used), else the CPU's preference.
+    func resolved(recorded: Precision? = nil) -> Precision {
+        precision ?? recorded ?? ComputePrecision.preferred
+    }
+}
+
+/// "precision: bf16 (oneDNN kernel brg:avx512_core_amx_bf16)": the line the commands print at start.
+func precisionLine(_ precision: Precision) -> String {
+    let source = ComputePrecision.kernelName(precision).map { "oneDNN kernel \($0)" } ?? "oneDNN"
+    let native = ComputePrecision.nativeBF16 ? "" : "; this CPU has no native bf16"
+    return "precision: \(precision.rawValue) (\(source)\(native))"
+}

@@ -60,9 +60,17 @@ extension DistillCommand {
                                  maskRatio: maskRatio ?? (imageModel ? 0.75 : 0.9), epochs: epochs, batchSize: batchSize,
                                  accumulate: accumulate, baseLR: lr, minLR: minLR, warmupEpochs: warmupEpochs,
                                  weightDecay: weightDecay, clipGrad: clipGrad, dropPath: dropPath, seed: seed,
-                                 saveEvery: saveEvery, logEvery: logEvery, teacherWidths: widths)
+                                 saveEvery: saveEvery, logEvery: logEvery, teacherWidths: widths,
+                                 precision: precision.resolved(recorded: resumedPrecision()))
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         return (config, clipFrames)
+    }
+
+    /// With --resume, the precision the run was started in (a resumed run keeps it unless --precision says otherwise,
+    /// and then the resume check names the difference).
+    private func resumedPrecision() -> Precision? {
+        guard resume else { return nil }
+        return try? RunDirectory(URL(fileURLWithPath: out)).readConfig().precision
     }
 
     private func studentModel() throws -> (String, ModelConfig) {

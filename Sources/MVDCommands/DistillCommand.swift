@@ -76,6 +76,7 @@ public struct DistillCommand: ParsableCommand {
     @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
     @Flag(help: "Replace the run already in --out (its checkpoint, metrics and config) with a new one.") var overwrite = false
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @OptionGroup var precision: PrecisionOptions
 
     public init() {}
 
@@ -108,6 +109,7 @@ public struct DistillCommand: ParsableCommand {
         if overwrite {
             do { try run.removeRunFiles() } catch { throw ValidationError("\(error)") }
         }
+        print(precisionLine(config.precision))
         print("distill: \(data.rowCount) rows, \(trainer.stepsPerEpoch) steps/epoch, \(trainer.totalSteps) steps; peak lr \(String(format: "%.3g", config.peakLR)); objective \(config.objective.termNames.joined(separator: "+"))")
         let line = ProgressLine(plainInterval: 5)
         do {

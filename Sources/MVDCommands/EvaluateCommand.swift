@@ -51,6 +51,7 @@ public struct EvaluateCommand: ParsableCommand {
     @Option(help: "Temporal × spatial test views, e.g. 5x3 (K400) or 2x3.") var testViews: String = "2x3"
     @Option var seed: UInt64 = 0
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @OptionGroup var precision: PrecisionOptions
     @Flag(help: "Replace an existing evaluation.json in the output directory.") var overwrite = false
 
     public init() {}
@@ -103,6 +104,14 @@ public struct EvaluateCommand: ParsableCommand {
 
     public func run() throws {
         try applyThreads(threads)
+        let chosenPrecision = precision.resolved()
+        print(precisionLine(chosenPrecision))
+        try ComputePrecision.with(chosenPrecision) { try evaluate() }
+    }
+
+    /// The encoder's forward (and fine-tuning's backward) run in the chosen precision; k-NN similarities and the linear
+    /// probe stay fp32.
+    private func evaluate() throws {
         let chosen = try chosenProtocols()
         let trainURL = URL(fileURLWithPath: trainManifest), valURL = URL(fileURLWithPath: valManifest)
         let train = try Manifest.load(from: trainURL, dataRoot: dataRoot)

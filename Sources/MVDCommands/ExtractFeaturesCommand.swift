@@ -1,6 +1,8 @@
 import ArgumentParser
 import FeatureExtract
+import FeatureStore
 import Foundation
+import Tensor
 import VideoIO
 
 extension TeacherChoice: ExpressibleByArgument {}
@@ -42,6 +44,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     @Option(help: "This process's part, I/N: N processes each run with their I; join them with `mvd merge`.") var shard: String = "0/1"
     @Option(help: "Clips per teacher forward.") var batchSize: Int = 1
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @OptionGroup var precision: PrecisionOptions
     @Option(help: "FFmpeg decoding threads.") var decodeThreads: Int = 1
     @Option(help: "Seed of the random views.") var seed: UInt64 = 0
 
@@ -57,7 +60,16 @@ public struct ExtractFeaturesCommand: ParsableCommand {
                              dataRoot: dataRoot, out: out, name: name, viewsPerVideo: viewsPerVideo, view: view,
                              numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
                              inputSize: inputSize ?? config.inputSize, float32: dtype == "float32", storePixels: storePixels,
-                             shardIndex: parts[0], shardCount: parts[1], batchSize: batchSize, decodeThreads: decodeThreads, seed: seed)
+                             shardIndex: parts[0], shardCount: parts[1], batchSize: batchSize, decodeThreads: decodeThreads, seed: seed,
+                             precision: precision.resolved(recorded: recordedPrecision()))
+    }
+
+    /// The precision this teacher was extracted in, when --out already holds it: a rerun that resumes keeps it.
+    private func recordedPrecision() -> Precision? {
+        guard teacher != .none, FileManager.default.fileExists(atPath: out),
+              let reader = try? FeatureStoreReader(at: URL(fileURLWithPath: out)) else { return nil }
+        let group = name ?? teacher.rawValue
+        return reader.teachers.first { $0.name == group }.flatMap { Precision(rawValue: $0.precision) }
     }
 
     /// Every value in range, the manifest's labels class indices, and room on disk for the cache, before the
@@ -82,6 +94,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         if !extractor.skippedKeys.isEmpty {
             print("teacher \(config.name): skipped \(extractor.skippedKeys.count) checkpoint keys the original also ignores: \(extractor.skippedKeys.joined(separator: ", "))")
         }
+        print(precisionLine(config.precision))
         let line = ProgressLine()
         let summary = try extractor.run { p in
             line.update(String(format: "extract %@: %d/%d rows, %.2f clips/s, %d failed, ETA %@", config.name, p.rowsDone, p.rowsTotal,

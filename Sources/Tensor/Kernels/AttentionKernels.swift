@@ -23,6 +23,7 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
     let blocks = (n + rowBlock - 1) / rowBlock, units = b * heads * blocks
     let threads = min(ComputeThreads.count, units)
     var probs = Tensor(shape: saveForBackward ? [b * heads, n, n] : [threads, rowBlock, n])
+    let precision = ComputePrecision.current  // task-local: read here, not on the worker threads
     qkv.withUnsafeBufferPointer { pq in out.withUnsafeMutableBufferPointer { po in probs.withUnsafeMutableBufferPointer { pp in
         let q0 = pq.baseAddress!, o0 = po.baseAddress!, p0 = pp.baseAddress!
         parallelBlocks(threads) { t in
@@ -33,9 +34,9 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
                 let base = q0 + bi * n * c3 + h * hd
                 let p = p0 + (saveForBackward ? pair * n * n : t * rowBlock * n)
                 gemm(transB: true, m: rows, n: n, k: hd, alpha: scale, a: base + first * c3, lda: c3, b: base + c, ldb: c3,
-                     c: p, ldc: n, threads: 1)
+                     c: p, ldc: n, threads: 1, precision: precision)
                 mvd_softmax_rows(p, rows, n)
-                gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o0 + (bi * n + first) * c + h * hd, ldc: c, threads: 1)
+                gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o0 + (bi * n + first) * c + h * hd, ldc: c, threads: 1, precision: precision)
                 unit += threads
             }
         }
@@ -53,6 +54,7 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
     var dqkv = Tensor(shape: qkv.shape)
     let pairs = b * heads, threads = min(ComputeThreads.count, pairs)
     var scratch = [Float](repeating: 0, count: threads * n * n)
+    let precision = ComputePrecision.current  // task-local: read here, not on the worker threads
     qkv.withUnsafeBufferPointer { pq in dOut.withUnsafeBufferPointer { pdo in
     saved.probabilities.withUnsafeBufferPointer { pp in dqkv.withUnsafeMutableBufferPointer { pd in
     scratch.withUnsafeMutableBufferPointer { ps in
@@ -66,16 +68,16 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
                 let dq = d0 + bi * n * c3 + h * hd, dk = dq + c, dv = dq + 2 * c
                 let dO = do0 + bi * n * c + h * hd
                 let p = p0 + pair * n * n
-                gemm(transA: true, m: n, n: hd, k: n, a: p, lda: n, b: dO, ldb: c, c: dv, ldc: c3, threads: 1)
-                gemm(transB: true, m: n, n: n, k: hd, a: dO, lda: c, b: v, ldb: c3, c: ds, ldc: n, threads: 1)
+                gemm(transA: true, m: n, n: hd, k: n, a: p, lda: n, b: dO, ldb: c, c: dv, ldc: c3, threads: 1, precision: precision)
+                gemm(transB: true, m: n, n: n, k: hd, a: dO, lda: c, b: v, ldb: c3, c: ds, ldc: n, threads: 1, precision: precision)
                 for r in 0..<n {
                     let g = ds + r * n, s = p + r * n
                     var dot: Float = 0
                     for j in 0..<n { dot += g[j] * s[j] }
                     for j in 0..<n { g[j] = s[j] * (g[j] - dot) }
                 }
-                gemm(m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: k, ldb: c3, c: dq, ldc: c3, threads: 1)
-                gemm(transA: true, m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: q, ldb: c3, c: dk, ldc: c3, threads: 1)
+                gemm(m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: k, ldb: c3, c: dq, ldc: c3, threads: 1, precision: precision)
+                gemm(transA: true, m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: q, ldb: c3, c: dk, ldc: c3, threads: 1, precision: precision)
                 pair += threads
             }
         }

@@ -1,41 +1,108 @@
 import CBLAS
+import DNNLKernels
 
-/// Row-major single-precision GEMM through OpenBLAS: C[M,N] = alpha * op(A) * op(B) + beta * C.
+/// Row-major GEMM: C[M,N] = alpha * op(A) * op(B) + beta * C, in fp32 or bf16 (see `Precision`).
 ///
 /// op(A) is [M,K] (A stored [M,K] with lda, or [K,M] when `transA`); op(B) is [K,N] (B stored [K,N] with ldb,
 /// or [N,K] when `transB`). Leading dimensions allow operating on column slices (e.g. one head of a qkv row).
 ///
-/// Large products are split into `threads` panels of C (rows when M ≥ N, else columns), each computed by a
-/// single-threaded OpenBLAS call; every element's dot product is the same whatever the split.
-@inlinable
+/// Large products are split into panels of `GemmSplit.panel` rows of C (columns when N > M), each computed by a
+/// single-threaded library call and spread over `threads` threads; the panels do not depend on the thread count, so
+/// neither does any result. Products go to oneDNN
+/// (fp32 and bf16); OpenBLAS computes fp32 products only when `backend` says so (benchmarks) or when oneDNN cannot
+/// create a primitive.
 public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeThreads.count) {
+                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeThreads.count,
+                 precision: Precision = ComputePrecision.current, backend: MatrixBackend = MatrixBackend.fp32) {
     guard m > 0, n > 0 else { return }
-    let parts = min(threads, m * n * k >= 1 << 21 ? threads : 1)
-    if parts > 1 {
-        let splitRows = m >= n
-        let extent = splitRows ? m : n
-        let panel = ((extent + parts - 1) / parts + 15) / 16 * 16
-        let panels = (extent + panel - 1) / panel
-        parallelBlocks(panels) { p in
-            let lo = p * panel, size = min(extent, lo + panel) - lo
+    let splitRows = m >= n
+    let extent = splitRows ? m : n
+    if m * n * k >= 1 << 21 && extent > GemmSplit.panel {
+        let panels = (extent + GemmSplit.panel - 1) / GemmSplit.panel
+        let one = { (p: Int) in
+            let lo = p * GemmSplit.panel, size = min(extent, lo + GemmSplit.panel) - lo
             if splitRows {
-                gemm(transA: transA, transB: transB, m: size, n: n, k: k, alpha: alpha,
-                     a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc, threads: 1)
+                gemmPanel(transA: transA, transB: transB, m: size, n: n, k: k, alpha: alpha,
+                          a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc,
+                          precision: precision, backend: backend)
             } else {
-                gemm(transA: transA, transB: transB, m: m, n: size, k: k, alpha: alpha, a: a, lda: lda,
-                     b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc, threads: 1)
+                gemmPanel(transA: transA, transB: transB, m: m, n: size, k: k, alpha: alpha, a: a, lda: lda,
+                          b: transB ? b + lo * ldb : b + lo, ldb: ldb, beta: beta, c: c + lo, ldc: ldc,
+                          precision: precision, backend: backend)
             }
         }
+        if threads > 1 { parallelBlocks(panels, one) } else { for p in 0..<panels { one(p) } }
         return
     }
-    if k == 0 {  // BLAS leaves C untouched when k = 0 only if beta = 1; make the empty product explicit
+    gemmPanel(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: ldc, precision: precision, backend: backend)
+}
+
+/// How large products are split over the threads.
+public enum GemmSplit {
+    /// Rows (or columns) of C per panel. Fixed, so that the split, and with it every sum's order, does not depend on
+    /// the thread count: oneDNN's kernels choose their blocking, and so their order of summation, from the shape of
+    /// the product they are given.
+    public static let panel = 64
+}
+
+/// One panel on the calling thread.
+private func gemmPanel(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                       b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                       precision: Precision, backend: MatrixBackend) {
+    if k == 0 {  // libraries leave C untouched when k = 0 only if beta = 1; make the empty product explicit
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
         return
     }
+    switch precision {
+    case .bf16:
+        if mvd_dnnl_matmul(1, transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+                           b, Int64(ldb), beta, c, Int64(ldc)) != 0 {
+            // oneDNN has no bf16 kernel here (a CPU without AVX-512): the same arithmetic, emulated.
+            emulatedBF16(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                         beta: beta, c: c, ldc: ldc)
+        }
+    case .fp32:
+        if backend == .oneDNN,
+           mvd_dnnl_matmul(0, transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+                           b, Int64(ldb), beta, c, Int64(ldc)) == 0 {
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+/// Which library computes fp32 products. bf16 products always go to oneDNN.
+///
+/// oneDNN is the default: it picks its kernels from the CPU itself and was faster on every ViT shape measured
+/// (`mvd bench`), while OpenBLAS 0.3.21 falls back to its generic SSE3 ("Prescott") kernel on CPUs it does not know,
+/// such as Xeons with AMX, and to AVX2 where `OPENBLAS_CORETYPE=Haswell` is set.
+public enum MatrixBackend: String, Sendable, CaseIterable {
+    case openBLAS, oneDNN
+
+    /// The fp32 backend of `gemm` calls that do not name one (task-local, for side-by-side benchmarks). Kernels that
+    /// call `gemm` from their own worker threads (attention) use the default.
+    @TaskLocal public static var fp32: MatrixBackend = .oneDNN
+}
+
+/// A bf16 product computed as fp32 products of operands rounded to bf16: what the bf16 kernels compute, up to the
+/// order of the fp32 sums. The fallback when oneDNN has no bf16 kernel.
+func emulatedBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                  b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    func rounded(_ p: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * cols)
+        out.withUnsafeMutableBufferPointer { o in
+            for r in 0..<rows { mvd_round_to_bf16(p + r * ld, o.baseAddress! + r * cols, cols) }
+        }
+        return out
+    }
+    let (aRows, aCols) = transA ? (k, m) : (m, k)
+    let (bRows, bCols) = transB ? (n, k) : (k, n)
+    let qa = rounded(a, rows: aRows, cols: aCols, ld: lda), qb = rounded(b, rows: bRows, cols: bCols, ld: ldb)
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+                Int32(m), Int32(n), Int32(k), alpha, qa, Int32(aCols), qb, Int32(bCols), beta, c, Int32(ldc))
 }
 
 /// Matrix product of the last two dimensions, batched over leading ones.

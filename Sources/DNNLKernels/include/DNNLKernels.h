@@ -1,0 +1,27 @@
+#ifndef MVD_DNNL_KERNELS_H
+#define MVD_DNNL_KERNELS_H
+/* Matrix products through oneDNN's matmul primitive, fp32 or bf16 with fp32 accumulation and output.
+
+   Row-major, BLAS-like: C[M,N] = alpha * op(A) * op(B) + beta * C, op(A) [M,K] (stored [K,M] when transA),
+   op(B) [K,N] (stored [N,K] when transB), leading dimensions in elements. In bf16 mode A and B are rounded to
+   bf16 (round to nearest even) into per-thread buffers first; C stays fp32.
+
+   Each call runs on the calling thread only (oneDNN's OpenMP team is limited to one thread per caller), so the
+   caller decides the parallel split. Primitives are created once per shape and kept. Thread-safe. */
+#include <stddef.h>
+#include <stdint.h>
+
+/* Returns 0 on success, or oneDNN's status code (nonzero) when the primitive could not be created or run. */
+int mvd_dnnl_matmul(int bf16, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+/* 1 when oneDNN can dispatch native bf16 kernels on this CPU (AVX512_BF16 or AMX), else 0. */
+int mvd_dnnl_native_bf16(void);
+
+/* The name of the kernel oneDNN chooses for a plain M×K·K×N product ("brg:avx512_core_bf16", ...), written into
+   `name` (at most `capacity` bytes, NUL-terminated). Returns 0 on success. */
+int mvd_dnnl_kernel_name(int bf16, int64_t m, int64_t n, int64_t k, char *name, size_t capacity);
+
+/* Rounds n floats to bf16 (round to nearest even; NaN stays NaN) and back: the values a bf16 product sees. */
+void mvd_round_to_bf16(const float *src, float *dst, size_t n);
+#endif

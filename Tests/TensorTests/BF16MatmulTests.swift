@@ -1,0 +1,112 @@
+import Testing
+import TestSupport
+@testable import Tensor
+
+/// bf16 products: operands rounded to bf16, sums in fp32. The reference rounds the operands the same way and sums in
+/// Double, so the only difference left is fp32 summation, bounded by k·2⁻²⁴·Σ|aᵢbᵢ| per entry.
+@Suite("bf16 and oneDNN matrix products")
+struct BF16MatmulTests {
+    /// Largest |c − exact| / (k·2⁻²⁴·Σ|aᵢbᵢ|) over all entries: ≤ 1 means within the fp32 summation bound.
+    static func boundRatio(_ c: Tensor, _ a: Tensor, _ b: Tensor, transA: Bool, transB: Bool, alpha: Float = 1,
+                           base: Tensor? = nil) -> Double {
+        let exact = matmulNaive(a, b, transA: transA, transB: transB)
+        let magnitude = matmulNaive(Tensor(shape: a.shape, a.storage.map(abs)), Tensor(shape: b.shape, b.storage.map(abs)),
+                                    transA: transA, transB: transB)
+        let k = Double(transA ? a.shape[0] : a.shape[1])
+        var worst = 0.0
+        for i in 0..<c.count {
+            let want = Double(alpha) * Double(exact.storage[i]) + Double(base?.storage[i] ?? 0)
+            let bound = k * 0x1p-24 * (Double(abs(alpha)) * Double(magnitude.storage[i]) + Double(abs(base?.storage[i] ?? 0))) + 1e-30
+            worst = max(worst, abs(Double(c.storage[i]) - want) / bound)
+        }
+        return worst
+    }
+
+    /// C = alpha · op(A) · op(B) + beta · C0 through `gemm`, with A's rows padded (lda > its width) to exercise strides.
+    static func product(_ a: Tensor, _ b: Tensor, transA: Bool, transB: Bool, alpha: Float, c0: Tensor?,
+                        precision: Precision) -> Tensor {
+        let (m, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let n = transB ? b.shape[0] : b.shape[1]
+        let pad = 3, lda = a.shape[1] + pad
+        var padded = [Float](repeating: .nan, count: a.shape[0] * lda)  // a NaN read from the padding would show
+        for r in 0..<a.shape[0] { for j in 0..<a.shape[1] { padded[r * lda + j] = a.storage[r * a.shape[1] + j] } }
+        var c = c0 ?? Tensor.zeros([m, n])
+        padded.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!, lda: lda,
+                 b: pb.baseAddress!, ldb: b.shape[1], beta: c0 == nil ? 0 : 1, c: pc.baseAddress!, ldc: n,
+                 precision: precision)
+        }}}
+        return c
+    }
+
+    @Test("bf16 products are fp32 sums of bf16-rounded operands, for every transpose, stride, alpha and beta",
+          arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func bf16Products(_ transA: Bool, _ transB: Bool) {
+        var rng = TestRandom(seed: 11)
+        for (m, k, n) in [(37, 19, 23), (160, 96, 130), (64, 384, 48)] {
+            let a = Tensor(shape: transA ? [k, m] : [m, k], rng.array(m * k))
+            let b = Tensor(shape: transB ? [n, k] : [k, n], rng.array(k * n))
+            let c0 = Tensor(shape: [m, n], rng.array(m * n))
+            for (alpha, base) in [(Float(1), nil), (0.125, c0)] as [(Float, Tensor?)] {
+                let c = Self.product(a, b, transA: transA, transB: transB, alpha: alpha, c0: base, precision: .bf16)
+                let ratio = Self.boundRatio(c, a.roundedToBF16(), b.roundedToBF16(), transA: transA, transB: transB,
+                                            alpha: alpha, base: base)
+                #expect(ratio <= 1, "\(m)x\(k)x\(n) alpha \(alpha): error \(ratio)× the fp32 summation bound")
+                // and it is not an fp32 product: against unrounded operands it is far outside that bound
+                let fp32Ratio = Self.boundRatio(c, a, b, transA: transA, transB: transB, alpha: alpha, base: base)
+                #expect(fp32Ratio > 10, "\(m)x\(k)x\(n): the bf16 product looks like an fp32 one (\(fp32Ratio))")
+            }
+        }
+    }
+
+    @Test("the emulated bf16 product (no native kernel) computes the same arithmetic")
+    func emulated() {
+        var rng = TestRandom(seed: 12)
+        let (m, k, n) = (45, 70, 33)
+        let a = Tensor(shape: [k, m], rng.array(m * k)), b = Tensor(shape: [n, k], rng.array(k * n))
+        var c = Tensor.zeros([m, n])
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            emulatedBF16(transA: true, transB: true, m: m, n: n, k: k, alpha: 1, a: pa.baseAddress!, lda: m,
+                         b: pb.baseAddress!, ldb: k, beta: 0, c: pc.baseAddress!, ldc: n)
+        }}}
+        #expect(Self.boundRatio(c, a.roundedToBF16(), b.roundedToBF16(), transA: true, transB: true) <= 1)
+    }
+
+    @Test("fp32 products from both backends stay within the fp32 summation bound",
+          arguments: MatrixBackend.allCases, [(false, false), (true, true)])
+    func fp32Backends(_ backend: MatrixBackend, _ trans: (Bool, Bool)) {
+        var rng = TestRandom(seed: 13)
+        let (m, k, n) = (160, 96, 130), (transA, transB) = trans
+        let a = Tensor(shape: transA ? [k, m] : [m, k], rng.array(m * k))
+        let b = Tensor(shape: transB ? [n, k] : [k, n], rng.array(k * n))
+        let c0 = Tensor(shape: [m, n], rng.array(m * n))
+        let c = MatrixBackend.$fp32.withValue(backend) {
+            Self.product(a, b, transA: transA, transB: transB, alpha: 0.5, c0: c0, precision: .fp32)
+        }
+        #expect(Self.boundRatio(c, a, b, transA: transA, transB: transB, alpha: 0.5, base: c0) <= 1)
+    }
+
+    @Test("rounding to bf16: nearest, ties to even, NaN and infinities kept")
+    func rounding() {
+        // 1 + 2⁻⁸ is halfway between 1 and 1 + 2⁻⁷: ties go to the even 1. 1 + 3·2⁻⁸ goes up to 1 + 2⁻⁶.
+        // 1 + 2⁻⁹ is below halfway and goes down; −3 − 2⁻⁶ is exactly representable.
+        let x = Tensor(shape: [6], [1 + 0x1p-8, 1 + 3 * 0x1p-8, 1 + 0x1p-9, -3 - 0x1p-6, .infinity, .nan])
+        let r = x.roundedToBF16().storage
+        #expect(r[0] == 1 && r[1] == 1 + 0x1p-6 && r[2] == 1 && r[3] == -3 - 0x1p-6)
+        #expect(r[4] == .infinity && r[5].isNaN)
+    }
+
+    @Test("the precision is scoped: bf16 inside `with`, fp32 outside, and attention's worker threads follow it")
+    func scoped() {
+        var rng = TestRandom(seed: 14)
+        let qkv = Tensor(shape: [2, 40, 3 * 32], rng.array(2 * 40 * 96))
+        let (fp32, _) = attentionForward(qkv, heads: 4, scale: 0.25)
+        let (bf16, _) = ComputePrecision.with(.bf16) { attentionForward(qkv, heads: 4, scale: 0.25) }
+        let (again, _) = attentionForward(qkv, heads: 4, scale: 0.25)
+        #expect(again.storage == fp32.storage)
+        #expect(bf16.storage != fp32.storage)
+        let r = closeness(bf16.storage, fp32.storage, atol: 2e-2, rtol: 2e-2, label: "bf16 attention")
+        #expect(r.ok, "\(r)")
+        #expect(ComputePrecision.current == .fp32)
+    }
+}
