@@ -15,10 +15,24 @@ public enum ExportLayout: String, Codable, Sendable, CaseIterable {
     case imageTeacher = "image-teacher"
 }
 
+extension TrainConfig {
+    /// Branch names of the original's student (docs/method.md §8.4) for this run's branches: with exactly one image
+    /// and one video teacher, the image teacher's branch is `img` and the video teacher's `vid`, chosen by the
+    /// teachers' kind as the cache records it (a group's name is the user's choice). Any other teacher set, pixel
+    /// targets, or a run saved without teacher kinds keeps the group names: the result is then empty.
+    public var officialBranchNames: [String: String] {
+        guard case .distill(let terms) = objective, terms.count == 2, let kinds = teacherKinds else { return [:] }
+        let image = terms.filter { kinds[$0.name] == .image }, video = terms.filter { kinds[$0.name] == .video }
+        guard image.count == 1, video.count == 1 else { return [:] }
+        return [image[0].name: "img", video[0].name: "vid"]
+    }
+}
+
 extension Student {
-    /// The encoder's tensors in `layout` (decoder branches are dropped except for `.student`).
-    public mutating func exported(as layout: ExportLayout) throws -> [(String, Tensor)] {
-        let all = officialStateDict()
+    /// The encoder's tensors in `layout` (decoder branches are dropped except for `.student`, whose branches are
+    /// renamed by `branchNames`, e.g. `TrainConfig.officialBranchNames`).
+    public mutating func exported(as layout: ExportLayout, branchNames: [String: String] = [:]) throws -> [(String, Tensor)] {
+        let all = officialStateDict(branchNames: layout == .student ? branchNames : [:])
         let isEncoder = { (name: String) in name.hasPrefix("patch_embed.") || name.hasPrefix("blocks.") || name.hasPrefix("norm.") }
         switch layout {
         case .student:

@@ -1,3 +1,4 @@
+import FeatureStore
 import Foundation
 import Models
 import Tensor
@@ -31,6 +32,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var logEvery: Int
     /// Feature width of each teacher in the cache (distillation only).
     public var teacherWidths: [String: Int]
+    /// Kind (image or video) of each teacher in the cache, which decides the branch names on export
+    /// (`Student.officialBranchNames`). Absent in runs saved before kinds were recorded.
+    public var teacherKinds: [String: TeacherKind]?
     /// The number format of the products. A `config.json` written before this field existed is read as fp32.
     public var precision: Precision
 
@@ -39,13 +43,13 @@ public struct TrainConfig: Codable, Sendable, Equatable {
                 accumulate: Int = 1, baseLR: Double = 1.5e-4, minLR: Double = 1e-5, warmupEpochs: Int = 0,
                 weightDecay: Double = 0.05, clipGrad: Double? = nil, dropPath: Float = 0.1, beta1: Float = 0.9, beta2: Float = 0.95,
                 seed: UInt64 = 0, saveEvery: Int = 100, logEvery: Int = 10, teacherWidths: [String: Int] = [:],
-                precision: Precision = .fp32) {
+                teacherKinds: [String: TeacherKind]? = nil, precision: Precision = .fp32) {
         self.model = model; self.architecture = architecture; self.positionEncoding = positionEncoding
         self.objective = objective; self.imageFrameStride = imageFrameStride; self.samplesPerRow = samplesPerRow; self.mask = mask; self.maskRatio = maskRatio
         self.epochs = epochs; self.batchSize = batchSize; self.accumulate = accumulate; self.baseLR = baseLR
         self.minLR = minLR; self.warmupEpochs = warmupEpochs; self.weightDecay = weightDecay; self.clipGrad = clipGrad
         self.dropPath = dropPath; self.beta1 = beta1; self.beta2 = beta2; self.seed = seed; self.saveEvery = saveEvery
-        self.logEvery = logEvery; self.teacherWidths = teacherWidths; self.precision = precision
+        self.logEvery = logEvery; self.teacherWidths = teacherWidths; self.teacherKinds = teacherKinds; self.precision = precision
     }
 
     /// Samples per optimiser step (clips, or frames for image models).

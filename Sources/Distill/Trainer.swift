@@ -58,9 +58,12 @@ public final class Trainer {
         var start = 0
         if resume {
             let saved = try run.readConfig()
-            if saved != config {
+            // A run saved before teacher kinds were recorded resumes as the same run; config.json then gains them.
+            var compared = config
+            if saved.teacherKinds == nil { compared.teacherKinds = nil }
+            if saved != compared {
                 throw DistillError.invalidConfig("--resume with other settings than the run in \(run.url.path) (differing: "
-                    + "\(TrainConfig.differingFields(saved, config).joined(separator: ", "))); rerun with the original flags or use a new --out")
+                    + "\(TrainConfig.differingFields(saved, compared).joined(separator: ", "))); rerun with the original flags or use a new --out")
             }
             start = try run.loadCheckpoint(into: &student, optimizer: &optimizer)
             try run.truncateMetrics(after: start)

@@ -53,7 +53,7 @@ public enum FeatureDType: String, Sendable, CaseIterable {
 }
 
 /// Whether a teacher sees single frames (MAE image ViT) or the clip (VideoMAE video ViT).
-public enum TeacherKind: String, Sendable, CaseIterable {
+public enum TeacherKind: String, Sendable, CaseIterable, Codable {
     case image, video
 }
 

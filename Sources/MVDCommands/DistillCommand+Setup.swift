@@ -46,13 +46,14 @@ extension DistillCommand {
         }
         let clipFrames = imageModel ? reader?.attributes.numFrames ?? 1 : model.numFrames
         let objective = try makeObjective(names)
-        var widths: [String: Int] = [:]
+        var widths: [String: Int] = [:], kinds: [String: TeacherKind] = [:]
         for name in names {
             guard let spec = reader?.teachers.first(where: { $0.name == name }) else {
                 throw ValidationError("--teachers: the cache \(cache) has no teacher '\(name)'; it holds "
                                       + "\((reader?.teachers.map(\.name) ?? []).joined(separator: ", "))")
             }
             widths[name] = spec.embedDim
+            kinds[name] = spec.kind
         }
         let encoding = positionTable ?? (target == .features ? .sincos3D : (imageModel ? .sincos2D : .sinusoid1D))
         let config = TrainConfig(model: model, architecture: arch, positionEncoding: encoding, objective: objective,
@@ -61,6 +62,7 @@ extension DistillCommand {
                                  accumulate: accumulate, baseLR: lr, minLR: minLR, warmupEpochs: warmupEpochs,
                                  weightDecay: weightDecay, clipGrad: clipGrad, dropPath: dropPath, seed: seed,
                                  saveEvery: saveEvery, logEvery: logEvery, teacherWidths: widths,
+                                 teacherKinds: target == .features ? kinds : nil,
                                  precision: precision.resolved(recorded: resumedPrecision()))
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         return (config, clipFrames)

@@ -32,14 +32,20 @@ public struct DistillCommand: ParsableCommand {
         abstract: "Train a student by masked feature distillation from a feature cache (or with pixel targets).",
         discussion: """
             One decoder branch per teacher in the cache regresses that teacher's features at the masked tokens. \
-            The learning rate is --lr × (batch × accumulate) / 256, warmed up linearly from 0, then cosine to --min-lr. \
+            The peak learning rate is --lr × total batch / 256, where the total batch is --batch-size × --accumulate \
+            clips (frames for --image-model); it is warmed up linearly from 0, then follows a cosine to --min-lr \
+            (scaled alike). The peak lr in force is printed at the start. \
             The run directory gets config.json, metrics.jsonl and checkpoint.safetensors (atomic, every --save-every \
             steps and at the end); --resume continues the same trajectory. See docs/design.md and docs/method.md.
 
-            Paper-scale example (ViT-S student from two ViT-B teachers, the original's hyper-parameters):
+            Paper recipe, ViT-S student from two ViT-B teachers: the original's total batch 1024 (16 clips per GPU × 2 \
+            accumulation × 32 GPUs) with base lr 1.5e-4 gives a peak lr of 6e-4 (floor 1e-4 → 4e-4). On one machine the \
+            same total batch 1024 and peak lr 6e-4 come from 16 clips × 64 accumulation steps:
               distill --cache k400-feats.h5 --data-root /data/k400 --out runs/s-from-b --student vit_small \\
-                --teachers image,video --epochs 400 --batch-size 16 --accumulate 2 --lr 1.5e-4 --min-lr 1e-4 \\
+                --teachers image,video --epochs 400 --batch-size 16 --accumulate 64 --lr 1.5e-4 --min-lr 1e-4 \\
                 --warmup-epochs 40 --drop-path 0.1
+            (--batch-size 16 --accumulate 2 on one machine is a total batch of 32, so the same --lr 1.5e-4 peaks at \
+            1.9e-5, 32 times lower; to keep a smaller total batch, scale --lr and --min-lr by 1024 / total batch.)
             Stage 1 (a video teacher from pixels, VideoMAE objective):
               distill --cache feats.h5 --target pixels --out runs/video-teacher --model-config small.json
             """)

@@ -8,7 +8,7 @@ import Tensor
 struct EncoderSource: ParsableArguments {
     @Option(help: "A run directory written by distill (its config gives the architecture and position table).")
     var run: String?
-    @Option(help: "An encoder checkpoint (.pth or .safetensors): an MVD student, a VideoMAE checkpoint, or one exported with mvd export.")
+    @Option(help: "An encoder checkpoint (.pth or .safetensors): an MVD student, a VideoMAE pre-training checkpoint, an MAE one for a single-frame image model, or one exported with mvd export. Decoder and other pre-training-only keys are skipped and listed; any other key is refused.")
     var checkpoint: String?
     @Flag(help: "A freshly initialised, untrained encoder of --arch / --model-config (seeded by --seed): the baseline that shows what pre-training added.")
     var randomInit = false
@@ -44,7 +44,9 @@ struct EncoderSource: ParsableArguments {
             let reader = try WeightReader(contentsOf: URL(fileURLWithPath: file))
             let c = try Classifier(encoderWeights: reader, config: config, classes: classes, dropPath: dropPath,
                                    positionEncoding: positionTable, using: &rng)
-            if !reader.skipped.isEmpty { print("\(label): ignored \(reader.skipped.count) non-encoder keys (decoders, tables, norms, heads)") }
+            if !reader.skipped.isEmpty {
+                print("\(label): skipped \(reader.skipped.count) keys fine-tuning does not use: \(Classifier.skippedSummary(reader.skipped))")
+            }
             return c
         default:
             throw ValidationError("give exactly one of --run RUN_DIR, --checkpoint FILE, --random-init or --raw-pixels")

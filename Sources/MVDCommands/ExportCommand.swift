@@ -18,6 +18,10 @@ public struct ExportCommand: ParsableCommand {
         abstract: "Write a run's student in the official key layout (.pth or safetensors).",
         discussion: """
             --as student writes MVD's full student state dict, which the original fine-tuning code loads directly; \
+            a student of one image and one video teacher gets the original's branch names (mask_token_img, down_img.*, \
+            decoder_img.*, pos_embed_img and the same with _vid, chosen by each teacher's kind in the cache), so that \
+            the original PretrainVisionTransformer student loads it strictly; other teacher sets keep the cache's group \
+            names. \
             --as encoder keeps patch_embed/blocks/norm only. Models trained with --target pixels can be exported as \
             teachers for extract-features: --as video-teacher (VideoMAE layout) or --as image-teacher (MAE layout). \
             The key layouts are in docs/method.md §8.
@@ -51,12 +55,14 @@ public struct ExportCommand: ParsableCommand {
     public func run() throws {
         let run = RunDirectory(URL(fileURLWithPath: runDirectory))
         var student = try run.loadStudent()
-        let tensors = try student.exported(as: layout)
+        let branchNames = layout == .student ? try run.readConfig().officialBranchNames : [:]
+        let tensors = try student.exported(as: layout, branchNames: branchNames)
         let url = outputURL
         switch format {
         case .pth: try TorchCheckpoint.write(StateDict(tensors: tensors), to: url)
         case .safetensors: try SafeTensors.write(StateDict(tensors: tensors), to: url)
         }
-        print("wrote \(tensors.count) tensors (\(layout.rawValue) layout) to \(url.path)")
+        let renamed = branchNames.sorted { $0.value < $1.value }.map { "\($0.key) → \($0.value)" }.joined(separator: ", ")
+        print("wrote \(tensors.count) tensors (\(layout.rawValue) layout\(renamed.isEmpty ? "" : "; branches \(renamed)")) to \(url.path)")
     }
 }

@@ -19,25 +19,65 @@ extension Classifier {
                   positionEncoding: student.positionEncoding)
     }
 
-    /// Fine-tuning initialisation from an official checkpoint (docs/method.md §8.5): an MVD student, a VideoMAE
-    /// pre-training checkpoint or an exported encoder. Keys are stripped of `backbone.`/`encoder.`; the tubelet
-    /// embedding and blocks are read strictly; position tables, the final norm, decoders, mask tokens and heads are
-    /// skipped (returned in `reader.skipped`); `fc_norm` and `head` start fresh. Any other key is an error.
+    /// Fine-tuning initialisation from a pre-training checkpoint (docs/method.md §8.5): an MVD student (either branch
+    /// naming), a VideoMAE pre-training checkpoint, an exported encoder, or for single-frame image models
+    /// (`numFrames` = `tubeletSize` = 1) an MAE checkpoint. Keys are stripped of `backbone.`/`encoder.`, as the
+    /// original does; the tubelet embedding and blocks are read strictly; the parts only pre-training uses
+    /// (`isPreTrainingOnly`) are skipped and returned in `reader.skipped`; `fc_norm` and `head` start fresh. The
+    /// original loads non-strictly; here any other key is an error, so that a checkpoint of another model kind or
+    /// size is never half-loaded.
     public init(encoderWeights r: WeightReader, config: ModelConfig, classes: Int, dropPath: Float = 0,
                 positionEncoding: PositionEncoding = .sincos3D, initScale: Float = 0.001, using rng: inout SplitMix64) throws {
         r.renameKeys { key in
             for prefix in ["backbone.", "encoder."] where key.hasPrefix(prefix) { return String(key.dropFirst(prefix.count)) }
             return key
         }
-        r.skip { k in
-            k.contains("pos_embed") || k.hasPrefix("norm.") || k.hasPrefix("mask_token") || k.hasPrefix("down_")
-                || k.hasPrefix("decoder") || k.hasPrefix("to_decoder") || k.hasPrefix("head.") || k.hasPrefix("fc_norm.")
-                || k == "cls_token"
-        }
+        r.skip(where: Classifier.isPreTrainingOnly)
+        if config.numFrames == 1 && config.tubeletSize == 1 { Classifier.convertMAELayout(r, config: config) }
         let d = config.embedDim
         let (patch, blocks) = try BlockFactory.loadVideoEncoder(r.scoped(""), config: config, dropPath: dropPath)
         try r.finish()
         let (fcNorm, head) = Classifier.freshHead(width: d, classes: classes, initScale: initScale, using: &rng)
         self.init(config: config, patchEmbed: patch, blocks: blocks, fcNorm: fcNorm, head: head, positionEncoding: positionEncoding)
+    }
+
+    /// Keys (after stripping `backbone.`/`encoder.`) of the parts of pre-training checkpoints that fine-tuning drops:
+    /// position tables, the encoder's final `norm`, a CLS token, heads; MVD's decoder branches (`mask_token_*`,
+    /// `down_*`, `decoder_*`, `pos_embed_*`); VideoMAE's decoder (`decoder.*`, `encoder_to_decoder.*`, `mask_token`);
+    /// MAE's (`decoder_embed.*`, `decoder_blocks.*`, `decoder_norm.*`, `decoder_pred.*`, `decoder_pos_embed`,
+    /// `mask_token`).
+    public static func isPreTrainingOnly(_ key: String) -> Bool {
+        if ["pos_embed", "cls_token", "mask_token"].contains(key) { return true }
+        return ["pos_embed_", "norm.", "mask_token_", "down_", "decoder.", "decoder_", "encoder_to_decoder.", "head.", "fc_norm."]
+            .contains { key.hasPrefix($0) }
+    }
+
+    /// One line naming skipped keys, a group of keys under one first name component counted once:
+    /// `decoder.* (4 keys), encoder_to_decoder.weight, mask_token`.
+    public static func skippedSummary(_ keys: [String]) -> String {
+        var groups: [(name: String, count: Int, first: String)] = []
+        for key in keys.sorted() {
+            let name = key.contains(".") ? key.prefix { $0 != "." } + ".*" : key
+            if groups.last?.name == name { groups[groups.count - 1].count += 1 } else { groups.append((name, 1, key)) }
+        }
+        return groups.map { $0.count > 1 ? "\($0.name) (\($0.count) keys)" : $0.first }.joined(separator: ", ")
+    }
+
+    /// MAE keeps a single-frame model's patch embedding as a Conv2d weight [D, 3, p, p] and one combined qkv bias
+    /// [3D]; this encoder holds [D, 3, 1, p, p] and separate q and v biases. The k third of the combined bias is
+    /// dropped: it adds the same amount to every logit of a query row, which softmax ignores (docs/method.md §2.2).
+    /// Tensors of any other shape are left alone for the strict reads to refuse.
+    static func convertMAELayout(_ r: WeightReader, config: ModelConfig) {
+        let (d, p) = (config.embedDim, config.patchSize)
+        if let w = r.peek("patch_embed.proj.weight"), w.shape == [d, 3, p, p] {
+            r.replace("patch_embed.proj.weight", with: [("patch_embed.proj.weight", w.reshaped([d, 3, 1, p, p]))])
+        }
+        for i in 0..<config.depth {
+            let prefix = "blocks.\(i).attn."
+            guard let bias = r.peek(prefix + "qkv.bias"), bias.shape == [3 * d], !r.contains(prefix + "q_bias"), !r.contains(prefix + "v_bias")
+            else { continue }
+            r.replace(prefix + "qkv.bias", with: [(prefix + "q_bias", Tensor(shape: [d], Array(bias.storage[0..<d]))),
+                                                  (prefix + "v_bias", Tensor(shape: [d], Array(bias.storage[(2 * d)...])))])
+        }
     }
 }

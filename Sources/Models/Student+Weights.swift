@@ -84,20 +84,33 @@ extension Student {
     }
 
     /// The state dict in the official key layout and shapes (docs/method.md §8.4), frozen tables included, so the original
-    /// PyTorch code can load it. Order: tables and mask tokens first, then the module order.
-    public mutating func officialStateDict() -> [(String, Tensor)] {
+    /// PyTorch code can load it. Order: tables and mask tokens first, then the module order. `branchNames` renames
+    /// branches in the keys (`image` → `img` gives `mask_token_img`, `down_img.*`, `decoder_img.*`, `pos_embed_img`);
+    /// branches it does not name keep their own names. The new names must differ from each other and from the
+    /// names kept.
+    public func officialStateDict(branchNames: [String: String] = [:]) -> [(String, Tensor)] {
+        var named = self
+        named.branches = branches.map { b in branchNames[b.name].map { b.renamed($0) } ?? b }
+        precondition(Set(named.branches.map(\.name)).count == branches.count, "branch names \(named.branches.map(\.name)) collide")
         let (d, n) = (config.embedDim, tokens)
         var out: [(String, Tensor)] = [("pos_embed", positions.reshaped([1, n, d]))]
-        for b in branches {
+        for b in named.branches {
             out.append(("mask_token_\(b.name)", b.maskToken.value))
             out.append(("pos_embed_\(b.name)", b.positions.reshaped([1, n, b.width])))
         }
         let g = patchEmbed.geometry
-        visitParameters(prefix: "") { name, p in
+        named.visitParameters(prefix: "") { name, p in
             if name.hasPrefix("mask_token_") { return }
             let value = name == "patch_embed.proj.weight" ? p.value.reshaped([p.value.shape[0], 3, g.tubelet, g.patch, g.patch]) : p.value
             out.append((name, value))
         }
         return out
+    }
+}
+
+extension DecoderBranch {
+    /// The same branch under another key name.
+    func renamed(_ newName: String) -> DecoderBranch {
+        DecoderBranch(name: newName, maskToken: maskToken.value, down: down, positions: positions, blocks: blocks, norm: norm, head: head)
     }
 }

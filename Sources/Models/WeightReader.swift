@@ -72,6 +72,15 @@ public final class WeightReader {
         tensors = renamed
     }
 
+    /// The tensor under `name` as stored, without checks and without marking it used (to choose a layout conversion).
+    public func peek(_ name: String) -> Tensor? { tensors[name] }
+
+    /// Replaces the tensor under `name` by `replacements` (a layout conversion); they are then read like checkpoint keys.
+    public func replace(_ name: String, with replacements: [(String, Tensor)]) {
+        tensors[name] = nil
+        for (key, value) in replacements { tensors[key] = value }
+    }
+
     /// Throws when any key was neither read nor skipped.
     public func finish() throws {
         let unused = tensors.keys.filter { !used.contains($0) }.sorted()
