@@ -118,7 +118,7 @@ public struct BenchCommand: ParsableCommand {
     }
 
     /// A record of `what` measured now, at the current thread count.
-    private func record(_ what: String, model: String? = nil, kind: String, _ timing: TensorBenchmark.Timing) -> BenchRecord {
+    private func record(_ what: BenchRecord.Figure, model: String? = nil, kind: String, _ timing: TensorBenchmark.Timing) -> BenchRecord {
         BenchRecord(what: what, model: model, kind: kind, precision: precision, threads: ComputeThreads.count, seconds: timing.median,
                     repeats: timing.runs, blasKernel: ComputeThreads.blasCoreName)
     }
@@ -130,7 +130,7 @@ public struct BenchCommand: ParsableCommand {
             for kind in [TeacherChoice.image, .video] {
                 let s = try PipelineBenchmark.extraction(kind, arch: arch, manifest: manifest, dir: dir)
                 let clips = max(s.rowsWritten, 1)
-                var r = record("extract", model: arch, kind: kind.rawValue,
+                var r = record(.extract, model: arch, kind: kind.rawValue,
                                TensorBenchmark.Timing(median: s.seconds / Double(clips), runs: s.rowsWritten))
                 r.clipsPerSecond = s.clipsPerSecond
                 r.decodeSeconds = s.decodeSeconds / Double(clips)
@@ -147,10 +147,10 @@ public struct BenchCommand: ParsableCommand {
         note("\nViT-S student step, two ViT-B-width targets, 16×224², \(ComputeThreads.count) threads")
         for batch in [1, 2] {
             let times = try PipelineBenchmark.studentStep(batch: batch, dir: dir)
-            var cached = record("student-step", model: "vit_small", kind: "student-from-cache", times.cached)
+            var cached = record(.studentStep, model: "vit_small", kind: "student-from-cache", times.cached)
             cached.batch = batch
             cached.dataWait = times.dataWait
-            var online = record("student-step", model: "vit_small", kind: "student-with-teachers", times.online)
+            var online = record(.studentStep, model: "vit_small", kind: "student-with-teachers", times.online)
             online.batch = batch
             emit(cached)
             emit(online)
@@ -164,7 +164,7 @@ public struct BenchCommand: ParsableCommand {
             ComputeThreads.set(t)
             for (m, k, n) in shapes {
                 let g = TensorBenchmark.gemmThroughput(m: m, k: k, n: n)
-                var r = record("gemm", kind: "linear", g.timing)
+                var r = record(.gemm, kind: "linear", g.timing)
                 (r.m, r.k, r.n, r.gflops, r.maxRelativeError) = (m, k, n, g.gflops, g.maxRelativeError)
                 emit(r)
             }
@@ -176,7 +176,7 @@ public struct BenchCommand: ParsableCommand {
         for t in counts {
             ComputeThreads.set(t)
             let b = BlockBenchmark.run(tokens: tokens, width: 768, heads: 12)
-            for (what, timing, gflops) in [("block-forward", b.forward, b.forwardGFLOPs), ("block-backward", b.backward, b.backwardGFLOPs)] {
+            for (what, timing, gflops) in [(BenchRecord.Figure.blockForward, b.forward, b.forwardGFLOPs), (.blockBackward, b.backward, b.backwardGFLOPs)] {
                 var r = record(what, model: "vit_base", kind: "block", timing)
                 (r.gflops, r.tokens) = (gflops, tokens)
                 emit(r)
@@ -193,7 +193,7 @@ public struct BenchCommand: ParsableCommand {
                 let image = TeacherBenchmark.imageTeacherSecondsPerClip(config)
                 let video = TeacherBenchmark.videoTeacherSecondsPerClip(config)
                 for (kind, timing, frames) in [("image", image, 8), ("video", video, config.numFrames)] {
-                    var r = record("teacher-forward", model: arch, kind: kind, timing)
+                    var r = record(.teacherForward, model: arch, kind: kind, timing)
                     (r.clipsPerSecond, r.frames) = (1 / timing.median, frames)
                     emit(r)
                 }

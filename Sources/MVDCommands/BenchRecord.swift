@@ -3,8 +3,13 @@ import Foundation
 /// One figure of `mvd bench`. The table and the `--json` lines are two renderings of the same records, so that a
 /// script reads exactly what a person reads.
 struct BenchRecord: Codable, Equatable {
-    /// "gemm", "block-forward", "block-backward", "teacher-forward", "extract" or "student-step".
-    var what: String
+    /// What was measured.
+    enum Figure: String, Codable, CaseIterable {
+        case gemm, blockForward = "block-forward", blockBackward = "block-backward", teacherForward = "teacher-forward"
+        case extract, studentStep = "student-step"
+    }
+
+    var what: Figure
     /// The preset that ran (vit_small, vit_base); absent for a product, whose shape is `m`, `k`, `n`.
     var model: String?
     /// What variant ran: "linear" (X·Wᵀ), "block", "image"/"video" (teachers), "student-from-cache" or
@@ -33,7 +38,7 @@ struct BenchRecord: Codable, Equatable {
     /// The OpenBLAS kernel family that ran (ComputeThreads.blasCoreName).
     var blasKernel: String
 
-    init(what: String, model: String? = nil, kind: String, precision: String, threads: Int, seconds: Double, repeats: Int,
+    init(what: Figure, model: String? = nil, kind: String, precision: String, threads: Int, seconds: Double, repeats: Int,
          blasKernel: String) {
         self.what = what; self.model = model; self.kind = kind; self.precision = precision; self.threads = threads
         self.seconds = seconds; self.repeats = repeats; self.blasKernel = blasKernel
@@ -54,25 +59,23 @@ struct BenchRecord: Codable, Equatable {
     var tableLine: String {
         let runs = "\(repeats) run\(repeats == 1 ? "" : "s")"
         switch what {
-        case "gemm":
+        case .gemm:
             return String(format: "      (%4d×%4d)·(%4d×%4d)      %7d   %7.1f   %8.2e   %4d   %.1e", m ?? 0, k ?? 0, k ?? 0, n ?? 0,
                           threads, gflops ?? 0, seconds, repeats, maxRelativeError ?? 0)
-        case "block-forward", "block-backward":
+        case .blockForward, .blockBackward:
             return String(format: "      threads %d: %@ %.3f s (%.0f GFLOP/s, %@)", threads,
-                          what == "block-forward" ? "forward" : "backward", seconds, gflops ?? 0, runs)
-        case "teacher-forward":
+                          what == .blockForward ? "forward" : "backward", seconds, gflops ?? 0, runs)
+        case .teacherForward:
             return String(format: "      %@ threads %d: %@ teacher (%d frames) %.3f s/clip = %.2f clips/s (%@)",
                           model ?? "", threads, kind, frames ?? 0, seconds, clipsPerSecond ?? 0, runs)
-        case "extract":
+        case .extract:
             return String(format: "      %@ %@ teacher: %.3f clips/s (%.3f s/clip); per clip: decode %.3f s (reader thread), forward %.3f s, write %.4f s; %d bytes/row (%d clips)",
                           model ?? "", kind, clipsPerSecond ?? 0, seconds, decodeSeconds ?? 0, forwardSeconds ?? 0, writeSeconds ?? 0,
                           bytesPerRow ?? 0, repeats)
-        case "student-step":
+        case .studentStep:
             let wait = dataWait.map { String(format: ", data wait %.1f%%", 100 * $0) } ?? ""
             return String(format: "      batch %d, %@: %.3f s/step (%@%@)", batch ?? 0,
                           kind == "student-from-cache" ? "(a) from the cache" : "(b) teachers in the step", seconds, runs, wait)
-        default:
-            return "      \(what) \(kind): \(seconds) s"
         }
     }
 }

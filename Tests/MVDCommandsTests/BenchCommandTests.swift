@@ -57,6 +57,31 @@ import TestSupport
         #expect(seen == ["8x16x4@1", "3x5x7@1", "8x16x4@2", "3x5x7@2"])
     }
 
+    @Test("a record's JSON line decodes to the same record, and its table row shows its time and repeats", arguments: BenchRecord.Figure.allCases)
+    func recordRenderings(figure: BenchRecord.Figure) throws {
+        var r = BenchRecord(what: figure, model: "vit_small", kind: "video", precision: "fp32", threads: 2, seconds: 0.123456,
+                            repeats: 7, blasKernel: "Haswell")
+        (r.batch, r.gflops, r.m, r.k, r.n, r.tokens, r.frames) = (2, 98.7, 1568, 768, 3072, 1568, 16)
+        (r.clipsPerSecond, r.maxRelativeError, r.decodeSeconds, r.forwardSeconds) = (8.1, 2.5e-7, 0.011, 0.222)
+        (r.writeSeconds, r.bytesPerRow, r.dataWait) = (0.0033, 2_408_448, 0.25)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let line = r.jsonLine
+        #expect(!line.contains("\n"))
+        #expect(try decoder.decode(BenchRecord.self, from: Data(line.utf8)) == r, "\(line)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["what"] as? String == figure.rawValue && object["blas_kernel"] as? String == "Haswell")
+        let shown: [String] = switch figure {
+        case .gemm: ["1568×", "3072", "98.7", "1.23e-01", "   7   ", "2.5e-07"]
+        case .blockForward, .blockBackward: ["threads 2", "0.123 s", "99 GFLOP/s", "7 runs"]
+        case .teacherForward: ["vit_small threads 2", "video", "16 frames", "0.123 s/clip", "8.10 clips/s", "7 runs"]
+        case .extract: ["8.100 clips/s", "0.123 s/clip", "decode 0.011", "forward 0.222", "write 0.0033", "2408448 bytes/row", "7 clips"]
+        case .studentStep: ["batch 2", "0.123 s/step", "7 runs", "data wait 25.0%"]
+        }
+        let row = r.tableLine
+        for text in shown { #expect(row.contains(text), "'\(text)' missing from the row: \(row)") }
+    }
+
     @Test("--gemm-shapes refuses anything but M×K×N products of sides in range, naming the field")
     func gemmShapesAreChecked() throws {
         for bad in ["8x16", "8x16x4x2", "8x0x4", "8x16x99999", "8x16x4,", "axbxc", "8,16,4"] {
