@@ -14,7 +14,9 @@ public struct BenchCommand: ParsableCommand {
         discussion: """
             Products are X·Wᵀ (the Linear layout) at the ViT shapes of MVD. Each figure is a median over repeats \
             after a warm-up; every product is also checked against a Double reference on sampled entries. \
-            OpenBLAS chooses its kernel from the CPU unless OPENBLAS_CORETYPE forces one; the chosen kernel is printed.
+            OpenBLAS chooses its kernel from the CPU unless OPENBLAS_CORETYPE forces one; the chosen kernel is printed. \
+            With --json, standard output carries one JSON object per figure (what, model or m/k/n, kind, precision, \
+            threads, seconds, repeats, blas_kernel and the figure's other values) and nothing else.
             """)
 
     @Option(help: "Comma-separated thread counts to measure.")
@@ -38,6 +40,15 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Time a ViT-S student step with two ViT-B-width targets at batch 1 and 2: from the cache, and with both teachers in the step.")
     var student = false
 
+    @Option(help: "Products of the GEMM table, as M×K×N (or MxKxN) separated by commas.")
+    var gemmShapes: String = "1568x384x1152,1568x768x3072,160x384x1152"
+
+    @Flag(help: "Print one JSON object per figure on standard output (headings and notes go to standard error).")
+    var json = false
+
+    /// The precision every figure is measured in; the one place that states it.
+    var precision: String { "fp32" }
+
     /// The thread counts of `--threads`.
     func threadCounts() throws -> [Int] {
         let fields = threads.split(separator: ",", omittingEmptySubsequences: false)
@@ -48,8 +59,26 @@ public struct BenchCommand: ParsableCommand {
         return counts
     }
 
+    /// The largest side of a `--gemm-shapes` product: three such matrices of float32 stay under 1 GiB.
+    static let maxGemmSide = 8192
+
+    /// The products of `--gemm-shapes`.
+    func gemmShapeList() throws -> [(m: Int, k: Int, n: Int)] {
+        try gemmShapes.split(separator: ",", omittingEmptySubsequences: false).map { field in
+            let sides = field.split(omittingEmptySubsequences: false) { $0 == "x" || $0 == "×" }
+                .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard sides.count == 3, field.filter({ $0 == "x" || $0 == "×" }).count == 2,
+                  sides.allSatisfy({ (1...Self.maxGemmSide).contains($0) }) else {
+                throw ValidationError("--gemm-shapes must be products M×K×N separated by commas, each side from 1 to \(Self.maxGemmSide) "
+                                      + "(e.g. 1568x768x3072), got '\(field)' in '\(gemmShapes)'")
+            }
+            return (sides[0], sides[1], sides[2])
+        }
+    }
+
     public func validate() throws {
         _ = try threadCounts()
+        _ = try gemmShapeList()
         try FlagChecks.integer("--tokens", tokens, in: 1...ModelConfig.limits.tokens)
     }
 
@@ -57,11 +86,11 @@ public struct BenchCommand: ParsableCommand {
         defer { ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
         let counts = try threadCounts()
         FFmpegLog.setLevel(.error)
-        print("OpenBLAS kernel: \(ComputeThreads.blasCoreName)  (\(ComputeThreads.blasConfig))")
+        note("OpenBLAS kernel: \(ComputeThreads.blasCoreName)  (\(ComputeThreads.blasConfig)); precision \(precision)")
         if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
-            print("note: OPENBLAS_CORETYPE=\(forced) is set and forces that kernel; unset it to let OpenBLAS pick the fastest")
+            note("note: OPENBLAS_CORETYPE=\(forced) is set and forces that kernel; unset it to let OpenBLAS pick the fastest")
         }
-        if !skipGemm { gemmTable(counts) }
+        if !skipGemm { try gemmTable(counts) }
         if !skipBlock { blockTimes(counts) }
         if teachers { teacherTimes(counts) }
         if extraction || student {
@@ -73,60 +102,101 @@ public struct BenchCommand: ParsableCommand {
         }
     }
 
+    /// A heading or a note: part of the table, or standard error beside the JSON lines.
+    private func note(_ line: String) {
+        if json {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        } else {
+            print(line)
+        }
+    }
+
+    /// A figure, as a table row or a JSON line; flushed so that a script reading the pipe sees each as it comes.
+    private func emit(_ record: BenchRecord) {
+        print(json ? record.jsonLine : record.tableLine)
+        fflush(stdout)
+    }
+
+    /// A record of `what` measured now, at the current thread count.
+    private func record(_ what: BenchRecord.Figure, model: String? = nil, kind: String, _ timing: TensorBenchmark.Timing) -> BenchRecord {
+        BenchRecord(what: what, model: model, kind: kind, precision: precision, threads: ComputeThreads.count, seconds: timing.median,
+                    repeats: timing.runs, blasKernel: ComputeThreads.blasCoreName)
+    }
+
     private func extractionTimes(_ dir: URL) throws {
         let manifest = try PipelineBenchmark.videos(in: dir.appendingPathComponent("videos"), count: 4)
-        print("\nextract-features, 4 clips of 16×224² (stride 4) from 426×320 H.264, \(ComputeThreads.count) threads")
+        note("\nextract-features, 4 clips of 16×224² (stride 4) from 426×320 H.264, \(ComputeThreads.count) threads")
         for arch in ["vit_small", "vit_base"] {
             for kind in [TeacherChoice.image, .video] {
                 let s = try PipelineBenchmark.extraction(kind, arch: arch, manifest: manifest, dir: dir)
-                print(String(format: "      %@ %@ teacher: %.3f clips/s; per clip: decode %.3f s (reader thread), forward %.3f s, write %.4f s; %d bytes/row",
-                             arch, kind.rawValue, s.clipsPerSecond, s.decodeSeconds / Double(s.rowsWritten),
-                             s.forwardSeconds / Double(s.rowsWritten), s.writeSeconds / Double(s.rowsWritten), s.bytesWritten / max(s.rowsWritten, 1)))
+                let clips = max(s.rowsWritten, 1)
+                var r = record(.extract, model: arch, kind: kind.rawValue,
+                               TensorBenchmark.Timing(median: s.seconds / Double(clips), runs: s.rowsWritten))
+                r.clipsPerSecond = s.clipsPerSecond
+                r.decodeSeconds = s.decodeSeconds / Double(clips)
+                r.forwardSeconds = s.forwardSeconds / Double(clips)
+                r.writeSeconds = s.writeSeconds / Double(clips)
+                r.bytesPerRow = s.bytesWritten / clips
+                r.frames = 16
+                emit(r)
             }
         }
     }
 
     private func studentTimes(_ dir: URL) throws {
-        print("\nViT-S student step, two ViT-B-width targets, 16×224², \(ComputeThreads.count) threads")
+        note("\nViT-S student step, two ViT-B-width targets, 16×224², \(ComputeThreads.count) threads")
         for batch in [1, 2] {
-            let r = try PipelineBenchmark.studentStep(batch: batch, dir: dir)
-            print(String(format: "      batch %d: (a) from the cache %.3f s/step (data wait %.1f%%); (b) teachers in the step %.3f s/step; (b)/(a) = %.2f",
-                         batch, r.cached, 100 * r.dataWait, r.online, r.online / r.cached))
+            let times = try PipelineBenchmark.studentStep(batch: batch, dir: dir)
+            var cached = record(.studentStep, model: "vit_small", kind: "student-from-cache", times.cached)
+            cached.batch = batch
+            cached.dataWait = times.dataWait
+            var online = record(.studentStep, model: "vit_small", kind: "student-with-teachers", times.online)
+            online.batch = batch
+            emit(cached)
+            emit(online)
         }
     }
 
-    private func gemmTable(_ counts: [Int]) {
-        let shapes = [(1568, 384, 1152), (1568, 768, 3072), (160, 384, 1152)]
-        print("\nGEMM  (M×K)·(K×N)                 threads   GFLOP/s   max rel. error")
+    private func gemmTable(_ counts: [Int]) throws {
+        let shapes = try gemmShapeList()
+        note("\nGEMM  (M×K)·(K×N)                 threads   GFLOP/s   median s   runs   max rel. error")
         for t in counts {
             ComputeThreads.set(t)
             for (m, k, n) in shapes {
-                let r = TensorBenchmark.gemmThroughput(m: m, k: k, n: n)
-                print(String(format: "      (%4d×%4d)·(%4d×%4d)      %7d   %7.1f   %.1e", m, k, k, n, t, r.gflops, r.maxRelativeError))
+                let g = TensorBenchmark.gemmThroughput(m: m, k: k, n: n)
+                var r = record(.gemm, kind: "linear", g.timing)
+                (r.m, r.k, r.n, r.gflops, r.maxRelativeError) = (m, k, n, g.gflops, g.maxRelativeError)
+                emit(r)
             }
         }
     }
 
     private func blockTimes(_ counts: [Int]) {
-        print("\nViT-B block (768 wide, 12 heads, MLP 3072) on [\(tokens), 768]")
+        note("\nViT-B block (768 wide, 12 heads, MLP 3072) on [\(tokens), 768]")
         for t in counts {
             ComputeThreads.set(t)
-            let r = BlockBenchmark.run(tokens: tokens, width: 768, heads: 12)
-            print(String(format: "      threads %d: forward %.3f s, backward %.3f s, forward+backward %.3f s (%.0f GFLOP/s)",
-                         t, r.forward, r.backward, r.forward + r.backward, r.gflops))
+            let b = BlockBenchmark.run(tokens: tokens, width: 768, heads: 12)
+            for (what, timing, gflops) in [(BenchRecord.Figure.blockForward, b.forward, b.forwardGFLOPs), (.blockBackward, b.backward, b.backwardGFLOPs)] {
+                var r = record(what, model: "vit_base", kind: "block", timing)
+                (r.gflops, r.tokens) = (gflops, tokens)
+                emit(r)
+            }
         }
     }
 
     private func teacherTimes(_ counts: [Int]) {
-        print("\nTeacher forward (random weights), clips/s")
+        note("\nTeacher forward (random weights) on 224² frames")
         for arch in ["vit_small", "vit_base"] {
             let config = try! ModelConfig.preset(arch)
             for t in counts {
                 ComputeThreads.set(t)
                 let image = TeacherBenchmark.imageTeacherSecondsPerClip(config)
                 let video = TeacherBenchmark.videoTeacherSecondsPerClip(config)
-                print(String(format: "      %@ threads %d: image teacher (8 frames 224²) %.3f s/clip = %.2f clips/s;  video teacher (16×224²) %.3f s/clip = %.2f clips/s",
-                             arch, t, image, 1 / image, video, 1 / video))
+                for (kind, timing, frames) in [("image", image, 8), ("video", video, config.numFrames)] {
+                    var r = record(.teacherForward, model: arch, kind: kind, timing)
+                    (r.clipsPerSecond, r.frames) = (1 / timing.median, frames)
+                    emit(r)
+                }
             }
         }
     }

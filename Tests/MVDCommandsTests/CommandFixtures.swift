@@ -42,13 +42,19 @@ enum CommandFixtures {
         }
     }
 
-    /// Runs a built executable; returns its exit status and standard error.
-    static func run(_ product: String, _ arguments: [String]) throws -> (status: Int32, stderr: String) {
+    /// Runs a built executable; returns its exit status and standard error. Standard output goes to `stdout` when
+    /// given (a file, so that a long output cannot fill a pipe nobody reads while standard error is drained).
+    static func run(_ product: String, _ arguments: [String], stdout: URL? = nil) throws -> (status: Int32, stderr: String) {
         let p = Process()
         p.executableURL = try #require(Fixtures.builtProduct(product), "build the products first (swift build --build-tests)")
         p.arguments = arguments
         let errors = Pipe()
-        p.standardOutput = FileHandle.nullDevice
+        if let stdout {
+            _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+            p.standardOutput = try FileHandle(forWritingTo: stdout)
+        } else {
+            p.standardOutput = FileHandle.nullDevice
+        }
         p.standardError = errors
         try p.run()
         let data = errors.fileHandleForReading.readDataToEndOfFile()

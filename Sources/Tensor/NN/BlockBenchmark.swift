@@ -1,6 +1,14 @@
 /// Times one ViT block's training forward and backward on random weights (for `mvd bench`).
 public enum BlockBenchmark {
-    public struct Result: Sendable { public var forward: Double, backward: Double, gflops: Double }
+    /// Median times of the two passes; the backward pass does twice the forward's multiply-adds.
+    public struct Result: Sendable {
+        public var forward: TensorBenchmark.Timing, backward: TensorBenchmark.Timing
+        /// Floating-point operations of one forward pass.
+        public var forwardFLOPs: Double
+        public var backwardFLOPs: Double { 2 * forwardFLOPs }
+        public var forwardGFLOPs: Double { forwardFLOPs / forward.median / 1e9 }
+        public var backwardGFLOPs: Double { backwardFLOPs / backward.median / 1e9 }
+    }
 
     /// A block of `width` channels and `heads` heads, MLP ratio 4, on a [1, tokens, width] input.
     public static func run(tokens n: Int, width c: Int, heads: Int) -> Result {
@@ -16,10 +24,10 @@ public enum BlockBenchmark {
         let x = Tensor.uniform([1, n, c], bound: 1, using: &rng), dy = Tensor.uniform([1, n, c], bound: 1, using: &rng)
         var gen = SplitMix64(seed: 0)
         var cache: ViTBlock.Cache?
-        let forward = TensorBenchmark.median(minSeconds: 2, maxRuns: 7) { cache = block.forward(x, using: &gen).1 }
-        let backward = TensorBenchmark.median(minSeconds: 2, maxRuns: 7) { _ = block.backward(dy, cache!) }
+        let forward = TensorBenchmark.time(minSeconds: 2, maxRuns: 7) { cache = block.forward(x, using: &gen).1 }
+        let backward = TensorBenchmark.time(minSeconds: 2, maxRuns: 7) { _ = block.backward(dy, cache!) }
         // forward MACs: N·12C² (linears) + 2N²C (attention); backward is twice that
         let macs = Double(n) * 12 * Double(c * c) + 2 * Double(n * n) * Double(c)
-        return Result(forward: forward, backward: backward, gflops: 3 * 2 * macs / (forward + backward) / 1e9)
+        return Result(forward: forward, backward: backward, forwardFLOPs: 2 * macs)
     }
 }

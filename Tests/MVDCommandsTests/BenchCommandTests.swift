@@ -1,0 +1,93 @@
+import Foundation
+@testable import MVDCommands
+import Models
+import Testing
+import TestSupport
+
+/// `mvd bench`: the student path runs on its own, and `--json` prints one parseable record per figure.
+@Suite struct BenchCommandTests {
+    let dir: URL
+
+    init() throws {
+        dir = try Fixtures.temporaryDirectory("bench-command")
+    }
+
+    @Test("the student step runs into a folder nothing has created (as `mvd bench --student` alone does)")
+    func studentStepCreatesItsFolder() throws {
+        let scratch = dir.appendingPathComponent("not-yet-created")
+        // 4 frames of 32² in tubelets of 2 and patches of 8: 32 tokens, as the command fixtures' student.
+        let student = ModelConfig(embedDim: 32, depth: 1, numHeads: 2, patchSize: 8, inputSize: 32, numFrames: 4)
+        let teacher = ModelConfig(embedDim: 16, depth: 1, numHeads: 2, patchSize: 8, inputSize: 32, numFrames: 4)
+        let times = try PipelineBenchmark.studentStep(batch: 2, dir: scratch, steps: 2, student: student, teacher: teacher)
+        #expect(times.cached.runs == 2, "the first of 3 steps warms up and is not timed")
+        #expect(times.online.runs >= 2)
+        #expect(times.cached.median > 0 && times.online.median > 0)
+        #expect((0...1).contains(times.dataWait))
+    }
+
+    @Test("--json prints only JSON lines, one per product and thread count, with the shape, kernel and timing")
+    func jsonLines() throws {
+        let out = dir.appendingPathComponent("bench.jsonl")
+        let result = try CommandFixtures.run("mvd", ["bench", "--json", "--skip-block", "--threads", "1,2",
+                                                     "--gemm-shapes", "8x16x4,3×5×7"], stdout: out)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("OpenBLAS kernel"), "headings go to standard error: \(result.stderr)")
+        let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4, "2 products × 2 thread counts, got \(lines)")
+        var seen: [String] = []
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not an object: \(line)")
+            #expect(object["what"] as? String == "gemm")
+            #expect(object["kind"] as? String == "linear")
+            #expect(object["precision"] as? String == "fp32")
+            #expect(object["model"] == nil, "a product has a shape, not a model: \(line)")
+            let kernel = try #require(object["blas_kernel"] as? String, "\(line)")
+            #expect(!kernel.isEmpty && kernel != "unknown")
+            let (m, k, n) = try (#require(object["m"] as? Int), #require(object["k"] as? Int), #require(object["n"] as? Int))
+            let threads = try #require(object["threads"] as? Int)
+            seen.append("\(m)x\(k)x\(n)@\(threads)")
+            let seconds = try #require(object["seconds"] as? Double, "\(line)")
+            let gflops = try #require(object["gflops"] as? Double, "\(line)")
+            #expect(seconds > 0)
+            // The rate is the product's flops over the median time.
+            #expect(abs(gflops - 2 * Double(m * k * n) / seconds / 1e9) <= 1e-9 * max(gflops, 1))
+            #expect(try #require(object["repeats"] as? Int) >= 3, "a median rests on at least 3 runs")
+            #expect(try #require(object["max_relative_error"] as? Double) < 1e-5, "\(line)")
+        }
+        #expect(seen == ["8x16x4@1", "3x5x7@1", "8x16x4@2", "3x5x7@2"])
+    }
+
+    @Test("a record's JSON line decodes to the same record, and its table row shows its time and repeats", arguments: BenchRecord.Figure.allCases)
+    func recordRenderings(figure: BenchRecord.Figure) throws {
+        var r = BenchRecord(what: figure, model: "vit_small", kind: "video", precision: "fp32", threads: 2, seconds: 0.123456,
+                            repeats: 7, blasKernel: "Haswell")
+        (r.batch, r.gflops, r.m, r.k, r.n, r.tokens, r.frames) = (2, 98.7, 1568, 768, 3072, 1568, 16)
+        (r.clipsPerSecond, r.maxRelativeError, r.decodeSeconds, r.forwardSeconds) = (8.1, 2.5e-7, 0.011, 0.222)
+        (r.writeSeconds, r.bytesPerRow, r.dataWait) = (0.0033, 2_408_448, 0.25)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let line = r.jsonLine
+        #expect(!line.contains("\n"))
+        #expect(try decoder.decode(BenchRecord.self, from: Data(line.utf8)) == r, "\(line)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["what"] as? String == figure.rawValue && object["blas_kernel"] as? String == "Haswell")
+        let shown: [String] = switch figure {
+        case .gemm: ["1568×", "3072", "98.7", "1.23e-01", "   7   ", "2.5e-07"]
+        case .blockForward, .blockBackward: ["threads 2", "0.123 s", "99 GFLOP/s", "7 runs"]
+        case .teacherForward: ["vit_small threads 2", "video", "16 frames", "0.123 s/clip", "8.10 clips/s", "7 runs"]
+        case .extract: ["8.100 clips/s", "0.123 s/clip", "decode 0.011", "forward 0.222", "write 0.0033", "2408448 bytes/row", "7 clips"]
+        case .studentStep: ["batch 2", "0.123 s/step", "7 runs", "data wait 25.0%"]
+        }
+        let row = r.tableLine
+        for text in shown { #expect(row.contains(text), "'\(text)' missing from the row: \(row)") }
+    }
+
+    @Test("--gemm-shapes refuses anything but M×K×N products of sides in range, naming the field")
+    func gemmShapesAreChecked() throws {
+        for bad in ["8x16", "8x16x4x2", "8x0x4", "8x16x99999", "8x16x4,", "axbxc", "8,16,4"] {
+            let message = try #require(CommandFixtures.message(BenchCommand.self, ["--gemm-shapes", bad]), "'\(bad)' was accepted")
+            #expect(message.contains("--gemm-shapes") && message.contains("M×K×N"), "\(message)")
+        }
+        #expect(CommandFixtures.message(BenchCommand.self, ["--gemm-shapes", "1568x768x3072,160×384×1152"]) == nil)
+    }
+}
