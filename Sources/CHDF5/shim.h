@@ -22,12 +22,14 @@ static inline hid_t    swh5_T_NATIVE_DOUBLE(void)    { return H5T_NATIVE_DOUBLE;
 static inline hid_t    swh5_T_NATIVE_INT32(void)     { return H5T_NATIVE_INT32; }
 static inline hid_t    swh5_T_NATIVE_INT64(void)     { return H5T_NATIVE_INT64; }
 static inline hid_t    swh5_T_NATIVE_UINT8(void)     { return H5T_NATIVE_UINT8; }
+static inline hid_t    swh5_T_NATIVE_INT8(void)      { return H5T_NATIVE_INT8; }
 static inline hid_t    swh5_T_NATIVE_UINT64(void)    { return H5T_NATIVE_UINT64; }
 static inline hid_t    swh5_T_IEEE_F32LE(void)       { return H5T_IEEE_F32LE; }
 static inline hid_t    swh5_T_IEEE_F64LE(void)       { return H5T_IEEE_F64LE; }
 static inline hid_t    swh5_T_STD_I32LE(void)        { return H5T_STD_I32LE; }
 static inline hid_t    swh5_T_STD_I64LE(void)        { return H5T_STD_I64LE; }
 static inline hid_t    swh5_T_STD_U8LE(void)         { return H5T_STD_U8LE; }
+static inline hid_t    swh5_T_STD_I8LE(void)         { return H5T_STD_I8LE; }
 static inline hid_t    swh5_T_C_S1(void)             { return H5T_C_S1; }
 static inline size_t   swh5_T_VARIABLE(void)         { return H5T_VARIABLE; }
 static inline hid_t    swh5_E_DEFAULT(void)          { return H5E_DEFAULT; }

@@ -36,7 +36,8 @@ public struct ExtractConfig: Codable, Sendable {
     public var numFrames: Int
     public var samplingRate: Int
     public var inputSize: Int
-    public var float32: Bool
+    /// Storage of the teacher's features in the cache.
+    public var dtype: FeatureDType
     public var storePixels: Bool
     public var shardIndex: Int
     public var shardCount: Int
@@ -49,13 +50,13 @@ public struct ExtractConfig: Codable, Sendable {
 
     public init(teacher: TeacherChoice, checkpoint: String, architecture: String, model: ModelConfig, manifest: String,
                 dataRoot: String?, out: String, name: String? = nil, viewsPerVideo: Int = 1, view: ViewChoice = .random,
-                numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224, float32: Bool = false, storePixels: Bool = false,
+                numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224, dtype: FeatureDType = .float16, storePixels: Bool = false,
                 shardIndex: Int = 0, shardCount: Int = 1, batchSize: Int = 1, decodeThreads: Int = 1, seed: UInt64 = 0,
                 commitEvery: Int = 16, precision: Precision = .fp32) {
         self.teacher = teacher; self.checkpoint = checkpoint; self.architecture = architecture; self.model = model
         self.manifest = manifest; self.dataRoot = dataRoot; self.out = out; self.name = name ?? teacher.rawValue
         self.viewsPerVideo = viewsPerVideo; self.view = view; self.numFrames = numFrames; self.samplingRate = samplingRate
-        self.inputSize = inputSize; self.float32 = float32; self.storePixels = storePixels; self.shardIndex = shardIndex
+        self.inputSize = inputSize; self.dtype = dtype; self.storePixels = storePixels; self.shardIndex = shardIndex
         self.shardCount = shardCount; self.batchSize = batchSize; self.decodeThreads = decodeThreads; self.seed = seed
         self.commitEvery = commitEvery; self.precision = precision
     }
@@ -114,7 +115,7 @@ public struct ExtractConfig: Codable, Sendable {
     public func requiredBytes(videoCount: Int) -> Double {
         let videos = Double((videoCount + shardCount - 1) / shardCount), rows = videos * Double(viewsPerVideo)
         let m = teacherModel
-        let features = teacher == .none ? 0 : rows * Double(tokensPerRow) * Double(m.embedDim) * (float32 ? 4 : 2)
+        let features = teacher == .none ? 0 : rows * Double(dtype.bytesPerRow(tokens: tokensPerRow, width: m.embedDim))
         let outURL = URL(fileURLWithPath: out)
         guard FileManager.default.fileExists(atPath: outURL.path) else {
             let pixels = storePixels ? rows * Double(numFrames) * Double(inputSize * inputSize * 3) : 0

@@ -117,6 +117,6 @@ extension Extractor {
         }
         summary.writeSeconds += Date().timeIntervalSince(writeStart)
         summary.rowsWritten += written
-        summary.bytesWritten += written * rowSize * spec.dtype.byteCount
+        summary.bytesWritten += written * spec.dtype.bytesPerRow(tokens: spec.tokenCount, width: spec.embedDim)
     }
 }

@@ -55,7 +55,7 @@ public final class Extractor {
                            embedDim: m.embedDim, depth: m.depth, numHeads: m.numHeads, patchSize: m.patchSize, inputSize: m.inputSize,
                            frameStride: config.frameStride, checkpointSHA256: try SHA256.hexDigest(ofFileAt: checkpointURL),
                            checkpointName: checkpointURL.lastPathComponent, tokenCount: config.tokensPerRow,
-                           dtype: config.float32 ? .float32 : .float16, precision: config.precision.rawValue)
+                           dtype: config.dtype, precision: config.precision.rawValue)
         let request = FeatureStoreWriter.Request(
             attributes: attributes, videos: entries.map { VideoEntry(path: $0.path, label: $0.label) }, teachers: spec.map { [$0] } ?? [],
             storePixels: config.storePixels, shard: try Shard(index: config.shardIndex, count: config.shardCount))

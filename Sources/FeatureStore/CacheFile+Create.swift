@@ -44,6 +44,11 @@ extension CacheFile {
             let cache = try CacheFile(at: temporary, writable: true)
             let teachers = try cache.file.openGroup("teachers")
             for spec in specs { try addTeacher(spec, to: teachers, rows: cache.rowCount) }
+            let version = CacheNames.formatVersion(for: cache.teachers.map(\.spec) + specs)
+            if version != cache.formatVersion {
+                try cache.file.removeAttribute("format_version")
+                try cache.file.setAttribute("format_version", version)
+            }
             try cache.file.flush()
             cache.close()
         }
@@ -51,7 +56,7 @@ extension CacheFile {
 
     private static func writeRootAttributes(_ file: H5Object, _ b: CacheBlueprint) throws {
         try file.setAttribute("format", CacheNames.format)
-        try file.setAttribute("format_version", CacheNames.formatVersion)
+        try file.setAttribute("format_version", CacheNames.formatVersion(for: b.teachers))
         for (name, value) in b.attributes.stringFingerprints { try file.setAttribute(name, value) }
         for (name, value) in b.attributes.intFingerprints { try file.setAttribute(name, value) }
         try file.setAttribute("created_by", b.attributes.createdBy)
@@ -91,9 +96,13 @@ extension CacheFile {
         let group = try teachers.createGroup(spec.name)
         for (name, value) in spec.stringAttributes { try group.setAttribute(name, value) }
         for (name, value) in spec.intAttributes { try group.setAttribute(name, value) }
-        let type = spec.dtype == .float16 ? H5Types.float16.id : swh5_T_IEEE_F32LE()
-        _ = try group.createDataset("features", type: type, dims: [rows, spec.tokenCount, spec.embedDim],
+        _ = try group.createDataset("features", type: spec.dtype.fileType, dims: [rows, spec.tokenCount, spec.embedDim],
                                     chunk: [1, spec.tokenCount, spec.embedDim], fillNever: true)
+        if spec.dtype == .int8 {
+            // Written with its row's codes and vouched for by the same done flag, so it is stored like them.
+            _ = try group.createDataset(CacheNames.featureScale, type: swh5_T_IEEE_F32LE(),
+                                        dims: [rows, spec.tokenCount], chunk: [1, spec.tokenCount], fillNever: true)
+        }
         _ = try group.createDataset("done", type: swh5_T_STD_U8LE(), dims: [rows])
     }
 }

@@ -66,6 +66,12 @@ extension CacheFile {
             if pixels.storedType.size != 1 { problems.append("/pixels stores \(pixels.storedType), expected 8-bit") }
         }
         for t in teachers { problems += teacherProblems(t) }
+        let version = CacheNames.formatVersion(for: teachers.map(\.spec))
+        if formatVersion != version {
+            problems.append("format_version is \(formatVersion) but the file holds "
+                            + (version == CacheNames.int8FormatVersion ? "an int8 teacher (version 2)"
+                                                                       : "no int8 teacher (version 1)"))
+        }
         return problems
     }
 
@@ -88,8 +94,19 @@ extension CacheFile {
                             + "embed_dim \(s.embedDim) make it [\(rowCount), L ≥ 1, \(s.embedDim)]")
         }
         let stored = t.features.storedType
-        if stored != StoredType(kind: .float, size: s.dtype.byteCount) {
-            problems.append("\(group)/features stores \(stored) values but its dtype attribute says \(s.dtype.rawValue)")
+        let expected = s.dtype == .int8 ? StoredType(kind: .integer, size: 1, signed: true)
+                                        : StoredType(kind: .float, size: s.dtype.byteCount)
+        if stored != expected {
+            let sign = stored.kind == .integer ? (stored.signed ? "signed " : "unsigned ") : ""
+            problems.append("\(group)/features stores \(sign)\(stored) values but its dtype attribute says \(s.dtype.rawValue)")
+        }
+        if let scale = t.scale {
+            let name = "\(group)/\(CacheNames.featureScale)"
+            if scale.dims != [rowCount, s.tokenCount] || scale.storedType != StoredType(kind: .float, size: 4) {
+                problems.append("\(name) has shape \(scale.dims) of \(scale.storedType) values, but an int8 teacher "
+                                + "with \(rowCount) rows of \(s.tokenCount) tokens needs [\(rowCount), \(s.tokenCount)] "
+                                + "32-bit floats")
+            }
         }
         if t.done.dims != [rowCount] || t.done.storedType.kind != .integer {
             problems.append("\(group)/done has shape \(t.done.dims) of \(t.done.storedType) values, expected "

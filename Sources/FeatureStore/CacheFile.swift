@@ -4,19 +4,36 @@ import Foundation
 /// The datasets of one teacher group, `/teachers/<name>`.
 final class TeacherDatasets {
     let spec: TeacherSpec
-    /// [M, L, D], float16 or float32, one chunk per row.
+    /// [M, L, D], float16, float32 or int8, one chunk per row.
     let features: H5Dataset
+    /// [M, L] float32, one chunk per row: the per-token scales of an int8 teacher; nil for float teachers.
+    let scale: H5Dataset?
     /// [M] uint8, 1 once the row holds real features.
     let done: H5Dataset
 
-    init(spec: TeacherSpec, features: H5Dataset, done: H5Dataset) {
+    init(spec: TeacherSpec, features: H5Dataset, scale: H5Dataset?, done: H5Dataset) {
         self.spec = spec
         self.features = features
+        self.scale = scale
         self.done = done
     }
 
     /// The HDF5 type of one stored value, used as both file and memory type (no HDF5 conversion).
-    var storedType: hid_t { spec.dtype == .float16 ? H5Types.float16.id : swh5_T_IEEE_F32LE() }
+    var storedType: hid_t { spec.dtype.fileType }
+
+    /// Every dataset of the group.
+    var datasets: [H5Dataset] { [features, done] + (scale.map { [$0] } ?? []) }
+}
+
+extension FeatureDType {
+    /// The HDF5 type of `features` in the file (little-endian, so also the memory type on the machines we run on).
+    var fileType: hid_t {
+        switch self {
+        case .float16: return H5Types.float16.id
+        case .float32: return swh5_T_IEEE_F32LE()
+        case .int8: return swh5_T_STD_I8LE()
+        }
+    }
 }
 
 /// An open feature cache file: its root attributes and every dataset of docs/cache-format.md.
@@ -26,6 +43,8 @@ final class TeacherDatasets {
 final class CacheFile {
     let url: URL
     let file: H5Object
+    /// `format_version`: 1, or 2 when the file holds an int8 teacher.
+    let formatVersion: Int
     let attributes: CacheAttributes
     /// Which shard this file is; `.whole` for a single-process or merged cache.
     let shard: Shard
@@ -47,10 +66,11 @@ final class CacheFile {
         file = try H5Object.openFile(at: url, writable: writable)
         let format = file.hasAttribute("format") ? try file.stringAttribute("format") : ""
         let version = file.hasAttribute("format_version") ? try file.intAttribute("format_version") : 0
-        guard format == CacheNames.format, version == CacheNames.formatVersion else {
-            throw FeatureStoreError(.notACache, "\(url.path) is not an MVD feature cache of format 1 (format "
+        guard format == CacheNames.format, CacheNames.knownVersions.contains(version) else {
+            throw FeatureStoreError(.notACache, "\(url.path) is not an MVD feature cache of format 1 or 2 (format "
                                     + "\"\(format)\", version \(version)); pass a file written by extract-features.")
         }
+        formatVersion = version
         attributes = try CacheFile.readAttributes(file)
         let videos = try file.openGroup("videos"), clips = try file.openGroup("clips")
         videoPath = try videos.openDataset("path")
@@ -80,7 +100,7 @@ final class CacheFile {
     /// Closes every dataset and the file, so that the file is really closed when this returns.
     func close() {
         var datasets = [videoPath, videoLabel, videoStatus, videoError, clipVideo, clipFrames, clipCrop]
-        datasets += teachers.flatMap { [$0.features, $0.done] } + (pixels.map { [$0] } ?? [])
+        datasets += teachers.flatMap(\.datasets) + (pixels.map { [$0] } ?? [])
         datasets.forEach { $0.handle.close() }
         file.handle.close()
     }
@@ -121,6 +141,7 @@ final class CacheFile {
             frameStride: try i("frame_stride"), checkpointSHA256: try s("checkpoint_sha256"),
             checkpointName: try s("checkpoint_name"), tokenCount: features.dims[1], dtype: dtype,
             output: try s("output"), precision: g.hasAttribute("precision") ? try s("precision") : "fp32")
-        return TeacherDatasets(spec: spec, features: features, done: done)
+        let scale = dtype == .int8 ? try g.openDataset(CacheNames.featureScale) : nil
+        return TeacherDatasets(spec: spec, features: features, scale: scale, done: done)
     }
 }

@@ -46,10 +46,24 @@ public struct CacheAttributes: Equatable, Sendable {
 }
 
 /// Storage precision of a teacher's features.
-public enum FeatureDType: String, Sendable, CaseIterable {
-    case float16, float32
-    /// Bytes per stored value.
-    public var byteCount: Int { self == .float16 ? 2 : 4 }
+///
+/// `int8` stores each value as a signed byte and each token's scale as a float32 beside the features
+/// (`features_scale`, see `Int8Quantization`); a file holding an int8 teacher is format version 2.
+public enum FeatureDType: String, Codable, Sendable, CaseIterable {
+    case float16, float32, int8
+    /// Bytes per stored value of `features`.
+    public var byteCount: Int {
+        switch self {
+        case .float16: return 2
+        case .float32: return 4
+        case .int8: return 1
+        }
+    }
+
+    /// Bytes a row of `tokens` x `width` values occupies, the per-token scales of int8 included.
+    public func bytesPerRow(tokens: Int, width: Int) -> Int {
+        tokens * width * byteCount + (self == .int8 ? tokens * MemoryLayout<Float>.size : 0)
+    }
 }
 
 /// Whether a teacher sees single frames (MAE image ViT) or the clip (VideoMAE video ViT).
@@ -158,7 +172,17 @@ public struct RowView: Equatable, Sendable {
 /// Names inside the file, in one place.
 enum CacheNames {
     static let format = "mvd-feature-cache"
-    static let formatVersion = 1
+    /// Version 1 holds float16 and float32 teachers only; a file with an int8 teacher is version 2, so that a
+    /// version-1 reader refuses it instead of reading the int8 codes as values. Float caches stay version 1,
+    /// byte for byte as they were.
+    static let formatVersion = 1, int8FormatVersion = 2
+    static let knownVersions = [formatVersion, int8FormatVersion]
+    static let featureScale = "features_scale"
+
+    /// The version of a file holding `teachers`.
+    static func formatVersion(for teachers: [TeacherSpec]) -> Int {
+        teachers.contains { $0.dtype == .int8 } ? int8FormatVersion : formatVersion
+    }
     static let shardIndex = "shard_index", shardCount = "shard_count"
     static let videoOffset = "video_offset", totalVideos = "total_videos"
 }

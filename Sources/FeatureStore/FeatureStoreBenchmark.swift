@@ -17,6 +17,11 @@ public enum FeatureStoreBenchmark {
         /// Cache reads as stored float16 (`readFloat16`), and widened to Float (`read(row:teacher:into:)`).
         public let cacheReadMBps: Double
         public let cacheReadAsFloatMBps: Double
+        /// Bytes one row adds to an int8 cache of the same values (codes and per-token scales).
+        public let int8CacheBytesPerRow: Double
+        /// Reads of the same rows from that int8 cache, dequantised to Float (`read(row:teacher:into:)`), in MB
+        /// of the float16 rows like every figure here, so that it compares directly with `cacheReadAsFloatMBps`.
+        public let int8ReadAsFloatMBps: Double
         /// `FileHandle` sequential write (one fsync at the end) and read of the same bytes.
         public let plainWriteMBps: Double
         public let plainReadMBps: Double
@@ -25,7 +30,9 @@ public enum FeatureStoreBenchmark {
             let f = { (x: Double) in String(format: "%8.0f", x) }
             return "[\(tokens), \(width)] x \(rows) rows, \(Int(cacheBytesPerRow)) B/row | MB/s: cache write "
                 + "\(f(cacheWriteMBps)) (from Float \(f(cacheWriteFromFloatMBps))), cache read \(f(cacheReadMBps)) "
-                + "(as Float \(f(cacheReadAsFloatMBps))) | plain write \(f(plainWriteMBps)), plain read \(f(plainReadMBps))"
+                + "(as Float \(f(cacheReadAsFloatMBps))) | int8 \(Int(int8CacheBytesPerRow)) B/row, read as Float "
+                + "\(f(int8ReadAsFloatMBps)) (\(String(format: "%.2f", int8ReadAsFloatMBps / cacheReadAsFloatMBps))x "
+                + "float16's) | plain write \(f(plainWriteMBps)), plain read \(f(plainReadMBps))"
         }
     }
 
@@ -46,30 +53,36 @@ public enum FeatureStoreBenchmark {
         let megabytes = Double(rows * n * 2) / 1e6
         let cache = folder.appendingPathComponent("cache-\(tokens)x\(width).h5")
         let second = folder.appendingPathComponent("cache-from-float-\(tokens)x\(width).h5")
-        defer { [cache, second].forEach { try? FileManager.default.removeItem(at: $0) } }
+        let int8 = folder.appendingPathComponent("cache-int8-\(tokens)x\(width).h5")
+        defer { [cache, second, int8].forEach { try? FileManager.default.removeItem(at: $0) } }
         let write = try seconds { try writeCache(cache, tokens, width, rows, commitEvery) { try $0.writeFeatures(row: $1, teacher: "t", halves) } }
         let writeFloat = try seconds { try writeCache(second, tokens, width, rows, commitEvery) { try $0.writeFeatures(row: $1, teacher: "t", floats) } }
-        let fileBytes = (try FileManager.default.attributesOfItem(atPath: cache.path)[.size] as? Int) ?? 0
+        try writeCache(int8, tokens, width, rows, commitEvery, dtype: .int8) { try $0.writeFeatures(row: $1, teacher: "t", floats) }
+        let size = { (url: URL) -> Int in ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int) ?? 0 }
+        let fileBytes = size(cache)
         let reader = try FeatureStoreReader(at: cache)
         var half = [Float16](repeating: 0, count: n), wide = [Float](repeating: 0, count: n)
         let read = try seconds { for r in 0..<rows { try reader.readFloat16(row: r, teacher: "t", into: &half) } }
         let readWide = try seconds { for r in 0..<rows { try reader.read(row: r, teacher: "t", into: &wide) } }
+        let int8Reader = try FeatureStoreReader(at: int8)
+        let readInt8 = try seconds { for r in 0..<rows { try int8Reader.read(row: r, teacher: "t", into: &wide) } }
         let (plainWrite, plainRead) = try plainIO(folder.appendingPathComponent("plain-\(tokens)x\(width).bin"), halves, rows)
         return Result(tokens: tokens, width: width, rows: rows, cacheBytesPerRow: Double(fileBytes) / Double(rows),
                       cacheWriteMBps: megabytes / write, cacheWriteFromFloatMBps: megabytes / writeFloat,
                       cacheReadMBps: megabytes / read, cacheReadAsFloatMBps: megabytes / readWide,
+                      int8CacheBytesPerRow: Double(size(int8)) / Double(rows), int8ReadAsFloatMBps: megabytes / readInt8,
                       plainWriteMBps: megabytes / plainWrite, plainReadMBps: megabytes / plainRead)
     }
 
     /// Creates a one-teacher cache of `rows` single-view videos and fills every row with `fill`.
     private static func writeCache(_ url: URL, _ tokens: Int, _ width: Int, _ rows: Int, _ commitEvery: Int,
-                                   _ fill: (FeatureStoreWriter, Int) throws -> Void) throws {
+                                   dtype: FeatureDType = .float16, _ fill: (FeatureStoreWriter, Int) throws -> Void) throws {
         let attributes = CacheAttributes(manifestSHA256: "bench", numFrames: 16, samplingRate: 4, tubeletSize: 2,
                                          inputSize: 224, patchSize: 16, viewsPerVideo: 1, seed: 0,
                                          createdBy: "featurestore-bench")
         let teacher = TeacherSpec(name: "t", kind: .video, arch: "bench", embedDim: width, depth: 1, numHeads: 1,
                                   patchSize: 16, inputSize: 224, frameStride: 1, checkpointSHA256: "-",
-                                  checkpointName: "-", tokenCount: tokens)
+                                  checkpointName: "-", tokenCount: tokens, dtype: dtype)
         let videos = (0..<rows).map { VideoEntry(path: "v\($0).mp4", label: 0) }
         let writer = try FeatureStoreWriter(at: url, request: .init(attributes: attributes, videos: videos,
                                                                     teachers: [teacher]), commitEvery: commitEvery)

@@ -14,6 +14,8 @@ public struct TeacherProgress: Sendable {
 /// A readable account of a cache: the future `mvd inspect FILE.h5`.
 public struct CacheSummary: Sendable, CustomStringConvertible {
     public let path: String
+    /// `format_version`: 1, or 2 when the file holds an int8 teacher.
+    public let formatVersion: Int
     public let attributes: CacheAttributes
     public let shard: Shard
     public let videoCount: Int
@@ -34,7 +36,7 @@ public struct CacheSummary: Sendable, CustomStringConvertible {
 
     public var description: String {
         let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1e6) }
-        var lines = ["\(path): MVD feature cache, format 1" + (shard.isWhole ? "" : ", shard \(shard)"),
+        var lines = ["\(path): MVD feature cache, format \(formatVersion)" + (shard.isWhole ? "" : ", shard \(shard)"),
                      "  created by \(attributes.createdBy); manifest sha256 \(attributes.manifestSHA256)",
                      "  clips: \(attributes.numFrames) frames every \(attributes.samplingRate), \(attributes.inputSize)px, "
                      + "patch \(attributes.patchSize), tubelet \(attributes.tubeletSize), \(attributes.viewsPerVideo) "
@@ -43,8 +45,10 @@ public struct CacheSummary: Sendable, CustomStringConvertible {
         lines += failures.map { "    failed: \($0.path): \($0.reason)" }
         for t in teachers {
             let s = t.spec
+            let storage = s.dtype == .int8 ? "int8 with per-token scales in \(CacheNames.featureScale) [\(rowCount), "
+                + "\(s.tokenCount)] float32" : s.dtype.rawValue
             lines.append("  teacher \(s.name): \(s.kind.rawValue) \(s.arch), L \(s.tokenCount) x D \(s.embedDim), "
-                         + "\(s.dtype.rawValue), checkpoint \(s.checkpointName) sha256 \(s.checkpointSHA256); "
+                         + "\(storage), checkpoint \(s.checkpointName) sha256 \(s.checkpointSHA256); "
                          + "rows done \(t.rowsDone)/\(t.rowsExpected)\(t.isComplete ? " (complete)" : "")")
         }
         lines.append("  size on disk \(mb(bytesOnDisk)) (apparent \(mb(apparentBytes)))")
@@ -91,7 +95,7 @@ public enum FeatureStoreInspection {
         var info = stat()
         let allocated = stat(url.path, &info) == 0 ? Int(info.st_blocks) * 512 : 0
         return CacheSummary(
-            path: url.path, attributes: reader.attributes, shard: reader.shard, videoCount: reader.videoCount,
+            path: url.path, formatVersion: reader.formatVersion, attributes: reader.attributes, shard: reader.shard, videoCount: reader.videoCount,
             rowCount: reader.rowCount, videosOK: statuses.filter { $0 == .ok }.count, videosFailed: failed.count,
             videosPending: statuses.filter { $0 == .pending }.count,
             failures: failed.prefix(maxFailures).map { (videos[$0].path, errors[$0]) },

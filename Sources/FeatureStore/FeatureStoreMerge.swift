@@ -7,8 +7,9 @@ import Foundation
 /// instead of joining them with HDF5 virtual datasets. A virtual dataset whose source file is missing or moved
 /// reads as zeros without any error, which would silently turn into all-zero training targets; a copy has no
 /// such failure mode, stays valid when the shards are deleted, and costs one sequential pass over the data
-/// (GB/s on a local disk). Rows are copied as stored (float16 bytes unchanged), including `done` flags, so
-/// merging shards that are still incomplete gives a cache that a whole-manifest run can resume.
+/// (GB/s on a local disk). Rows are copied as stored (float16 bytes, or int8 codes and their scales, unchanged),
+/// including `done` flags, so merging shards that are still incomplete gives a cache that a whole-manifest run
+/// can resume.
 public enum FeatureStoreMerge {
     /// What a merge produced.
     public struct Report: Sendable {
@@ -92,8 +93,12 @@ public enum FeatureStoreMerge {
         try copyAll(shard.clipCrop, out.clipCrop, at: rows, memType: swh5_T_NATIVE_INT32(), zero: Int32(0))
         for (source, target) in zip(shard.teachers, out.teachers) {
             let done = try source.done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0))
-            try copyRows(source.features, target.features, rows: done.indices.filter { done[$0] == 1 },
+            let committed = done.indices.filter { done[$0] == 1 }
+            try copyRows(source.features, target.features, rows: committed,
                          offset: r0, memType: source.storedType, bytes: source.spec.dtype.byteCount)
+            if let scale = source.scale, let targetScale = target.scale {
+                try copyRows(scale, targetScale, rows: committed, offset: r0, memType: swh5_T_IEEE_F32LE(), bytes: 4)
+            }
             try target.done.write(rows: rows, memType: swh5_T_NATIVE_UINT8(), done)
         }
         if let pixels = shard.pixels, let target = out.pixels {

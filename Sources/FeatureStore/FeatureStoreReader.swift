@@ -9,6 +9,8 @@ import Foundation
 /// from 0 in this file (a shard file's first row is 0; `videoOffset` gives its global position).
 public final class FeatureStoreReader: @unchecked Sendable {
     public let url: URL
+    /// `format_version`: 1, or 2 when the file holds an int8 teacher.
+    public let formatVersion: Int
     public let attributes: CacheAttributes
     /// Videos (N) and rows (M = N * viewsPerVideo) in this file.
     public let videoCount: Int
@@ -30,6 +32,7 @@ public final class FeatureStoreReader: @unchecked Sendable {
         cache = try CacheFile(at: url, writable: false)
         if let expecting = expecting { try Fingerprint.check(cache, attributes: expecting) }
         self.url = url
+        formatVersion = cache.formatVersion
         attributes = cache.attributes
         videoCount = cache.videoCount
         rowCount = cache.rowCount
@@ -46,11 +49,13 @@ public final class FeatureStoreReader: @unchecked Sendable {
     public func teacher(_ name: String) throws -> TeacherSpec { try cache.teacher(name).spec }
 
     /// Reads `teacher`'s features of `row` as Float into `buffer` (`L * D` values, row-major `[L, D]`).
-    /// Float16 rows are widened exactly, in Swift, without a temporary buffer.
+    /// Float16 rows are widened exactly, in Swift, without a temporary buffer; int8 rows become `code * scale`
+    /// of their token (see `Int8Quantization`), also in place.
     public func read(row: Int, teacher: String, into buffer: UnsafeMutableBufferPointer<Float>) throws {
         let t = try cache.teacher(teacher)
         try checkBuffer(row: row, t, count: buffer.count)
         let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+        if t.spec.dtype == .int8 { return try readInt8(row: row, t, into: buffer) }
         guard t.spec.dtype == .float16 else {
             try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw)
             return
@@ -65,6 +70,28 @@ public final class FeatureStoreReader: @unchecked Sendable {
                 let bits = raw.loadUnaligned(fromByteOffset: 2 * n + 2 * i, as: UInt16.self)
                 raw.storeBytes(of: table[Int(bits)], toByteOffset: 4 * i, as: Float.self)
             }
+        }
+    }
+
+    /// The codes go into the last quarter of the buffer's bytes and are widened front to back; the scales are
+    /// checked before use, since a crafted scale would turn every target of the token into NaN or infinity.
+    private func readInt8(row: Int, _ t: TeacherDatasets, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard let scaleDataset = t.scale else { preconditionFailure("an int8 teacher is opened with its scales") }
+        let (tokens, width) = (t.spec.tokenCount, t.spec.embedDim)
+        let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+        try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw + 3 * buffer.count)
+        try withUnsafeTemporaryAllocation(of: Float.self, capacity: tokens) { scales in
+            try scaleDataset.read(rows: row..<row + 1, memType: swh5_T_IEEE_F32LE(),
+                                  into: UnsafeMutableRawPointer(scales.baseAddress!))
+            // The largest scale whose codes (up to ±127) stay finite.
+            let limit = Float.greatestFiniteMagnitude / 127
+            if let bad = scales.firstIndex(where: { !($0 >= 0 && $0 <= limit) }) {
+                throw FeatureStoreError(.notACache, "\(url.lastPathComponent) row \(row): /teachers/\(t.spec.name)/"
+                                        + "\(CacheNames.featureScale) holds \(scales[bad]) for token \(bad); a scale is "
+                                        + "finite, at least 0 and at most \(limit). The file is damaged: delete it and "
+                                        + "run extract-features again.")
+            }
+            Int8Quantization.dequantizeInPlace(buffer, scales: scales.baseAddress!, tokens: tokens, width: width)
         }
     }
 

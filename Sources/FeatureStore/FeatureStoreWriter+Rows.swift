@@ -40,7 +40,8 @@ extension FeatureStoreWriter {
     }
 
     /// Writes `teacher`'s features for `row`: `L * D` values, row-major `[L, D]`. Float16 teachers round
-    /// here, in Swift (round to nearest even). The row becomes done at the next commit.
+    /// here, in Swift (round to nearest even); int8 teachers quantise here (`Int8Quantization`) and refuse
+    /// non-finite values. The row becomes done at the next commit.
     public func writeFeatures(row: Int, teacher: String, _ values: [Float]) throws {
         try values.withUnsafeBufferPointer { try writeFeatures(row: row, teacher: teacher, float32: $0) }
     }
@@ -49,11 +50,16 @@ extension FeatureStoreWriter {
     public func writeFeatures(row: Int, teacher: String, _ values: [Float16]) throws {
         try lock.withLock {
             let (local, dataset) = try prepareFeatures(row: row, teacher: teacher, count: values.count)
-            if dataset.spec.dtype == .float16 {
+            switch dataset.spec.dtype {
+            case .float16:
                 try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType, values)
-            } else {
+            case .float32:
                 try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType,
                                            Float16Conversion.toFloat(values))
+            case .int8:
+                try Float16Conversion.toFloat(values).withUnsafeBufferPointer {
+                    try writeInt8(row: row, local, dataset, $0)
+                }
             }
             try stage(local, teacher)
         }
@@ -63,13 +69,16 @@ extension FeatureStoreWriter {
     public func writeFeatures(row: Int, teacher: String, float32 values: UnsafeBufferPointer<Float>) throws {
         try lock.withLock {
             let (local, dataset) = try prepareFeatures(row: row, teacher: teacher, count: values.count)
-            if dataset.spec.dtype == .float16 {
+            switch dataset.spec.dtype {
+            case .float16:
                 var half = [Float16](repeating: 0, count: values.count)
                 half.withUnsafeMutableBufferPointer { Float16Conversion.convert(values, into: $0) }
                 try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType, half)
-            } else {
+            case .float32:
                 try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType,
                                            from: UnsafeRawPointer(values.baseAddress!))
+            case .int8:
+                try writeInt8(row: row, local, dataset, values)
             }
             try stage(local, teacher)
         }
@@ -165,6 +174,26 @@ extension FeatureStoreWriter {
                                     + "before its features.")
         }
         return (local, dataset)
+    }
+
+    /// Quantises one row and writes its codes and scales (lock held).
+    private func writeInt8(row: Int, _ local: Int, _ dataset: TeacherDatasets,
+                           _ values: UnsafeBufferPointer<Float>) throws {
+        guard let scaleDataset = dataset.scale else { preconditionFailure("an int8 teacher is opened with its scales") }
+        let width = dataset.spec.embedDim
+        var codes = [Int8](repeating: 0, count: values.count)
+        var scales = [Float](repeating: 0, count: dataset.spec.tokenCount)
+        let bad = codes.withUnsafeMutableBufferPointer { c in
+            scales.withUnsafeMutableBufferPointer { Int8Quantization.quantize(values, width: width, codes: c, scales: $0) }
+        }
+        if let bad {
+            let (token, channel) = bad.quotientAndRemainder(dividingBy: width)
+            throw FeatureStoreError(.invalidArgument, "row \(row) of \(dataset.spec.name): value \(values[bad]) at "
+                                    + "token \(token), channel \(channel) is not finite and has no int8 code; check "
+                                    + "the teacher that produced it.")
+        }
+        try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType, codes)
+        try scaleDataset.write(rows: local..<local + 1, memType: swh5_T_IEEE_F32LE(), scales)
     }
 
     private func stage(_ local: Int, _ teacher: String) throws {

@@ -39,7 +39,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     @Option(help: "Frames per view (default: the model's).") var numFrames: Int?
     @Option(help: "Frame stride within a view.") var samplingRate: Int = 4
     @Option(help: "Side of the square input (default: the model's).") var inputSize: Int?
-    @Option(help: "float16 (default) or float32.") var dtype: String = "float16"
+    @Option(help: "float16 (default), float32, or int8 (a signed byte per value and a float32 scale per token: about half of float16's size; docs/cache-format.md).") var dtype: String = "float16"
     @Flag(help: "Also store each row's exact uint8 student input in /pixels (no re-decoding when training).") var storePixels = false
     @Option(help: "This process's part, I/N: N processes each run with their I; join them with `mvd merge`.") var shard: String = "0/1"
     @Option(help: "Clips per teacher forward.") var batchSize: Int = 1
@@ -52,14 +52,16 @@ public struct ExtractFeaturesCommand: ParsableCommand {
 
     func makeConfig() throws -> ExtractConfig {
         let (arch, config) = try model.resolve(defaultArch: "vit_base")
-        guard dtype == "float16" || dtype == "float32" else { throw ValidationError("--dtype must be float16 or float32") }
+        guard let storage = FeatureDType(rawValue: dtype) else {
+            throw ValidationError("--dtype must be float16, float32 or int8, got \(dtype)")
+        }
         guard teacher == .none || checkpoint != nil else { throw ValidationError("--teacher \(teacher.rawValue) needs --checkpoint FILE") }
         let parts = shard.split(separator: "/").compactMap { Int($0) }
         guard parts.count == 2 else { throw ValidationError("--shard must look like I/N, e.g. 0/4") }
         return ExtractConfig(teacher: teacher, checkpoint: checkpoint ?? "", architecture: arch, model: config, manifest: manifest,
                              dataRoot: dataRoot, out: out, name: name, viewsPerVideo: viewsPerVideo, view: view,
                              numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
-                             inputSize: inputSize ?? config.inputSize, float32: dtype == "float32", storePixels: storePixels,
+                             inputSize: inputSize ?? config.inputSize, dtype: storage, storePixels: storePixels,
                              shardIndex: parts[0], shardCount: parts[1], batchSize: batchSize, decodeThreads: decodeThreads, seed: seed,
                              precision: precision.resolved(recorded: recordedPrecision()))
     }

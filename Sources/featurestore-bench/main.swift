@@ -1,5 +1,5 @@
-// Cache throughput benchmark: float16 rows written to and read from the feature cache, against plain
-// FileHandle I/O of the same bytes in the same folder.
+// Cache throughput benchmark: float16 rows written to and read from the feature cache (and the same rows read
+// from an int8 cache), against plain FileHandle I/O of the same bytes in the same folder.
 //
 // usage: featurestore-bench [FOLDER] [ROWS]   (default: the current folder, 64 rows per shape)
 import FeatureStore

@@ -67,7 +67,7 @@ struct ExtractionTests {
         otherCheckpoint.checkpoint = Fixtures.url("video_teacher_weights.safetensors").path   // same weights, another file
         #expect(message { _ = try Extractor(config: otherCheckpoint) }.contains("checkpoint"))
         var dtype = try ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)
-        dtype.float32 = false
+        dtype.dtype = .float16
         #expect(message { _ = try Extractor(config: dtype) }.contains("dtype"))
     }
 

@@ -38,6 +38,9 @@ struct CacheFuzzTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let seed = try CacheSurgery.finished("fuzz-seed", teachers: [TestCache.teacher("image", tokens: 2, width: 2)],
                                              pixels: true)
+        // An int8 teacher brings the scale dataset, its checks and the dequantising read path into reach.
+        let int8Seed = try CacheSurgery.finished("fuzz-seed-int8",
+                                                 teachers: [TestCache.teacher("video", dtype: .int8, tokens: 2, width: 2)])
         let input = dir.appendingPathComponent("input.h5")
         let run = { (bytes: [UInt8]) throws in
             try Data(bytes).write(to: input)
@@ -46,7 +49,8 @@ struct CacheFuzzTests {
         for (name, bytes) in MutationFuzzer.regressions("cache") {
             #expect(throws: (any Error).self, "regression \(name)") { try run(bytes) }
         }
-        var fuzzer = MutationFuzzer(target: "cache", corpus: [[UInt8](try Data(contentsOf: seed))])
+        var fuzzer = MutationFuzzer(target: "cache", corpus: [[UInt8](try Data(contentsOf: seed)),
+                                                              [UInt8](try Data(contentsOf: int8Seed))])
         let summary = fuzzer.run(maxIterations: 1_000_000, run)
         #expect(summary.iterations > 0)
         #expect(summary.rejected > 0, "mutations should break some files: \(summary)")

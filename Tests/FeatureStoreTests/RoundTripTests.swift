@@ -9,7 +9,7 @@ struct RoundTripTests {
     /// 7.9997673 -> 4.0 and 1.9995582 -> 1.0, Swift's Float16 gives 8.0 and 2.0.
     static let carryCases: [Float] = [7.9997673, 1.9995582, -7.9997673, 65519, 0.1, -3.3333333, 1e-7, 0]
 
-    @Test("float16 and float32 rows come back exactly, including exponent-carry values", arguments: FeatureDType.allCases)
+    @Test("float16 and float32 rows come back exactly, including exponent-carry values", arguments: [FeatureDType.float16, .float32])
     func roundTrip(dtype: FeatureDType) throws {
         let url = try TestCache.temporaryFile("roundtrip")
         let teacher = TestCache.teacher(dtype: dtype)

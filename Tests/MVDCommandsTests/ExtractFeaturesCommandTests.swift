@@ -1,4 +1,5 @@
 import FeatureExtract
+import FeatureStore
 import Foundation
 import MVDCommands
 import Models
@@ -22,7 +23,7 @@ import TestSupport
     @Test("absurd counts are refused with their flag",
           arguments: [["--views-per-video=100000000"], ["--views-per-video=0"], ["--sampling-rate=0"], ["--sampling-rate=1000000"],
                       ["--batch-size=0"], ["--decode-threads=100000"], ["--threads=0"], ["--num-frames=100000000"],
-                      ["--input-size=-32"]])
+                      ["--input-size=-32"], ["--dtype=int16"]])
     func absurdCounts(_ extra: [String]) throws {
         let out = dir.appendingPathComponent("absurd.h5")
         let refusal = try #require(CommandFixtures.message(ExtractFeaturesCommand.self, flags(out, extra)), "\(extra) was accepted")
@@ -59,6 +60,9 @@ import TestSupport
         pixels.storePixels = true
         let pixelBytes: Double = rows * 16 * 224 * 224 * 3
         #expect(pixels.requiredBytes(videoCount: 10) == features + records + pixelBytes)
+        var int8 = config
+        int8.dtype = .int8  // a byte per value and a float32 scale per token
+        #expect(int8.requiredBytes(videoCount: 10) == rows * (1568 * 768 + 1568 * 4) + records)
     }
 
     @Test("labels that are not class indices are refused with the manifest line", arguments: ["-1", "100000", "4611686018427387904"])

@@ -56,6 +56,7 @@ final class H5Dataset {
                 throw FeatureStoreError(.notACache, "dataset \(path) is missing; the file is not a complete "
                                         + "feature cache (format 1). Recreate it with extract-features.")
             }
+            try H5Object.checkChildHeader(in: location, name)
             let id = try checkID(H5Dopen2(location, name, swh5_P_DEFAULT()), "opening dataset \(name)")
             let handle = H5Handle(id, .dataset)
             let space = H5Handle(try checkID(H5Dget_space(id), "dataspace of \(name)"), .dataspace)
@@ -129,10 +130,13 @@ struct StoredType: Equatable, CustomStringConvertible {
     let kind: Kind
     /// Bytes per element in the file (a pointer-sized handle for variable-length strings).
     let size: Int
+    /// Two's complement integer (int8 features must not be read from a uint8 dataset); false for other kinds.
+    let signed: Bool
 
-    init(kind: Kind, size: Int) {
+    init(kind: Kind, size: Int, signed: Bool = false) {
         self.kind = kind
         self.size = size
+        self.signed = signed
     }
 
     /// Reads the description of `type` (a datatype identifier). Call with the HDF5 lock held.
@@ -150,6 +154,7 @@ struct StoredType: Equatable, CustomStringConvertible {
         default: kind = .other
         }
         self.size = Int(size)
+        signed = kind == .integer && H5Tget_sign(type) == H5T_SGN_2
     }
 
     var description: String {

@@ -13,19 +13,38 @@ extension H5Object {
         try FeatureStore.check(H5Oget_info2(id, &info, UInt32(1) /* H5O_INFO_BASIC */), "object information of \(path)")
         var check = try HeapReferenceCheck(fileOf: id)
         defer { check.close() }
-        let references = try Self.stringAttributeReferences(header: UInt64(info.addr), check)
+        let references = try Self.walkHeader(at: UInt64(info.addr), check)
         guard let reference = references[name] else {
-            var intent: UInt32 = 0
-            let file = H5Iget_file_id(id)
-            defer { if file >= 0 { H5Fclose(file) } }
-            if file >= 0, H5Fget_intent(file, &intent) >= 0, intent & swh5_F_ACC_RDWR() != 0 { return }
+            if Self.isWritable(id) { return }
             throw check.damaged("the header of \(path) does not hold the attribute \(name) that libhdf5 reports")
         }
         try check.check(reference, of: "attribute \(name) of \(path)")
     }
 
-    /// The references of the variable-length string attributes stored in the version-1 object header at `header`.
-    private static func stringAttributeReferences(header: UInt64, _ check: HeapReferenceCheck) throws
+    /// Walks the object header of the child `name` of `location` before libhdf5 opens it (see `walkHeader`). In a
+    /// file open for writing, objects may exist only in libhdf5's cache, so the walk is done for files open for
+    /// reading: a file open for writing is one this tool is writing. Called with the HDF5 lock held.
+    static func checkChildHeader(in location: hid_t, _ name: String) throws {
+        guard !isWritable(location) else { return }
+        var link = H5L_info_t()
+        guard H5Lget_info(location, name, &link, swh5_P_DEFAULT()) >= 0, link.type == H5L_TYPE_HARD else { return }
+        var check = try HeapReferenceCheck(fileOf: location)
+        defer { check.close() }
+        _ = try walkHeader(at: UInt64(link.u.address), check)
+    }
+
+    private static func isWritable(_ object: hid_t) -> Bool {
+        var intent: UInt32 = 0
+        let file = H5Iget_file_id(object)
+        defer { if file >= 0 { H5Fclose(file) } }
+        return file >= 0 && H5Fget_intent(file, &intent) >= 0 && intent & swh5_F_ACC_RDWR() != 0
+    }
+
+    /// Walks the version-1 object header at `header`, continuation blocks included, and returns the references of
+    /// its variable-length string attributes. Refuses what this format never writes and libhdf5 1.10 mishandles
+    /// on damaged files: a message marked shared (libhdf5 then looks for a shared-message table the file does
+    /// not have and reads from a null address).
+    private static func walkHeader(at header: UInt64, _ check: HeapReferenceCheck) throws
         -> [String: HeapReferenceCheck.Reference] {
         let prefix = try check.bytes(at: header, count: 16)
         guard prefix[0] == 1 else {
@@ -47,6 +66,10 @@ extension H5Object {
                     throw check.damaged("a message of the object header at byte \(header) runs past its block")
                 }
                 let body = bytes[(at + 8)..<(at + 8 + size)]
+                if bytes[at + 4] & 0x02 != 0 {
+                    throw check.damaged("message \(type) of the object header at byte \(header) is marked shared, "
+                                        + "which this format never writes")
+                }
                 if type == 0x10, size >= 16 {  // continuation: the rest of the messages are elsewhere
                     chunks.append((body.littleEndian(at: 0, count: 8), Int(body.littleEndian(at: 8, count: 8))))
                 } else if type == 0x0C, let (name, reference) = try stringAttribute(body, check) {

@@ -116,6 +116,7 @@ final class H5Object {
                 throw FeatureStoreError(.notACache, "group \(childPath(name)) is missing; the file is not a "
                                         + "feature cache (format 1). Recreate it with extract-features.")
             }
+            try Self.checkChildHeader(in: id, name)
             let gid = try checkID(H5Gopen2(id, name, swh5_P_DEFAULT()), "opening group \(name)")
             return H5Object(handle: H5Handle(gid, .group), path: childPath(name), parent: self)
         }
