@@ -75,6 +75,10 @@ extension CacheFile {
         return problems
     }
 
+    /// Bounds of one teacher row, far above any ViT (ViT-H on 16×224²: 1568 tokens of 1280) and far below what
+    /// cannot be allocated.
+    static let maxRowTokens = 1 << 16, maxRowValues = 1 << 26
+
     private func teacherProblems(_ t: TeacherDatasets) -> [String] {
         let s = t.spec, group = "/teachers/\(s.name)"
         var problems: [String] = []
@@ -88,6 +92,11 @@ extension CacheFile {
             problems.append("\(group) input_size \(s.inputSize) is not a multiple of its patch_size \(s.patchSize)")
         }
         // tokenCount is read from the shape itself; embed_dim and dtype are what readers size buffers from.
+        // Readers size a row's buffer from L × D: a crafted shape must not ask them for terabytes.
+        if s.tokenCount > Self.maxRowTokens || s.embedDim > Self.maxRowTokens || s.rowElements > Self.maxRowValues {
+            problems.append("\(group)/features rows hold \(s.tokenCount) tokens of \(s.embedDim) values; a row holds at "
+                            + "most \(Self.maxRowTokens) tokens or values per token and \(Self.maxRowValues) values in all")
+        }
         let promised = [rowCount, s.tokenCount, s.embedDim]
         if t.features.dims != promised || s.tokenCount < 1 {
             problems.append("\(group)/features has shape \(t.features.dims) but /clips/video's \(rowCount) rows and "
