@@ -14,8 +14,9 @@ public struct BenchCommand: ParsableCommand {
         discussion: """
             Products are X·Wᵀ (the Linear layout) at the ViT shapes of MVD. Each figure is a median over repeats \
             after a warm-up; every product is also checked against a Double reference on sampled entries. \
-            OpenBLAS chooses its kernel from the CPU unless OPENBLAS_CORETYPE forces one; the chosen kernel is printed. \
-            With --json, standard output carries one JSON object per figure (what, model or m/k/n, kind, precision, \
+            Products run through oneDNN, which picks its kernels from the CPU (the kernel is printed); the GEMM table \
+            also measures OpenBLAS's fp32 product beside it (kind linear-openblas), whose kernel OPENBLAS_CORETYPE \
+            can force. Every figure is measured in each precision of --precision, side by side. With --json, standard output carries one JSON object per figure (what, model or m/k/n, kind, precision, \
             threads, seconds, repeats, blas_kernel and the figure's other values) and nothing else.
             """)
 
@@ -46,8 +47,24 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per figure on standard output (headings and notes go to standard error).")
     var json = false
 
-    /// The precision every figure is measured in; the one place that states it.
-    var precision: String { "fp32" }
+    @Option(help: ArgumentHelp("Precisions to measure, comma-separated (default: fp32,bf16 where the CPU has native bf16, else fp32).",
+                               valueName: "fp32,bf16"))
+    var precision: String?
+
+    /// The precisions of `--precision`.
+    func precisions() throws -> [Precision] {
+        guard let precision else { return ComputePrecision.nativeBF16 ? [.fp32, .bf16] : [.fp32] }
+        let list = precision.split(separator: ",", omittingEmptySubsequences: false)
+            .map { Precision(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty, list.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--precision must be fp32, bf16 or fp32,bf16, got '\(precision)'")
+        }
+        let chosen = list.compactMap { $0 }
+        if chosen.contains(.bf16) && !ComputePrecision.nativeBF16 {
+            throw ValidationError("--precision bf16: this CPU has no native bf16 kernels (AVX512_BF16 or AMX); measure fp32")
+        }
+        return chosen
+    }
 
     /// The thread counts of `--threads`.
     func threadCounts() throws -> [Int] {
@@ -79,6 +96,7 @@ public struct BenchCommand: ParsableCommand {
     public func validate() throws {
         _ = try threadCounts()
         _ = try gemmShapeList()
+        _ = try precisions()
         try FlagChecks.integer("--tokens", tokens, in: 1...ModelConfig.limits.tokens)
     }
 
@@ -86,19 +104,25 @@ public struct BenchCommand: ParsableCommand {
         defer { ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
         let counts = try threadCounts()
         FFmpegLog.setLevel(.error)
-        note("OpenBLAS kernel: \(ComputeThreads.blasCoreName)  (\(ComputeThreads.blasConfig)); precision \(precision)")
+        let chosen = try precisions()
+        note("oneDNN kernels: " + chosen.map { "\($0.rawValue) \(ComputePrecision.kernelName($0) ?? "none")" }.joined(separator: ", ")
+             + "; OpenBLAS kernel: \(ComputeThreads.blasCoreName)  (\(ComputeThreads.blasConfig))")
         if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
             note("note: OPENBLAS_CORETYPE=\(forced) is set and forces that kernel; unset it to let OpenBLAS pick the fastest")
         }
-        if !skipGemm { try gemmTable(counts) }
-        if !skipBlock { blockTimes(counts) }
-        if teachers { teacherTimes(counts) }
-        if extraction || student {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvd-bench-\(ProcessInfo.processInfo.processIdentifier)")
-            defer { try? FileManager.default.removeItem(at: dir) }
-            ComputeThreads.set(counts.last ?? 2)
-            if extraction { try extractionTimes(dir) }
-            if student { try studentTimes(dir) }
+        if !skipGemm { try gemmTable(counts, chosen) }
+        for p in chosen {
+            try ComputePrecision.with(p) {
+                if !skipBlock { blockTimes(counts) }
+                if teachers { teacherTimes(counts) }
+                if extraction || student {
+                    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mvd-bench-\(ProcessInfo.processInfo.processIdentifier)")
+                    defer { try? FileManager.default.removeItem(at: dir) }
+                    ComputeThreads.set(counts.last ?? 2)
+                    if extraction { try extractionTimes(dir) }
+                    if student { try studentTimes(dir) }
+                }
+            }
         }
     }
 
@@ -119,16 +143,18 @@ public struct BenchCommand: ParsableCommand {
 
     /// A record of `what` measured now, at the current thread count.
     private func record(_ what: BenchRecord.Figure, model: String? = nil, kind: String, _ timing: TensorBenchmark.Timing) -> BenchRecord {
-        BenchRecord(what: what, model: model, kind: kind, precision: precision, threads: ComputeThreads.count, seconds: timing.median,
-                    repeats: timing.runs, blasKernel: ComputeThreads.blasCoreName)
+        let precision = ComputePrecision.current
+        return BenchRecord(what: what, model: model, kind: kind, precision: precision.rawValue, threads: ComputeThreads.count,
+                           seconds: timing.median, repeats: timing.runs, blasKernel: ComputeThreads.blasCoreName,
+                           dnnlKernel: ComputePrecision.kernelName(precision) ?? "none")
     }
 
     private func extractionTimes(_ dir: URL) throws {
         let manifest = try PipelineBenchmark.videos(in: dir.appendingPathComponent("videos"), count: 4)
-        note("\nextract-features, 4 clips of 16×224² (stride 4) from 426×320 H.264, \(ComputeThreads.count) threads")
+        note("\nextract-features, 4 clips of 16×224² (stride 4) from 426×320 H.264, \(ComputeThreads.count) threads, \(ComputePrecision.current.rawValue)")
         for arch in ["vit_small", "vit_base"] {
             for kind in [TeacherChoice.image, .video] {
-                let s = try PipelineBenchmark.extraction(kind, arch: arch, manifest: manifest, dir: dir)
+                let s = try PipelineBenchmark.extraction(kind, arch: arch, manifest: manifest, dir: dir, precision: ComputePrecision.current)
                 let clips = max(s.rowsWritten, 1)
                 var r = record(.extract, model: arch, kind: kind.rawValue,
                                TensorBenchmark.Timing(median: s.seconds / Double(clips), runs: s.rowsWritten))
@@ -144,9 +170,9 @@ public struct BenchCommand: ParsableCommand {
     }
 
     private func studentTimes(_ dir: URL) throws {
-        note("\nViT-S student step, two ViT-B-width targets, 16×224², \(ComputeThreads.count) threads")
+        note("\nViT-S student step, two ViT-B-width targets, 16×224², \(ComputeThreads.count) threads, \(ComputePrecision.current.rawValue)")
         for batch in [1, 2] {
-            let times = try PipelineBenchmark.studentStep(batch: batch, dir: dir)
+            let times = try PipelineBenchmark.studentStep(batch: batch, dir: dir, precision: ComputePrecision.current)
             var cached = record(.studentStep, model: "vit_small", kind: "student-from-cache", times.cached)
             cached.batch = batch
             cached.dataWait = times.dataWait
@@ -157,16 +183,22 @@ public struct BenchCommand: ParsableCommand {
         }
     }
 
-    private func gemmTable(_ counts: [Int]) throws {
+    /// Each product through OpenBLAS in fp32 (kind linear-openblas) and through oneDNN in every chosen precision.
+    private func gemmTable(_ counts: [Int], _ chosen: [Precision]) throws {
         let shapes = try gemmShapeList()
-        note("\nGEMM  (M×K)·(K×N)                 threads   GFLOP/s   median s   runs   max rel. error")
+        note("\nGEMM  (M×K)·(K×N)                 threads   GFLOP/s   median s   runs   max rel. error   kind")
+        let runs: [(Precision, MatrixBackend)] = [(.fp32, .openBLAS)] + chosen.map { ($0, .oneDNN) }
         for t in counts {
             ComputeThreads.set(t)
             for (m, k, n) in shapes {
-                let g = TensorBenchmark.gemmThroughput(m: m, k: k, n: n)
-                var r = record(.gemm, kind: "linear", g.timing)
-                (r.m, r.k, r.n, r.gflops, r.maxRelativeError) = (m, k, n, g.gflops, g.maxRelativeError)
-                emit(r)
+                for (p, backend) in runs {
+                    try ComputePrecision.with(p) {
+                        let g = MatrixBackend.$fp32.withValue(backend) { TensorBenchmark.gemmThroughput(m: m, k: k, n: n) }
+                        var r = record(.gemm, kind: backend == .openBLAS ? "linear-openblas" : "linear", g.timing)
+                        (r.m, r.k, r.n, r.gflops, r.maxRelativeError) = (m, k, n, g.gflops, g.maxRelativeError)
+                        emit(r)
+                    }
+                }
             }
         }
     }

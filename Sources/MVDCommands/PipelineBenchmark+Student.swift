@@ -43,7 +43,7 @@ extension PipelineBenchmark {
     /// read from the cache, (b) two random teachers of that size run inside the step as the original does. Writes into
     /// `dir`, creating it.
     static func studentStep(batch: Int, dir: URL, steps: Int = 3, student model: ModelConfig = try! .preset("vit_small"),
-                            teacher base: ModelConfig = try! .preset("vit_base")) throws -> StudentStepTimes {
+                            teacher base: ModelConfig = try! .preset("vit_base"), precision: Precision = .fp32) throws -> StudentStepTimes {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let cache = dir.appendingPathComponent("student-bench.h5")
         let width = base.embedDim
@@ -52,7 +52,7 @@ extension PipelineBenchmark {
                                          inputSize: model.inputSize, patchSize: model.patchSize, tubeletSize: model.tubeletSize, dataRoot: nil)
         let config = TrainConfig(model: model, architecture: "vit_small", objective: .distill([TeacherTerm(name: "image"), TeacherTerm(name: "video")]),
                                  epochs: 1, batchSize: batch, warmupEpochs: 0, dropPath: 0.1, saveEvery: 1000, logEvery: 1000,
-                                 teacherWidths: ["image": width, "video": width])
+                                 teacherWidths: ["image": width, "video": width], precision: precision)
         var rng = SplitMix64(seed: 1)
         let branches = config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry)
         let student = Student(fresh: model, branches: branches, dropPath: 0.1, using: &rng)
@@ -66,13 +66,13 @@ extension PipelineBenchmark {
         var s = trainer.student
         let masks = config.maskGenerator
         let batchData = try data.load(rows: Array(0..<batch))
-        let online = TensorBenchmark.time(minSeconds: 1, maxRuns: steps) {
+        let online = ComputePrecision.with(precision) { TensorBenchmark.time(minSeconds: 1, maxRuns: steps) {
             let targets = [image.clipFeatures(batchData.clips, frameStride: 2), video.features(clips: batchData.clips)]
             var maskRng = SplitMix64(seed: 9)
             s.zeroGrad()
             _ = s.trainingStep(TrainingBatch(clips: batchData.clips, teacherFeatures: targets),
                                mask: masks.make(batch: batch, using: &maskRng), objective: config.objective, using: &maskRng)
-        }
+        }}
         let timed = Array(stepTimes.dropFirst()).sorted()   // the first step warms up
         let cached = TensorBenchmark.Timing(median: timed[timed.count / 2], runs: timed.count)
         return StudentStepTimes(cached: cached, online: online, dataWait: waits.dropFirst().reduce(0, +) / Double(max(1, waits.count - 1)))

@@ -70,14 +70,14 @@ enum PipelineBenchmark {
     }
 
     /// Extraction of `videos` clips at 16×224² by a random teacher of `arch`, returning the run's summary.
-    static func extraction(_ kind: TeacherChoice, arch: String, manifest: URL, dir: URL) throws -> ExtractSummary {
+    static func extraction(_ kind: TeacherChoice, arch: String, manifest: URL, dir: URL, precision: Precision = .fp32) throws -> ExtractSummary {
         let config = try ModelConfig.preset(arch)
         let weights = dir.appendingPathComponent("\(arch)-\(kind.rawValue).safetensors")
         try randomTeacher(kind, config, to: weights)
         let out = dir.appendingPathComponent("\(arch)-\(kind.rawValue).h5")
         try? FileManager.default.removeItem(at: out)
         let c = ExtractConfig(teacher: kind, checkpoint: weights.path, architecture: arch, model: config, manifest: manifest.path,
-                              dataRoot: manifest.deletingLastPathComponent().path, out: out.path, view: .random)
+                              dataRoot: manifest.deletingLastPathComponent().path, out: out.path, view: .random, precision: precision)
         return try Extractor(config: c).run { _ in }
     }
 }

@@ -25,27 +25,28 @@ import TestSupport
         #expect((0...1).contains(times.dataWait))
     }
 
-    @Test("--json prints only JSON lines, one per product and thread count, with the shape, kernel and timing")
+    @Test("--json prints only JSON lines, one per product, backend and thread count, with the shape, kernels and timing")
     func jsonLines() throws {
         let out = dir.appendingPathComponent("bench.jsonl")
         let result = try CommandFixtures.run("mvd", ["bench", "--json", "--skip-block", "--threads", "1,2",
-                                                     "--gemm-shapes", "8x16x4,3×5×7"], stdout: out)
+                                                     "--gemm-shapes", "8x16x4,3×5×7", "--precision", "fp32"], stdout: out)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("OpenBLAS kernel"), "headings go to standard error: \(result.stderr)")
         let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 4, "2 products × 2 thread counts, got \(lines)")
+        #expect(lines.count == 8, "2 products × 2 backends × 2 thread counts, got \(lines)")
         var seen: [String] = []
         for line in lines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not an object: \(line)")
             #expect(object["what"] as? String == "gemm")
-            #expect(object["kind"] as? String == "linear")
+            let kind = try #require(object["kind"] as? String)
             #expect(object["precision"] as? String == "fp32")
+            #expect((object["dnnl_kernel"] as? String).map { !$0.isEmpty } == true, "\(line)")
             #expect(object["model"] == nil, "a product has a shape, not a model: \(line)")
             let kernel = try #require(object["blas_kernel"] as? String, "\(line)")
             #expect(!kernel.isEmpty && kernel != "unknown")
             let (m, k, n) = try (#require(object["m"] as? Int), #require(object["k"] as? Int), #require(object["n"] as? Int))
             let threads = try #require(object["threads"] as? Int)
-            seen.append("\(m)x\(k)x\(n)@\(threads)")
+            seen.append("\(m)x\(k)x\(n)@\(threads) \(kind)")
             let seconds = try #require(object["seconds"] as? Double, "\(line)")
             let gflops = try #require(object["gflops"] as? Double, "\(line)")
             #expect(seconds > 0)
@@ -54,7 +55,8 @@ import TestSupport
             #expect(try #require(object["repeats"] as? Int) >= 3, "a median rests on at least 3 runs")
             #expect(try #require(object["max_relative_error"] as? Double) < 1e-5, "\(line)")
         }
-        #expect(seen == ["8x16x4@1", "3x5x7@1", "8x16x4@2", "3x5x7@2"])
+        #expect(seen == ["8x16x4@1 linear-openblas", "8x16x4@1 linear", "3x5x7@1 linear-openblas", "3x5x7@1 linear",
+                         "8x16x4@2 linear-openblas", "8x16x4@2 linear", "3x5x7@2 linear-openblas", "3x5x7@2 linear"])
     }
 
     @Test("a record's JSON line decodes to the same record, and its table row shows its time and repeats", arguments: BenchRecord.Figure.allCases)
@@ -74,7 +76,7 @@ import TestSupport
         let shown: [String] = switch figure {
         case .gemm: ["1568×", "3072", "98.7", "1.23e-01", "   7   ", "2.5e-07"]
         case .blockForward, .blockBackward: ["threads 2", "0.123 s", "99 GFLOP/s", "7 runs"]
-        case .teacherForward: ["vit_small threads 2", "video", "16 frames", "0.123 s/clip", "8.10 clips/s", "7 runs"]
+        case .teacherForward: ["vit_small fp32 threads 2", "video", "16 frames", "0.123 s/clip", "8.10 clips/s", "7 runs"]
         case .extract: ["8.100 clips/s", "0.123 s/clip", "decode 0.011", "forward 0.222", "write 0.0033", "2408448 bytes/row", "7 clips"]
         case .studentStep: ["batch 2", "0.123 s/step", "7 runs", "data wait 25.0%"]
         }
