@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import FeatureExtract
 import Models
@@ -43,6 +44,9 @@ public struct BenchCommand: ParsableCommand {
 
     @Option(help: "Products of the GEMM table, as M×K×N (or MxKxN) separated by commas.")
     var gemmShapes: String = "1568x384x1152,1568x768x3072,160x384x1152"
+
+    @Flag(help: "Compare bf16 with fp32 outputs of ViT-S and ViT-B teachers (random weights, 16×224²): max and mean relative error, cosine.")
+    var accuracy = false
 
     @Flag(help: "Print one JSON object per figure on standard output (headings and notes go to standard error).")
     var json = false
@@ -111,6 +115,7 @@ public struct BenchCommand: ParsableCommand {
             note("note: OPENBLAS_CORETYPE=\(forced) is set and forces that kernel; unset it to let OpenBLAS pick the fastest")
         }
         if !skipGemm { try gemmTable(counts, chosen) }
+        if accuracy { try accuracyFigures(counts.last ?? 2) }
         for p in chosen {
             try ComputePrecision.with(p) {
                 if !skipBlock { blockTimes(counts) }
@@ -199,6 +204,32 @@ public struct BenchCommand: ParsableCommand {
                         emit(r)
                     }
                 }
+            }
+        }
+    }
+
+    /// bf16 teacher outputs against fp32 on the same weights and clip.
+    private func accuracyFigures(_ threads: Int) throws {
+        guard ComputePrecision.nativeBF16 else { return note("\nbf16 accuracy: skipped, this CPU has no native bf16") }
+        ComputeThreads.set(threads)
+        note("\nbf16 against fp32, teachers with random weights on one 16×224² clip")
+        for arch in ["vit_small", "vit_base"] {
+            let config = try ModelConfig.preset(arch)
+            var rng = SplitMix64(seed: 5)
+            let clip = Tensor.uniform([1, 3, config.numFrames, config.inputSize, config.inputSize], bound: 1, using: &rng)
+            let image = ImageTeacher(random: config, using: &rng), video = VideoTeacher(random: config, using: &rng)
+            let runs: [(String, () -> Tensor)] = [("image", { image.clipFeatures(clip, frameStride: 2) }),
+                                                  ("video", { video.features(clips: clip) })]
+            for (kind, forward) in runs {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let fp32 = ComputePrecision.with(.fp32, forward), bf16 = ComputePrecision.with(.bf16, forward)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                let a = Agreement(bf16.storage, fp32.storage)
+                var r = ComputePrecision.with(.bf16) {
+                    record(.bf16Accuracy, model: arch, kind: kind, TensorBenchmark.Timing(median: seconds, runs: 1))
+                }
+                (r.maxRelativeError, r.meanRelativeError, r.cosine, r.frames) = (a.maxRelative, a.meanRelative, a.cosine, 16)
+                emit(r)
             }
         }
     }

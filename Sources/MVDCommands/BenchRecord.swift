@@ -6,7 +6,7 @@ struct BenchRecord: Codable, Equatable {
     /// What was measured.
     enum Figure: String, Codable, CaseIterable {
         case gemm, blockForward = "block-forward", blockBackward = "block-backward", teacherForward = "teacher-forward"
-        case extract, studentStep = "student-step"
+        case extract, studentStep = "student-step", bf16Accuracy = "bf16-accuracy"
     }
 
     var what: Figure
@@ -30,6 +30,8 @@ struct BenchRecord: Codable, Equatable {
     var clipsPerSecond: Double?
     /// The largest relative error of sampled product entries against a Double reference.
     var maxRelativeError: Double?
+    /// bf16 against fp32 ("bf16-accuracy"): mean relative error and cosine similarity of the outputs.
+    var meanRelativeError: Double?, cosine: Double?
     /// Per clip, for "extract": decoding (on the reader thread, overlapping the rest), teacher forward, cache write.
     var decodeSeconds: Double?, forwardSeconds: Double?, writeSeconds: Double?
     var bytesPerRow: Int?
@@ -74,6 +76,9 @@ struct BenchRecord: Codable, Equatable {
             return String(format: "      %@ %@ teacher: %.3f clips/s (%.3f s/clip); per clip: decode %.3f s (reader thread), forward %.3f s, write %.4f s; %d bytes/row (%d clips)",
                           model ?? "", kind, clipsPerSecond ?? 0, seconds, decodeSeconds ?? 0, forwardSeconds ?? 0, writeSeconds ?? 0,
                           bytesPerRow ?? 0, repeats)
+        case .bf16Accuracy:
+            return String(format: "      %@ %@ teacher, bf16 against fp32: max rel. error %.1e, mean rel. error %.1e, cosine %.6f",
+                          model ?? "", kind, maxRelativeError ?? 0, meanRelativeError ?? 0, cosine ?? 0)
         case .studentStep:
             let wait = dataWait.map { String(format: ", data wait %.1f%%", 100 * $0) } ?? ""
             return String(format: "      batch %d, %@: %.3f s/step (%@%@)", batch ?? 0,

@@ -66,6 +66,7 @@ import TestSupport
         (r.batch, r.gflops, r.m, r.k, r.n, r.tokens, r.frames) = (2, 98.7, 1568, 768, 3072, 1568, 16)
         (r.clipsPerSecond, r.maxRelativeError, r.decodeSeconds, r.forwardSeconds) = (8.1, 2.5e-7, 0.011, 0.222)
         (r.writeSeconds, r.bytesPerRow, r.dataWait) = (0.0033, 2_408_448, 0.25)
+        (r.meanRelativeError, r.cosine) = (1.5e-3, 0.99999)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let line = r.jsonLine
@@ -79,6 +80,7 @@ import TestSupport
         case .teacherForward: ["vit_small fp32 threads 2", "video", "16 frames", "0.123 s/clip", "8.10 clips/s", "7 runs"]
         case .extract: ["8.100 clips/s", "0.123 s/clip", "decode 0.011", "forward 0.222", "write 0.0033", "2408448 bytes/row", "7 clips"]
         case .studentStep: ["batch 2", "0.123 s/step", "7 runs", "data wait 25.0%"]
+        case .bf16Accuracy: ["vit_small video teacher", "max rel. error 2.5e-07", "mean rel. error 1.5e-03", "cosine 0.999990"]
         }
         let row = r.tableLine
         for text in shown { #expect(row.contains(text), "'\(text)' missing from the row: \(row)") }
