@@ -217,36 +217,56 @@ static void pack_bf16(const float *src, int64_t rows, int64_t cols, int64_t ld, 
     for (int64_t r = 0; r < rows; r++) to_bf16(src + r * ld, dst + r * cols, (size_t)cols);
 }
 
+static int run(shape_key *key, const void *a, const void *b, float *c) {
+    cache_entry temporary, *entry = NULL;
+    dnnl_status_t s = lookup(key, &entry, &temporary);
+    if (s != dnnl_success) return (int)s;
+    s = execute(entry, a, b, c);
+    if (entry == &temporary) dnnl_primitive_destroy(temporary.primitive);
+    return (int)s;
+}
+
+static shape_key make_key(int bf16, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                          int64_t lda, int64_t ldb, float beta, int64_t ldc) {
+    shape_key key;
+    memset(&key, 0, sizeof(key));  /* padding takes part in the hash and the comparison */
+    key.m = m; key.n = n; key.k = k; key.lda = lda; key.ldb = ldb; key.ldc = ldc;
+    key.bf16 = bf16 ? 1 : 0; key.trans_a = trans_a ? 1 : 0; key.trans_b = trans_b ? 1 : 0;
+    key.alpha = alpha; key.beta = beta;
+    return key;
+}
+
 int mvd_dnnl_matmul(int bf16, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
     dnnl_status_t s = thread_ready();
     if (s != dnnl_success) return (int)s;
-    shape_key key;
-    memset(&key, 0, sizeof(key));  /* padding takes part in the hash and the comparison */
-    key.m = m; key.n = n; key.k = k; key.ldc = ldc;
-    key.bf16 = bf16 ? 1 : 0; key.trans_a = trans_a ? 1 : 0; key.trans_b = trans_b ? 1 : 0;
-    key.alpha = alpha; key.beta = beta;
-    const void *pa = a, *pb = b;
-    if (bf16) {
-        /* The packed copies are dense in their stored orientation: [M,K] or [K,M], [K,N] or [N,K]. */
-        int64_t a_rows = trans_a ? k : m, a_cols = trans_a ? m : k;
-        int64_t b_rows = trans_b ? n : k, b_cols = trans_b ? k : n;
-        uint16_t *qa = buffer(&local.a, &local.a_capacity, (size_t)(m * k));
-        uint16_t *qb = buffer(&local.b, &local.b_capacity, (size_t)(k * n));
-        if (!qa || !qb) return (int)dnnl_out_of_memory;
-        pack_bf16(a, a_rows, a_cols, lda, qa);
-        pack_bf16(b, b_rows, b_cols, ldb, qb);
-        key.lda = a_cols; key.ldb = b_cols;
-        pa = qa; pb = qb;
-    } else {
-        key.lda = lda; key.ldb = ldb;
+    if (!bf16) {
+        shape_key key = make_key(0, trans_a, trans_b, m, n, k, alpha, lda, ldb, beta, ldc);
+        return run(&key, a, b, c);
     }
-    cache_entry temporary, *entry = NULL;
-    s = lookup(&key, &entry, &temporary);
+    /* The packed copies are dense in their stored orientation: [M,K] or [K,M], [K,N] or [N,K]. */
+    int64_t a_rows = trans_a ? k : m, a_cols = trans_a ? m : k;
+    int64_t b_rows = trans_b ? n : k, b_cols = trans_b ? k : n;
+    uint16_t *qa = mvd_bf16_pack(0, a, a_rows, a_cols, lda);
+    uint16_t *qb = mvd_bf16_pack(1, b, b_rows, b_cols, ldb);
+    if (!qa || !qb) return (int)dnnl_out_of_memory;
+    return mvd_dnnl_matmul_bf16(trans_a, trans_b, m, n, k, alpha, qa, a_cols, qb, b_cols, beta, c, ldc);
+}
+
+uint16_t *mvd_bf16_pack(int slot, const float *src, int64_t rows, int64_t cols, int64_t ld) {
+    uint16_t *dst = slot == 0 ? buffer(&local.a, &local.a_capacity, (size_t)(rows * cols))
+                              : buffer(&local.b, &local.b_capacity, (size_t)(rows * cols));
+    if (dst) pack_bf16(src, rows, cols, ld, dst);
+    return dst;
+}
+
+int mvd_dnnl_matmul_bf16(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                         const uint16_t *a, int64_t lda, const uint16_t *b, int64_t ldb, float beta, float *c,
+                         int64_t ldc) {
+    dnnl_status_t s = thread_ready();
     if (s != dnnl_success) return (int)s;
-    s = execute(entry, pa, pb, c);
-    if (entry == &temporary) dnnl_primitive_destroy(temporary.primitive);
-    return (int)s;
+    shape_key key = make_key(1, trans_a, trans_b, m, n, k, alpha, lda, ldb, beta, ldc);
+    return run(&key, a, b, c);
 }
 
 int mvd_dnnl_native_bf16(void) {

@@ -15,6 +15,16 @@
 int mvd_dnnl_matmul(int bf16, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
+/* Rounds `rows` rows of `cols` floats (row stride `ld`) to a dense bf16 [rows, cols] block in one of the calling
+   thread's two buffers (`slot` 0 or 1), valid until that thread packs into the same slot again; NULL when memory
+   runs out. Products split into panels pack their operands once and hand slices to `mvd_dnnl_matmul_bf16`. */
+uint16_t *mvd_bf16_pack(int slot, const float *src, int64_t rows, int64_t cols, int64_t ld);
+
+/* The bf16 product of operands already in bf16 (as `mvd_bf16_pack` leaves them, or slices of them). */
+int mvd_dnnl_matmul_bf16(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                         const uint16_t *a, int64_t lda, const uint16_t *b, int64_t ldb, float beta, float *c,
+                         int64_t ldc);
+
 /* 1 when oneDNN can dispatch native bf16 kernels on this CPU (AVX512_BF16 or AMX), else 0. */
 int mvd_dnnl_native_bf16(void);
 
