@@ -37,6 +37,8 @@ static void to_bf16(const float *src, uint16_t *dst, size_t n) {
     for (size_t i = 0; i < n; i++) dst[i] = bf16_scalar(src[i]);
 }
 
+void mvd_to_bf16(const float *src, uint16_t *dst, size_t n) { to_bf16(src, dst, n); }
+
 void mvd_round_to_bf16(const float *src, float *dst, size_t n) {
     for (size_t i = 0; i < n; i++) {
         uint32_t u = (uint32_t)bf16_scalar(src[i]) << 16;

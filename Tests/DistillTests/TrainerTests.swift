@@ -125,6 +125,28 @@ struct TrainerTests {
         }
     }
 
+    @Test("resuming in another precision is refused; a config.json without a precision reads as fp32")
+    func resumeInOtherPrecision() throws {
+        let dir = try Fixtures.temporaryDirectory("resume-precision")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = SyntheticData(rows: 8, config: Self.model)
+        try Trainer(config: Self.config(epochs: 2, saveEvery: 2), data: data, run: RunDirectory(dir), student: Self.student()).train(resume: false) { _ in }
+        var other = Self.config(epochs: 2, saveEvery: 2)
+        other.precision = .bf16
+        do {
+            try Trainer(config: other, data: data, run: RunDirectory(dir), student: Self.student()).train(resume: true) { _ in }
+            Issue.record("expected a refusal")
+        } catch let error as DistillError {
+            #expect(error.description.contains("precision"), "\(error)")
+        }
+        let run = RunDirectory(dir)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.configURL)) as? [String: Any])
+        #expect(object["precision"] as? String == "fp32")
+        object["precision"] = nil
+        try JSONSerialization.data(withJSONObject: object).write(to: run.configURL)
+        #expect(try run.readConfig() == Self.config(epochs: 2, saveEvery: 2))
+    }
+
     @Test("resuming a folder without a checkpoint is refused, naming the path, and leaves the folder as it was")
     func resumeWithoutCheckpoint() throws {
         let dir = try Fixtures.temporaryDirectory("resume-nothing")

@@ -1,4 +1,4 @@
-import FeatureStore
+@testable import FeatureStore
 import Foundation
 import Testing
 import TestSupport
@@ -59,6 +59,7 @@ struct ResumeTests {
         ("teachers/video.checkpoint_sha256", TestCache.request([TestCache.teacher(checkpoint: "dead")])),
         ("teachers/video.dtype", TestCache.request([TestCache.teacher(dtype: .float32)])),
         ("teachers/video.embed_dim", TestCache.request([TestCache.teacher(width: 7)])),
+        ("teachers/video.precision", TestCache.request([TestCache.teacher(precision: "bf16")])),
         ("/pixels (--store-pixels)", TestCache.request([TestCache.teacher()], pixels: true)),
     ]
 
@@ -70,6 +71,18 @@ struct ResumeTests {
         #expect(error?.code == .fingerprintMismatch)
         #expect(error?.message.contains("\(field) is") == true, "\(error?.message ?? "no error")")
         #expect(error?.message.contains("delete the file") == true)
+    }
+
+    @Test("a teacher written before the precision attribute existed reads as fp32; an unknown precision is refused")
+    func precisionAttribute() throws {
+        let url = try TestCache.temporaryFile("precision")
+        try FeatureStoreWriter(at: url, request: TestCache.request([TestCache.teacher(precision: "bf16")])).close()
+        #expect(try FeatureStoreReader(at: url).teachers.map(\.precision) == ["bf16"])
+        try CacheSurgery.edit(url, "/teachers/video") { try $0.removeAttribute("precision") }
+        #expect(try FeatureStoreReader(at: url).teachers.map(\.precision) == ["fp32"])
+        try CacheSurgery.edit(url, "/teachers/video") { try $0.setAttribute("precision", "fp64") }
+        let error = #expect(throws: FeatureStoreError.self) { try FeatureStoreReader(at: url) }
+        #expect(error?.message.contains("precision is \"fp64\"") == true, "\(error?.message ?? "no error")")
     }
 
     @Test("a reader expecting other clip geometry is refused")

@@ -11,10 +11,11 @@ enum TestCache {
     }
 
     static func teacher(_ name: String = "video", dtype: FeatureDType = .float16, checkpoint: String = "c0ffee",
-                        tokens: Int = 8, width: Int = 6) -> TeacherSpec {
+                        tokens: Int = 8, width: Int = 6, precision: String = "fp32") -> TeacherSpec {
         TeacherSpec(name: name, kind: name == "image" ? .image : .video, arch: "vit_test", embedDim: width, depth: 2,
                     numHeads: 2, patchSize: 2, inputSize: 4, frameStride: name == "image" ? 2 : 1,
-                    checkpointSHA256: checkpoint, checkpointName: "\(name).pth", tokenCount: tokens, dtype: dtype)
+                    checkpointSHA256: checkpoint, checkpointName: "\(name).pth", tokenCount: tokens, dtype: dtype,
+                    precision: precision)
     }
 
     static let videos = (0..<5).map { VideoEntry(path: "clips/video \($0) ü.mp4", label: 10 + $0) }

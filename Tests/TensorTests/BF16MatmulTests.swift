@@ -109,4 +109,17 @@ struct BF16MatmulTests {
         #expect(r.ok, "\(r)")
         #expect(ComputePrecision.current == .fp32)
     }
+
+    @Test("bf16 attention in blocks of rows (inference on long sequences) stays close to fp32 and is bf16")
+    func blockedAttention() {
+        var rng = TestRandom(seed: 15)
+        let qkv = Tensor(shape: [1, 600, 3 * 32], rng.array(600 * 96))
+        let (fp32, _) = attentionForward(qkv, heads: 2, scale: 0.25, saveForBackward: false)
+        let (bf16, _) = ComputePrecision.with(.bf16) { attentionForward(qkv, heads: 2, scale: 0.25, saveForBackward: false) }
+        let (trained, _) = ComputePrecision.with(.bf16) { attentionForward(qkv, heads: 2, scale: 0.25, saveForBackward: true) }
+        #expect(bf16.storage != fp32.storage)
+        #expect(bf16.storage == trained.storage, "the blocked and whole-sequence bf16 paths round the same operands")
+        let a = Agreement(bf16.storage, fp32.storage)
+        #expect(a.cosine > 0.9999 && a.meanRelative < 2e-2, "\(a)")
+    }
 }

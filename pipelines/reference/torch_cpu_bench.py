@@ -1,11 +1,12 @@
 """PyTorch CPU baseline for `mvd bench`: the same ViT shapes, timed with torch on this machine.
 
 Not used by the tests or CI. Run with a Python that has torch:
-    python3 pipelines/reference/torch_cpu_bench.py --threads 1,2 --what teachers,student
+    python3 pipelines/reference/torch_cpu_bench.py --threads 1,2 --what teachers,student --precision fp32,bf16
+bf16 is PyTorch's CPU autocast (torch.autocast("cpu", dtype=torch.bfloat16)), what a user who wants speed runs.
 The models are written here from the shapes in MVD-SPEC (pre-norm blocks, explicit softmax attention as in the
 timm version MVD pins, exact GELU); weights are random, which does not change the timings.
 """
-import argparse, json, time
+import argparse, contextlib, json, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -103,8 +104,18 @@ def main():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--what", default="teachers,student")
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--precision", default="fp32", help="fp32, bf16 (autocast) or fp32,bf16")
     args = p.parse_args()
     torch.manual_seed(0)
+    results = []
+    for precision in args.precision.split(","):
+        with torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext():
+            results += run(args, precision)
+    for r in results:
+        print(json.dumps(r))
+
+
+def run(args, precision):
     results = []
     for t in [int(x) for x in args.threads.split(",")]:
         torch.set_num_threads(t)
@@ -117,8 +128,8 @@ def main():
                     clip = torch.randn(1, 1568, 1536)
                     si = timed(lambda: img(frames), args.reps)
                     sv = timed(lambda: vid(clip), args.reps)
-                    results.append(dict(what="image_teacher", arch=name, threads=t, seconds_per_clip=si))
-                    results.append(dict(what="video_teacher", arch=name, threads=t, seconds_per_clip=sv))
+                    results.append(dict(what="image_teacher", arch=name, threads=t, precision=precision, seconds_per_clip=si))
+                    results.append(dict(what="video_teacher", arch=name, threads=t, precision=precision, seconds_per_clip=sv))
         if "student" in args.what:
             for b in (1, 2):
                 student = Student().train()
@@ -139,10 +150,11 @@ def main():
                     loss = sum(F.smooth_l1_loss(o, g) for o, g in zip(out, tg))
                     opt.zero_grad(); loss.backward(); opt.step(); loss.item()
 
-                results.append(dict(what="student_step_cached", batch=b, threads=t, seconds=timed(lambda: step(False), args.reps)))
-                results.append(dict(what="student_step_online_teachers", batch=b, threads=t, seconds=timed(lambda: step(True), args.reps)))
-    for r in results:
-        print(json.dumps(r))
+                results.append(dict(what="student_step_cached", batch=b, threads=t, precision=precision,
+                                    seconds=timed(lambda: step(False), args.reps)))
+                results.append(dict(what="student_step_online_teachers", batch=b, threads=t, precision=precision,
+                                    seconds=timed(lambda: step(True), args.reps)))
+    return results
 
 
 if __name__ == "__main__":

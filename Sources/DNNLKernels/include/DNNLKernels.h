@@ -32,6 +32,9 @@ int mvd_dnnl_native_bf16(void);
    `name` (at most `capacity` bytes, NUL-terminated). Returns 0 on success. */
 int mvd_dnnl_kernel_name(int bf16, int64_t m, int64_t n, int64_t k, char *name, size_t capacity);
 
+/* Rounds n floats to bf16 (round to nearest even; NaN stays NaN) into `dst`. */
+void mvd_to_bf16(const float *src, uint16_t *dst, size_t n);
+
 /* Rounds n floats to bf16 (round to nearest even; NaN stays NaN) and back: the values a bf16 product sees. */
 void mvd_round_to_bf16(const float *src, float *dst, size_t n);
 #endif

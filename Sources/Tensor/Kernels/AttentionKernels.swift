@@ -1,4 +1,5 @@
 import CKernels
+import DNNLKernels
 
 /// Multi-head scaled dot-product attention over packed projections.
 ///
@@ -24,7 +25,15 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
     let threads = min(ComputeThreads.count, units)
     var probs = Tensor(shape: saveForBackward ? [b * heads, n, n] : [threads, rowBlock, n])
     let precision = ComputePrecision.current  // task-local: read here, not on the worker threads
+    // In bf16, q, k and v are rounded once for every head and block: rounding K again for each block of rows cost
+    // more than the bf16 products saved.
+    var qkv16 = [UInt16]()
+    if precision == .bf16 {
+        qkv16 = [UInt16](repeating: 0, count: qkv.count)
+        qkv.withUnsafeBufferPointer { src in qkv16.withUnsafeMutableBufferPointer { mvd_to_bf16(src.baseAddress!, $0.baseAddress!, qkv.count) } }
+    }
     qkv.withUnsafeBufferPointer { pq in out.withUnsafeMutableBufferPointer { po in probs.withUnsafeMutableBufferPointer { pp in
+    qkv16.withUnsafeBufferPointer { pq16 in
         let q0 = pq.baseAddress!, o0 = po.baseAddress!, p0 = pp.baseAddress!
         parallelBlocks(threads) { t in
             var unit = t
@@ -33,14 +42,29 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
                 let (bi, h) = (pair / heads, pair % heads)
                 let base = q0 + bi * n * c3 + h * hd
                 let p = p0 + (saveForBackward ? pair * n * n : t * rowBlock * n)
+                let o = o0 + (bi * n + first) * c + h * hd
+                if precision == .bf16, let q16 = pq16.baseAddress.map({ $0 + bi * n * c3 + h * hd }),
+                   mvd_dnnl_matmul_bf16(0, 1, Int64(rows), Int64(n), Int64(hd), scale, q16 + first * c3, Int64(c3),
+                                        q16 + c, Int64(c3), 0, p, Int64(n)) == 0 {
+                    mvd_softmax_rows(p, rows, n)
+                    if let p16 = mvd_bf16_pack(0, p, Int64(rows), Int64(n), Int64(n)),
+                       mvd_dnnl_matmul_bf16(0, 0, Int64(rows), Int64(hd), Int64(n), 1, p16, Int64(n), q16 + 2 * c, Int64(c3),
+                                            0, o, Int64(c)) == 0 {
+                        unit += threads
+                        continue
+                    }
+                    gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
+                    unit += threads
+                    continue
+                }
                 gemm(transB: true, m: rows, n: n, k: hd, alpha: scale, a: base + first * c3, lda: c3, b: base + c, ldb: c3,
                      c: p, ldc: n, threads: 1, precision: precision)
                 mvd_softmax_rows(p, rows, n)
-                gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o0 + (bi * n + first) * c + h * hd, ldc: c, threads: 1, precision: precision)
+                gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
                 unit += threads
             }
         }
-    }}}
+    }}}}
     return (out, saveForBackward ? AttentionSaved(probabilities: probs) : nil)
 }
 
