@@ -60,6 +60,8 @@ typedef struct {
     size_t a_capacity, b_capacity;
     void *scratch;
     size_t scratch_capacity;
+    float *c;
+    size_t c_capacity;
 } thread_state;
 
 static _Thread_local thread_state local;
@@ -219,13 +221,35 @@ static void pack_bf16(const float *src, int64_t rows, int64_t cols, int64_t ld, 
     for (int64_t r = 0; r < rows; r++) to_bf16(src + r * ld, dst + r * cols, (size_t)cols);
 }
 
-static int run(shape_key *key, const void *a, const void *b, float *c) {
+static int run_dense(shape_key *key, const void *a, const void *b, float *c) {
     cache_entry temporary, *entry = NULL;
     dnnl_status_t s = lookup(key, &entry, &temporary);
     if (s != dnnl_success) return (int)s;
     s = execute(entry, a, b, c);
     if (entry == &temporary) dnnl_primitive_destroy(temporary.primitive);
     return (int)s;
+}
+
+/* oneDNN's fast kernels (brgemm, AMX) write dense outputs only; a strided C (a panel of a wider matrix) would get
+   its generic gemm. So such a product goes to a dense per-thread block, copied into place. */
+static int run(shape_key *key, const void *a, const void *b, float *c) {
+    if (key->ldc == key->n) return run_dense(key, a, b, c);
+    size_t count = (size_t)(key->m * key->n);
+    if (count > local.c_capacity) {
+        free(local.c);
+        local.c = malloc(count * sizeof(float));
+        local.c_capacity = local.c ? count : 0;
+        if (!local.c) return (int)dnnl_out_of_memory;
+    }
+    int64_t ldc = key->ldc;
+    if (key->beta != 0.0f)
+        for (int64_t i = 0; i < key->m; i++) memcpy(local.c + i * key->n, c + i * ldc, (size_t)key->n * sizeof(float));
+    key->ldc = key->n;
+    int status = run_dense(key, a, b, local.c);
+    key->ldc = ldc;
+    if (status == 0)
+        for (int64_t i = 0; i < key->m; i++) memcpy(c + i * ldc, local.c + i * key->n, (size_t)key->n * sizeof(float));
+    return status;
 }
 
 static shape_key make_key(int bf16, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,

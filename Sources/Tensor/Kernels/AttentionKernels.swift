@@ -25,15 +25,30 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
     let threads = min(ComputeThreads.count, units)
     var probs = Tensor(shape: saveForBackward ? [b * heads, n, n] : [threads, rowBlock, n])
     let precision = ComputePrecision.current  // task-local: read here, not on the worker threads
-    // In bf16, q, k and v are rounded once for every head and block: rounding K again for each block of rows cost
+    // In bf16, q, k and v are rounded once for every head and block, into dense per-head blocks [B, 3, H, N, hd]:
+    // oneDNN's fast (brgemm, AMX) kernels take dense operands only, and rounding K again for each block of rows cost
     // more than the bf16 products saved.
     var qkv16 = [UInt16]()
     if precision == .bf16 {
         qkv16 = [UInt16](repeating: 0, count: qkv.count)
-        qkv.withUnsafeBufferPointer { src in qkv16.withUnsafeMutableBufferPointer { mvd_to_bf16(src.baseAddress!, $0.baseAddress!, qkv.count) } }
+        qkv.withUnsafeBufferPointer { src in qkv16.withUnsafeMutableBufferPointer { dst in
+            let s0 = src.baseAddress!, d0 = dst.baseAddress!
+            parallelRanges(b * n, grain: rowGrain(rowCost: c3)) { rows in
+                for row in rows {
+                    let (bi, i) = row.quotientAndRemainder(dividingBy: n)
+                    for part in 0..<3 {
+                        for h in 0..<heads {
+                            mvd_to_bf16(s0 + row * c3 + part * c + h * hd, d0 + (((bi * 3 + part) * heads + h) * n + i) * hd, hd)
+                        }
+                    }
+                }
+            }
+        }}
     }
+    let scratch = precision == .bf16 ? rowBlock * hd : 0
+    var dense = [Float](repeating: 0, count: threads * max(scratch, 1))
     qkv.withUnsafeBufferPointer { pq in out.withUnsafeMutableBufferPointer { po in probs.withUnsafeMutableBufferPointer { pp in
-    qkv16.withUnsafeBufferPointer { pq16 in
+    qkv16.withUnsafeBufferPointer { pq16 in dense.withUnsafeMutableBufferPointer { pd in
         let q0 = pq.baseAddress!, o0 = po.baseAddress!, p0 = pp.baseAddress!
         parallelBlocks(threads) { t in
             var unit = t
@@ -43,28 +58,32 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
                 let base = q0 + bi * n * c3 + h * hd
                 let p = p0 + (saveForBackward ? pair * n * n : t * rowBlock * n)
                 let o = o0 + (bi * n + first) * c + h * hd
-                if precision == .bf16, let q16 = pq16.baseAddress.map({ $0 + bi * n * c3 + h * hd }),
-                   mvd_dnnl_matmul_bf16(0, 1, Int64(rows), Int64(n), Int64(hd), scale, q16 + first * c3, Int64(c3),
-                                        q16 + c, Int64(c3), 0, p, Int64(n)) == 0 {
-                    mvd_softmax_rows(p, rows, n)
-                    if let p16 = mvd_bf16_pack(0, p, Int64(rows), Int64(n), Int64(n)),
-                       mvd_dnnl_matmul_bf16(0, 0, Int64(rows), Int64(hd), Int64(n), 1, p16, Int64(n), q16 + 2 * c, Int64(c3),
-                                            0, o, Int64(c)) == 0 {
-                        unit += threads
+                defer { unit += threads }
+                if precision == .bf16, let b16 = pq16.baseAddress {
+                    let q16 = b16 + ((bi * 3 + 0) * heads + h) * n * hd, k16 = b16 + ((bi * 3 + 1) * heads + h) * n * hd
+                    let v16 = b16 + ((bi * 3 + 2) * heads + h) * n * hd
+                    if mvd_dnnl_matmul_bf16(0, 1, Int64(rows), Int64(n), Int64(hd), scale, q16 + first * hd, Int64(hd),
+                                            k16, Int64(hd), 0, p, Int64(n)) == 0 {
+                        mvd_softmax_rows(p, rows, n)
+                        // The product goes to a dense block (the fast kernels write dense outputs), then into place.
+                        let target = scratch > 0 ? pd.baseAddress! + t * scratch : nil
+                        if let p16 = mvd_bf16_pack(0, p, Int64(rows), Int64(n), Int64(n)),
+                           mvd_dnnl_matmul_bf16(0, 0, Int64(rows), Int64(hd), Int64(n), 1, p16, Int64(n), v16, Int64(hd),
+                                                0, target ?? o, Int64(target == nil ? c : hd)) == 0 {
+                            if let target { for r in 0..<rows { (o + r * c).update(from: target + r * hd, count: hd) } }
+                            continue
+                        }
+                        gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
                         continue
                     }
-                    gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
-                    unit += threads
-                    continue
                 }
                 gemm(transB: true, m: rows, n: n, k: hd, alpha: scale, a: base + first * c3, lda: c3, b: base + c, ldb: c3,
                      c: p, ldc: n, threads: 1, precision: precision)
                 mvd_softmax_rows(p, rows, n)
                 gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
-                unit += threads
             }
         }
-    }}}}
+    }}}}}
     return (out, saveForBackward ? AttentionSaved(probabilities: probs) : nil)
 }
 
