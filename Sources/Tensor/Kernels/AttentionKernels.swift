@@ -45,10 +45,29 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
             }
         }}
     }
-    let scratch = precision == .bf16 ? rowBlock * hd : 0
+    // In fp32 the same dense per-head layout, copied: the strided slices of qkv got oneDNN's generic gemm.
+    var qkvDense = [Float]()
+    if precision == .fp32 && MatrixBackend.fp32 == .oneDNN {
+        qkvDense = [Float](repeating: 0, count: qkv.count)
+        qkv.withUnsafeBufferPointer { src in qkvDense.withUnsafeMutableBufferPointer { dst in
+            let s0 = src.baseAddress!, d0 = dst.baseAddress!
+            parallelRanges(b * n, grain: rowGrain(rowCost: c3)) { rows in
+                for row in rows {
+                    let (bi, i) = row.quotientAndRemainder(dividingBy: n)
+                    for part in 0..<3 {
+                        for h in 0..<heads {
+                            (d0 + (((bi * 3 + part) * heads + h) * n + i) * hd).update(from: s0 + row * c3 + part * c + h * hd, count: hd)
+                        }
+                    }
+                }
+            }
+        }}
+    }
+    let denseFP32 = !qkvDense.isEmpty  // an empty array's buffer may still have an address
+    let scratch = rowBlock * hd
     var dense = [Float](repeating: 0, count: threads * max(scratch, 1))
     qkv.withUnsafeBufferPointer { pq in out.withUnsafeMutableBufferPointer { po in probs.withUnsafeMutableBufferPointer { pp in
-    qkv16.withUnsafeBufferPointer { pq16 in dense.withUnsafeMutableBufferPointer { pd in
+    qkv16.withUnsafeBufferPointer { pq16 in dense.withUnsafeMutableBufferPointer { pd in qkvDense.withUnsafeBufferPointer { pqd in
         let q0 = pq.baseAddress!, o0 = po.baseAddress!, p0 = pp.baseAddress!
         parallelBlocks(threads) { t in
             var unit = t
@@ -66,11 +85,26 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
                                             k16, Int64(hd), 0, p, Int64(n)) == 0 {
                         mvd_softmax_rows(p, rows, n)
                         // The product goes to a dense block (the fast kernels write dense outputs), then into place.
-                        let target = scratch > 0 ? pd.baseAddress! + t * scratch : nil
+                        let target: UnsafeMutablePointer<Float>? = pd.baseAddress! + t * scratch
                         if let p16 = mvd_bf16_pack(0, p, Int64(rows), Int64(n), Int64(n)),
                            mvd_dnnl_matmul_bf16(0, 0, Int64(rows), Int64(hd), Int64(n), 1, p16, Int64(n), v16, Int64(hd),
                                                 0, target ?? o, Int64(target == nil ? c : hd)) == 0 {
                             if let target { for r in 0..<rows { (o + r * c).update(from: target + r * hd, count: hd) } }
+                            continue
+                        }
+                        gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
+                        continue
+                    }
+                }
+                if denseFP32, let d = pqd.baseAddress {
+                    let qd = d + ((bi * 3 + 0) * heads + h) * n * hd, kd = d + ((bi * 3 + 1) * heads + h) * n * hd
+                    let vd = d + ((bi * 3 + 2) * heads + h) * n * hd, target = pd.baseAddress! + t * scratch
+                    if mvd_dnnl_matmul(0, 0, 1, Int64(rows), Int64(n), Int64(hd), scale, qd + first * hd, Int64(hd), kd, Int64(hd),
+                                       0, p, Int64(n)) == 0 {
+                        mvd_softmax_rows(p, rows, n)
+                        if mvd_dnnl_matmul(0, 0, 0, Int64(rows), Int64(hd), Int64(n), 1, p, Int64(n), vd, Int64(hd), 0, target,
+                                           Int64(hd)) == 0 {
+                            for r in 0..<rows { (o + r * c).update(from: target + r * hd, count: hd) }
                             continue
                         }
                         gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
@@ -83,7 +117,7 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
                 gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
             }
         }
-    }}}}}
+    }}}}}}
     return (out, saveForBackward ? AttentionSaved(probabilities: probs) : nil)
 }
 
