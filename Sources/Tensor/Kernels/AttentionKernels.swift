@@ -31,37 +31,17 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
     var qkv16 = [UInt16]()
     if precision == .bf16 {
         qkv16 = [UInt16](repeating: 0, count: qkv.count)
-        qkv.withUnsafeBufferPointer { src in qkv16.withUnsafeMutableBufferPointer { dst in
-            let s0 = src.baseAddress!, d0 = dst.baseAddress!
-            parallelRanges(b * n, grain: rowGrain(rowCost: c3)) { rows in
-                for row in rows {
-                    let (bi, i) = row.quotientAndRemainder(dividingBy: n)
-                    for part in 0..<3 {
-                        for h in 0..<heads {
-                            mvd_to_bf16(s0 + row * c3 + part * c + h * hd, d0 + (((bi * 3 + part) * heads + h) * n + i) * hd, hd)
-                        }
-                    }
-                }
-            }
-        }}
+        qkv16.withUnsafeMutableBufferPointer { dst in
+            forEachHeadSlice(qkv, heads: heads) { source, offset, count in mvd_to_bf16(source, dst.baseAddress! + offset, count) }
+        }
     }
     // In fp32 the same dense per-head layout, copied: the strided slices of qkv got oneDNN's generic gemm.
     var qkvDense = [Float]()
     if precision == .fp32 && MatrixBackend.fp32 == .oneDNN {
         qkvDense = [Float](repeating: 0, count: qkv.count)
-        qkv.withUnsafeBufferPointer { src in qkvDense.withUnsafeMutableBufferPointer { dst in
-            let s0 = src.baseAddress!, d0 = dst.baseAddress!
-            parallelRanges(b * n, grain: rowGrain(rowCost: c3)) { rows in
-                for row in rows {
-                    let (bi, i) = row.quotientAndRemainder(dividingBy: n)
-                    for part in 0..<3 {
-                        for h in 0..<heads {
-                            (d0 + (((bi * 3 + part) * heads + h) * n + i) * hd).update(from: s0 + row * c3 + part * c + h * hd, count: hd)
-                        }
-                    }
-                }
-            }
-        }}
+        qkvDense.withUnsafeMutableBufferPointer { dst in
+            forEachHeadSlice(qkv, heads: heads) { source, offset, count in (dst.baseAddress! + offset).update(from: source, count: count) }
+        }
     }
     let denseFP32 = !qkvDense.isEmpty  // an empty array's buffer may still have an address
     let scratch = rowBlock * hd
@@ -119,6 +99,24 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
         }
     }}}}}}
     return (out, saveForBackward ? AttentionSaved(probabilities: probs) : nil)
+}
+
+/// Calls `move(source, offset, hd)` for each head's slice of q, k and v of every token of qkv [B, N, 3C]: the `hd`
+/// values at `source` belong at `offset` of the dense per-head layout [B, 3, H, N, hd]. Tokens run in parallel.
+private func forEachHeadSlice(_ qkv: Tensor, heads: Int, _ move: (UnsafePointer<Float>, Int, Int) -> Void) {
+    let (b, n, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
+    let c = c3 / 3, hd = c / heads
+    qkv.withUnsafeBufferPointer { src in
+        let s0 = src.baseAddress!
+        parallelRanges(b * n, grain: rowGrain(rowCost: c3)) { rows in
+            for row in rows {
+                let (bi, i) = row.quotientAndRemainder(dividingBy: n)
+                for part in 0..<3 {
+                    for h in 0..<heads { move(s0 + row * c3 + part * c + h * hd, (((bi * 3 + part) * heads + h) * n + i) * hd, hd) }
+                }
+            }
+        }
+    }
 }
 
 /// Backward. dOut: [B, N, C]. Returns dqkv: [B, N, 3C].
