@@ -128,8 +128,8 @@ pretrain() {
 finetune() {
   local log="$1"; shift
   quietly "$log" "$B" evaluate --random-init --model-config "$CFG" --protocol finetune --epochs "$SUP_EPOCHS" \
-    --batch-size "$BATCH" --lr 1e-2 --layer-decay 1 --drop-path 0 --no-flip --test-views 1x1 --data-root "$DATA" \
-    --sampling-rate "$RATE" "$@"
+    --batch-size "$BATCH" --lr 1e-2 --warmup-epochs 1 --layer-decay 1 --drop-path 0 --no-mixup --no-flip --test-views 1x1 \
+    --data-root "$DATA" --sampling-rate "$RATE" "$@"
   grep -E "multi-view" "$log" | tail -n 1 | sed 's/^/  /'
 }
 

@@ -5,34 +5,52 @@ import VideoIO
 
 /// The fine-tuning recipe of docs/method.md §7.4, scaled to what a CPU run needs.
 ///
-/// Kept: AdamW (0.9, 0.999), layer-wise lr decay, warm-up then cosine, drop path, label smoothing, the K400 dense
-/// temporal sampler, mean pooling + fc_norm + head (init ×0.001), and the multi-view test with softmax averaging.
-/// Spatial augmentation is the multi-scale crop plus horizontal flip (RandAugment, random erasing and repeated
-/// augmentation are not implemented). With `mixup`, each batch is mixed with its reverse: Mixup (Beta(0.8, 0.8)) or,
-/// half the time, a per-frame spatial CutMix box (Beta(1, 1)) cut from the last two axes — the corrected CutMix,
-/// not the original's indexing bug (docs/method.md §13, "CutMix on video tensors"), with λ from the box actually
-/// pasted.
+/// Kept: AdamW (0.9, 0.999), layer-wise lr decay, a linear warm-up from 0 (5 epochs) then cosine, gradient
+/// accumulation with the lr scaled by the total batch (`batchSize × accumulate`), drop path, dropout before the head,
+/// label smoothing, the K400 dense or SSv2 segment temporal sampler (`dataset`), mean pooling + fc_norm + head
+/// (init ×0.001), and the multi-view test with softmax averaging. Spatial augmentation is the multi-scale crop plus
+/// horizontal flip for K400 (RandAugment, random erasing and repeated augmentation are not implemented). With `mixup`
+/// (on, as in every original script), each batch is mixed with its reverse: Mixup (Beta(0.8, 0.8)) or, half the time,
+/// a per-frame spatial CutMix box (Beta(1, 1)) cut from the last two axes — the corrected CutMix, not the original's
+/// indexing bug (docs/method.md §13, "CutMix on video tensors"), with λ from the box actually pasted.
 public struct FineTuneConfig: Codable, Sendable, Equatable {
-    public var epochs = 10, batchSize = 8, warmupEpochs = 1
+    public var epochs = 10, batchSize = 8, warmupEpochs = 5
+    /// Micro-batches of `batchSize` whose gradients add up to one optimiser step (the original's `--update_freq`).
+    public var accumulate = 1
     public var baseLR = 5e-4, minLR = 1e-6, weightDecay = 0.05
     public var layerDecay: Float = 0.75, dropPath: Float = 0.1, labelSmoothing: Float = 0.1
-    public var mixup = false
+    /// Dropout between fc_norm and the head (the original's `--fc_drop_rate`: 0.5 for ViT-L/H, else 0).
+    public var fcDropout: Float = 0
+    public var mixup = true
+    /// The temporal sampler, the test views and whether flips are allowed.
+    public var dataset = FineTuneDataset.k400
     /// Random horizontal flips of training clips (the K400 recipe). Off for tasks whose label a mirror image
-    /// changes, such as the direction of travel (the Something-Something recipe has no flips either).
+    /// changes, such as the direction of travel (the Something-Something recipe has no flips, and refuses them).
     public var flip = true
-    public var samplingRate = 2, testSegments = 2, testCrops = 3
+    /// Frame stride of the K400 sampler and test views; the SSv2 segment sampler has none.
+    public var samplingRate = 4, testSegments = 5, testCrops = 3
     public var seed: UInt64 = 0
     public init() {}
 
-    /// Upper bounds of the integer settings: far above the original recipe (100 epochs, batch 8 per GPU, rate 2,
+    /// The defaults of `dataset`'s recipe: its flips and test views.
+    public init(dataset: FineTuneDataset) {
+        self.dataset = dataset
+        flip = dataset.flips
+        (testSegments, testCrops) = dataset.testViews
+    }
+
+    /// Clips per optimiser step; the learning rates scale with it (× total batch / 256).
+    public var totalBatch: Int { batchSize * accumulate }
+
+    /// Upper bounds of the integer settings: far above the original recipe (150 epochs, a total batch of 512, rate 4,
     /// 5 × 3 test views) and far below what overflows or exhausts memory.
-    public static let limits = (epochs: 100_000, batchSize: 4_096, samplingRate: 64, testSegments: 64, testCrops: 16)
+    public static let limits = (epochs: 100_000, batchSize: 4_096, accumulate: 4_096, samplingRate: 64, testSegments: 64, testCrops: 16)
 
     /// Checks every setting before any weight is touched; the error names the setting (as its flag) and the value.
     public func validate() throws {
-        func integer(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+        func integer(_ name: String, _ value: Int, _ range: ClosedRange<Int>, _ note: String = "") throws {
             guard range.contains(value) else {
-                throw EvaluateError.invalidSetting(name: name, value: "\(value)", expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+                throw EvaluateError.invalidSetting(name: name, value: "\(value)", expected: "an integer from \(range.lowerBound) to \(range.upperBound)\(note)")
             }
         }
         func number(_ name: String, _ value: Double, _ ok: Bool, _ expected: String) throws {
@@ -41,7 +59,8 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         let limits = Self.limits
         try integer("--epochs", epochs, 1...limits.epochs)
         try integer("--batch-size", batchSize, 1...limits.batchSize)
-        try integer("warmup epochs", warmupEpochs, 0...epochs)
+        try integer("--accumulate", accumulate, 1...limits.accumulate)
+        try integer("--warmup-epochs", warmupEpochs, 0...epochs, " (at most --epochs)")
         try integer("--sampling-rate", samplingRate, 1...limits.samplingRate)
         try integer("temporal test views", testSegments, 1...limits.testSegments)
         try integer("spatial test views", testCrops, 1...limits.testCrops)
@@ -50,7 +69,11 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         try number("weight decay", weightDecay, weightDecay >= 0 && weightDecay <= 1, "a number in [0, 1]")
         try number("--layer-decay", Double(layerDecay), layerDecay > 0 && layerDecay <= 1, "a number in (0, 1] (1 = no decay)")
         try number("--drop-path", Double(dropPath), dropPath >= 0 && dropPath < 1, "a number in [0, 1)")
+        try number("--fc-dropout", Double(fcDropout), fcDropout >= 0 && fcDropout < 1, "a number in [0, 1)")
         try number("label smoothing", Double(labelSmoothing), labelSmoothing >= 0 && labelSmoothing < 1, "a number in [0, 1)")
+        if flip && !dataset.flips {
+            throw EvaluateError.invalidSetting(name: "--flip", value: "on", expected: "off with --dataset \(dataset.rawValue): its labels name left and right, which a mirror image swaps")
+        }
     }
 }
 

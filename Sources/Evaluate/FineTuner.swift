@@ -13,45 +13,60 @@ public final class FineTuner {
         self.model = model; self.config = config
     }
 
-    /// A random training view of a video: the K400 dense sampler, a multi-scale crop, a random flip (unless `flip` is off).
-    func trainingClip(_ entry: ManifestEntry, using rng: inout SplitMix64) throws -> Clip {
-        let reader = try VideoReader(path: entry.resolvedPath)
-        let info = reader.info, c = model.config
-        let frames = TemporalSampling.kineticsDense(frameCount: info.frameCount, clipLength: c.numFrames,
-                                                    samplingRate: config.samplingRate, using: &rng)
-        let box = MultiScaleCrop(inputSize: c.inputSize).sample(width: info.width, height: info.height, using: &rng)
-        let view = ClipView(frames: frames, spatial: .cropThenResize(box: box, width: c.inputSize, height: c.inputSize),
-                            filter: .bilinear, flip: config.flip && rng.nextUniform() < 0.5)
-        return try reader.clip(for: view)
+    /// A random training view of a video: the dataset's temporal sampler, a multi-scale crop, a random flip (when `flip`).
+    func trainingView(frameCount: Int, width: Int, height: Int, using rng: inout SplitMix64) -> ClipView {
+        let c = model.config
+        let frames = config.dataset.trainingFrames(frameCount: frameCount, clipLength: c.numFrames, samplingRate: config.samplingRate, using: &rng)
+        let box = MultiScaleCrop(inputSize: c.inputSize).sample(width: width, height: height, using: &rng)
+        return ClipView(frames: frames, spatial: .cropThenResize(box: box, width: c.inputSize, height: c.inputSize),
+                        filter: .bilinear, flip: config.flip && rng.nextUniform() < 0.5)
     }
 
-    /// Trains for `config.epochs` over `entries`; `progress(step, total, loss)` after each step.
+    func trainingClip(_ entry: ManifestEntry, using rng: inout SplitMix64) throws -> Clip {
+        let reader = try VideoReader(path: entry.resolvedPath)
+        let info = reader.info
+        return try reader.clip(for: trainingView(frameCount: info.frameCount, width: info.width, height: info.height, using: &rng))
+    }
+
+    /// The lr schedule over `videos` training videos and the optimiser steps of one epoch: peak and floor are the base
+    /// values × total batch / 256, and an epoch is as many whole total batches as the videos fill.
+    func schedule(videos: Int) throws -> (schedule: CosineSchedule, stepsPerEpoch: Int) {
+        let steps = videos / config.totalBatch
+        guard steps > 0 else {
+            throw EvaluateError.invalidSetting(name: "--batch-size", value: "\(config.batchSize) × --accumulate \(config.accumulate)",
+                                               expected: "a total batch of at most the number of training videos (\(videos))")
+        }
+        let schedule = CosineSchedule(base: scaledLearningRate(config.baseLR, totalBatch: config.totalBatch),
+                                      final: scaledLearningRate(config.minLR, totalBatch: config.totalBatch),
+                                      epochs: config.epochs, stepsPerEpoch: steps, warmupEpochs: config.warmupEpochs)
+        return (schedule, steps)
+    }
+
+    /// Trains for `config.epochs` over `entries`; `progress(step, total, loss)` after each optimiser step.
     public func train(_ entries: [ManifestEntry], classes: Int, progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws {
         try config.validate()
         if let bad = entries.firstIndex(where: { $0.label < 0 || $0.label >= classes }) {
             throw EvaluateError.labelOutOfRange(what: "fine-tuning set", index: bad, label: entries[bad].label, classCount: classes)
         }
-        let steps = entries.count / config.batchSize
-        guard steps > 0 else { throw EvaluateError.invalidSetting(name: "--batch-size", value: "\(config.batchSize)", expected: "at most the number of training videos (\(entries.count))") }
-        let peak = scaledLearningRate(config.baseLR, totalBatch: config.batchSize)
-        let schedule = CosineSchedule(base: peak, final: scaledLearningRate(config.minLR, totalBatch: config.batchSize),
-                                      epochs: config.epochs, stepsPerEpoch: steps, warmupEpochs: config.warmupEpochs)
+        let (schedule, steps) = try schedule(videos: entries.count)
+        let (batch, accumulate) = (config.batchSize, config.accumulate)
         var rng = SplitMix64(seed: config.seed)
         let depth = model.blocks.count
+        model.fcDropout = config.fcDropout
         for epoch in 0..<config.epochs {
             var order = Array(entries.indices)
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             for s in 0..<steps {
-                let picked = order[s * config.batchSize..<(s + 1) * config.batchSize].map { entries[$0] }
-                var clips = ClipFeatures.batch(try picked.map { try trainingClip($0, using: &rng) })
-                var targets = smoothedTargets(picked.map(\.label), classes: classes, smoothing: config.labelSmoothing)
-                if config.mixup { mix(&clips, &targets, using: &rng) }
                 model.zeroGrad()
-                var dropRng = rng.fork(UInt64(epoch * steps + s))
-                let (logits, cache) = model.forward(clips, using: &dropRng)
-                let (loss, grad) = softTargetCrossEntropy(logits: logits, targets: targets)
-                guard loss.isFinite else { throw EvaluateError.nonFiniteLoss(epoch: epoch) }
-                model.backward(grad, cache)
+                var loss = 0.0
+                for m in 0..<accumulate {
+                    let first = (s * accumulate + m) * batch
+                    let picked = order[first..<(first + batch)].map { entries[$0] }
+                    var clips = ClipFeatures.batch(try picked.map { try trainingClip($0, using: &rng) })
+                    var targets = smoothedTargets(picked.map(\.label), classes: classes, smoothing: config.labelSmoothing)
+                    if config.mixup { mix(&clips, &targets, using: &rng) }
+                    loss += try accumulateGradients(clips, targets, dropRng: rng.fork(UInt64((epoch * steps + s) * accumulate + m)), epoch: epoch)
+                }
                 let lr = Float(schedule.value(at: epoch * steps + s))
                 optimizer.step(&model, lr: lr, weightDecay: Float(config.weightDecay)) {
                     fineTuneGroup(name: $0, shape: $1, depth: depth, layerDecay: self.config.layerDecay)
@@ -59,6 +74,19 @@ public final class FineTuner {
                 progress(epoch * steps + s + 1, config.epochs * steps, loss)
             }
         }
+    }
+
+    /// Forward and backward of one micro-batch, its gradients added to the model's scaled by 1 / `accumulate`, so that
+    /// `accumulate` micro-batches of `batchSize` give the gradient of one batch of the total size (the loss is a mean
+    /// over the batch). Drop path and dropout draw from `dropRng`. Returns the loss, also scaled.
+    func accumulateGradients(_ clips: Tensor, _ targets: Tensor, dropRng: SplitMix64, epoch: Int) throws -> Double {
+        var dropRng = dropRng
+        let (logits, cache) = model.forward(clips, using: &dropRng)
+        var (loss, grad) = softTargetCrossEntropy(logits: logits, targets: targets)
+        guard loss.isFinite else { throw EvaluateError.nonFiniteLoss(epoch: epoch) }
+        if config.accumulate > 1 { grad.scale(by: 1 / Float(config.accumulate)); loss /= Double(config.accumulate) }
+        model.backward(grad, cache)
+        return loss
     }
 
     /// Mixup or per-frame CutMix of the batch with its reverse; targets mixed with the same λ.
@@ -102,16 +130,21 @@ public final class FineTuner {
         }
     }
 
-    /// The multi-view test (K400 style: `testSegments` × `testCrops` views; softmax averaged per video).
+    /// The test views of a video: the dataset's grid of `testSegments` × `testCrops`.
+    func testViews(frameCount: Int, width: Int, height: Int) -> [TestView] {
+        let c = model.config
+        return config.dataset.testViews(frameCount: frameCount, width: width, height: height, clipLength: c.numFrames,
+                                        samplingRate: config.samplingRate, segments: config.testSegments, crops: config.testCrops,
+                                        inputSize: c.inputSize)
+    }
+
+    /// The multi-view test (`testSegments` × `testCrops` views of the dataset's grid; softmax averaged per video).
     public func test(_ entries: [ManifestEntry]) -> [ViewPrediction] {
         var views: [ViewPrediction] = []
-        let c = model.config
         for (i, entry) in entries.enumerated() {
             guard let reader = try? VideoReader(path: entry.resolvedPath) else { continue }
             let info = reader.info
-            for tv in TestViews.kinetics(frameCount: info.frameCount, width: info.width, height: info.height, clipLength: c.numFrames,
-                                         samplingRate: config.samplingRate, segments: config.testSegments, crops: config.testCrops,
-                                         inputSize: c.inputSize) {
+            for tv in testViews(frameCount: info.frameCount, width: info.width, height: info.height) {
                 guard let clip = try? reader.clip(for: tv.view) else { continue }
                 let logits = model(ClipFeatures.batch([clip]))
                 views.append(ViewPrediction(videoID: "\(i)", viewID: tv.temporalIndex * config.testCrops + tv.spatialIndex,

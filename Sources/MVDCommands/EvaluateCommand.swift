@@ -12,6 +12,7 @@ public enum ProtocolChoice: String, ExpressibleByArgument, CaseIterable, Sendabl
 }
 
 extension FeaturePooling: ExpressibleByArgument {}
+extension FineTuneDataset: ExpressibleByArgument {}
 
 /// `evaluate`: what an encoder learned, by k-NN, linear probe or fine-tuning.
 public struct EvaluateCommand: ParsableCommand {
@@ -22,10 +23,14 @@ public struct EvaluateCommand: ParsableCommand {
             knn and linear use pooled encoder features of each video's centre view (no masking): the mean of all tokens, \
             or with --pooling time the spatial mean of each time step in temporal order (for tasks such as left vs right \
             motion, which the mean over time erases). --raw-pixels probes the pixels themselves. finetune trains \
-            the encoder with a fresh classifier (layer-wise lr decay, drop path, label smoothing, optional mixup) and \
-            tests with several temporal × spatial views, averaging the softmax per video. With a classes.json in \
+            the encoder with a fresh classifier (layer-wise lr decay, drop path, label smoothing, Mixup/CutMix unless \
+            --no-mixup) and tests with several temporal × spatial views, averaging the softmax per video. Its peak \
+            learning rate is --lr × total batch / 256, where the total batch is --batch-size × --accumulate, after \
+            --warmup-epochs of linear warm-up from 0. --dataset k400 (the default) samples 16 frames --sampling-rate \
+            apart, flips, and tests 5x3 views; --dataset ssv2 takes one frame from each of 16 segments, never flips \
+            (Something-Something labels name left and right) and tests 2x3 views. With a classes.json in \
             --data-root (mvd synth writes one), accuracy is also reported per class kind (appearance, motion). \
-            See docs/method.md §6.6 and §7.4.
+            See docs/method.md §6.5, §6.6 and §7.4.
             """)
 
     @OptionGroup var encoder: EncoderSource
@@ -33,22 +38,29 @@ public struct EvaluateCommand: ParsableCommand {
     @Option(help: "Training manifest.") var trainManifest: String
     @Option(help: "Validation manifest.") var valManifest: String
     @Option(help: "Directory the manifests' paths are relative to.") var dataRoot: String?
-    @Option(help: "Frame stride of the evaluation views.") var samplingRate: Int = 2
+    @Option(help: "Frame stride of the evaluation views (default 4, as the original's K400 recipe); --dataset ssv2 fine-tuning has none.")
+    var samplingRate: Int?
     @Option(help: "Directory for the JSON results (default: the run directory, else the current one).") var out: String?
     @Option(help: "k of k-NN.") var k: Int = 20
     @Option(help: "Fine-tuning epochs.") var epochs: Int = 10
-    @Option(help: "Fine-tuning batch size.") var batchSize: Int = 8
-    @Option(help: "Fine-tuning base learning rate (× batch / 256).") var lr: Double = 5e-4
+    @Option(help: "Fine-tuning batch size (clips per micro-batch).") var batchSize: Int = 8
+    @Option(help: "Fine-tuning micro-batches per optimiser step (the original's --update_freq).") var accumulate: Int = 1
+    @Option(help: "Fine-tuning base learning rate (× total batch / 256; total batch = --batch-size × --accumulate).") var lr: Double = 5e-4
+    @Option(help: "Fine-tuning epochs of linear warm-up from 0.") var warmupEpochs: Int = 5
     @Option var layerDecay: Float = 0.75
     @Option var dropPath: Float = 0.1
-    @Flag(help: "Fine-tuning with Mixup/CutMix (the corrected per-frame CutMix).") var mixup = false
-    @Flag(inversion: .prefixedNo, help: "Random horizontal flips while fine-tuning (the K400 recipe); --no-flip for tasks a mirror image changes, such as left vs right motion.")
-    var flip = true
+    @Option(help: "Fine-tuning dropout before the head (the original uses 0.5 for ViT-L and ViT-H).") var fcDropout: Float = 0
+    @Flag(inversion: .prefixedNo, help: "Fine-tuning with Mixup 0.8 / CutMix 1.0 (the corrected per-frame CutMix), as the original recipe.")
+    var mixup = true
+    @Option(help: "Fine-tuning recipe: k400 (dense sampler, flips, 5x3 test views) or ssv2 (segment sampler, no flips, 2x3 test views).")
+    var dataset: FineTuneDataset = .k400
+    @Flag(inversion: .prefixedNo, help: "Random horizontal flips while fine-tuning (default: on for k400, off for ssv2); --no-flip for tasks a mirror image changes, such as left vs right motion.")
+    var flip: Bool?
     @Option(help: "Pooling of the frozen tokens for knn/linear: mean (over all tokens) or time (spatial mean per time step, concatenated in order: keeps the direction of time).")
     var pooling: FeaturePooling = .mean
     @Option(help: "After fine-tuning, write the fine-tuned encoder here as a video teacher for extract-features (safetensors, VideoMAE layout; needs --position-table sinusoid-1d).")
     var saveTeacher: String?
-    @Option(help: "Temporal × spatial test views, e.g. 5x3 (K400) or 2x3.") var testViews: String = "2x3"
+    @Option(help: "Temporal × spatial test views (default 5x3 for k400, 2x3 for ssv2).") var testViews: String?
     @Option var seed: UInt64 = 0
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @OptionGroup var precision: PrecisionOptions
@@ -65,10 +77,13 @@ public struct EvaluateCommand: ParsableCommand {
     public func validate() throws {
         try FlagChecks.threads(threads)
         let chosen = try chosenProtocols()
-        try FlagChecks.integer("--sampling-rate", samplingRate, in: 1...FineTuneConfig.limits.samplingRate)
+        try FlagChecks.integer("--sampling-rate", frameStride, in: 1...FineTuneConfig.limits.samplingRate)
         if chosen.contains(.knn) { try FlagChecks.integer("--k", k, in: 1...Self.maxK) }
         if chosen.contains(.finetune) {
             do { try fineTuneConfig().validate() } catch { throw ValidationError("\(error)") }
+            if dataset == .ssv2 && samplingRate != nil && chosen == [.finetune] {
+                throw ValidationError("--sampling-rate has no effect on --dataset ssv2 fine-tuning (one frame from each segment); drop it")
+            }
         }
         try FlagChecks.refuseExisting([resultFile.path], overwrite: overwrite)
         if let path = saveTeacher {
@@ -90,15 +105,21 @@ public struct EvaluateCommand: ParsableCommand {
         }
     }
 
-    /// The fine-tuning settings of the flags; `--test-views` must be TxS.
+    /// The frame stride of the evaluation views: `--sampling-rate`, else the K400 recipe's 4.
+    var frameStride: Int { samplingRate ?? 4 }
+
+    /// The fine-tuning settings of the flags over the `--dataset` recipe's defaults; `--test-views` must be TxS.
     func fineTuneConfig() throws -> FineTuneConfig {
-        let fields = testViews.split(separator: "x", omittingEmptySubsequences: false)
-        let parts = fields.compactMap { Int($0) }
-        guard fields.count == 2, parts.count == 2 else { throw ValidationError("--test-views must look like 2x3 (temporal x spatial), got \(testViews)") }
-        var config = FineTuneConfig()
-        config.epochs = epochs; config.batchSize = batchSize; config.baseLR = lr; config.layerDecay = layerDecay
-        config.dropPath = dropPath; config.mixup = mixup; config.flip = flip; config.samplingRate = samplingRate
-        config.testSegments = parts[0]; config.testCrops = parts[1]; config.seed = seed
+        var config = FineTuneConfig(dataset: dataset)
+        if let testViews {
+            let fields = testViews.split(separator: "x", omittingEmptySubsequences: false)
+            let parts = fields.compactMap { Int($0) }
+            guard fields.count == 2, parts.count == 2 else { throw ValidationError("--test-views must look like 2x3 (temporal x spatial), got \(testViews)") }
+            (config.testSegments, config.testCrops) = (parts[0], parts[1])
+        }
+        config.epochs = epochs; config.batchSize = batchSize; config.accumulate = accumulate; config.warmupEpochs = warmupEpochs
+        config.baseLR = lr; config.layerDecay = layerDecay; config.dropPath = dropPath; config.fcDropout = fcDropout
+        config.mixup = mixup; config.flip = flip ?? dataset.flips; config.samplingRate = frameStride; config.seed = seed
         return config
     }
 
@@ -146,12 +167,12 @@ public struct EvaluateCommand: ParsableCommand {
         let tr: EncodedSet, va: EncodedSet
         if encoder.rawPixels {
             let (_, config) = try encoder.model.resolve(defaultArch: "vit_small")
-            tr = ClipFeatures.rawPixels(entries: train, config: config, samplingRate: samplingRate) { i, n in line.update("reading train \(i)/\(n)") }
-            va = ClipFeatures.rawPixels(entries: val, config: config, samplingRate: samplingRate) { i, n in line.update("reading val \(i)/\(n)") }
+            tr = ClipFeatures.rawPixels(entries: train, config: config, samplingRate: frameStride) { i, n in line.update("reading train \(i)/\(n)") }
+            va = ClipFeatures.rawPixels(entries: val, config: config, samplingRate: frameStride) { i, n in line.update("reading val \(i)/\(n)") }
         } else {
             let model = try encoder.classifier(classes: classes, dropPath: 0, seed: seed)
-            tr = ClipFeatures.pooled(encoder: model, entries: train, samplingRate: samplingRate, pooling: pooling) { i, n in line.update("encoding train \(i)/\(n)") }
-            va = ClipFeatures.pooled(encoder: model, entries: val, samplingRate: samplingRate, pooling: pooling) { i, n in line.update("encoding val \(i)/\(n)") }
+            tr = ClipFeatures.pooled(encoder: model, entries: train, samplingRate: frameStride, pooling: pooling) { i, n in line.update("encoding train \(i)/\(n)") }
+            va = ClipFeatures.pooled(encoder: model, entries: val, samplingRate: frameStride, pooling: pooling) { i, n in line.update("encoding val \(i)/\(n)") }
         }
         line.finish()
         for f in (tr.failures + va.failures).prefix(5) { print("  skipped \(f.path): \(f.reason)") }

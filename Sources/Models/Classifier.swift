@@ -1,7 +1,7 @@
 import Tensor
 
 /// The fine-tuning classifier (docs/method.md §2.7): tubelet embedding + 3-D table, blocks, mean pooling over all tokens,
-/// `fc_norm`, `head`. There is no final `norm` and no CLS token.
+/// `fc_norm`, dropout, `head`. There is no final `norm` and no CLS token.
 public struct Classifier: ParameterContainer, Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
@@ -9,9 +9,15 @@ public struct Classifier: ParameterContainer, Sendable {
     public var blocks: [ViTBlock]
     public var fcNorm: LayerNorm
     public var head: Linear
+    /// Dropout rate between `fc_norm` and `head` (the original's `fc_dropout`, 0.5 in its ViT-L/H recipes). Training
+    /// keeps each pooled feature with probability 1 − rate and scales it by 1 / (1 − rate), so evaluation, which
+    /// keeps every feature unscaled, sees the same expected input.
+    public var fcDropout: Float = 0
 
     public struct Cache: Sendable {
         let patch: PatchEmbed.Cache, blocks: [ViTBlock.Cache], norm: LayerNorm.Cache, head: Linear.Cache, tokens: Int
+        /// The dropout factors (0 or 1 / (1 − rate)) applied before the head; nil when the rate is 0.
+        let dropMask: Tensor?
     }
 
     public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], fcNorm: LayerNorm, head: Linear,
@@ -36,19 +42,30 @@ public struct Classifier: ParameterContainer, Sendable {
     /// Mean-pooled encoder features before `fc_norm`: [B, D].
     public func pooledFeatures(_ clips: Tensor) -> Tensor { meanPoolForward(tokenFeatures(clips)) }
 
-    /// Training forward with drop path from `rng`.
+    /// Training forward with drop path and `fcDropout` from `rng` (a rate of 0 draws nothing).
     public func forward(_ clips: Tensor, using rng: inout SplitMix64) -> (Tensor, Cache) {
         let (embedded, pc) = patchEmbed.forward(clips)
         var x = addPerToken(embedded, positions)
         var caches: [ViTBlock.Cache] = []
         for block in blocks { let (y, c) = block.forward(x, using: &rng); x = y; caches.append(c) }
-        let (normed, nc) = fcNorm.forward(meanPoolForward(x))
+        let (pooled, nc) = fcNorm.forward(meanPoolForward(x))
+        var normed = pooled
+        var mask: Tensor?
+        if fcDropout > 0 {
+            let keep = 1 - fcDropout
+            var m = Tensor(shape: normed.shape)
+            for i in 0..<m.count where rng.nextUniform() < keep { m.storage[i] = 1 / keep }
+            for i in 0..<m.count { normed.storage[i] *= m.storage[i] }
+            mask = m
+        }
         let (logits, hc) = head.forward(normed)
-        return (logits, Cache(patch: pc, blocks: caches, norm: nc, head: hc, tokens: x.shape[1]))
+        return (logits, Cache(patch: pc, blocks: caches, norm: nc, head: hc, tokens: x.shape[1], dropMask: mask))
     }
 
     public mutating func backward(_ dLogits: Tensor, _ c: Cache) {
-        var dx = meanPoolBackward(fcNorm.backward(head.backward(dLogits, c.head)!, c.norm), tokens: c.tokens)
+        var dNormed = head.backward(dLogits, c.head)!
+        if let mask = c.dropMask { for i in 0..<mask.count { dNormed.storage[i] *= mask.storage[i] } }
+        var dx = meanPoolBackward(fcNorm.backward(dNormed, c.norm), tokens: c.tokens)
         for i in stride(from: blocks.count - 1, through: 0, by: -1) { dx = blocks[i].backward(dx, c.blocks[i]) }
         patchEmbed.backward(dx, c.patch, needInputGrad: false)
     }

@@ -1,5 +1,6 @@
 import Foundation
-import MVDCommands
+@testable import MVDCommands
+import Evaluate
 import Testing
 import TestSupport
 import VideoIO
@@ -19,7 +20,12 @@ import VideoIO
                       ["--protocol", "finetune", "--epochs=-3"], ["--sampling-rate=0"], ["--sampling-rate=100000"],
                       ["--protocol", "finetune", "--lr=nan"], ["--protocol", "finetune", "--lr=-1"],
                       ["--protocol", "finetune", "--layer-decay=-0.5"], ["--protocol", "finetune", "--layer-decay=inf"],
-                      ["--protocol", "finetune", "--drop-path=1"], ["--k=0"], ["--threads=0"]])
+                      ["--protocol", "finetune", "--drop-path=1"], ["--k=0"], ["--threads=0"],
+                      ["--protocol", "finetune", "--accumulate=0"], ["--protocol", "finetune", "--accumulate=5000"],
+                      ["--protocol", "finetune", "--warmup-epochs=-1"], ["--protocol", "finetune", "--epochs=3", "--warmup-epochs=4"],
+                      ["--protocol", "finetune", "--fc-dropout=1"], ["--protocol", "finetune", "--fc-dropout=-0.1"],
+                      ["--protocol", "finetune", "--dataset", "ssv2", "--flip"],
+                      ["--protocol", "finetune", "--dataset", "ssv2", "--sampling-rate=2"]])
     func badValues(_ extra: [String]) throws {
         let refusal = try #require(CommandFixtures.message(EvaluateCommand.self, flags(extra)), "\(extra) was accepted")
         let flag = String(extra.last!.split(separator: "=")[0])
@@ -36,6 +42,19 @@ import VideoIO
     func saneValues() {
         #expect(CommandFixtures.message(EvaluateCommand.self, flags([])) == nil)
         #expect(CommandFixtures.message(EvaluateCommand.self, flags(["--protocol", "knn,linear,finetune", "--test-views", "5x3"])) == nil)
+    }
+
+    @Test("the fine-tuning defaults follow --dataset: k400 rate 4, flips, 5x3, mixup; ssv2 no flips, 2x3; flags override")
+    func datasetDefaults() throws {
+        let k400 = try EvaluateCommand.parse(flags(["--protocol", "finetune"])).fineTuneConfig()
+        #expect(k400.dataset == .k400 && k400.flip && k400.mixup && k400.samplingRate == 4 && k400.warmupEpochs == 5)
+        #expect(k400.testSegments == 5 && k400.testCrops == 3 && k400.accumulate == 1 && k400.fcDropout == 0)
+        let ssv2 = try EvaluateCommand.parse(flags(["--protocol", "finetune", "--dataset", "ssv2"])).fineTuneConfig()
+        #expect(ssv2.dataset == .ssv2 && !ssv2.flip && ssv2.testSegments == 2 && ssv2.testCrops == 3)
+        let set = try EvaluateCommand.parse(flags(["--protocol", "finetune", "--no-mixup", "--no-flip", "--test-views", "1x1", "--accumulate", "3",
+                                                   "--warmup-epochs", "1", "--fc-dropout", "0.5", "--sampling-rate", "2"])).fineTuneConfig()
+        #expect(!set.mixup && !set.flip && set.testSegments == 1 && set.testCrops == 1 && set.accumulate == 3 && set.totalBatch == 24)
+        #expect(set.warmupEpochs == 1 && set.fcDropout == 0.5 && set.samplingRate == 2)
     }
 
     @Test("a training label of 2^62 or 10^8 ends in an error naming the manifest line, not a trap",
