@@ -13,27 +13,31 @@
 #     evaluation     linear probe (time-ordered pooling) and k-NN on both tasks for every encoder
 #   mvd experiment-summary: OUT/results.json, results.md, results.png (means, 95% intervals, paired comparisons)
 #
-# Usage: pipelines/experiment.sh [--data DIR] [--out OUT] [--seeds N] [--quick]
+# Usage: pipelines/experiment.sh [--data DIR] [--out OUT] [--seeds N] [--quick] [--precision fp32|bf16]
 #   --data DIR   DIR/unlabeled.csv, DIR/appearance/{train,val}.csv, DIR/motion/{train,val}.csv; paths relative to
 #                DIR; videos of any size and length (resized and cropped to the model's input by the pipeline)
 #   --out OUT    output folder (default experiment-out); rerunning the same command skips finished stages
 #   --seeds N    seeds 1..N of every training run (default 3)
 #   --quick      one seed and a smaller world (the README demo's version)
+#   --precision  number format of every product (default fp32, so that results do not depend on whether the CPU
+#                has native bf16; bf16 needs such a CPU)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DATA="" OUT="experiment-out" SEEDS=3 QUICK=0
+DATA="" OUT="experiment-out" SEEDS=3 QUICK=0 PRECISION=fp32
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) DATA="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --seeds) SEEDS="$2"; shift 2 ;;
     --quick) QUICK=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --precision) PRECISION="$2"; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "experiment: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$SEEDS" =~ ^[1-9][0-9]*$ ]] || { echo "experiment: --seeds must be a positive integer, not '$SEEDS'" >&2; exit 2; }
+[[ "$PRECISION" =~ ^(fp32|bf16)$ ]] || { echo "experiment: --precision must be fp32 or bf16, not '$PRECISION'" >&2; exit 2; }
 
 # The model and the budgets. One clip: 8 frames at stride 2, 32×32, patch 8, tubelet 2 → 64 tokens.
 CFG=pipelines/configs/world_vit.json
@@ -94,7 +98,7 @@ for split in train val; do
 done
 
 stage "views cache of the unlabeled pool: $VIEWS random views per video, pixels stored"
-quietly "$OUT/logs/views.log" "$B" extract-features --teacher none --model-config "$CFG" --manifest "$DATA/unlabeled.csv" \
+quietly "$OUT/logs/views.log" "$B" extract-features --precision "$PRECISION" --teacher none --model-config "$CFG" --manifest "$DATA/unlabeled.csv" \
   --data-root "$DATA" --out "$OUT/views.h5" --views-per-video "$VIEWS" --view random --sampling-rate "$RATE" --store-pixels --seed 0
 
 # evaluate_frozen NAME SEED_DIR ENCODER_ARGS...: probe and k-NN on both tasks, into SEED_DIR/eval/NAME/TASK.
@@ -103,7 +107,7 @@ evaluate_frozen() {
   for task in appearance motion; do
     local result="$dir/eval/$name/$task"
     [ -f "$result/evaluation.json" ] && continue
-    quietly "$dir/logs/eval-$name-$task.log" "$B" evaluate "$@" --protocol knn,linear --pooling time \
+    quietly "$dir/logs/eval-$name-$task.log" "$B" evaluate --precision "$PRECISION" "$@" --protocol knn,linear --pooling time \
       --train-manifest "$DATA/$task/train.csv" --val-manifest "$DATA/$task/val.csv" --data-root "$DATA" \
       --sampling-rate "$RATE" --out "$result"
     awk -v n="$name" -v t="$task" '$2 == "knn" || $2 == "linear" { printf "  %-24s %-10s %-6s top-1 %s\n", n, t, $2, $3 }' \
@@ -117,7 +121,7 @@ pretrain() {
   local resume=()
   # An interrupted run resumes from its checkpoint; one killed before its first checkpoint starts again.
   if [ -f "$dir/$name/checkpoint.safetensors" ]; then resume=(--resume); elif [ -d "$dir/$name" ]; then resume=(--overwrite); fi
-  quietly "$dir/logs/$name.log" "$B" distill --cache "$dir/feats.h5" --out "$dir/$name" --model-config "$CFG" \
+  quietly "$dir/logs/$name.log" "$B" distill --precision "$PRECISION" --cache "$dir/feats.h5" --out "$dir/$name" --model-config "$CFG" \
     --epochs "$PRE_EPOCHS" --batch-size "$BATCH" --warmup-epochs 1 --seed "$seed" --log-every 50 --save-every 500 \
     "${resume[@]}" "$@"
   # A run that was already finished logs no steps when it is resumed.
@@ -127,7 +131,7 @@ pretrain() {
 # finetune LOG ARGS...: a supervised run from scratch (evaluate --protocol finetune), quietly.
 finetune() {
   local log="$1"; shift
-  quietly "$log" "$B" evaluate --random-init --model-config "$CFG" --protocol finetune --epochs "$SUP_EPOCHS" \
+  quietly "$log" "$B" evaluate --precision "$PRECISION" --random-init --model-config "$CFG" --protocol finetune --epochs "$SUP_EPOCHS" \
     --batch-size "$BATCH" --lr 1e-2 --warmup-epochs 1 --layer-decay 1 --drop-path 0 --no-mixup --no-flip --test-views 1x1 \
     --data-root "$DATA" --sampling-rate "$RATE" "$@"
   grep -E "multi-view" "$log" | tail -n 1 | sed 's/^/  /'
@@ -178,7 +182,7 @@ for seed in $(seq 1 "$SEEDS"); do
   done
   extract() {
     grep -q "^$2 complete" "$S/logs/extract-$2.log" 2>/dev/null && return
-    quietly "$S/logs/extract-$2.log" "$B" extract-features --teacher "$1" --name "$2" --checkpoint "$3" --model-config "$CFG" \
+    quietly "$S/logs/extract-$2.log" "$B" extract-features --precision "$PRECISION" --teacher "$1" --name "$2" --checkpoint "$3" --model-config "$CFG" \
       --manifest "$DATA/unlabeled.csv" --data-root "$DATA" --out "$S/feats.h5" --views-per-video "$VIEWS" --view random \
       --sampling-rate "$RATE" --store-pixels --seed 0 --batch-size 16
     echo "$2 complete" >> "$S/logs/extract-$2.log"
