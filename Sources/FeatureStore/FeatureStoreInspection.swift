@@ -48,7 +48,7 @@ public struct CacheSummary: Sendable, CustomStringConvertible {
             let storage = s.dtype == .int8 ? "int8 with per-token scales in \(CacheNames.featureScale) [\(rowCount), "
                 + "\(s.tokenCount)] float32" : s.dtype.rawValue
             lines.append("  teacher \(s.name): \(s.kind.rawValue) \(s.arch), L \(s.tokenCount) x D \(s.embedDim), "
-                         + "\(storage), checkpoint \(s.checkpointName) sha256 \(s.checkpointSHA256); "
+                         + "\(storage), computed in \(s.precision), checkpoint \(s.checkpointName) sha256 \(s.checkpointSHA256); "
                          + "rows done \(t.rowsDone)/\(t.rowsExpected)\(t.isComplete ? " (complete)" : "")")
         }
         lines.append("  size on disk \(mb(bytesOnDisk)) (apparent \(mb(apparentBytes)))")

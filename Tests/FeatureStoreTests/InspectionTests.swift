@@ -55,7 +55,7 @@ struct InspectionTests {
         try resumed.close()
         let done = try FeatureStoreInspection.summary(of: url)
         #expect(done.isComplete && done.videosOK == 4 && done.teachers.first?.rowsDone == 8)
-        #expect(done.description.contains("teacher video: video vit_test, L 8 x D 6, float16, checkpoint video.pth sha256 c0ffee"))
+        #expect(done.description.contains("teacher video: video vit_test, L 8 x D 6, float16, computed in fp32, checkpoint video.pth sha256 c0ffee"))
         let verified = try FeatureStoreInspection.verify(url)
         #expect(verified.completeTeachers == ["video"])
         try verified.requireTeacher("video", tokens: 8, width: 6)

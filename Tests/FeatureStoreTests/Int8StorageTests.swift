@@ -230,7 +230,7 @@ struct Int8StorageTests {
         let text = try FeatureStoreInspection.summary(of: url).description
         #expect(text.contains("MVD feature cache, format 2"), "\(text)")
         #expect(text.contains("teacher video: video vit_test, L 8 x D 6, int8 with per-token scales in features_scale "
-                              + "[10, 8] float32, checkpoint"), "\(text)")
-        #expect(text.contains("teacher image: image vit_test, L 8 x D 6, float16, checkpoint"), "\(text)")
+                              + "[10, 8] float32, computed in fp32, checkpoint"), "\(text)")
+        #expect(text.contains("teacher image: image vit_test, L 8 x D 6, float16, computed in fp32, checkpoint"), "\(text)")
     }
 }
