@@ -46,10 +46,12 @@ RATE=2
 UNLABELED=3000 TRAIN_PER_PAIR=32 VAL_PER_PAIR=32
 VIEWS=1                 # stored views per unlabeled video
 BATCH=16                # clips per step, every training run
-PRE_EPOCHS=3            # stage-1 teachers and students: epochs over the cached rows (equal steps for all students)
+PRE_EPOCHS=3            # stage-1 teachers and students: epochs over the videos, one stored view of each per epoch
+PRE_WARMUP=1            # their warm-up epochs (equal steps for all students)
 SUP_EPOCHS=16           # supervised training from scratch (per task) and of the transfer teacher
 if [ "$QUICK" = 1 ]; then
-  SEEDS=1 UNLABELED=1500 VIEWS=2  # the same number of steps per run, on half as many distinct videos
+  # the same number of steps and schedule per run, on half as many distinct videos: an epoch reads one view of each
+  SEEDS=1 UNLABELED=1500 VIEWS=2 PRE_EPOCHS=6 PRE_WARMUP=2
 fi
 
 START=$(date +%s)
@@ -122,7 +124,7 @@ pretrain() {
   # An interrupted run resumes from its checkpoint; one killed before its first checkpoint starts again.
   if [ -f "$dir/$name/checkpoint.safetensors" ]; then resume=(--resume); elif [ -d "$dir/$name" ]; then resume=(--overwrite); fi
   quietly "$dir/logs/$name.log" "$B" distill --precision "$PRECISION" --cache "$dir/feats.h5" --out "$dir/$name" --model-config "$CFG" \
-    --epochs "$PRE_EPOCHS" --batch-size "$BATCH" --warmup-epochs 1 --seed "$seed" --log-every 50 --save-every 500 \
+    --epochs "$PRE_EPOCHS" --batch-size "$BATCH" --warmup-epochs "$PRE_WARMUP" --seed "$seed" --log-every 50 --save-every 500 \
     "${resume[@]}" "$@"
   # A run that was already finished logs no steps when it is resumed.
   { grep -E "^step" "$dir/logs/$name.log" || true; } | sed -n '1p;$p' | sed 's/^/  /'

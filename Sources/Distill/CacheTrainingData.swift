@@ -13,6 +13,9 @@ public final class CacheTrainingData: TrainingData {
     public let teachers: [TeacherSpec]
     /// Cache rows used for training, in cache order.
     public let rows: [Int]
+    /// Indices into `rows` of each video's usable views, in cache order. A video that failed, or whose views no
+    /// requested teacher has finished, has no entry.
+    public let videoRows: [[Int]]
     let paths: [String]
     let rowVideos: [Int]
     let inputSize: Int
@@ -62,8 +65,19 @@ public final class CacheTrainingData: TrainingData {
             usable = usable.filter { done[$0] }
         }
         rows = usable
+        videoRows = Self.groupByVideo(usable.map { rowVideos[$0] })
         paths = try reader.videos().map { Manifest.resolve($0.path, dataRoot: dataRoot) }
         self.inputSize = a.inputSize
+    }
+
+    /// Groups consecutive positions with the same owning video. A video's rows are contiguous in the cache
+    /// (row r belongs to video `videoOffset + r / views_per_video`, checked when the file is opened).
+    static func groupByVideo(_ owners: [Int]) -> [[Int]] {
+        var groups: [[Int]] = []
+        for (i, owner) in owners.enumerated() {
+            if i > 0 && owners[i - 1] == owner { groups[groups.count - 1].append(i) } else { groups.append([i]) }
+        }
+        return groups
     }
 
     /// Refuses a student whose patch or tubelet differs from the grid the cache's targets are laid out on.

@@ -4,8 +4,16 @@ import Foundation
 public protocol TrainingData: AnyObject {
     /// Number of rows (views) available.
     var rowCount: Int { get }
+    /// The rows of each video (indices into the rows, ascending), one entry per video that has any. An epoch reads
+    /// one row (view) of each video.
+    var videoRows: [[Int]] { get }
     /// Loads the given rows into one batch. Called from a background thread, one call at a time.
     func load(rows: [Int]) throws -> TrainingBatch
+}
+
+extension TrainingData {
+    /// Without a grouping, every row is a video of its own (one view per video).
+    public var videoRows: [[Int]] { (0..<rowCount).map { [$0] } }
 }
 
 /// Loads batches on a background thread, `depth` ahead of the consumer, in a fixed order.

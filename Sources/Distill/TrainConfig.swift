@@ -59,8 +59,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var peakLR: Double { scaledLearningRate(baseLR, totalBatch: totalBatch * samplesPerRow) }
     public var floorLR: Double { scaledLearningRate(minLR, totalBatch: totalBatch * samplesPerRow) }
 
-    /// Optimiser steps per epoch over `rows` cache rows (drop-last, as the original).
-    public func stepsPerEpoch(rows: Int) -> Int { rows / totalBatch }
+    /// Optimiser steps per epoch over `videos` videos, one view of each (drop-last, as the original).
+    public func stepsPerEpoch(videos: Int) -> Int { videos / totalBatch }
 
     public var geometry: PatchGeometry {
         PatchGeometry(frames: model.numFrames, height: model.inputSize, width: model.inputSize,
@@ -140,7 +140,7 @@ public enum DistillError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(String)
     case nonFiniteLoss(step: Int, terms: [String])
     case storeMismatch(String)
-    case notEnoughData(rows: Int, batch: Int)
+    case notEnoughData(videos: Int, batch: Int)
     case runDirectory(String)
 
     public var description: String {
@@ -149,8 +149,8 @@ public enum DistillError: Error, CustomStringConvertible, Equatable {
         case .nonFiniteLoss(let step, let terms):
             return "the loss became non-finite at step \(step) (\(terms.joined(separator: ", "))); training stopped and the last checkpoint was left intact. Lower --lr, add --clip-grad, or check the cache for bad values."
         case .storeMismatch(let m): return m
-        case .notEnoughData(let rows, let batch):
-            return "the data has \(rows) rows, fewer than one optimiser step needs (\(batch)); lower --batch-size/--accumulate or extract more views"
+        case .notEnoughData(let videos, let batch):
+            return "the data has \(videos) usable videos, and an epoch reads one view of each: fewer than one optimiser step needs (\(batch)); lower --batch-size/--accumulate or extract more videos (more views per video do not lengthen an epoch)"
         case .runDirectory(let m): return m
         }
     }

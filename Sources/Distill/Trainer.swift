@@ -15,33 +15,55 @@ public struct TrainProgress: Sendable {
 /// Trains a student (distillation from cached targets, or pixel targets) with AdamW, the per-step cosine schedule,
 /// gradient accumulation, optional clipping, periodic atomic checkpoints and exact resumption.
 ///
-/// Every random decision is derived from (seed, step): the epoch's row order from (seed, epoch), each micro-batch's
-/// mask and drop-path draws from (seed, micro-batch index). A resumed run therefore replays the same trajectory.
+/// An epoch is one pass over the videos, as in the original, whatever the number of cached views per video: epoch e
+/// reads view (e + offset_v) mod K_v of video v, where K_v is the video's usable views and offset_v is drawn from
+/// (seed, v), so that epoch 0 does not read view 0 of every video and K epochs read every view once (TinyViT replays
+/// its stored augmentations the same way). More views give more augmentation, not longer epochs.
+///
+/// Every random decision is derived from (seed, step): the epoch's video order from (seed, epoch), each video's view
+/// offset from (seed, video), each micro-batch's mask and drop-path draws from (seed, micro-batch index). A resumed
+/// run therefore replays the same trajectory. With one view per video the video order is the row order of a
+/// row-per-sample shuffle, so such caches train exactly as when an epoch counted rows.
 public final class Trainer {
     public let config: TrainConfig
     public let run: RunDirectory
     private let data: TrainingData
     public private(set) var student: Student
     private var optimizer: AdamW
+    private let videoRows: [[Int]]
+    private let viewOffsets: [Int]
 
     public init(config: TrainConfig, data: TrainingData, run: RunDirectory, student: Student) throws {
         try config.validate()
-        guard config.stepsPerEpoch(rows: data.rowCount) > 0 else {
-            throw DistillError.notEnoughData(rows: data.rowCount, batch: config.totalBatch)
+        let videoRows = data.videoRows
+        guard config.stepsPerEpoch(videos: videoRows.count) > 0 else {
+            throw DistillError.notEnoughData(videos: videoRows.count, batch: config.totalBatch)
         }
         self.config = config; self.data = data; self.run = run; self.student = student
+        self.videoRows = videoRows
+        // A stream of its own, so that the epoch shuffle is the same whatever the number of views.
+        let offsets = SplitMix64(seed: config.seed ^ 0x0FF5_E7_0F_71E35)
+        self.viewOffsets = videoRows.indices.map { v in
+            var rng = offsets.fork(UInt64(v))
+            return Int(rng.next() % UInt64(videoRows[v].count))
+        }
         self.optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, eps: 1e-8)
     }
 
-    public var stepsPerEpoch: Int { config.stepsPerEpoch(rows: data.rowCount) }
+    public var stepsPerEpoch: Int { config.stepsPerEpoch(videos: videoRows.count) }
     public var totalSteps: Int { config.epochs * stepsPerEpoch }
+    /// Videos read per epoch (one view each).
+    public var videoCount: Int { videoRows.count }
 
-    /// The rows of every epoch, shuffled from (seed, epoch).
+    /// The view (position among the video's usable rows) that `epoch` reads of video `v`.
+    public func view(ofVideo v: Int, epoch: Int) -> Int { (epoch + viewOffsets[v]) % videoRows[v].count }
+
+    /// The rows of every epoch: one view of each video, the videos shuffled from (seed, epoch).
     public func epochOrder(_ epoch: Int) -> [Int] {
         var rng = SplitMix64(seed: config.seed ^ 0x5EED_0F_0DE5).fork(UInt64(epoch))
-        var order = Array(0..<data.rowCount)
+        var order = Array(0..<videoRows.count)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-        return order
+        return order.map { videoRows[$0][view(ofVideo: $0, epoch: epoch)] }
     }
 
     /// Runs to the end. With `resume`, continues from the run directory's checkpoint.
@@ -78,7 +100,7 @@ public final class Trainer {
     }
 
     /// Micro-batch row lists from optimiser step `start` to the end.
-    private func plan(from start: Int) -> [[Int]] {
+    func plan(from start: Int) -> [[Int]] {
         var out: [[Int]] = [], cachedEpoch = -1, order: [Int] = []
         for step in start..<totalSteps {
             let epoch = step / stepsPerEpoch, i = step % stepsPerEpoch

@@ -116,7 +116,7 @@ public struct DistillCommand: ParsableCommand {
             do { try run.removeRunFiles() } catch { throw ValidationError("\(error)") }
         }
         print(precisionLine(config.precision))
-        print("distill: \(data.rowCount) rows, \(trainer.stepsPerEpoch) steps/epoch, \(trainer.totalSteps) steps; peak lr \(String(format: "%.3g", config.peakLR)); objective \(config.objective.termNames.joined(separator: "+"))")
+        print("distill: \(trainer.videoCount) videos (\(data.rowCount) rows, one view per video per epoch), \(trainer.stepsPerEpoch) steps/epoch, \(trainer.totalSteps) steps; peak lr \(String(format: "%.3g", config.peakLR)); objective \(config.objective.termNames.joined(separator: "+"))")
         let line = ProgressLine(plainInterval: 5)
         do {
             try trainer.train(resume: resume) { p in

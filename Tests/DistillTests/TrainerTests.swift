@@ -164,7 +164,7 @@ struct TrainerTests {
 
     @Test("too little data for one step is refused")
     func tooLittleData() throws {
-        #expect(throws: DistillError.notEnoughData(rows: 3, batch: 4)) {
+        #expect(throws: DistillError.notEnoughData(videos: 3, batch: 4)) {
             try Trainer(config: Self.config(), data: SyntheticData(rows: 3, config: Self.model),
                         run: RunDirectory(FileManager.default.temporaryDirectory), student: Self.student())
         }
