@@ -28,7 +28,7 @@ extension H5Object {
         guard !isWritable(location) else { return }
         var link = H5L_info_t()
         guard H5Lget_info(location, name, &link, swh5_P_DEFAULT()) >= 0, link.type == H5L_TYPE_HARD else { return }
-        var check = try HeapReferenceCheck(fileOf: location)
+        let check = try HeapReferenceCheck(fileOf: location)
         defer { check.close() }
         _ = try walkHeader(at: UInt64(link.u.address), check)
     }
