@@ -13,7 +13,7 @@ struct CrashResumeTests {
         p.arguments = arguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
-        try p.run()
+        try ChildProcess.run(p)
         if let delay = killAfter {
             Thread.sleep(forTimeInterval: delay)
             if p.isRunning { kill(p.processIdentifier, SIGKILL) }

@@ -32,7 +32,7 @@ enum ExtractionFixtures {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/h5diff")
         p.arguments = [a.path, b.path]
         p.standardOutput = FileHandle.nullDevice
-        try p.run(); p.waitUntilExit()
+        try ChildProcess.run(p); p.waitUntilExit()
         return p.terminationStatus
     }
 }

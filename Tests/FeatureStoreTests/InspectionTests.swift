@@ -101,7 +101,7 @@ func captureOutput(_ executable: URL, _ arguments: [String]) throws -> String {
     process.arguments = arguments
     let output = Pipe()
     process.standardOutput = output
-    try process.run()
+    try ChildProcess.run(process)
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return String(decoding: data, as: UTF8.self)

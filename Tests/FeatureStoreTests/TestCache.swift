@@ -100,7 +100,7 @@ func runProcess(_ executable: URL, _ arguments: [String], killAfter: Double? = n
     let errors = Pipe()
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
-    try process.run()
+    try ChildProcess.run(process)
     if let delay = killAfter {
         Thread.sleep(forTimeInterval: delay)
         kill(process.processIdentifier, SIGKILL)

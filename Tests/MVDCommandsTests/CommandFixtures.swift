@@ -56,7 +56,7 @@ enum CommandFixtures {
             p.standardOutput = FileHandle.nullDevice
         }
         p.standardError = errors
-        try p.run()
+        try ChildProcess.run(p)
         let data = errors.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -144,6 +144,12 @@ enum GlobalHeapGuard {
     private static func open(_ name: UnsafePointer<CChar>?, _ flags: UInt32,
                              _ maxaddr: haddr_t) -> UnsafeMutablePointer<H5FD_t>? {
         guard let inner = H5FDopen(name, flags, sec2Access, maxaddr) else { return nil }
+        // Close-on-exec at once, before libhdf5 locks the file: a process another thread starts in between would
+        // inherit the descriptor, and with it the lock, for as long as it runs ("another process holds it open").
+        var handle: UnsafeMutableRawPointer?
+        if H5FDget_vfd_handle(inner, swh5_P_DEFAULT(), &handle) >= 0, let fd = handle?.load(as: Int32.self) {
+            _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+        }
         let size = innerOffset + MemoryLayout<UnsafeMutablePointer<H5FD_t>>.size
         let file = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         file.initializeMemory(as: UInt8.self, repeating: 0, count: size)
