@@ -73,10 +73,15 @@ struct TrainerTests {
         #expect(throws: Killed.self) { try first.train(resume: false) { if $0.step == 7 { throw Killed() } } }  // last save at 6
         let second = try Trainer(config: Self.config(saveEvery: 3), data: data, run: RunDirectory(b), student: Self.student())
         try second.train(resume: true) { _ in }
+        try Self.expectSameRun(full, in: a, as: second, in: b)
+    }
+
+    /// The two runs logged the same steps and losses and ended with the same weights.
+    static func expectSameRun(_ full: Trainer, in a: URL, as resumed: Trainer, in b: URL) throws {
         let ma = try RunDirectory(a).readMetrics(), mb = try RunDirectory(b).readMetrics()
         #expect(ma.map(\.step) == mb.map(\.step))
         #expect(ma.map(\.loss) == mb.map(\.loss), "identical losses step by step")
-        var sa = full.student, sb = second.student
+        var sa = full.student, sb = resumed.student
         var wa: [Float] = [], wb: [Float] = []
         sa.visitParameters(prefix: "") { _, p in wa += p.value.storage }
         sb.visitParameters(prefix: "") { _, p in wb += p.value.storage }
