@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // oneDNN's matmul primitive behind a BLAS-like C call, with a cache of primitives per shape.
         .target(name: "DNNLKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
-                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+                linkerSettings: [.linkedLibrary("dnnl")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "DNNLKernels"], swiftSettings: optimisedInDebug),
         .target(name: "Checkpoint", swiftSettings: optimisedInDebug),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: optimisedInDebug),

@@ -1,12 +1,19 @@
 /* See DNNLKernels.h. oneDNN 2.6 API: operation descriptor, then primitive descriptor, then primitive. */
+#define _GNU_SOURCE  /* RTLD_DEFAULT */
 #include "DNNLKernels.h"
 #include <oneapi/dnnl/dnnl.h>
 #include <immintrin.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-void omp_set_num_threads(int n);
+/* OpenMP's omp_set_num_threads, looked up in the libgomp that libdnnl loads: linking -lgomp would need the
+   libgomp.so development link, which only a compiler package provides. */
+typedef void (*set_threads_fn)(int);
+static set_threads_fn set_omp_threads;
+static pthread_once_t omp_once = PTHREAD_ONCE_INIT;
+static void find_omp(void) { set_omp_threads = (set_threads_fn)dlsym(RTLD_DEFAULT, "omp_set_num_threads"); }
 
 /* ---- float -> bf16 ---------------------------------------------------------------------------------------- */
 
@@ -72,7 +79,8 @@ static dnnl_status_t thread_ready(void) {
     if (!local.stream) {
         /* OpenMP's thread count is per calling thread: one here keeps oneDNN from starting a team of spinning
            workers beside ours. */
-        omp_set_num_threads(1);
+        pthread_once(&omp_once, find_omp);
+        if (set_omp_threads) set_omp_threads(1);
         dnnl_status_t s = dnnl_stream_create(&local.stream, engine, dnnl_stream_default_flags);
         if (s != dnnl_success) { local.stream = NULL; return s; }
     }
