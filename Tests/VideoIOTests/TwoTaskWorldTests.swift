@@ -25,9 +25,9 @@ struct TwoTaskWorldTests {
     @Test("the object moves the labelled way and is brighter than the background", arguments: TwoTaskMotion.allCases)
     func motionAndContrast(_ motion: TwoTaskMotion) {
         var rng = SplitMix64(seed: 17)
-        var scene = TwoTaskScene.random(shape: .square, motion: motion, using: &rng)
-        scene.centerX = 0.5; scene.centerY = 0.5; scene.noise = 0  // away from the edges: no wrap-around in 4 frames
-        let size = 32, clip = scene.render(size: size, frames: 4)
+        var scene = TwoTaskScene.random(shape: .square, motion: motion, frames: 8, using: &rng)
+        scene.noise = 0
+        let size = 32, clip = scene.render(size: size, frames: 8)
         func centroid(_ t: Int) -> (x: Double, y: Double) {
             var sx = 0.0, sy = 0.0, n = 0.0
             for y in 0..<size { for x in 0..<size {
@@ -36,10 +36,38 @@ struct TwoTaskWorldTests {
             } }
             return (sx / n, sy / n)
         }
-        let (a, b) = (centroid(0), centroid(3))
+        // At least 1.5% of 32 px per frame: 3.4 px over 7 frames, less a pixel of rasterisation.
+        let (a, b) = (centroid(0), centroid(7))
         let (dx, dy) = motion.direction
-        #expect((b.x - a.x) * dx + (b.y - a.y) * dy > 1.5, "centroid moved from \(a) to \(b) for \(motion)")
+        #expect((b.x - a.x) * dx + (b.y - a.y) * dy > 2.4, "centroid moved from \(a) to \(b) for \(motion)")
         #expect(scene.color.reduce(0, +) - scene.background.reduce(0, +) >= 270)
+    }
+
+    @Test("the object stays wholly inside the frame for the whole video, whatever its shape", arguments: TwoTaskShape.allCases)
+    func objectStaysInside(_ shape: TwoTaskShape) {
+        var rng = SplitMix64(seed: 5)
+        let size = 32, frames = 16
+        for motion in TwoTaskMotion.allCases {
+            for _ in 0..<8 {
+                var scene = TwoTaskScene.random(shape: shape, motion: motion, frames: frames, using: &rng)
+                scene.noise = 0
+                let clip = scene.render(size: size, frames: frames)
+                var counts: [Int] = []
+                for t in 0..<frames {
+                    var count = 0
+                    for y in 0..<size { for x in 0..<size {
+                        let i = ((t * size + y) * size + x) * 3
+                        guard (0..<3).allSatisfy({ Int(clip.pixels[i + $0]) == scene.color[$0] }) else { continue }
+                        count += 1
+                        #expect(x > 0 && y > 0 && x < size - 1 && y < size - 1,
+                                "\(shape) moving \(motion) touches the border at (\(x), \(y)) in frame \(t)")
+                    } }
+                    counts.append(count)
+                }
+                // A clipped object would lose pixels; a whole one keeps its area up to rasterisation.
+                #expect(counts.min()! > 0 && Double(counts.max()!) <= 1.25 * Double(counts.min()!), "\(shape) \(motion): \(counts)")
+            }
+        }
     }
 
     @Test("the written world has the experiment layout: the same labelled videos under both tasks")

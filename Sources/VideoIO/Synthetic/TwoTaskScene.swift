@@ -26,8 +26,10 @@ public enum TwoTaskMotion: String, Codable, Sendable, CaseIterable {
 /// are drawn independently of both labels, so neither label can be read off them.
 ///
 /// Lengths are drawn relative to the frame side, so the same world can be rendered at any size. Objects span
-/// 35-55% of the frame (several patches of a patch-8 model at 32 px) and move 2-4% of the frame per frame, so that
-/// one 2-frame tubelet already shows the direction. The background is a smooth random colour field (plus faint
+/// 27-36% of the frame (two patches or more of a patch-8 model at 32 px) and move 1.5-2.5% of the frame per frame,
+/// so that one tubelet of two frames sampled 2 apart already shows the direction. The object stays wholly inside the
+/// frame for the whole video: its path is drawn around a midpoint that is uniform over the places that allow it,
+/// so where the object is on average says nothing about either label. The background is a smooth random colour field (plus faint
 /// static grain): every patch has structure that its neighbours predict, which makes per-patch normalised pixel
 /// targets meaningful, and it does not move, so what changes over time is the object alone.
 public struct TwoTaskScene: Equatable, Sendable, Codable {
@@ -50,8 +52,9 @@ public struct TwoTaskScene: Equatable, Sendable, Codable {
     public var noise: Int
     public var noiseSeed: UInt64
 
-    /// A scene with the given labels and every other attribute drawn from `rng`.
-    public static func random<G: RandomNumberGenerator>(shape: TwoTaskShape, motion: TwoTaskMotion,
+    /// A scene with the given labels and every other attribute drawn from `rng`, whose object stays inside the frame
+    /// for `frames` frames.
+    public static func random<G: RandomNumberGenerator>(shape: TwoTaskShape, motion: TwoTaskMotion, frames: Int,
                                                         using rng: inout G) -> TwoTaskScene {
         let background = (0..<3).map { _ in Int.random(in: 40...110, using: &rng) }
         // Any hue, but always much brighter than the background: the sign of an edge's change over time then says
@@ -65,12 +68,20 @@ public struct TwoTaskScene: Equatable, Sendable, Codable {
             [Double.random(in: 8...22, using: &rng), Double.random(in: -2.5...2.5, using: &rng),
              Double.random(in: -2.5...2.5, using: &rng), Double.random(in: 0..<(2 * .pi), using: &rng)]
         }
+        let radius = Double.random(in: 0.15...0.2, using: &rng), speed = Double.random(in: 0.015...0.025, using: &rng)
+        let angle = Double.random(in: 0..<(2 * .pi), using: &rng)
+        // The path's midpoint keeps the object inside for all `frames` on both axes, whatever its angle and direction.
+        // Every shape fits in a circle of 1.2 radius: one margin for all shapes, so the margin says nothing of the shape.
+        let extent = 1.2 * radius, halfTravel = speed * Double(max(frames - 1, 0)) / 2
+        // (A video too long for that keeps its midpoint central and lets the object leave the frame.)
+        let low = min(extent + halfTravel, 0.5)
+        let midX = Double.random(in: low...(1 - low), using: &rng), midY = Double.random(in: low...(1 - low), using: &rng)
+        let (dx, dy) = motion.direction
         return TwoTaskScene(
             shape: shape, motion: motion, color: color, background: background, waves: waves,
-            centerX: Double.random(in: 0..<1, using: &rng), centerY: Double.random(in: 0..<1, using: &rng),
-            radius: Double.random(in: 0.18...0.27, using: &rng), angle: Double.random(in: 0..<(2 * .pi), using: &rng),
-            speed: Double.random(in: 0.02...0.04, using: &rng), grain: Int.random(in: 0...2, using: &rng),
-            noise: Int.random(in: 0...3, using: &rng), noiseSeed: rng.next())
+            centerX: midX - dx * halfTravel, centerY: midY - dy * halfTravel, radius: radius, angle: angle,
+            speed: speed, grain: Int.random(in: 0...2, using: &rng), noise: Int.random(in: 0...3, using: &rng),
+            noiseSeed: rng.next())
     }
 
     /// The frames: (frames, size, size, 3) bytes. Deterministic: the same scene gives the same bytes.
@@ -85,8 +96,7 @@ public struct TwoTaskScene: Equatable, Sendable, Codable {
             let cx = (centerX + dx * speed * Double(t)) * n, cy = (centerY + dy * speed * Double(t)) * n
             for y in 0..<size {
                 for x in 0..<size {
-                    // Objects leaving one edge come back at the other (the frame is a torus).
-                    let ox = wrapped(Double(x) + 0.5 - cx, n), oy = wrapped(Double(y) + 0.5 - cy, n)
+                    let ox = Double(x) + 0.5 - cx, oy = Double(y) + 0.5 - cy
                     let inside = covers(u: ox * c + oy * s, v: -ox * s + oy * c, radius: r)
                     let base = (y * size + x) * 3, out = ((t * size + y) * size + x) * 3
                     for channel in 0..<3 {
@@ -133,6 +143,4 @@ public struct TwoTaskScene: Equatable, Sendable, Codable {
             return d2 <= r * r && d2 >= 0.4 * r * r
         }
     }
-
-    private func wrapped(_ d: Double, _ n: Double) -> Double { d - n * (d / n).rounded() }
 }

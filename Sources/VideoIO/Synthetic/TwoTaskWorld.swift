@@ -48,7 +48,7 @@ public enum TwoTaskWorld {
         let pair = split == "unlabeled" ? Int(rng.next() % UInt64(pairs)) : index % pairs
         let shape = TwoTaskShape.allCases[pair / TwoTaskMotion.allCases.count]
         let motion = TwoTaskMotion.allCases[pair % TwoTaskMotion.allCases.count]
-        return TwoTaskScene.random(shape: shape, motion: motion, using: &rng)
+        return TwoTaskScene.random(shape: shape, motion: motion, frames: config.frames, using: &rng)
     }
 
     /// Writes the world under `directory`; `progress(done, total)` after each video.
