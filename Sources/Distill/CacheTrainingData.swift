@@ -89,9 +89,9 @@ public final class CacheTrainingData: TrainingData {
         let cache = (a.numFrames / max(a.tubeletSize, 1), a.inputSize / max(a.patchSize, 1))
         let student = (a.numFrames / max(tubeletSize, 1), a.inputSize / max(patchSize, 1))
         guard cache != student || a.tubeletSize != tubeletSize || a.inputSize % max(patchSize, 1) != 0 else { return }
-        throw DistillError.storeMismatch("the cache \(url.lastPathComponent) holds targets on a \(cache.0)×\(cache.1)×\(cache.1) token grid "
-                                         + "(tubelet \(a.tubeletSize), \(a.patchSize) px per token on the \(a.inputSize) px clips) but the "
-                                         + "student's grid is \(student.0)×\(student.1)×\(student.1) (tubelet \(tubeletSize), patch \(patchSize)); "
+        throw DistillError.storeMismatch("the cache \(url.lastPathComponent) holds targets on a grid of \(cache.0)×\(cache.1)×\(cache.1) "
+                                         + "tokens (patch \(a.patchSize), tubelet \(a.tubeletSize)) over its \(a.inputSize) px clips, but the "
+                                         + "student's grid is \(student.0)×\(student.1)×\(student.1) tokens (patch \(patchSize), tubelet \(tubeletSize)); "
                                          + "pick a --student/--model-config with patch size \(a.patchSize) and tubelet size \(a.tubeletSize), "
                                          + "or extract a cache whose teacher grid is the student's (--teacher-input-size)")
     }
