@@ -29,7 +29,8 @@ public final class CacheTrainingData: TrainingData {
     ///   - tokens: the student's tokens per clip, which every teacher's L must equal.
     ///   - numFrames, inputSize: the student's clip geometry, which the cache's must equal.
     ///   - patchSize, tubeletSize: the student's token grid, which the cache's must equal when teachers are loaded
-    ///     (equal token counts alone can hide another space-time layout of the targets).
+    ///     (equal token counts alone can hide another space-time layout of the targets); the teachers' patch sizes
+    ///     may differ when they saw the clips at another size.
     public init(url: URL, teacherNames: [String], tokens: Int, numFrames: Int, inputSize: Int, patchSize: Int,
                 tubeletSize: Int, dataRoot: String?) throws {
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -80,18 +81,19 @@ public final class CacheTrainingData: TrainingData {
         return groups
     }
 
-    /// Refuses a student whose patch or tubelet differs from the grid the cache's targets are laid out on.
+    /// Refuses a student whose token grid differs from the one the cache's targets are laid out on. The grid, not the
+    /// patch size, is what must agree: a teacher may see the clips at another size with another patch (MAE's ViT-H/14 at
+    /// 196 px for a patch-16 student at 224), and the cache's `patch_size` is then the side one token covers in the
+    /// stored clips.
     private static func checkGrid(_ a: CacheAttributes, url: URL, patchSize: Int, tubeletSize: Int) throws {
-        guard a.patchSize != patchSize || a.tubeletSize != tubeletSize else { return }
-        let grid = { (p: Int, t: Int) in
-            "\(a.numFrames / max(t, 1))×\(a.inputSize / max(p, 1))×\(a.inputSize / max(p, 1)) tokens (patch \(p), tubelet \(t))"
-        }
-        throw DistillError.storeMismatch("the cache \(url.lastPathComponent) holds targets on a "
-                                         + "\(grid(a.patchSize, a.tubeletSize)) grid but the student's is "
-                                         + "\(grid(patchSize, tubeletSize)) of the same \(a.numFrames)-frame "
-                                         + "\(a.inputSize)px clips; pick a --student/--model-config with patch size "
-                                         + "\(a.patchSize) and tubelet size \(a.tubeletSize), or extract a cache with the "
-                                         + "student's patch and tubelet")
+        let cache = (a.numFrames / max(a.tubeletSize, 1), a.inputSize / max(a.patchSize, 1))
+        let student = (a.numFrames / max(tubeletSize, 1), a.inputSize / max(patchSize, 1))
+        guard cache != student || a.tubeletSize != tubeletSize || a.inputSize % max(patchSize, 1) != 0 else { return }
+        throw DistillError.storeMismatch("the cache \(url.lastPathComponent) holds targets on a grid of \(cache.0)×\(cache.1)×\(cache.1) "
+                                         + "tokens (patch \(a.patchSize), tubelet \(a.tubeletSize)) over its \(a.inputSize) px clips, but the "
+                                         + "student's grid is \(student.0)×\(student.1)×\(student.1) tokens (patch \(patchSize), tubelet \(tubeletSize)); "
+                                         + "pick a --student/--model-config with patch size \(a.patchSize) and tubelet size \(a.tubeletSize), "
+                                         + "or extract a cache whose teacher grid is the student's (--teacher-input-size)")
     }
 
     public func load(rows batchRows: [Int]) throws -> TrainingBatch {

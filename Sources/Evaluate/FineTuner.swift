@@ -13,19 +13,55 @@ public final class FineTuner {
         self.model = model; self.config = config
     }
 
-    /// A random training view of a video: the dataset's temporal sampler, a multi-scale crop, a random flip (when `flip`).
+    /// A random training view of a video: the dataset's temporal sampler, then `spatialView`.
     func trainingView(frameCount: Int, width: Int, height: Int, using rng: inout SplitMix64) -> ClipView {
-        let c = model.config
-        let frames = config.dataset.trainingFrames(frameCount: frameCount, clipLength: c.numFrames, samplingRate: config.samplingRate, using: &rng)
-        let box = MultiScaleCrop(inputSize: c.inputSize).sample(width: width, height: height, using: &rng)
-        return ClipView(frames: frames, spatial: .cropThenResize(box: box, width: c.inputSize, height: c.inputSize),
+        let frames = config.dataset.trainingFrames(frameCount: frameCount, clipLength: model.config.numFrames,
+                                                   samplingRate: config.samplingRate, using: &rng)
+        return spatialView(frames: frames, width: width, height: height, using: &rng)
+    }
+
+    /// The crop of `config.crop` resized to the input size with plain bilinear, and a random flip (when `flip`).
+    func spatialView(frames: [Int], width: Int, height: Int, using rng: inout SplitMix64) -> ClipView {
+        let size = model.config.inputSize
+        let box: CropBox
+        switch config.crop {
+        case .randomResized: box = RandomResizedCrop().sample(width: width, height: height, using: &rng)
+        case .multiScale: box = MultiScaleCrop(inputSize: size).sample(width: width, height: height, using: &rng)
+        }
+        return ClipView(frames: frames, spatial: .cropThenResize(box: box, width: size, height: size),
                         filter: .bilinear, flip: config.flip && rng.nextUniform() < 0.5)
     }
 
-    func trainingClip(_ entry: ManifestEntry, using rng: inout SplitMix64) throws -> Clip {
+    /// `repeatedAugment` views of one decoded clip (the frames `frames` at the source resolution): each its own
+    /// RandAugment draw on the full frames, then its own crop and flip, as the original augments a decoded clip
+    /// `--num_sample` times.
+    func augmentedViews(of decoded: Clip, frames: [Int], using rng: inout SplitMix64) -> [Clip] {
+        (0..<config.repeatedAugment).map { _ in
+            let steps = config.randAugment?.sample(using: &rng) ?? []
+            let view = spatialView(frames: frames, width: decoded.width, height: decoded.height, using: &rng)
+            return decoded.randAugmented(steps).applying(view)
+        }
+    }
+
+    /// The training views of one video (`repeatedAugment` of them, sharing their frames).
+    func trainingClips(_ entry: ManifestEntry, using rng: inout SplitMix64) throws -> [Clip] {
         let reader = try VideoReader(path: entry.resolvedPath)
         let info = reader.info
-        return try reader.clip(for: trainingView(frameCount: info.frameCount, width: info.width, height: info.height, using: &rng))
+        let frames = config.dataset.trainingFrames(frameCount: info.frameCount, clipLength: model.config.numFrames,
+                                                   samplingRate: config.samplingRate, using: &rng)
+        return augmentedViews(of: try reader.frames(at: frames), frames: frames, using: &rng)
+    }
+
+    /// A micro-batch of `entries`: their views normalised, each view erased with `randomErasing`, and the smoothed
+    /// targets repeated to match (a video's views adjacent).
+    func trainingBatch(_ entries: [ManifestEntry], classes: Int, using rng: inout SplitMix64) throws -> (clips: Tensor, targets: Tensor) {
+        var clips = ClipFeatures.batch(try entries.flatMap { try trainingClips($0, using: &rng) })
+        if config.randomErasing > 0 {
+            let erasing = RandomErasing(probability: config.randomErasing)
+            for i in 0..<clips.shape[0] { erasing.apply(to: &clips, clip: i, using: &rng) }
+        }
+        let labels = entries.flatMap { Array(repeating: $0.label, count: config.repeatedAugment) }
+        return (clips, smoothedTargets(labels, classes: classes, smoothing: config.labelSmoothing))
     }
 
     /// The lr schedule over `videos` training videos and the optimiser steps of one epoch: peak and floor are the base
@@ -62,8 +98,7 @@ public final class FineTuner {
                 for m in 0..<accumulate {
                     let first = (s * accumulate + m) * batch
                     let picked = order[first..<(first + batch)].map { entries[$0] }
-                    var clips = ClipFeatures.batch(try picked.map { try trainingClip($0, using: &rng) })
-                    var targets = smoothedTargets(picked.map(\.label), classes: classes, smoothing: config.labelSmoothing)
+                    var (clips, targets) = try trainingBatch(picked, classes: classes, using: &rng)
                     if config.mixup { mix(&clips, &targets, using: &rng) }
                     loss += try accumulateGradients(clips, targets, dropRng: rng.fork(UInt64((epoch * steps + s) * accumulate + m)), epoch: epoch)
                 }

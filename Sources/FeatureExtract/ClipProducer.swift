@@ -4,9 +4,10 @@ import VideoIO
 /// The decoded views of one video, or why it could not be decoded.
 struct DecodedVideo {
     let video: Int
-    /// Every row that still needs work: the uint8 clip [T, S, S, 3], the view it was cut with, and whether
-    /// the cache already stores that view (from an earlier teacher or run). Empty when all rows are done.
-    let rows: [(row: Int, clip: Clip, view: ClipView, stored: Bool)]
+    /// Every row that still needs work: the uint8 clip [T, S, S, 3], the view it was cut with, whether the cache
+    /// already stores that view (from an earlier teacher or run), and the teacher's input: the same crop resized to the
+    /// teacher's input size (the clip itself when the sizes agree). Empty when all rows are done.
+    let rows: [(row: Int, clip: Clip, view: ClipView, stored: Bool, teacherClip: Clip)]
     let failure: String?
     let decodeSeconds: Double
 }

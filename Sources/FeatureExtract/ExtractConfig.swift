@@ -47,24 +47,37 @@ public struct ExtractConfig: Codable, Sendable {
     public var commitEvery: Int
     /// The number format of the teacher's products (recorded in the cache; a rerun must use the same).
     public var precision: Precision
+    /// Side of the frames the teacher sees (the stored crop resized to it), nil for `inputSize`: 196 for the patch-14
+    /// MAE ViT-H teacher, whose 14×14 grid then matches a patch-16 student's at 224 (docs/method.md §5.1).
+    public var teacherInputSize: Int?
 
     public init(teacher: TeacherChoice, checkpoint: String, architecture: String, model: ModelConfig, manifest: String,
                 dataRoot: String?, out: String, name: String? = nil, viewsPerVideo: Int = 1, view: ViewChoice = .random,
                 numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224, dtype: FeatureDType = .float16, storePixels: Bool = false,
                 shardIndex: Int = 0, shardCount: Int = 1, batchSize: Int = 1, decodeThreads: Int = 1, seed: UInt64 = 0,
-                commitEvery: Int = 16, precision: Precision = .fp32) {
+                commitEvery: Int = 16, precision: Precision = .fp32, teacherInputSize: Int? = nil) {
         self.teacher = teacher; self.checkpoint = checkpoint; self.architecture = architecture; self.model = model
         self.manifest = manifest; self.dataRoot = dataRoot; self.out = out; self.name = name ?? teacher.rawValue
         self.viewsPerVideo = viewsPerVideo; self.view = view; self.numFrames = numFrames; self.samplingRate = samplingRate
         self.inputSize = inputSize; self.dtype = dtype; self.storePixels = storePixels; self.shardIndex = shardIndex
         self.shardCount = shardCount; self.batchSize = batchSize; self.decodeThreads = decodeThreads; self.seed = seed
-        self.commitEvery = commitEvery; self.precision = precision
+        self.commitEvery = commitEvery; self.precision = precision; self.teacherInputSize = teacherInputSize
     }
+
+    /// Side of the frames the teacher sees.
+    public var teacherSize: Int { teacherInputSize ?? inputSize }
+
+    /// Tokens per side of a frame: the teacher's patches per side, which the student's must equal.
+    public var gridSide: Int { teacherSize / model.patchSize }
+
+    /// The cache's `patch_size`: the side, in pixels of the stored clips, of the square one token covers
+    /// (`input_size / grid side`). It is the teacher's patch size unless the teacher sees another size.
+    public var cachePatchSize: Int { teacherInputSize == nil ? model.patchSize : inputSize / max(gridSide, 1) }
 
     /// The model config with the clip geometry of this run.
     public var teacherModel: ModelConfig {
         var m = model
-        m.inputSize = inputSize
+        m.inputSize = teacherSize
         m.numFrames = numFrames
         return m
     }
@@ -76,7 +89,7 @@ public struct ExtractConfig: Codable, Sendable {
     public var teacherName: String? { teacher == .none ? nil : name }
 
     /// Tokens per row: (T / tubelet) · (S / p)².
-    public var tokensPerRow: Int { (numFrames / model.tubeletSize) * (inputSize / model.patchSize) * (inputSize / model.patchSize) }
+    public var tokensPerRow: Int { (numFrames / model.tubeletSize) * gridSide * gridSide }
 
     /// Upper bounds of the integer settings: far above any real extraction (MVD takes 1 view per video, rate 2–4),
     /// far below what overflows or fills a disk by mistake.
@@ -94,7 +107,24 @@ public struct ExtractConfig: Codable, Sendable {
         }
         guard shardCount <= limits.shardCount else { throw fail("--shard: at most \(limits.shardCount) shards, got \(shardCount)") }
         guard numFrames % model.tubeletSize == 0 else { throw fail("--num-frames \(numFrames) must be a multiple of the tubelet size \(model.tubeletSize)") }
-        guard inputSize % model.patchSize == 0 else { throw fail("--input-size \(inputSize) must be a multiple of the patch size \(model.patchSize)") }
+        if let size = teacherInputSize {
+            guard teacher != .none else { throw fail("--teacher-input-size sizes a teacher's input; --teacher none runs none: drop it") }
+            guard size >= 1 && size <= ModelConfig.limits.inputSize else {
+                throw fail("--teacher-input-size must be between 1 and \(ModelConfig.limits.inputSize), got \(size)")
+            }
+            guard size % model.patchSize == 0 else {
+                throw fail("--teacher-input-size \(size) must be a multiple of the teacher's patch size \(model.patchSize)")
+            }
+            let g = gridSide
+            guard inputSize % g == 0 else {
+                throw fail("the teacher's \(g)×\(g) token grid (\(size) px / patch \(model.patchSize)) cannot be the grid of a student on "
+                           + "the \(inputSize) px clips: \(inputSize) is not a multiple of \(g), so no student patch gives \(g)×\(g); "
+                           + "choose --teacher-input-size = \(model.patchSize) × (--input-size / the student's patch), e.g. 196 for "
+                           + "patch 14 at 224 px with a patch-16 student")
+            }
+        } else {
+            guard inputSize % model.patchSize == 0 else { throw fail("--input-size \(inputSize) must be a multiple of the patch size \(model.patchSize)") }
+        }
         guard samplingRate >= 1, batchSize >= 1, decodeThreads >= 1, commitEvery >= 1 else {
             throw fail("--sampling-rate, --batch-size and --threads must be positive")
         }

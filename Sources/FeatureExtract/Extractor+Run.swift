@@ -54,9 +54,9 @@ extension Extractor {
                 try finishReady()
                 continue
             }
-            for (row, clip, view, stored) in next.rows {
+            for (row, clip, view, stored, teacherClip) in next.rows {
                 if !stored { try storeView(row: row, clip: clip, view: view) }
-                batch.append((row, next.video, clip))
+                batch.append((row, next.video, teacherClip))
                 if batch.count == config.batchSize { try flush() }
             }
             waiting.append((next.video, last.row))
@@ -85,7 +85,7 @@ extension Extractor {
         guard let first = batch.first?.clip else { return }
         guard let teacher, let spec else {  // views only
             summary.rowsWritten += batch.count
-            summary.bytesWritten += config.storePixels ? batch.count * first.pixels.count : 0
+            summary.bytesWritten += config.storePixels ? batch.count * first.pixels.count : 0  // no teacher: the student's clip
             return
         }
         let (t, s) = (first.frameCount, first.height)

@@ -48,7 +48,7 @@ public final class Extractor {
         }
         let attributes = CacheAttributes(
             manifestSHA256: try SHA256.hexDigest(ofFileAt: manifestURL), numFrames: config.numFrames, samplingRate: config.samplingRate,
-            tubeletSize: config.model.tubeletSize, inputSize: config.inputSize, patchSize: config.model.patchSize,
+            tubeletSize: config.model.tubeletSize, inputSize: config.inputSize, patchSize: config.cachePatchSize,
             viewsPerVideo: config.viewsPerVideo, seed: Int(truncatingIfNeeded: config.seed), createdBy: "mvd extract-features 1.0")
         let m = config.teacherModel
         spec = config.teacher == .none ? nil : TeacherSpec(name: config.name, kind: config.teacher == .image ? .image : .video, arch: config.architecture,
@@ -76,6 +76,14 @@ public final class Extractor {
         }
     }
 
+    /// The teacher's input when it differs from the student's (`--teacher-input-size`): the row's crop resized to the
+    /// teacher's size with the same antialiased bilinear filter, as the original resizes one crop twice (docs/method.md
+    /// §6.4), not the student's clip resized again. Nil when the sizes agree.
+    func teacherClip(_ frames: Clip, view: VideoIO.ClipView) -> Clip? {
+        guard config.teacherSize != config.inputSize, case let .cropThenResize(box, _, _) = view.spatial else { return nil }
+        return frames.applying(ClipViews.cached(frames: view.frames, crop: box, inputSize: config.teacherSize))
+    }
+
     /// Decodes every row of `video` that this teacher still lacks (background thread).
     func decode(_ video: Int) -> DecodedVideo {
         let start = Date()
@@ -83,7 +91,7 @@ public final class Extractor {
         guard !rows.isEmpty else { return DecodedVideo(video: video, rows: [], failure: nil, decodeSeconds: 0) }
         do {
             let reader = try VideoReader(path: entries[video].resolvedPath, options: DecodeOptions(threads: config.decodeThreads))
-            var out: [(Int, Clip, VideoIO.ClipView, Bool)] = []
+            var out: [(Int, Clip, VideoIO.ClipView, Bool, Clip)] = []
             for row in rows {
                 let view: VideoIO.ClipView
                 let stored = try writer.storedView(row: row)
@@ -94,7 +102,9 @@ public final class Extractor {
                 } else {
                     view = plannedView(row: row, info: reader.info)
                 }
-                out.append((row, try reader.clip(for: view), view, stored != nil))
+                let frames = try reader.frames(at: view.frames)
+                let clip = frames.applying(view)
+                out.append((row, clip, view, stored != nil, teacherClip(frames, view: view) ?? clip))
             }
             return DecodedVideo(video: video, rows: out, failure: nil, decodeSeconds: Date().timeIntervalSince(start))
         } catch {

@@ -13,6 +13,7 @@ public enum ProtocolChoice: String, ExpressibleByArgument, CaseIterable, Sendabl
 
 extension FeaturePooling: ExpressibleByArgument {}
 extension FineTuneDataset: ExpressibleByArgument {}
+extension FineTuneCrop: ExpressibleByArgument {}
 
 /// `evaluate`: what an encoder learned, by k-NN, linear probe or fine-tuning.
 public struct EvaluateCommand: ParsableCommand {
@@ -28,7 +29,9 @@ public struct EvaluateCommand: ParsableCommand {
             learning rate is --lr × total batch / 256, where the total batch is --batch-size × --accumulate, after \
             --warmup-epochs of linear warm-up from 0. --dataset k400 (the default) samples 16 frames --sampling-rate \
             apart, flips, and tests 5x3 views; --dataset ssv2 takes one frame from each of 16 segments, never flips \
-            (Something-Something labels name left and right) and tests 2x3 views. With a classes.json in \
+            (Something-Something labels name left and right) and tests 2x3 views. Training views get the original's \
+            augmentation: RandAugment m7-n4 (--rand-augment, --no-rand-augment), a random-resized crop (--train-crop), \
+            random erasing 0.25 (--random-erasing) and two views per video (--repeated-augment). With a classes.json in \
             --data-root (mvd synth writes one), accuracy is also reported per class kind (appearance, motion). \
             See docs/method.md §6.5, §6.6 and §7.4.
             """)
@@ -56,6 +59,15 @@ public struct EvaluateCommand: ParsableCommand {
     var dataset: FineTuneDataset = .k400
     @Flag(inversion: .prefixedNo, help: "Random horizontal flips while fine-tuning (default: on for k400, off for ssv2); --no-flip for tasks a mirror image changes, such as left vs right motion.")
     var flip: Bool?
+    @Option(help: "Fine-tuning RandAugment of each training view: m<magnitude>-n<ops>[-mstd<std>] (default m7-n4, std 0.5, as the original's rand-m7-n4-mstd0.5-inc1).")
+    var randAugment: String?
+    @Flag(help: "Fine-tuning without RandAugment.") var noRandAugment = false
+    @Option(help: "Fine-tuning probability that a training view gets one box of N(0, 1) noise after normalisation (default 0.25; 0 = off).")
+    var randomErasing: Float = 0.25
+    @Option(help: "Fine-tuning views per video in a micro-batch, each augmented on its own (default 2, as the original; 1 = off).")
+    var repeatedAugment: Int = 2
+    @Option(help: "Fine-tuning training crop: random-resized (area 8-100 %, aspect 3/4-4/3, the original's) or multi-scale (the pre-training crop).")
+    var trainCrop: FineTuneCrop = .randomResized
     @Option(help: "Pooling of the frozen tokens for knn/linear: mean (over all tokens) or time (spatial mean per time step, concatenated in order: keeps the direction of time).")
     var pooling: FeaturePooling = .mean
     @Option(help: "After fine-tuning, write the fine-tuned encoder here as a video teacher for extract-features (safetensors, VideoMAE layout; needs --position-table sinusoid-1d).")
@@ -120,6 +132,16 @@ public struct EvaluateCommand: ParsableCommand {
         config.epochs = epochs; config.batchSize = batchSize; config.accumulate = accumulate; config.warmupEpochs = warmupEpochs
         config.baseLR = lr; config.layerDecay = layerDecay; config.dropPath = dropPath; config.fcDropout = fcDropout
         config.mixup = mixup; config.flip = flip ?? dataset.flips; config.samplingRate = frameStride; config.seed = seed
+        if noRandAugment {
+            guard randAugment == nil else { throw ValidationError("--rand-augment and --no-rand-augment contradict each other; keep one") }
+            config.randAugment = nil
+        } else if let spec = randAugment {
+            guard let parsed = RandAugment(spec: spec) else {
+                throw ValidationError("--rand-augment must look like m7-n4 (magnitude 0-\(Int(RandAugment.maxMagnitude)), 1-\(RandAugment.maxCount) ops, optional -mstd0.5), got \(spec)")
+            }
+            config.randAugment = parsed
+        }
+        config.randomErasing = randomErasing; config.repeatedAugment = repeatedAugment; config.crop = trainCrop
         return config
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import FeatureExtract
 import FeatureStore
 import Foundation
+import Models
 import Tensor
 import VideoIO
 
@@ -25,6 +26,10 @@ public struct ExtractFeaturesCommand: ParsableCommand {
                 --manifest k400/train.csv --data-root /data/k400 --out k400-feats.h5
               extract-features --teacher video --arch vit_base --checkpoint videomae_base_k400_1600e.pth \\
                 --manifest k400/train.csv --data-root /data/k400 --out k400-feats.h5
+
+            ViT-H (MAE's image teacher has 14-pixel patches and sees each crop resized to 196 px):
+              extract-features --teacher image --arch vit_huge --teacher-input-size 196 --checkpoint mae_pretrain_vit_huge.pth \\
+                --manifest k400/train.csv --data-root /data/k400 --out k400-h-feats.h5
             """)
 
     @Option(help: "image, video, or none (only the rows' views and pixels: the data of pixel-target training).") var teacher: TeacherChoice
@@ -39,6 +44,8 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     @Option(help: "Frames per view (default: the model's).") var numFrames: Int?
     @Option(help: "Frame stride within a view.") var samplingRate: Int = 4
     @Option(help: "Side of the square input (default: the model's).") var inputSize: Int?
+    @Option(help: "Side of the frames the teacher sees: each stored crop resized to it (default: --input-size). 196 for the patch-14 MAE ViT-H image teacher, whose 14×14 token grid then matches a patch-16 student at 224.")
+    var teacherInputSize: Int?
     @Option(help: "float16 (default), float32, or int8 (a signed byte per value and a float32 scale per token: about half of float16's size; docs/cache-format.md).") var dtype: String = "float16"
     @Flag(help: "Also store each row's exact uint8 student input in /pixels (no re-decoding when training).") var storePixels = false
     @Option(help: "This process's part, I/N: N processes each run with their I; join them with `mvd merge`.") var shard: String = "0/1"
@@ -51,7 +58,11 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     public init() {}
 
     func makeConfig() throws -> ExtractConfig {
-        let (arch, config) = try model.resolve(defaultArch: "vit_base")
+        var (arch, config) = try model.resolve(defaultArch: "vit_base")
+        if teacher == .image && model.modelConfig == nil {
+            // MAE's ViT-H has 14-pixel patches, unlike the patch-16 ViT-H students and video teacher.
+            do { config = try ModelConfig.imageTeacherPreset(arch) } catch { throw ValidationError("\(error)") }
+        }
         guard let storage = FeatureDType(rawValue: dtype) else {
             throw ValidationError("--dtype must be float16, float32 or int8, got \(dtype)")
         }
@@ -63,7 +74,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
                              numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
                              inputSize: inputSize ?? config.inputSize, dtype: storage, storePixels: storePixels,
                              shardIndex: parts[0], shardCount: parts[1], batchSize: batchSize, decodeThreads: decodeThreads, seed: seed,
-                             precision: precision.resolved(recorded: recordedPrecision()))
+                             precision: precision.resolved(recorded: recordedPrecision()), teacherInputSize: teacherInputSize)
     }
 
     /// The precision this teacher was extracted in, when --out already holds it: a rerun that resumes keeps it.

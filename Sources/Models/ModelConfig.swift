@@ -105,6 +105,15 @@ public struct ModelConfig: Codable, Sendable, Equatable {
 
     public static let presetNames = ["vit_small", "vit_base", "vit_large", "vit_huge"]
 
+    /// The preset of an MAE image teacher (docs/method.md §2.4): as `preset`, except that MAE's ViT-H has 14-pixel
+    /// patches (`mae_teacher_vit_huge_patch14`); the original runs it on 196 px frames so that its 14×14 grid is the
+    /// patch-16 student's at 224.
+    public static func imageTeacherPreset(_ name: String) throws -> ModelConfig {
+        var config = try preset(name)
+        if name == "vit_huge" { config.patchSize = 14 }
+        return config
+    }
+
     /// Reads a custom configuration; unknown keys are refused so that typos do not pass silently.
     public static func load(from url: URL) throws -> ModelConfig {
         let data = try Data(contentsOf: url)

@@ -57,6 +57,22 @@ import VideoIO
         #expect(set.warmupEpochs == 1 && set.fcDropout == 0.5 && set.samplingRate == 2)
     }
 
+    @Test("fine-tuning augmentation flags: the K400 defaults (m7-n4, erasing 0.25, two views, random-resized crop); each can be turned off; bad values are refused")
+    func augmentationFlags() throws {
+        let defaults = try EvaluateCommand.parse(flags(["--protocol", "finetune"])).fineTuneConfig()
+        #expect(defaults.randAugment == RandAugment() && defaults.randomErasing == 0.25 && defaults.repeatedAugment == 2 && defaults.crop == .randomResized)
+        let off = try EvaluateCommand.parse(flags(["--protocol", "finetune", "--no-rand-augment", "--random-erasing", "0", "--repeated-augment", "1",
+                                                   "--train-crop", "multi-scale"])).fineTuneConfig()
+        #expect(off.randAugment == nil && off.randomErasing == 0 && off.repeatedAugment == 1 && off.crop == .multiScale)
+        let m9 = try EvaluateCommand.parse(flags(["--protocol", "finetune", "--rand-augment", "m9-n2"])).fineTuneConfig()
+        #expect(m9.randAugment?.magnitude == 9 && m9.randAugment?.count == 2)
+        for (bad, words) in [(["--rand-augment", "m7"], "--rand-augment"), (["--rand-augment", "m7-n4", "--no-rand-augment"], "contradict"),
+                             (["--random-erasing", "2"], "--random-erasing"), (["--repeated-augment", "0"], "--repeated-augment")] {
+            let message = CommandFixtures.message(EvaluateCommand.self, flags(["--protocol", "finetune"] + bad))
+            #expect(message?.contains(words) == true, "\(bad): \(message ?? "accepted")")
+        }
+    }
+
     @Test("a training label of 2^62 or 10^8 ends in an error naming the manifest line, not a trap",
           arguments: [Int64(1) << 62, 100_000_000, -1])
     func hugeLabel(_ label: Int64) throws {

@@ -1,7 +1,7 @@
 import FeatureExtract
 import FeatureStore
 import Foundation
-import MVDCommands
+@testable import MVDCommands
 import Models
 import Testing
 import TestSupport
@@ -30,6 +30,24 @@ import TestSupport
         #expect(refusal.contains(String(extra[0].split(separator: "=")[0])) || refusal.contains("num_frames") || refusal.contains("input_size"),
                 "\(refusal)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test("--arch vit_huge for the image teacher is MAE's patch-14 ViT-H; at --teacher-input-size 196 its 14×14 grid is a patch-16 student's at 224")
+    func vitHugeImageTeacher() throws {
+        let out = dir.appendingPathComponent("huge.h5")
+        let image = try ExtractFeaturesCommand.parse(["--teacher", "image", "--arch", "vit_huge", "--checkpoint", "mae.pth", "--manifest", manifest.path,
+                                                      "--out", out.path, "--teacher-input-size", "196"]).makeConfig()
+        #expect(image.model.patchSize == 14 && image.model.embedDim == 1280 && image.model.depth == 32 && image.model.numHeads == 16)
+        #expect(image.teacherModel.inputSize == 196 && image.inputSize == 224 && image.gridSide == 14 && image.cachePatchSize == 16)
+        #expect(image.tokensPerRow == 1568)
+        let video = try ExtractFeaturesCommand.parse(flags(out, ["--arch", "vit_huge"])).makeConfig()
+        #expect(video.model.patchSize == 16 && video.cachePatchSize == 16 && video.tokensPerRow == 1568)
+        // Without the smaller input, patch 14 on 224 px gives a 16×16 grid, which a patch-16 student does not have.
+        let plain = try ExtractFeaturesCommand.parse(["--teacher", "image", "--arch", "vit_huge", "--checkpoint", "mae.pth", "--manifest", manifest.path,
+                                                      "--out", out.path]).makeConfig()
+        #expect(plain.gridSide == 16 && plain.cachePatchSize == 14)
+        let refusal = CommandFixtures.message(ExtractFeaturesCommand.self, flags(out, ["--teacher-input-size", "200"]))
+        #expect(refusal?.contains("--teacher-input-size 200") == true, "\(refusal ?? "accepted")")
     }
 
     @Test("a cache larger than the free space is refused with both sizes")
