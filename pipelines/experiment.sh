@@ -19,12 +19,12 @@
 #   --out OUT    output folder (default experiment-out); rerunning the same command skips finished stages
 #   --seeds N    seeds 1..N of every training run (default 3)
 #   --quick      one seed and a smaller world (the README demo's version)
-#   --precision  number format of every product (default fp32, so that results do not depend on whether the CPU
-#                has native bf16; bf16 needs such a CPU)
+#   --precision  number format of every product (default: bf16 where the CPU has native bf16, fp32 elsewhere, as
+#                for every mvd command; results then depend on which the CPU has)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DATA="" OUT="experiment-out" SEEDS=3 QUICK=0 PRECISION=fp32
+DATA="" OUT="experiment-out" SEEDS=3 QUICK=0 PRECISION=
 while [ $# -gt 0 ]; do
   case "$1" in
     --data) DATA="$2"; shift 2 ;;
@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$SEEDS" =~ ^[1-9][0-9]*$ ]] || { echo "experiment: --seeds must be a positive integer, not '$SEEDS'" >&2; exit 2; }
-[[ "$PRECISION" =~ ^(fp32|bf16)$ ]] || { echo "experiment: --precision must be fp32 or bf16, not '$PRECISION'" >&2; exit 2; }
+[[ "$PRECISION" =~ ^(|fp32|bf16)$ ]] || { echo "experiment: --precision must be fp32 or bf16, not '$PRECISION'" >&2; exit 2; }
 
 # The model and the budgets. One clip: 8 frames at stride 2, 32×32, patch 8, tubelet 2 → 64 tokens.
 CFG=pipelines/configs/world_vit.json
@@ -46,13 +46,18 @@ RATE=2
 UNLABELED=3000 TRAIN_PER_PAIR=32 VAL_PER_PAIR=32
 VIEWS=1                 # stored views per unlabeled video
 BATCH=16                # clips per step, every training run
-PRE_EPOCHS=3            # stage-1 teachers and students: epochs over the videos, one stored view of each per epoch
-PRE_WARMUP=1            # their warm-up epochs (equal steps for all students)
+TEACHER_EPOCHS=30       # stage-1 teachers: epochs over the videos, one stored view of each per epoch
+TEACHER_WARMUP=2        # ... and their warm-up epochs
+STUDENT_EPOCHS=10       # every student (equal steps), the transfer check's included
+STUDENT_WARMUP=1
 SUP_EPOCHS=16           # supervised training from scratch (per task) and of the transfer teacher
 if [ "$QUICK" = 1 ]; then
-  # the same number of steps and schedule per run, on half as many distinct videos: an epoch reads one view of each
-  SEEDS=1 UNLABELED=1500 VIEWS=2 PRE_EPOCHS=6 PRE_WARMUP=2
+  # One seed, half as many distinct videos (two stored views of each, used in alternate epochs) and about a fifth
+  # of the stage-1 steps: teachers that know less, in a quarter of an hour.
+  SEEDS=1 UNLABELED=1500 VIEWS=2 TEACHER_EPOCHS=12 TEACHER_WARMUP=1 STUDENT_EPOCHS=6 STUDENT_WARMUP=1
 fi
+PRECISION_ARGS=()
+if [ -n "$PRECISION" ]; then PRECISION_ARGS=(--precision "$PRECISION"); fi
 
 START=$(date +%s)
 STAGES_DONE=0
@@ -100,7 +105,7 @@ for split in train val; do
 done
 
 stage "views cache of the unlabeled pool: $VIEWS random views per video, pixels stored"
-quietly "$OUT/logs/views.log" "$B" extract-features --precision "$PRECISION" --teacher none --model-config "$CFG" --manifest "$DATA/unlabeled.csv" \
+quietly "$OUT/logs/views.log" "$B" extract-features "${PRECISION_ARGS[@]}" --teacher none --model-config "$CFG" --manifest "$DATA/unlabeled.csv" \
   --data-root "$DATA" --out "$OUT/views.h5" --views-per-video "$VIEWS" --view random --sampling-rate "$RATE" --store-pixels --seed 0
 
 # evaluate_frozen NAME SEED_DIR ENCODER_ARGS...: probe and k-NN on both tasks, into SEED_DIR/eval/NAME/TASK.
@@ -109,7 +114,7 @@ evaluate_frozen() {
   for task in appearance motion; do
     local result="$dir/eval/$name/$task"
     [ -f "$result/evaluation.json" ] && continue
-    quietly "$dir/logs/eval-$name-$task.log" "$B" evaluate --precision "$PRECISION" "$@" --protocol knn,linear --pooling time \
+    quietly "$dir/logs/eval-$name-$task.log" "$B" evaluate "${PRECISION_ARGS[@]}" "$@" --protocol knn,linear --pooling time \
       --train-manifest "$DATA/$task/train.csv" --val-manifest "$DATA/$task/val.csv" --data-root "$DATA" \
       --sampling-rate "$RATE" --out "$result"
     awk -v n="$name" -v t="$task" '$2 == "knn" || $2 == "linear" { printf "  %-24s %-10s %-6s top-1 %s\n", n, t, $2, $3 }' \
@@ -117,14 +122,14 @@ evaluate_frozen() {
   done
 }
 
-# pretrain NAME SEED_DIR SEED ARGS...: one distill run of PRE_EPOCHS epochs (resumed when it was interrupted).
+# pretrain NAME SEED_DIR SEED EPOCHS WARMUP ARGS...: one distill run (resumed when it was interrupted).
 pretrain() {
-  local name="$1" dir="$2" seed="$3"; shift 3
+  local name="$1" dir="$2" seed="$3" epochs="$4" warmup="$5"; shift 5
   local resume=()
   # An interrupted run resumes from its checkpoint; one killed before its first checkpoint starts again.
   if [ -f "$dir/$name/checkpoint.safetensors" ]; then resume=(--resume); elif [ -d "$dir/$name" ]; then resume=(--overwrite); fi
-  quietly "$dir/logs/$name.log" "$B" distill --precision "$PRECISION" --cache "$dir/feats.h5" --out "$dir/$name" --model-config "$CFG" \
-    --epochs "$PRE_EPOCHS" --batch-size "$BATCH" --warmup-epochs "$PRE_WARMUP" --seed "$seed" --log-every 50 --save-every 500 \
+  quietly "$dir/logs/$name.log" "$B" distill "${PRECISION_ARGS[@]}" --cache "$dir/feats.h5" --out "$dir/$name" --model-config "$CFG" \
+    --epochs "$epochs" --batch-size "$BATCH" --warmup-epochs "$warmup" --seed "$seed" --log-every 200 --save-every 1000 \
     "${resume[@]}" "$@"
   # A run that was already finished logs no steps when it is resumed.
   { grep -E "^step" "$dir/logs/$name.log" || true; } | sed -n '1p;$p' | sed 's/^/  /'
@@ -133,8 +138,9 @@ pretrain() {
 # finetune LOG ARGS...: a supervised run from scratch (evaluate --protocol finetune), quietly.
 finetune() {
   local log="$1"; shift
-  quietly "$log" "$B" evaluate --precision "$PRECISION" --random-init --model-config "$CFG" --protocol finetune --epochs "$SUP_EPOCHS" \
-    --batch-size "$BATCH" --lr 1e-2 --warmup-epochs 1 --layer-decay 1 --drop-path 0 --no-mixup --no-flip --test-views 1x1 \
+  quietly "$log" "$B" evaluate "${PRECISION_ARGS[@]}" --random-init --model-config "$CFG" --protocol finetune --epochs "$SUP_EPOCHS" \
+    --batch-size "$BATCH" --lr 1e-2 --warmup-epochs 1 --layer-decay 1 --drop-path 0 --no-mixup --no-flip --no-rand-augment --random-erasing 0 \
+    --repeated-augment 1 --train-crop multi-scale --test-views 1x1 \
     --data-root "$DATA" --sampling-rate "$RATE" "$@"
   grep -E "multi-view" "$log" | tail -n 1 | sed 's/^/  /'
 }
@@ -167,12 +173,12 @@ for seed in $(seq 1 "$SEEDS"); do
   [ -f "$S/feats.h5" ] || cp "$OUT/views.h5" "$S/feats.h5"
   # Random masking, not VideoMAE's tube masking: at this budget a tube-masked teacher learned little motion (probe 52%
   # against 76% with random masking, untrained 51%, on the quick world; docs/experiment/README.md).
-  pretrain teacher-video "$S" "$seed" --target pixels --mask random --mask-ratio 0.75 --lr 1e-2 --min-lr 1e-4 --drop-path 0
+  pretrain teacher-video "$S" "$seed" "$TEACHER_EPOCHS" "$TEACHER_WARMUP" --target pixels --mask random --mask-ratio 0.75 --lr 1e-2 --min-lr 1e-4 --drop-path 0
   stage "seed $seed: stage 1: MAE image teacher (raw pixel targets on frames, random mask 0.75)"
   # Raw pixels, not MAE's per-patch normalised ones: normalisation turns the smooth background's codec noise into
   # unit-variance targets, and at this budget a normalised-target teacher learned no appearance (probe 40% against 47%
   # with raw targets, untrained 39%, seed 1; docs/experiment/README.md).
-  pretrain teacher-image "$S" "$seed" --target pixels --pixel-norm none --image-model --mask random --mask-ratio 0.75 \
+  pretrain teacher-image "$S" "$seed" "$TEACHER_EPOCHS" "$TEACHER_WARMUP" --target pixels --pixel-norm none --image-model --mask random --mask-ratio 0.75 \
     --lr 1e-2 --min-lr 1e-4 --drop-path 0
   evaluate_frozen teacher-video "$S" --run "$S/teacher-video"
   evaluate_frozen teacher-image "$S" --run "$S/teacher-image"
@@ -184,7 +190,7 @@ for seed in $(seq 1 "$SEEDS"); do
   done
   extract() {
     grep -q "^$2 complete" "$S/logs/extract-$2.log" 2>/dev/null && return
-    quietly "$S/logs/extract-$2.log" "$B" extract-features --precision "$PRECISION" --teacher "$1" --name "$2" --checkpoint "$3" --model-config "$CFG" \
+    quietly "$S/logs/extract-$2.log" "$B" extract-features "${PRECISION_ARGS[@]}" --teacher "$1" --name "$2" --checkpoint "$3" --model-config "$CFG" \
       --manifest "$DATA/unlabeled.csv" --data-root "$DATA" --out "$S/feats.h5" --views-per-video "$VIEWS" --view random \
       --sampling-rate "$RATE" --store-pixels --seed 0 --batch-size 16
     echo "$2 complete" >> "$S/logs/extract-$2.log"
@@ -197,18 +203,18 @@ for seed in $(seq 1 "$SEEDS"); do
 
   STUDENT=(--target features --mask tube --mask-ratio 0.9 --lr 1e-2 --min-lr 1e-4 --drop-path 0.1 --norm-targets)
   stage "seed $seed: student from the transfer teacher"
-  pretrain transfer-student "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers transfer
+  pretrain transfer-student "$S" "$((seed + 100))" "$STUDENT_EPOCHS" "$STUDENT_WARMUP" "${STUDENT[@]}" --teachers transfer
   stage "seed $seed: student from the untrained (random) teacher"
-  pretrain student-random-teacher "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers random
+  pretrain student-random-teacher "$S" "$((seed + 100))" "$STUDENT_EPOCHS" "$STUDENT_WARMUP" "${STUDENT[@]}" --teachers random
   stage "seed $seed: student from pixels (VideoMAE)"
-  pretrain student-pixels "$S" "$((seed + 100))" --target pixels --mask tube --mask-ratio 0.9 --lr 1e-2 --min-lr 1e-4 \
+  pretrain student-pixels "$S" "$((seed + 100))" "$STUDENT_EPOCHS" "$STUDENT_WARMUP" --target pixels --mask tube --mask-ratio 0.9 --lr 1e-2 --min-lr 1e-4 \
     --drop-path 0.1 --position-table sincos-3d
   stage "seed $seed: student from the image teacher"
-  pretrain student-image "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers image
+  pretrain student-image "$S" "$((seed + 100))" "$STUDENT_EPOCHS" "$STUDENT_WARMUP" "${STUDENT[@]}" --teachers image
   stage "seed $seed: student from the video teacher"
-  pretrain student-video "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers video
+  pretrain student-video "$S" "$((seed + 100))" "$STUDENT_EPOCHS" "$STUDENT_WARMUP" "${STUDENT[@]}" --teachers video
   stage "seed $seed: student from both teachers (MVD)"
-  pretrain student-both "$S" "$((seed + 100))" "${STUDENT[@]}" --teachers image,video
+  pretrain student-both "$S" "$((seed + 100))" "$STUDENT_EPOCHS" "$STUDENT_WARMUP" "${STUDENT[@]}" --teachers image,video
 
   stage "seed $seed: probes of every student"
   for run in transfer-student student-random-teacher student-pixels student-image student-video student-both; do
