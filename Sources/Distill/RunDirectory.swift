@@ -85,25 +85,18 @@ public struct RunDirectory: Sendable {
               let steps = try? JSONDecoder().decode([String: Int].self, from: stepsData) else {
             throw DistillError.runDirectory("\(checkpointURL.path) is not a run checkpoint (no step metadata)")
         }
-        var missing: [String] = [], problems: [String] = []
+        // The same strict load as every checkpoint: each parameter under its visitor's name and checkpoint shape,
+        // finite; the frozen tables skipped; then only the optimiser's moments may remain.
+        let reader = WeightReader(stateDict: dict, source: checkpointURL.path)
         var counts: [String: Int] = [:]
-        student.visitParameters(prefix: "") { name, p in
-            guard let t = dict[name] else { missing.append(name); return }
-            let values = t.floats()
-            // A damaged or foreign checkpoint must be refused with its key, never trap or train on NaN. Shapes may
-            // differ by a reshape (the tubelet embedding is stored in the official [D, 3, t, p, p] layout).
-            guard values.count == p.value.count else {
-                problems.append("'\(name)' has shape \(t.shape), the model expects \(p.value.shape)"); return
-            }
-            if let i = values.firstIndex(where: { !$0.isFinite }) {
-                problems.append("'\(name)' holds \(values[i]) at element \(i)"); return
-            }
-            p.value = Tensor(shape: p.value.shape, values)
-            counts[name] = values.count
-        }
-        if !missing.isEmpty { throw DistillError.runDirectory("checkpoint lacks \(missing.prefix(5)); was it written for another model?") }
-        if let first = problems.first {
-            throw DistillError.runDirectory("\(checkpointURL.path): \(first)\(problems.count > 1 ? " (and \(problems.count - 1) more)" : ""); resume from an intact run folder or start a new run with another --out")
+        do {
+            try student.load(reader)
+            student.visitParameters(prefix: "") { name, p in counts[name] = p.value.count }
+            let names = Set(counts.keys)
+            reader.skip { key in ["optim.m.", "optim.v."].contains { key.hasPrefix($0) && names.contains(String(key.dropFirst($0.count))) } }
+            try reader.finish()
+        } catch let error as ModelLoadError {
+            throw DistillError.runCheckpoint(error)
         }
         var state: [String: AdamW.Moments] = [:]
         for (name, s) in steps {

@@ -142,6 +142,8 @@ public enum DistillError: Error, CustomStringConvertible, Equatable {
     case storeMismatch(String)
     case notEnoughData(videos: Int, batch: Int)
     case runDirectory(String)
+    /// A run checkpoint's tensors do not fit the run's student (a missing, extra, mis-shaped or non-finite key).
+    case runCheckpoint(ModelLoadError)
 
     public var description: String {
         switch self {
@@ -152,6 +154,7 @@ public enum DistillError: Error, CustomStringConvertible, Equatable {
         case .notEnoughData(let videos, let batch):
             return "the data has \(videos) usable videos, and an epoch reads one view of each: fewer than one optimiser step needs (\(batch)); lower --batch-size/--accumulate or extract more videos (more views per video do not lengthen an epoch)"
         case .runDirectory(let m): return m
+        case .runCheckpoint(let e): return "\(e) Resume from an intact run folder or start a new run with another --out."
         }
     }
 }

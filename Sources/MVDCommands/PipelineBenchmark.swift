@@ -34,39 +34,13 @@ enum PipelineBenchmark {
         var tensors: [(String, Tensor)] = []
         switch kind {
         case .image:
-            let t = ImageTeacher(random: config, using: &rng)
-            tensors = imageTeacherTensors(t)
+            var t = ImageTeacher(random: config, using: &rng)
+            tensors = t.checkpointTensors()
         default:
-            let t = VideoTeacher(random: config, using: &rng)
-            tensors = videoTeacherTensors(t)
+            var t = VideoTeacher(random: config, using: &rng)
+            tensors = t.checkpointTensors(prefix: "encoder.")
         }
         try SafeTensors.write(StateDict(tensors: tensors), to: url)
-    }
-
-    private static func blockTensors(_ b: ViTBlock, _ prefix: String) -> [(String, Tensor)] {
-        var out: [(String, Tensor)] = []
-        var block = b
-        block.visitParameters(prefix: prefix) { name, p in out.append((name, p.value)) }
-        return out
-    }
-
-    static func imageTeacherTensors(_ t: ImageTeacher) -> [(String, Tensor)] {
-        let (d, p) = (t.config.embedDim, t.config.patchSize)
-        var out: [(String, Tensor)] = [("cls_token", (t.clsToken ?? Tensor.zeros([d])).reshaped([1, 1, d])),
-                                       ("patch_embed.proj.weight", t.patchEmbed.proj.weight.value.reshaped([d, 3, p, p])),
-                                       ("patch_embed.proj.bias", t.patchEmbed.proj.bias!.value),
-                                       ("norm.weight", t.finalNorm.weight!.value), ("norm.bias", t.finalNorm.bias!.value)]
-        for (i, b) in t.blocks.enumerated() { out += blockTensors(b, "blocks.\(i).") }
-        return out
-    }
-
-    static func videoTeacherTensors(_ t: VideoTeacher) -> [(String, Tensor)] {
-        let (d, p, k) = (t.config.embedDim, t.config.patchSize, t.config.tubeletSize)
-        var out: [(String, Tensor)] = [("encoder.patch_embed.proj.weight", t.patchEmbed.proj.weight.value.reshaped([d, 3, k, p, p])),
-                                       ("encoder.patch_embed.proj.bias", t.patchEmbed.proj.bias!.value),
-                                       ("encoder.norm.weight", t.finalNorm.weight!.value), ("encoder.norm.bias", t.finalNorm.bias!.value)]
-        for (i, b) in t.blocks.enumerated() { out += blockTensors(b, "encoder.blocks.\(i).") }
-        return out
     }
 
     /// Extraction of `videos` clips at 16×224² by a random teacher of `arch`, returning the run's summary.

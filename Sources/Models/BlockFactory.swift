@@ -1,24 +1,8 @@
 import Tensor
 
-/// Builds `ViTBlock`s from checkpoint weights or from scratch (docs/method.md §2.2, §2.8).
+/// Builds `ViTBlock`s and video encoders from scratch (docs/method.md §2.2, §2.8); checkpoints are then read into
+/// them by `WeightReader.load(into:)`.
 public enum BlockFactory {
-    /// Reads `norm1, attn.(qkv, q_bias, v_bias | qkv.bias), attn.proj, norm2, mlp.fc1, mlp.fc2` under `w`.
-    public static func load(_ w: WeightScope, width c: Int, heads: Int, hidden: Int, style: QKVBiasStyle,
-                            dropPath: Float = 0) throws -> ViTBlock {
-        let norm1 = LayerNorm(weight: try w.tensor("norm1.weight", shape: [c]), bias: try w.tensor("norm1.bias", shape: [c]))
-        let attn = Attention(
-            qkvWeight: try w.tensor("attn.qkv.weight", shape: [3 * c, c]),
-            qkvBias: style == .combined ? try w.tensor("attn.qkv.bias", shape: [3 * c]) : nil,
-            qBias: style == .separateQV ? try w.tensor("attn.q_bias", shape: [c]) : nil,
-            vBias: style == .separateQV ? try w.tensor("attn.v_bias", shape: [c]) : nil,
-            projWeight: try w.tensor("attn.proj.weight", shape: [c, c]), projBias: try w.tensor("attn.proj.bias", shape: [c]),
-            heads: heads)
-        let norm2 = LayerNorm(weight: try w.tensor("norm2.weight", shape: [c]), bias: try w.tensor("norm2.bias", shape: [c]))
-        let mlp = MLP(fc1: Linear(weight: try w.tensor("mlp.fc1.weight", shape: [hidden, c]), bias: try w.tensor("mlp.fc1.bias", shape: [hidden])),
-                      fc2: Linear(weight: try w.tensor("mlp.fc2.weight", shape: [c, hidden]), bias: try w.tensor("mlp.fc2.bias", shape: [c])))
-        return ViTBlock(norm1: norm1, attn: attn, norm2: norm2, mlp: mlp, dropPath: dropPath)
-    }
-
     /// A fresh block: Linear weights by `initWeight` (xavier-uniform for pre-training, trunc-normal 0.02 for
     /// fine-tuning), biases 0, LayerNorm (1, 0), q/v biases 0 (docs/method.md §2.8).
     public static func fresh(width c: Int, heads: Int, hidden: Int, style: QKVBiasStyle, dropPath: Float = 0,
@@ -33,16 +17,20 @@ public enum BlockFactory {
         return ViTBlock(norm1: LayerNorm(dimension: c), attn: attn, norm2: LayerNorm(dimension: c), mlp: mlp, dropPath: dropPath)
     }
 
-    /// A video encoder's tubelet embedding (`patch_embed.proj.*`, weight [D, 3, t, p, p]) and VideoMAE-style blocks
-    /// (`blocks.i.*`) under `w`, as the student, the video teacher and the classifier store them.
-    public static func loadVideoEncoder(_ w: WeightScope, config: ModelConfig, dropPath: Float = 0) throws -> (PatchEmbed, [ViTBlock]) {
+    /// A fresh video encoder: the tubelet embedding by PyTorch's default Conv3d init (U(±1/√fan_in), weight then
+    /// bias) and VideoMAE-style blocks by `initWeight`, with stochastic-depth rates rising to `dropPath`. Models are
+    /// built this way by shape before a checkpoint's tensors are read into them.
+    public static func freshVideoEncoder(_ config: ModelConfig, dropPath: Float = 0, initWeight: LinearInit,
+                                         using rng: inout SplitMix64) -> (PatchEmbed, [ViTBlock]) {
         let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
         let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
-        let patch = PatchEmbed(weight: try w.tensor("patch_embed.proj.weight", shape: [d, 3, t, p, p]),
-                               bias: try w.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
+        let bound = 1 / Float(geometry.patchSize).squareRoot()
+        let patch = PatchEmbed(weight: Tensor.uniform([d, geometry.patchSize], bound: bound, using: &rng),
+                               bias: Tensor.uniform([d], bound: bound, using: &rng), geometry: geometry)
         let rates = dropPathRates(dropPath, depth: config.depth)
-        let blocks = try (0..<config.depth).map {
-            try load(w.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .separateQV, dropPath: rates[$0])
+        let blocks = (0..<config.depth).map {
+            fresh(width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .separateQV,
+                  dropPath: rates[$0], initWeight: initWeight, using: &rng)
         }
         return (patch, blocks)
     }

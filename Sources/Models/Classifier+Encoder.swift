@@ -8,6 +8,15 @@ extension Classifier {
         return (LayerNorm(dimension: d), Linear(weight: w, bias: Tensor.zeros([classes])))
     }
 
+    /// A fresh classifier: an encoder whose Linear weights are trunc-normal 0.02 (as fine-tuning initialises them)
+    /// and a fresh head.
+    public init(fresh config: ModelConfig, classes: Int, dropPath: Float = 0, positionEncoding: PositionEncoding = .sincos3D,
+                initScale: Float = 0.001, using rng: inout SplitMix64) {
+        let (patch, blocks) = BlockFactory.freshVideoEncoder(config, dropPath: dropPath, initWeight: .truncatedNormal(std: 0.02), using: &rng)
+        let (fcNorm, head) = Classifier.freshHead(width: config.embedDim, classes: classes, initScale: initScale, using: &rng)
+        self.init(config: config, patchEmbed: patch, blocks: blocks, fcNorm: fcNorm, head: head, positionEncoding: positionEncoding)
+    }
+
     /// The student's encoder (tubelet embedding and blocks; its final norm and decoders are dropped, as
     /// fine-tuning does) with a fresh `fc_norm` and head, and the student's position table.
     public init(encoderOf student: Student, classes: Int, dropPath: Float = 0, initScale: Float = 0.001, using rng: inout SplitMix64) {
@@ -34,11 +43,14 @@ extension Classifier {
         }
         r.skip(where: Classifier.isPreTrainingOnly)
         if config.numFrames == 1 && config.tubeletSize == 1 { Classifier.convertMAELayout(r, config: config) }
-        let d = config.embedDim
-        let (patch, blocks) = try BlockFactory.loadVideoEncoder(r.scoped(""), config: config, dropPath: dropPath)
-        try r.finish()
-        let (fcNorm, head) = Classifier.freshHead(width: d, classes: classes, initScale: initScale, using: &rng)
+        // The head is drawn from `rng` alone, as when the encoder was read key by key; the encoder is built by shape.
+        var shapeOnly = SplitMix64(seed: 0)
+        let (patch, blocks) = BlockFactory.freshVideoEncoder(config, dropPath: dropPath, initWeight: .xavierUniform, using: &shapeOnly)
+        let (fcNorm, head) = Classifier.freshHead(width: config.embedDim, classes: classes, initScale: initScale, using: &rng)
         self.init(config: config, patchEmbed: patch, blocks: blocks, fcNorm: fcNorm, head: head, positionEncoding: positionEncoding)
+        // `fc_norm` and `head` are among the keys fine-tuning never takes from a pre-training checkpoint.
+        try r.load(into: &self, where: { !Classifier.isPreTrainingOnly($0) })
+        try r.finish()
     }
 
     /// Keys (after stripping `backbone.`/`encoder.`) of the parts of pre-training checkpoints that fine-tuning drops:

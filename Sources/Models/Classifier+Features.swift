@@ -23,13 +23,8 @@ extension Classifier {
             throw ModelConfigError.invalid("a video teacher uses VideoMAE's 1-D position table, but this encoder was trained with \(positionEncoding.rawValue); fine-tune it with --position-table sinusoid-1d to save it as a teacher")
         }
         var out: [(String, Tensor)] = []
-        let c = config
-        visitParameters(prefix: "") { name, p in
-            if name.hasPrefix("head.") { return }
+        for (name, value) in checkpointTensors() where !name.hasPrefix("head.") {
             let key = name.hasPrefix("fc_norm.") ? "norm." + name.dropFirst("fc_norm.".count) : name
-            // The tubelet embedding is held as a [D, 3·t·p·p] matrix; checkpoints store the Conv3d's [D, 3, t, p, p].
-            let value = key == "patch_embed.proj.weight"
-                ? p.value.reshaped([c.embedDim, 3, c.tubeletSize, c.patchSize, c.patchSize]) : p.value
             out.append(("encoder." + key, value))
         }
         return out

@@ -28,11 +28,9 @@ public struct Classifier: ParameterContainer, Sendable {
 
     /// Loads a fine-tuning checkpoint strictly: `patch_embed.*`, `blocks.*`, `fc_norm.*`, `head.*`.
     public init(weights r: WeightReader, config: ModelConfig, classes: Int, dropPath: Float = 0) throws {
-        let d = config.embedDim
-        let (patch, blocks) = try BlockFactory.loadVideoEncoder(r.scoped(""), config: config, dropPath: dropPath)
-        self.init(config: config, patchEmbed: patch, blocks: blocks,
-                  fcNorm: LayerNorm(weight: try r.tensor("fc_norm.weight", shape: [d]), bias: try r.tensor("fc_norm.bias", shape: [d])),
-                  head: Linear(weight: try r.tensor("head.weight", shape: [classes, d]), bias: try r.tensor("head.bias", shape: [classes])))
+        var shapeOnly = SplitMix64(seed: 0)
+        self.init(fresh: config, classes: classes, dropPath: dropPath, using: &shapeOnly)
+        try r.load(into: &self)
         try r.finish()
     }
 

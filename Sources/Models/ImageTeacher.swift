@@ -2,7 +2,7 @@ import Tensor
 
 /// The MAE image teacher (docs/method.md §2.4): patch embedding + 2-D sin-cos table, a CLS token, timm-style blocks
 /// (combined qkv bias). Output: the raw last-block tokens without CLS, **without** the final LayerNorm.
-public struct ImageTeacher: Sendable {
+public struct ImageTeacher: ParameterContainer, Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
     /// [D]. Official MAE checkpoints have one; image models trained here with pixel targets do not, and then
@@ -23,16 +23,18 @@ public struct ImageTeacher: Sendable {
         let (d, p) = (config.embedDim, config.patchSize)
         r.renameKeys { $0.hasPrefix("backbone.") ? String($0.dropFirst("backbone.".count)) : $0 }
         r.skip { $0.hasPrefix("head.") || $0.contains("pos_embed") }
+        var shapeOnly = SplitMix64(seed: 0)
         self.config = config
-        self.clsToken = r.contains("cls_token") ? try r.tensor("cls_token", shape: [1, 1, d]).reshaped([d]) : nil
+        self.clsToken = r.contains("cls_token") ? Tensor.zeros([d]) : nil
         self.positions = PositionTables.sincos2DWithCLS(embedDim: d, gridSide: config.gridSide)
         let geometry = PatchGeometry(frames: 1, height: config.inputSize, width: config.inputSize, tubelet: 1, patch: p)
-        self.patchEmbed = PatchEmbed(weight: try r.tensor("patch_embed.proj.weight", shape: [d, 3, p, p]),
-                                     bias: try r.tensor("patch_embed.proj.bias", shape: [d]), geometry: geometry)
-        self.blocks = try (0..<config.depth).map {
-            try BlockFactory.load(r.scoped("blocks.\($0)."), width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .combined)
+        self.patchEmbed = PatchEmbed(weight: Tensor.zeros([d, geometry.patchSize]), bias: Tensor.zeros([d]), geometry: geometry, image: true)
+        self.blocks = (0..<config.depth).map { _ in
+            BlockFactory.fresh(width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .combined,
+                               initWeight: .xavierUniform, using: &shapeOnly)
         }
-        self.finalNorm = LayerNorm(weight: try r.tensor("norm.weight", shape: [d]), bias: try r.tensor("norm.bias", shape: [d]))
+        self.finalNorm = LayerNorm(dimension: d)
+        try r.load(into: &self)
         try r.finish()
     }
 
@@ -57,5 +59,17 @@ public struct ImageTeacher: Sendable {
         let frames = strideFrames(clips, stride: s)
         let f = features(frames: frames)                                      // [B·kept, P, D]
         return f.reshaped([b, kept * f.shape[1], f.shape[2]])
+    }
+
+    /// Keys of docs/method.md §8.2; `cls_token` is stored as [1, 1, D].
+    public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {
+        if let token = clsToken {
+            var p = Parameter(token, trainable: false, checkpointShape: [1, 1, token.count])
+            visit(prefix + "cls_token", &p)
+            clsToken = p.value
+        }
+        patchEmbed.visitParameters(prefix: prefix + "patch_embed.", visit)
+        for i in blocks.indices { blocks[i].visitParameters(prefix: prefix + "blocks.\(i).", visit) }
+        finalNorm.visitParameters(prefix: prefix + "norm.", visit)
     }
 }

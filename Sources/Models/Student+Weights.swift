@@ -13,40 +13,29 @@ extension Student {
         config.decoder ?? DecoderConfig(embedDim: config.embedDim, depth: 2, numHeads: config.numHeads)
     }
 
-    /// Loads a student checkpoint in the official layout (docs/method.md §8.4) strictly. The frozen position tables
-    /// (`pos_embed`, `pos_embed_<branch>`) are skipped and regenerated.
+    /// Loads a student checkpoint in the official layout (docs/method.md §8.4) strictly: the student is built by
+    /// shape and every parameter read under its visitor's name. The frozen position tables are skipped and regenerated.
     public init(weights r: WeightReader, config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
                 positionEncoding: PositionEncoding = .sincos3D) throws {
-        let d = config.embedDim
-        let dec = Student.decoderConfig(config)
-        let tableKeys = Set(["pos_embed"] + specs.map { "pos_embed_\($0.name)" })
-        r.skip { tableKeys.contains($0) }
-        let (patch, blocks) = try BlockFactory.loadVideoEncoder(r.scoped(""), config: config, dropPath: dropPath)
-        let norm = LayerNorm(weight: try r.tensor("norm.weight", shape: [d]), bias: try r.tensor("norm.bias", shape: [d]))
-        let branches = try specs.map {
-            try Student.loadBranch(r, spec: $0, config: config, decoder: dec, dropPath: dropPath, encoding: positionEncoding)
-        }
-        self.init(config: config, patchEmbed: patch, blocks: blocks, norm: norm, branches: branches, positionEncoding: positionEncoding)
+        var shapeOnly = SplitMix64(seed: 0)
+        self.init(fresh: config, branches: specs, dropPath: dropPath, positionEncoding: positionEncoding, using: &shapeOnly)
+        try load(r)
         try r.finish()
     }
 
-    private static func loadBranch(_ r: WeightReader, spec: BranchSpec, config: ModelConfig, decoder dec: DecoderConfig,
-                                   dropPath: Float, encoding: PositionEncoding) throws -> DecoderBranch {
-        let (d, dd) = (config.embedDim, dec.embedDim)
-        let w = r.scoped("decoder_\(spec.name).")
-        let rates = BlockFactory.dropPathRates(dropPath, depth: dec.depth)
-        let blocks = try (0..<dec.depth).map {
-            try BlockFactory.load(w.scoped("blocks.\($0)."), width: dd, heads: dec.numHeads, hidden: Int(Double(dd) * config.mlpRatio),
-                                  style: .separateQV, dropPath: rates[$0])
-        }
-        return DecoderBranch(
-            name: spec.name, maskToken: try r.tensor("mask_token_\(spec.name)", shape: [1, 1, dd]),
-            down: Linear(weight: try r.tensor("down_\(spec.name).weight", shape: [dd, d]), bias: try r.tensor("down_\(spec.name).bias", shape: [dd])),
-            positions: PositionTables.table(encoding, embedDim: dd, config: config),
-            blocks: blocks,
-            norm: LayerNorm(weight: try w.tensor("norm.weight", shape: [dd]), bias: try w.tensor("norm.bias", shape: [dd])),
-            head: Linear(weight: try w.tensor("head.weight", shape: [spec.targetWidth, dd]), bias: try w.tensor("head.bias", shape: [spec.targetWidth])))
+    /// Reads every parameter from `r` (which then holds no key of this student unread) and skips the frozen
+    /// position tables. The caller decides what else the file may hold before `r.finish()`.
+    public mutating func load(_ r: WeightReader) throws {
+        let tableKeys = Set(positionTables().map(\.0))
+        r.skip { tableKeys.contains($0) }
+        try r.load(into: &self)
+    }
 
+    /// The frozen position tables in the official keys and shapes: `pos_embed` [1, N, D] and `pos_embed_<branch>`.
+    func positionTables() -> [(String, Tensor)] {
+        let n = tokens
+        return [("pos_embed", positions.reshaped([1, n, config.embedDim]))]
+            + branches.map { ("pos_embed_\($0.name)", $0.positions.reshaped([1, n, $0.width])) }
     }
 
     /// A student initialised as the original does from scratch (docs/method.md §2.8): xavier-uniform Linear weights,
@@ -54,17 +43,9 @@ extension Student {
     /// mask tokens truncated normal (std 0.02, cut at ±0.02).
     public init(fresh config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
                 positionEncoding: PositionEncoding = .sincos3D, using rng: inout SplitMix64) {
-        let (d, p, t) = (config.embedDim, config.patchSize, config.tubeletSize)
+        let d = config.embedDim
         let dec = Student.decoderConfig(config)
-        let geometry = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize, tubelet: t, patch: p)
-        let bound = 1 / Float(geometry.patchSize).squareRoot()
-        let patch = PatchEmbed(weight: Tensor.uniform([d, geometry.patchSize], bound: bound, using: &rng),
-                               bias: Tensor.uniform([d], bound: bound, using: &rng), geometry: geometry)
-        let rates = BlockFactory.dropPathRates(dropPath, depth: config.depth)
-        let blocks = (0..<config.depth).map {
-            BlockFactory.fresh(width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .separateQV,
-                               dropPath: rates[$0], initWeight: .xavierUniform, using: &rng)
-        }
+        let (patch, blocks) = BlockFactory.freshVideoEncoder(config, dropPath: dropPath, initWeight: .xavierUniform, using: &rng)
         let decRates = BlockFactory.dropPathRates(dropPath, depth: dec.depth)
         let dd = dec.embedDim
         let branches = specs.map { spec in
@@ -92,18 +73,14 @@ extension Student {
         var named = self
         named.branches = branches.map { b in branchNames[b.name].map { b.renamed($0) } ?? b }
         precondition(Set(named.branches.map(\.name)).count == branches.count, "branch names \(named.branches.map(\.name)) collide")
-        let (d, n) = (config.embedDim, tokens)
-        var out: [(String, Tensor)] = [("pos_embed", positions.reshaped([1, n, d]))]
+        var out: [(String, Tensor)] = []
+        let tables = Dictionary(uniqueKeysWithValues: named.positionTables())
+        out.append(("pos_embed", tables["pos_embed"]!))
         for b in named.branches {
             out.append(("mask_token_\(b.name)", b.maskToken.value))
-            out.append(("pos_embed_\(b.name)", b.positions.reshaped([1, n, b.width])))
+            out.append(("pos_embed_\(b.name)", tables["pos_embed_\(b.name)"]!))
         }
-        let g = patchEmbed.geometry
-        named.visitParameters(prefix: "") { name, p in
-            if name.hasPrefix("mask_token_") { return }
-            let value = name == "patch_embed.proj.weight" ? p.value.reshaped([p.value.shape[0], 3, g.tubelet, g.patch, g.patch]) : p.value
-            out.append((name, value))
-        }
+        out += named.checkpointTensors().filter { !$0.0.hasPrefix("mask_token_") }
         return out
     }
 }

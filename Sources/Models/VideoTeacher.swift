@@ -2,7 +2,7 @@ import Tensor
 
 /// The VideoMAE video teacher (docs/method.md §2.5): tubelet embedding + the 1-D interleaved sinusoid table,
 /// VideoMAE-style blocks (q/v bias). Output: the raw last-block tokens, without the final LayerNorm.
-public struct VideoTeacher: Sendable {
+public struct VideoTeacher: ParameterContainer, Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
     public let positions: Tensor        // [N, D]
@@ -14,17 +14,17 @@ public struct VideoTeacher: Sendable {
     /// top level for a bare encoder); the VideoMAE decoder (`decoder.*`, `encoder_to_decoder.*`, `mask_token`),
     /// `head.*` and `*pos_embed*` keys are skipped.
     public init(weights r: WeightReader, config: ModelConfig) throws {
-        let d = config.embedDim
         r.renameKeys { $0.hasPrefix("backbone.") ? String($0.dropFirst("backbone.".count)) : $0 }
         r.skip { k in
             k.hasPrefix("head.") || k.contains("pos_embed") || k.hasPrefix("decoder.") || k.hasPrefix("encoder_to_decoder.")
                 || k == "mask_token"
         }
-        let w = r.keys.contains(where: { $0.hasPrefix("encoder.") }) ? r.scoped("encoder.") : r.scoped("")
+        var shapeOnly = SplitMix64(seed: 0)
         self.config = config
-        (self.patchEmbed, self.blocks) = try BlockFactory.loadVideoEncoder(w, config: config)
-        self.positions = PositionTables.sinusoid1D(positions: patchEmbed.geometry.tokens, embedDim: d)
-        self.finalNorm = LayerNorm(weight: try w.tensor("norm.weight", shape: [d]), bias: try w.tensor("norm.bias", shape: [d]))
+        (self.patchEmbed, self.blocks) = BlockFactory.freshVideoEncoder(config, initWeight: .xavierUniform, using: &shapeOnly)
+        self.positions = PositionTables.sinusoid1D(positions: patchEmbed.geometry.tokens, embedDim: config.embedDim)
+        self.finalNorm = LayerNorm(dimension: config.embedDim)
+        try r.load(into: &self, prefix: r.keys.contains(where: { $0.hasPrefix("encoder.") }) ? "encoder." : "")
         try r.finish()
     }
 
@@ -33,5 +33,11 @@ public struct VideoTeacher: Sendable {
         var x = addPerToken(patchEmbed(clips), positions)
         for block in blocks { x = block(x) }
         return x
+    }
+
+    public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {
+        patchEmbed.visitParameters(prefix: prefix + "patch_embed.", visit)
+        for i in blocks.indices { blocks[i].visitParameters(prefix: prefix + "blocks.\(i).", visit) }
+        finalNorm.visitParameters(prefix: prefix + "norm.", visit)
     }
 }

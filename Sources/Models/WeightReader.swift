@@ -88,6 +88,19 @@ public final class WeightReader {
     }
 
     public func scoped(_ prefix: String) -> WeightScope { WeightScope(reader: self, prefix: prefix) }
+
+    /// Fills every parameter of `model` that `selected` accepts from the key of the visitor's name after `prefix`,
+    /// which must have the parameter's checkpoint shape and finite values. The model's parameter visitor is thus
+    /// the one place that names checkpoint keys; the first missing, mis-shaped or non-finite key is thrown.
+    public func load<M: ParameterContainer>(into model: inout M, prefix: String = "",
+                                            where selected: (String) -> Bool = { _ in true }) throws {
+        var failure: Error?
+        model.visitParameters(prefix: "") { name, p in
+            guard failure == nil, selected(name) else { return }
+            do { p.value = try tensor(prefix + name, shape: p.checkpointShape).reshaped(p.value.shape) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
 }
 
 /// A prefix into a `WeightReader` ("blocks.3." …).

@@ -52,4 +52,29 @@ struct RunCheckpointDamageTests {
         let error = #expect(throws: DistillError.self) { try Self.load(run) }
         #expect("\(error!)".contains(name) && "\(error!)".contains("element 5"))
     }
+
+    @Test("a mis-shaped tensor is refused as every checkpoint load refuses it: the key and both shapes")
+    func misShapedTyped() throws {
+        let (run, dict0) = try Self.savedRun()
+        var dict = dict0
+        let name = "blocks.0.norm2.weight"
+        let shape = try #require(dict[name]).shape
+        dict[name] = TensorData(floats: [Float](repeating: 1, count: shape[0] + 1), shape: [shape[0] + 1])
+        try SafeTensors.write(dict, to: run.checkpointURL, metadata: dict.metadata)
+        let expected = ModelLoadError.shapeMismatch(name, expected: shape, found: [shape[0] + 1], source: run.checkpointURL.path)
+        #expect(throws: DistillError.runCheckpoint(expected)) { try Self.load(run) }
+        let message = "\(DistillError.runCheckpoint(expected))"
+        #expect(message.contains(name) && message.contains("\(shape)") && message.contains("\([shape[0] + 1])"))
+    }
+
+    @Test("an extra tensor, or optimiser state of no parameter, is refused with its key")
+    func extraKey() throws {
+        for extra in ["blocks.9.norm1.weight", "optim.m.blocks.9.norm1.weight"] {
+            let (run, dict0) = try Self.savedRun()
+            var dict = dict0
+            dict[extra] = TensorData(floats: [Float](repeating: 0, count: 4), shape: [4])
+            try SafeTensors.write(dict, to: run.checkpointURL, metadata: dict.metadata)
+            #expect(throws: DistillError.runCheckpoint(.unusedKeys([extra], source: run.checkpointURL.path))) { try Self.load(run) }
+        }
+    }
 }

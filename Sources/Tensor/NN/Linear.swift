@@ -6,10 +6,11 @@ public struct Linear: ParameterContainer, Sendable {
     /// Saved input for the backward pass.
     public struct Cache: Sendable { public let input: Tensor }
 
-    public init(weight: Tensor, bias: Tensor?) {
+    /// `weightCheckpointShape`: how checkpoints store the weight when not as [out, in] (a patch embedding's conv weight).
+    public init(weight: Tensor, bias: Tensor?, weightCheckpointShape: [Int]? = nil) {
         precondition(weight.rank == 2, "linear weight must be [out, in], got \(weight.shape)")
         precondition(bias == nil || bias!.count == weight.shape[0], "linear bias \(bias!.shape) for weight \(weight.shape)")
-        self.weight = Parameter(weight)
+        self.weight = Parameter(weight, checkpointShape: weightCheckpointShape)
         self.bias = bias.map { Parameter($0) }
     }
 

@@ -5,12 +5,22 @@ public struct Parameter: Sendable {
     public private(set) var grad: Tensor
     /// False for frozen tensors (position tables): they are never handed to the optimizer.
     public var trainable: Bool
+    /// The shape a checkpoint stores this tensor in, when it differs from the computing layout (the tubelet
+    /// embedding is computed as [D, 3·t·p·p] and stored as the Conv3d weight [D, 3, t, p, p]). Loading checks it,
+    /// export writes it.
+    public let checkpointShape: [Int]
 
-    public init(_ value: Tensor, trainable: Bool = true) {
+    public init(_ value: Tensor, trainable: Bool = true, checkpointShape: [Int]? = nil) {
+        precondition(checkpointShape.map { $0.reduce(1, *) == value.count } ?? true,
+                     "checkpoint shape \(checkpointShape!) for a parameter of \(value.shape)")
         self.value = value
         self.grad = Tensor(shape: [0])
         self.trainable = trainable
+        self.checkpointShape = checkpointShape ?? value.shape
     }
+
+    /// The value in the checkpoint's shape.
+    public var checkpointValue: Tensor { value.shape == checkpointShape ? value : value.reshaped(checkpointShape) }
 
     public var hasGrad: Bool { grad.count == value.count && value.count > 0 }
 
@@ -50,6 +60,14 @@ extension ParameterContainer {
         var names: [String] = []
         visitParameters(prefix: "") { name, _ in names.append(name) }
         return names
+    }
+
+    /// Every parameter as (full name, value in its checkpoint shape), in visiting order: what a checkpoint of this
+    /// model holds, apart from frozen tables.
+    public mutating func checkpointTensors(prefix: String = "") -> [(String, Tensor)] {
+        var out: [(String, Tensor)] = []
+        visitParameters(prefix: prefix) { name, p in out.append((name, p.checkpointValue)) }
+        return out
     }
 
     /// Zeroes every gradient.
