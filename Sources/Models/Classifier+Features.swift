@@ -3,9 +3,7 @@ import Tensor
 extension Classifier {
     /// The last block's tokens of clips [B, 3, T, S, S]: [B, N, D], in (time, row, column) order.
     public func tokenFeatures(_ clips: Tensor) -> Tensor {
-        var x = addPerToken(patchEmbed(clips), positions)
-        for block in blocks { x = block(x) }
-        return x
+        stack(addPerToken(patchEmbed(clips), positions))
     }
 
     /// Tokens per time step (the spatial grid of one tubelet slice): N = (T / tubelet) × this.

@@ -6,7 +6,7 @@ public struct Classifier: ParameterContainer, Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
     public let positions: Tensor       // [N, D], not in the state dict
-    public var blocks: [ViTBlock]
+    public var stack: BlockStack
     public var fcNorm: LayerNorm
     public var head: Linear
     /// Dropout rate between `fc_norm` and `head` (the original's `fc_dropout`, 0.5 in its ViT-L/H recipes). Training
@@ -22,7 +22,7 @@ public struct Classifier: ParameterContainer, Sendable {
 
     public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], fcNorm: LayerNorm, head: Linear,
                 positionEncoding: PositionEncoding = .sincos3D) {
-        self.config = config; self.patchEmbed = patchEmbed; self.blocks = blocks; self.fcNorm = fcNorm; self.head = head
+        self.config = config; self.patchEmbed = patchEmbed; self.stack = BlockStack(blocks); self.fcNorm = fcNorm; self.head = head
         self.positions = PositionTables.table(positionEncoding, embedDim: config.embedDim, config: config)
     }
 
@@ -34,6 +34,12 @@ public struct Classifier: ParameterContainer, Sendable {
         try r.finish()
     }
 
+    /// The blocks of `stack`, for reading and editing one block.
+    public var blocks: [ViTBlock] {
+        get { stack.blocks }
+        set { stack.blocks = newValue }
+    }
+
     /// Logits of clips [B, 3, T, S, S] -> [B, classes] (inference).
     public func callAsFunction(_ clips: Tensor) -> Tensor { head(fcNorm(pooledFeatures(clips))) }
 
@@ -43,9 +49,7 @@ public struct Classifier: ParameterContainer, Sendable {
     /// Training forward with drop path and `fcDropout` from `rng` (a rate of 0 draws nothing).
     public func forward(_ clips: Tensor, using rng: inout SplitMix64) -> (Tensor, Cache) {
         let (embedded, pc) = patchEmbed.forward(clips)
-        var x = addPerToken(embedded, positions)
-        var caches: [ViTBlock.Cache] = []
-        for block in blocks { let (y, c) = block.forward(x, using: &rng); x = y; caches.append(c) }
+        let (x, caches) = stack.forward(addPerToken(embedded, positions), using: &rng)
         let (pooled, nc) = fcNorm.forward(meanPoolForward(x))
         var normed = pooled
         var mask: Tensor?
@@ -63,14 +67,13 @@ public struct Classifier: ParameterContainer, Sendable {
     public mutating func backward(_ dLogits: Tensor, _ c: Cache) {
         var dNormed = head.backward(dLogits, c.head)!
         if let mask = c.dropMask { for i in 0..<mask.count { dNormed.storage[i] *= mask.storage[i] } }
-        var dx = meanPoolBackward(fcNorm.backward(dNormed, c.norm), tokens: c.tokens)
-        for i in stride(from: blocks.count - 1, through: 0, by: -1) { dx = blocks[i].backward(dx, c.blocks[i]) }
+        let dx = stack.backward(meanPoolBackward(fcNorm.backward(dNormed, c.norm), tokens: c.tokens), c.blocks)
         patchEmbed.backward(dx, c.patch, needInputGrad: false)
     }
 
     public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {
         patchEmbed.visitParameters(prefix: prefix + "patch_embed.", visit)
-        for i in blocks.indices { blocks[i].visitParameters(prefix: prefix + "blocks.\(i).", visit) }
+        stack.visitParameters(prefix: prefix, visit)
         fcNorm.visitParameters(prefix: prefix + "fc_norm.", visit)
         head.visitParameters(prefix: prefix + "head.", visit)
     }

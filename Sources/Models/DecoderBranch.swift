@@ -8,12 +8,18 @@ public struct DecoderBranch: ParameterContainer, Sendable {
     public var maskToken: Parameter      // [1, 1, Dd]
     public var down: Linear              // [Dd, D] with bias
     public let positions: Tensor         // [N, Dd], frozen
-    public var blocks: [ViTBlock]
+    public var stack: BlockStack
     public var norm: LayerNorm
     public var head: Linear              // [Dt, Dd]
 
     public var width: Int { down.outFeatures }
     public var targetWidth: Int { head.outFeatures }
+
+    /// The blocks of `stack`, for reading and editing one block.
+    public var blocks: [ViTBlock] {
+        get { stack.blocks }
+        set { stack.blocks = newValue }
+    }
 
     public struct Cache: Sendable {
         let down: Linear.Cache, blocks: [ViTBlock.Cache], norm: LayerNorm.Cache, head: Linear.Cache
@@ -22,7 +28,7 @@ public struct DecoderBranch: ParameterContainer, Sendable {
 
     public init(name: String, maskToken: Tensor, down: Linear, positions: Tensor, blocks: [ViTBlock], norm: LayerNorm, head: Linear) {
         self.name = name; self.maskToken = Parameter(maskToken); self.down = down; self.positions = positions
-        self.blocks = blocks; self.norm = norm; self.head = head
+        self.stack = BlockStack(blocks); self.norm = norm; self.head = head
     }
 
     /// e: encoder output on visible tokens [B, Nv, D]; mask [B·N] (true = masked). Returns [B, Nm, Dt], rows in
@@ -36,9 +42,7 @@ public struct DecoderBranch: ParameterContainer, Sendable {
         var maskedPart = gatherTokens(table, mask: mask, select: true)
         let nm = maskedPart.shape[1]
         addRowVector(&maskedPart, maskToken.value.reshaped([dd]))
-        var x = concatTokens(visible, maskedPart)
-        var caches: [ViTBlock.Cache] = []
-        for block in blocks { let (y, c) = block.forward(x, using: &rng); x = y; caches.append(c) }
+        let (x, caches) = stack.forward(concatTokens(visible, maskedPart), using: &rng)
         let (normed, nc) = norm.forward(sliceTokens(x, from: nv, count: nm))
         let (pred, hc) = head.forward(normed)
         return (pred, Cache(down: downCache, blocks: caches, norm: nc, head: hc, visible: nv, masked: nm))
@@ -53,8 +57,7 @@ public struct DecoderBranch: ParameterContainer, Sendable {
     /// Accumulates gradients; returns d e [B, Nv, D].
     public mutating func backward(_ dPred: Tensor, _ c: Cache) -> Tensor {
         let dNormed = head.backward(dPred, c.head)!
-        var dx = padTokens(norm.backward(dNormed, c.norm), from: c.visible, total: c.visible + c.masked)
-        for i in stride(from: blocks.count - 1, through: 0, by: -1) { dx = blocks[i].backward(dx, c.blocks[i]) }
+        let dx = stack.backward(padTokens(norm.backward(dNormed, c.norm), from: c.visible, total: c.visible + c.masked), c.blocks)
         let dMasked = sliceTokens(dx, from: c.visible, count: c.masked)
         maskToken.withGrad { g in accumulateColumnSums(dMasked, into: g) }
         return down.backward(sliceTokens(dx, from: 0, count: c.visible), c.down)!
@@ -63,7 +66,7 @@ public struct DecoderBranch: ParameterContainer, Sendable {
     public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {
         visit(prefix + "mask_token_\(name)", &maskToken)
         down.visitParameters(prefix: prefix + "down_\(name).", visit)
-        for i in blocks.indices { blocks[i].visitParameters(prefix: prefix + "decoder_\(name).blocks.\(i).", visit) }
+        stack.visitParameters(prefix: prefix + "decoder_\(name).", visit)
         norm.visitParameters(prefix: prefix + "decoder_\(name).norm.", visit)
         head.visitParameters(prefix: prefix + "decoder_\(name).head.", visit)
     }

@@ -9,7 +9,7 @@ public struct ImageTeacher: ParameterContainer, Sendable {
     /// the teacher runs on the patch tokens alone, exactly as it was trained.
     public var clsToken: Tensor?
     public let positions: Tensor         // [1 + P, D], row 0 (CLS) all zeros; regenerated, never loaded
-    public var blocks: [ViTBlock]
+    public var stack: BlockStack
     /// Present in MAE checkpoints and loaded, but not applied (the targets are pre-norm features).
     public var finalNorm: LayerNorm
 
@@ -29,10 +29,10 @@ public struct ImageTeacher: ParameterContainer, Sendable {
         self.positions = PositionTables.sincos2DWithCLS(embedDim: d, gridSide: config.gridSide)
         let geometry = PatchGeometry(frames: 1, height: config.inputSize, width: config.inputSize, tubelet: 1, patch: p)
         self.patchEmbed = PatchEmbed(weight: Tensor.zeros([d, geometry.patchSize]), bias: Tensor.zeros([d]), geometry: geometry, image: true)
-        self.blocks = (0..<config.depth).map { _ in
+        self.stack = BlockStack((0..<config.depth).map { _ in
             BlockFactory.fresh(width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .combined,
                                initWeight: .xavierUniform, using: &shapeOnly)
-        }
+        })
         self.finalNorm = LayerNorm(dimension: d)
         try r.load(into: &self)
         try r.finish()
@@ -47,7 +47,7 @@ public struct ImageTeacher: ParameterContainer, Sendable {
         if let clsToken {  // + the zero table row 0
             x = concatTokens(Tensor(shape: [count, 1, d], (0..<count).flatMap { _ in clsToken.storage }), x)
         }
-        for block in blocks { x = block(x) }
+        x = stack(x)
         return clsToken == nil ? x : sliceTokens(x, from: 1, count: x.shape[1] - 1)
     }
 
@@ -69,7 +69,7 @@ public struct ImageTeacher: ParameterContainer, Sendable {
             clsToken = p.value
         }
         patchEmbed.visitParameters(prefix: prefix + "patch_embed.", visit)
-        for i in blocks.indices { blocks[i].visitParameters(prefix: prefix + "blocks.\(i).", visit) }
+        stack.visitParameters(prefix: prefix, visit)
         finalNorm.visitParameters(prefix: prefix + "norm.", visit)
     }
 }

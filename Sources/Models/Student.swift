@@ -7,7 +7,7 @@ public struct Student: ParameterContainer, Sendable {
     public var patchEmbed: PatchEmbed
     public let positions: Tensor          // [N, D], frozen
     public let positionEncoding: PositionEncoding
-    public var blocks: [ViTBlock]
+    public var stack: BlockStack
     public var norm: LayerNorm
     public var branches: [DecoderBranch]
 
@@ -20,10 +20,16 @@ public struct Student: ParameterContainer, Sendable {
                 positionEncoding: PositionEncoding = .sincos3D) {
         self.config = config; self.patchEmbed = patchEmbed; self.positionEncoding = positionEncoding
         self.positions = PositionTables.table(positionEncoding, embedDim: config.embedDim, config: config)
-        self.blocks = blocks; self.norm = norm; self.branches = branches
+        self.stack = BlockStack(blocks); self.norm = norm; self.branches = branches
     }
 
     public var tokens: Int { positions.shape[0] }
+
+    /// The blocks of `stack`, for reading and editing one block.
+    public var blocks: [ViTBlock] {
+        get { stack.blocks }
+        set { stack.blocks = newValue }
+    }
 
     /// Training forward. clips [B, 3, T, S, S]; mask [B·N], true = masked, the same count per sample.
     /// Returns one prediction per branch, [B, Nm, Dt_k], in ascending masked-token order.
@@ -31,9 +37,7 @@ public struct Student: ParameterContainer, Sendable {
         let b = clips.shape[0]
         precondition(mask.count == b * tokens, "mask of \(mask.count) for \(b) clips of \(tokens) tokens")
         let (embedded, pc) = patchEmbed.forward(clips)
-        var x = gatherTokens(addPerToken(embedded, positions), mask: mask, select: false)
-        var caches: [ViTBlock.Cache] = []
-        for block in blocks { let (y, c) = block.forward(x, using: &rng); x = y; caches.append(c) }
+        let (x, caches) = stack.forward(gatherTokens(addPerToken(embedded, positions), mask: mask, select: false), using: &rng)
         let (e, nc) = norm.forward(x)
         var predictions: [Tensor] = [], branchCaches: [DecoderBranch.Cache] = []
         for branch in branches {
@@ -46,8 +50,7 @@ public struct Student: ParameterContainer, Sendable {
     /// Encoder features of the visible tokens (no decoders): [B, Nv, D], after the final norm unless
     /// `applyFinalNorm` is false (then they are what a teacher exported from this encoder outputs).
     public func encode(clips: Tensor, mask: [Bool], applyFinalNorm: Bool = true) -> Tensor {
-        var x = gatherTokens(addPerToken(patchEmbed(clips), positions), mask: mask, select: false)
-        for block in blocks { x = block(x) }
+        let x = stack(gatherTokens(addPerToken(patchEmbed(clips), positions), mask: mask, select: false))
         return applyFinalNorm ? norm(x) : x
     }
 
@@ -59,15 +62,14 @@ public struct Student: ParameterContainer, Sendable {
             let g = branches[k].backward(dPredictions[k], c.branches[k])
             if de == nil { de = g } else { de!.add(g) }
         }
-        var dx = norm.backward(de!, c.norm)
-        for i in stride(from: blocks.count - 1, through: 0, by: -1) { dx = blocks[i].backward(dx, c.blocks[i]) }
+        let dx = stack.backward(norm.backward(de!, c.norm), c.blocks)
         let dEmbedded = scatterTokens(dx, mask: c.mask, select: false, tokens: tokens)
         patchEmbed.backward(dEmbedded, c.patch, needInputGrad: false)
     }
 
     public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {
         patchEmbed.visitParameters(prefix: prefix + "patch_embed.", visit)
-        for i in blocks.indices { blocks[i].visitParameters(prefix: prefix + "blocks.\(i).", visit) }
+        stack.visitParameters(prefix: prefix, visit)
         norm.visitParameters(prefix: prefix + "norm.", visit)
         for k in branches.indices { branches[k].visitParameters(prefix: prefix, visit) }
     }

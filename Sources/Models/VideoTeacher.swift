@@ -6,7 +6,7 @@ public struct VideoTeacher: ParameterContainer, Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
     public let positions: Tensor        // [N, D]
-    public var blocks: [ViTBlock]
+    public var stack: BlockStack
     /// Loaded, not applied.
     public var finalNorm: LayerNorm
 
@@ -21,7 +21,8 @@ public struct VideoTeacher: ParameterContainer, Sendable {
         }
         var shapeOnly = SplitMix64(seed: 0)
         self.config = config
-        (self.patchEmbed, self.blocks) = BlockFactory.freshVideoEncoder(config, initWeight: .xavierUniform, using: &shapeOnly)
+        let (patch, blocks) = BlockFactory.freshVideoEncoder(config, initWeight: .xavierUniform, using: &shapeOnly)
+        (self.patchEmbed, self.stack) = (patch, BlockStack(blocks))
         self.positions = PositionTables.sinusoid1D(positions: patchEmbed.geometry.tokens, embedDim: config.embedDim)
         self.finalNorm = LayerNorm(dimension: config.embedDim)
         try r.load(into: &self, prefix: r.keys.contains(where: { $0.hasPrefix("encoder.") }) ? "encoder." : "")
@@ -30,14 +31,12 @@ public struct VideoTeacher: ParameterContainer, Sendable {
 
     /// Token features of clips: [B, 3, T, S, S] -> [B, N, D].
     public func features(clips: Tensor) -> Tensor {
-        var x = addPerToken(patchEmbed(clips), positions)
-        for block in blocks { x = block(x) }
-        return x
+        stack(addPerToken(patchEmbed(clips), positions))
     }
 
     public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {
         patchEmbed.visitParameters(prefix: prefix + "patch_embed.", visit)
-        for i in blocks.indices { blocks[i].visitParameters(prefix: prefix + "blocks.\(i).", visit) }
+        stack.visitParameters(prefix: prefix, visit)
         finalNorm.visitParameters(prefix: prefix + "norm.", visit)
     }
 }
