@@ -25,8 +25,8 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Strict key-by-key access to a checkpoint's tensors, with `scoped(_:)` prefixes (candle's `vb.pp`).
-/// Every key read is recorded; `finish()` fails on keys left unused.
+/// Strict access to a checkpoint's tensors; models are filled by `load(into:)`, which reads every parameter under
+/// the name its visitor gives it. Every key read is recorded; `finish()` fails on keys left unused.
 public final class WeightReader {
     public let source: String
     private var tensors: [String: Tensor]
@@ -87,8 +87,6 @@ public final class WeightReader {
         if !unused.isEmpty { throw ModelLoadError.unusedKeys(unused, source: source) }
     }
 
-    public func scoped(_ prefix: String) -> WeightScope { WeightScope(reader: self, prefix: prefix) }
-
     /// Fills every parameter of `model` that `selected` accepts from the key of the visitor's name after `prefix`,
     /// which must have the parameter's checkpoint shape and finite values. The model's parameter visitor is thus
     /// the one place that names checkpoint keys; the first missing, mis-shaped or non-finite key is thrown.
@@ -101,14 +99,4 @@ public final class WeightReader {
         }
         if let failure { throw failure }
     }
-}
-
-/// A prefix into a `WeightReader` ("blocks.3." …).
-public struct WeightScope {
-    public let reader: WeightReader
-    public let prefix: String
-
-    public func tensor(_ name: String, shape: [Int]) throws -> Tensor { try reader.tensor(prefix + name, shape: shape) }
-    public func contains(_ name: String) -> Bool { reader.contains(prefix + name) }
-    public func scoped(_ more: String) -> WeightScope { WeightScope(reader: reader, prefix: prefix + more) }
 }
