@@ -12,15 +12,16 @@ struct SharedFailure: Error {
 ///
 /// An error that one rank meets alone ends the whole run at once: that rank prints its message, naming itself, and
 /// aborts the job, which stops every other rank wherever it is waiting (a rank killed outright is noticed by
-/// `mpirun`, which stops the others the same way). A `SharedFailure` finishes every rank and is thrown on all of
-/// them. In one process errors are thrown as before.
+/// `mpirun`, which stops the others the same way). A `SharedFailure` finishes every rank; rank 0 throws it and the
+/// others exit with status 1. In one process errors are thrown as before.
 enum RankedRun {
     static func run(_ communicator: Communicator, command: String, _ body: () throws -> Void) throws {
         do {
             try body()
         } catch let failure as SharedFailure {
             communicator.finish()
-            throw failure.error
+            // Every rank knows the error; rank 0 says it, the others end with the same status.
+            throw communicator.isRoot ? failure.error : ExitCode(1)
         } catch {
             guard communicator.size > 1 else { throw error }
             let message = (error as? ValidationError)?.message ?? "\(error)"
