@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        // Open MPI, for runs across processes and machines (only the CollectiveMPI target sees it).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // Libraries (see docs/design.md for the dependency picture).
         // Elementwise hot loops (softmax, GELU) in C, with an AVX-512 path chosen at run time.
@@ -38,10 +40,13 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("dnnl")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "DNNLKernels"], swiftSettings: optimisedInDebug),
         .target(name: "Checkpoint", swiftSettings: optimisedInDebug),
+        // The processes of a run: the protocol and one process here, the MPI implementation in its own target.
+        .target(name: "Collective"),
+        .target(name: "CollectiveMPI", dependencies: ["Collective", "CMPI"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: optimisedInDebug),
         .target(name: "FeatureStore", dependencies: ["CHDF5"], swiftSettings: optimisedInDebug),
         .target(name: "Models", dependencies: ["Tensor", "Checkpoint"], swiftSettings: optimisedInDebug),
-        .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint", "VideoIO", "FeatureStore"],
+        .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint", "VideoIO", "FeatureStore", "Collective"],
                 swiftSettings: optimisedInDebug),
         .target(name: "FeatureExtract", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
         .target(name: "Plot", swiftSettings: optimisedInDebug),
@@ -50,6 +55,7 @@ let package = Package(
         // The command-line layer: each command parses flags, builds a typed config and calls a library.
         .target(name: "MVDCommands", dependencies: [
             "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore", "FeatureExtract", "Evaluate", "Plot",
+            "Collective", "CollectiveMPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimisedInDebug),
@@ -66,7 +72,7 @@ let package = Package(
         // Tests. TestSupport holds the comparison and fixture helpers shared by every test target.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Sources/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], swiftSettings: optimisedInDebug),
-        .testTarget(name: "DistillTests", dependencies: ["Distill", "Models", "Tensor", "Checkpoint", "FeatureStore", "TestSupport"]),
+        .testTarget(name: "DistillTests", dependencies: ["Distill", "Collective", "Models", "Tensor", "Checkpoint", "FeatureStore", "TestSupport"]),
         .testTarget(name: "FeatureExtractTests", dependencies: ["FeatureExtract", "Distill", "FeatureStore", "VideoIO", "Models", "Checkpoint", "Tensor", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoint", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
@@ -75,7 +81,7 @@ let package = Package(
         .testTarget(name: "PlotTests", dependencies: ["Plot", "TestSupport"]),
         .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "Models", "VideoIO", "TestSupport"]),
         .testTarget(name: "MVDCommandsTests", dependencies: ["MVDCommands", "Distill", "Models", "FeatureExtract", "FeatureStore", "Evaluate", "VideoIO", "Checkpoint", "Tensor",
-                                                             "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                                                             "Collective", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v5]
 )

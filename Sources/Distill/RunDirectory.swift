@@ -55,11 +55,13 @@ public struct RunDirectory: Sendable {
         }
     }
 
-    /// Runs written before `precision` existed computed in fp32: their config gets it, so that they still resume.
+    /// Runs written before `precision` existed computed in fp32, and those written before `ranks` existed ran in one
+    /// process: their config gets both, so that they still resume.
     private static func withDefaultPrecision(_ data: Data) -> Data {
-        guard var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["precision"] == nil,
-              object["model"] != nil else { return data }
-        object["precision"] = Precision.fp32.rawValue
+        guard var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              object["precision"] == nil || object["ranks"] == nil, object["model"] != nil else { return data }
+        if object["precision"] == nil { object["precision"] = Precision.fp32.rawValue }
+        if object["ranks"] == nil { object["ranks"] = 1 }
         return (try? JSONSerialization.data(withJSONObject: object)) ?? data
     }
 

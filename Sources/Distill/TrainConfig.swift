@@ -17,8 +17,12 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var mask: MaskKind
     public var maskRatio: Double
     public var epochs: Int
+    /// Clips per micro-batch on each process (per rank, as in the original).
     public var batchSize: Int
     public var accumulate: Int
+    /// Processes stepping together (`mpirun -n`); each adds `accumulate` micro-batches to every step. A
+    /// `config.json` written before this field existed is read as 1.
+    public var ranks: Int
     public var baseLR: Double
     public var minLR: Double
     public var warmupEpochs: Int
@@ -40,20 +44,31 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
     public init(model: ModelConfig, architecture: String, positionEncoding: PositionEncoding = .sincos3D, objective: Objective,
                 imageFrameStride: Int? = nil, samplesPerRow: Int = 1, mask: MaskKind = .tube, maskRatio: Double = 0.9, epochs: Int, batchSize: Int,
-                accumulate: Int = 1, baseLR: Double = 1.5e-4, minLR: Double = 1e-5, warmupEpochs: Int = 0,
+                accumulate: Int = 1, ranks: Int = 1, baseLR: Double = 1.5e-4, minLR: Double = 1e-5, warmupEpochs: Int = 0,
                 weightDecay: Double = 0.05, clipGrad: Double? = nil, dropPath: Float = 0.1, beta1: Float = 0.9, beta2: Float = 0.95,
                 seed: UInt64 = 0, saveEvery: Int = 100, logEvery: Int = 10, teacherWidths: [String: Int] = [:],
                 teacherKinds: [String: TeacherKind]? = nil, precision: Precision = .fp32) {
         self.model = model; self.architecture = architecture; self.positionEncoding = positionEncoding
         self.objective = objective; self.imageFrameStride = imageFrameStride; self.samplesPerRow = samplesPerRow; self.mask = mask; self.maskRatio = maskRatio
-        self.epochs = epochs; self.batchSize = batchSize; self.accumulate = accumulate; self.baseLR = baseLR
+        self.epochs = epochs; self.batchSize = batchSize; self.accumulate = accumulate; self.ranks = ranks; self.baseLR = baseLR
         self.minLR = minLR; self.warmupEpochs = warmupEpochs; self.weightDecay = weightDecay; self.clipGrad = clipGrad
         self.dropPath = dropPath; self.beta1 = beta1; self.beta2 = beta2; self.seed = seed; self.saveEvery = saveEvery
         self.logEvery = logEvery; self.teacherWidths = teacherWidths; self.teacherKinds = teacherKinds; self.precision = precision
     }
 
-    /// Samples per optimiser step (clips, or frames for image models).
-    public var totalBatch: Int { batchSize * accumulate }
+    /// Samples per optimiser step over all processes (clips, or frames for image models).
+    public var totalBatch: Int { batchSize * accumulate * ranks }
+
+    /// Micro-batches per optimiser step over all processes; each micro-batch's gradient is scaled by its inverse.
+    public var microBatchesPerStep: Int { accumulate * ranks }
+
+    /// The same run with the split of its total batch (per-rank batch, accumulation, ranks) taken from `other`:
+    /// a run resumes under any split that keeps the total batch.
+    public func withSplit(of other: TrainConfig) -> TrainConfig {
+        var c = self
+        c.batchSize = other.batchSize; c.accumulate = other.accumulate; c.ranks = other.ranks
+        return c
+    }
 
     /// The actual peak and floor learning rates: base × total batch / 256 (docs/method.md §7.1).
     public var peakLR: Double { scaledLearningRate(baseLR, totalBatch: totalBatch * samplesPerRow) }
@@ -94,7 +109,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         do { try model.validate(needsSinCos3D: positionEncoding == .sincos3D) } catch { throw fail("\(error)") }
         let limits = Self.limits
         for (flag, value, limit) in [("--epochs", epochs, limits.epochs), ("--batch-size", batchSize, limits.batch),
-                                     ("--accumulate", accumulate, limits.batch), ("--save-every", saveEvery, limits.steps),
+                                     ("--accumulate", accumulate, limits.batch), ("processes (mpirun -n)", ranks, limits.batch),
+                                     ("--save-every", saveEvery, limits.steps),
                                      ("--log-every", logEvery, limits.steps)] {
             guard value >= 1 && value <= limit else { throw fail("\(flag) must be between 1 and \(limit), got \(value)") }
         }

@@ -1,3 +1,4 @@
+import Collective
 import Foundation
 import Models
 import Tensor
@@ -10,6 +11,9 @@ public struct TrainProgress: Sendable {
     public var clipsPerSecond: Double
     public var dataWaitFraction: Double
     public var secondsRemaining: Double
+    /// Summing this step's gradients over the processes: seconds, and bytes each process handed in (0 in one process).
+    public var gradientSumSeconds: Double
+    public var gradientSumBytes: Int
 }
 
 /// Trains a student (distillation from cached targets, or pixel targets) with AdamW, the per-step cosine schedule,
@@ -24,6 +28,12 @@ public struct TrainProgress: Sendable {
 /// offset from (seed, video), each micro-batch's mask and drop-path draws from (seed, micro-batch index). A resumed
 /// run therefore replays the same trajectory. With one view per video the video order is the row order of a
 /// row-per-sample shuffle, so such caches train exactly as when an epoch counted rows.
+///
+/// Over several processes (`communicator.size` = N = `config.ranks`) a step has N × accumulate micro-batches, numbered
+/// rank-major: rank r computes micro-batches r·accumulate ..< (r+1)·accumulate of the step, on its own slice of the
+/// epoch's order, each scaled by 1 / (N × accumulate) as one process accumulating N × accumulate would scale it. The
+/// gradients are then summed over the ranks in rank order (`GradientSum`) and every rank takes the same AdamW step.
+/// Rank 0 alone writes the run directory.
 public final class Trainer {
     public let config: TrainConfig
     public let run: RunDirectory
@@ -32,9 +42,16 @@ public final class Trainer {
     private var optimizer: AdamW
     private let videoRows: [[Int]]
     private let viewOffsets: [Int]
+    private let communicator: Communicator
 
-    public init(config: TrainConfig, data: TrainingData, run: RunDirectory, student: Student) throws {
+    public init(config: TrainConfig, data: TrainingData, run: RunDirectory, student: Student,
+                communicator: Communicator = SingleProcess()) throws {
         try config.validate()
+        guard config.ranks == communicator.size else {
+            throw DistillError.invalidConfig("the run is set up for \(config.ranks) processes but \(communicator.size) were started; "
+                                             + "start it with mpirun -n \(config.ranks), or set it up for \(communicator.size)")
+        }
+        self.communicator = communicator
         let videoRows = data.videoRows
         guard config.stepsPerEpoch(videos: videoRows.count) > 0 else {
             throw DistillError.notEnoughData(videos: videoRows.count, batch: config.totalBatch)
@@ -76,68 +93,83 @@ public final class Trainer {
         if resume && !FileManager.default.fileExists(atPath: run.checkpointURL.path) {
             throw DistillError.runDirectory("nothing to resume: \(run.checkpointURL.path) does not exist; start the run without --resume, or give the --out of the run to continue")
         }
-        try run.create()
+        let writes = communicator.isRoot
+        if writes { try run.create() }
         var start = 0
         if resume {
             let saved = try run.readConfig()
             // A run saved before teacher kinds were recorded resumes as the same run; config.json then gains them.
-            var compared = config
+            // Any split of the same total batch over processes, micro-batches and accumulation resumes it.
+            var compared = saved.totalBatch == config.totalBatch ? config.withSplit(of: saved) : config
             if saved.teacherKinds == nil { compared.teacherKinds = nil }
             if saved != compared {
                 throw DistillError.invalidConfig("--resume with other settings than the run in \(run.url.path) (differing: "
                     + "\(TrainConfig.differingFields(saved, compared).joined(separator: ", "))); rerun with the original flags or use a new --out")
             }
             start = try run.loadCheckpoint(into: &student, optimizer: &optimizer)
-            try run.truncateMetrics(after: start)
-        } else {
-            try? FileManager.default.removeItem(at: run.metricsURL)
         }
-        try run.writeConfig(config)
+        // Every rank has read the run directory before rank 0 changes it.
+        communicator.barrier()
+        if writes {
+            if resume { try run.truncateMetrics(after: start) } else { try? FileManager.default.removeItem(at: run.metricsURL) }
+            try run.writeConfig(config)
+        }
         guard start < totalSteps else { return }
         let prefetcher = Prefetcher(data: data, plan: plan(from: start))
         defer { prefetcher.stop() }
         try loop(from: start, prefetcher: prefetcher, progress: progress)
     }
 
-    /// Micro-batch row lists from optimiser step `start` to the end.
+    /// This rank's micro-batch row lists from optimiser step `start` to the end.
     func plan(from start: Int) -> [[Int]] {
         var out: [[Int]] = [], cachedEpoch = -1, order: [Int] = []
+        let perStep = config.microBatchesPerStep, rank = communicator.rank
         for step in start..<totalSteps {
             let epoch = step / stepsPerEpoch, i = step % stepsPerEpoch
             if epoch != cachedEpoch { order = epochOrder(epoch); cachedEpoch = epoch }
             for j in 0..<config.accumulate {
-                let first = (i * config.accumulate + j) * config.batchSize
+                let first = (i * perStep + rank * config.accumulate + j) * config.batchSize
                 out.append(Array(order[first..<first + config.batchSize]))
             }
         }
         return out
     }
 
+    private var writes: Bool { communicator.isRoot }
+
     private func loop(from start: Int, prefetcher: Prefetcher, progress: (TrainProgress) throws -> Void) throws {
         let schedule = CosineSchedule(base: config.peakLR, final: config.floorLR, epochs: config.epochs,
                                       stepsPerEpoch: stepsPerEpoch, warmupEpochs: config.warmupEpochs)
         let masks = config.maskGenerator, base = SplitMix64(seed: config.seed)
         var window = MetricsWindow()
+        var gradientSum = GradientSum(communicator: communicator)
         let runStart = Date()
+        let perStep = config.microBatchesPerStep, firstMicro = communicator.rank * config.accumulate
         for step in start..<totalSteps {
             let stepStart = Date()
             student.zeroGrad()
             var loss = StepLoss(terms: [], total: 0), waited = 0.0
             for j in 0..<config.accumulate {
-                let micro = UInt64(step * config.accumulate + j)
+                let micro = UInt64(step * perStep + firstMicro + j)
                 let (batch, wait) = try prefetcher.next()
                 waited += wait
                 let input = imageFrames(batch)
                 var maskRng = base.fork(2 * micro), dropRng = base.fork(2 * micro + 1)
                 let mask = masks.make(batch: input.clips.shape[0], using: &maskRng)
                 let l = student.trainingStep(input, mask: mask, objective: config.objective,
-                                             lossScale: 1 / Float(config.accumulate), using: &dropRng)
-                guard l.total.isFinite else {
-                    throw DistillError.nonFiniteLoss(step: step, terms: config.objective.termNames)
-                }
-                loss.terms = loss.terms.isEmpty ? l.terms.map { $0 / Double(config.accumulate) }
-                    : zip(loss.terms, l.terms).map { $0 + $1 / Double(config.accumulate) }
-                loss.total += l.total / Double(config.accumulate)
+                                             lossScale: 1 / Float(perStep), using: &dropRng)
+                loss.terms = loss.terms.isEmpty ? l.terms.map { $0 / Double(perStep) }
+                    : zip(loss.terms, l.terms).map { $0 + $1 / Double(perStep) }
+                loss.total += l.total / Double(perStep)
+            }
+            let (sumSeconds, sumBytes) = gradientSum.sum(&student)
+            // The losses are summed like the gradients, so every rank sees the same (non-finite on all, or on none).
+            if communicator.size > 1 {
+                let summed = communicator.sumInRankOrder([loss.total] + loss.terms)
+                loss = StepLoss(terms: Array(summed.dropFirst()), total: summed[0])
+            }
+            guard loss.total.isFinite else {
+                throw DistillError.nonFiniteLoss(step: step, terms: config.objective.termNames)
             }
             let lr = schedule.value(at: step)
             let gradNorm = config.clipGrad.map { student.clipGradients(maxNorm: $0) } ?? student.gradientNorm()
@@ -145,19 +177,20 @@ public final class Trainer {
             let seconds = Date().timeIntervalSince(stepStart)
             window.add(loss: loss, gradNorm: gradNorm, clips: config.totalBatch, seconds: seconds, waited: waited)
             let done = step + 1
-            if done % config.logEvery == 0 || done == totalSteps {
+            if writes, done % config.logEvery == 0 || done == totalSteps {
                 try run.appendMetrics(window.record(step: done, epoch: step / stepsPerEpoch, names: config.objective.termNames,
                                                     lr: lr, weightDecay: config.weightDecay))
                 window = MetricsWindow()
             }
-            if done % config.saveEvery == 0 || done == totalSteps {
+            if writes, done % config.saveEvery == 0 || done == totalSteps {
                 try run.saveCheckpoint(student: &student, optimizer: optimizer, step: done)
             }
             let elapsed = Date().timeIntervalSince(runStart), rate = Double(done - start) / max(elapsed, 1e-9)
             try progress(TrainProgress(step: done, totalSteps: totalSteps, epoch: step / stepsPerEpoch, loss: loss, lr: lr,
                                    clipsPerSecond: Double(config.totalBatch) / max(seconds, 1e-9),
                                    dataWaitFraction: waited / max(seconds, 1e-9),
-                                   secondsRemaining: Double(totalSteps - done) / max(rate, 1e-9)))
+                                   secondsRemaining: Double(totalSteps - done) / max(rate, 1e-9),
+                                   gradientSumSeconds: sumSeconds, gradientSumBytes: sumBytes))
         }
     }
 

@@ -46,3 +46,13 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
     public var isWhole: Bool { count == 1 }
     public var description: String { "\(index)/\(count)" }
 }
+
+extension Shard {
+    /// Where a run over `count` processes writes this shard: beside `destination`, named after it
+    /// (`feats.h5` → `feats.shard-0-of-4.h5`), so that a rerun of the same command finds and resumes it.
+    public func file(beside destination: URL) -> URL {
+        let stem = destination.deletingPathExtension().lastPathComponent
+        let ext = destination.pathExtension.isEmpty ? "h5" : destination.pathExtension
+        return destination.deletingLastPathComponent().appendingPathComponent("\(stem).shard-\(index)-of-\(count).\(ext)")
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Collective
 import Foundation
 import Models
 import Tensor
@@ -64,9 +65,10 @@ func formatDuration(_ seconds: Double) -> String {
     return "\(s)s"
 }
 
-/// Applies `--threads` to OpenBLAS and the parallel loops.
+/// Applies `--threads` to OpenBLAS and the parallel loops. The default shares the machine's cores among the
+/// processes `mpirun` started on it, so that they do not oversubscribe them.
 func applyThreads(_ n: Int?) throws {
-    let count = n ?? ProcessInfo.processInfo.activeProcessorCount
+    let count = n ?? max(1, ProcessInfo.processInfo.activeProcessorCount / LaunchEnvironment().localSize)
     guard count >= 1 else { throw ValidationError("--threads must be at least 1") }
     ComputeThreads.set(count)
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Collective
 import Distill
 import FeatureStore
 import Foundation
@@ -59,7 +60,7 @@ extension DistillCommand {
         let config = TrainConfig(model: model, architecture: arch, positionEncoding: encoding, objective: objective,
                                  imageFrameStride: imageModel ? 2 : nil, samplesPerRow: imageModel ? (clipFrames + 1) / 2 : 1, mask: imageModel ? .random : mask,
                                  maskRatio: maskRatio ?? (imageModel ? 0.75 : 0.9), epochs: epochs, batchSize: batchSize,
-                                 accumulate: accumulate, baseLR: lr, minLR: minLR, warmupEpochs: warmupEpochs,
+                                 accumulate: accumulate, ranks: LaunchEnvironment().size, baseLR: lr, minLR: minLR, warmupEpochs: warmupEpochs,
                                  weightDecay: weightDecay, clipGrad: clipGrad, dropPath: dropPath, seed: seed,
                                  saveEvery: saveEvery, logEvery: logEvery, teacherWidths: widths,
                                  teacherKinds: target == .features ? kinds : nil,

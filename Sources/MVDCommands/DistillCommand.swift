@@ -1,4 +1,6 @@
 import ArgumentParser
+import Collective
+import CollectiveMPI
 import Distill
 import FeatureStore
 import Foundation
@@ -46,6 +48,9 @@ public struct DistillCommand: ParsableCommand {
                 --warmup-epochs 40 --drop-path 0.1
             (--batch-size 16 --accumulate 2 on one machine is a total batch of 32, so the same --lr 1.5e-4 peaks at \
             1.9e-5, 32 times lower; to keep a smaller total batch, scale --lr and --min-lr by 1024 / total batch.)
+            Under mpirun -n N, every process reads its own part of each step and the gradients are summed over the \
+            processes; --batch-size is per process and the total batch is --batch-size × --accumulate × N \
+            (README, "More than one machine").
             Stage 1 (a video teacher from pixels, VideoMAE objective):
               distill --cache feats.h5 --target pixels --out runs/video-teacher --model-config small.json
             """)
@@ -106,30 +111,55 @@ public struct DistillCommand: ParsableCommand {
 
     public func run() throws {
         try applyThreads(threads)
+        let communicator = Launch.communicator()
+        try RankedRun.run(communicator, command: "distill") { try train(communicator) }
+    }
+
+    private func train(_ communicator: Communicator) throws {
+        // Every rank has checked the flags against --out before rank 0 changes it.
+        communicator.barrier()
+        let root = communicator.isRoot
         let (config, student, data) = try prepare()
         let run = RunDirectory(URL(fileURLWithPath: out))
         let trainer: Trainer
-        do { trainer = try Trainer(config: config, data: data, run: run, student: student) } catch {
+        do { trainer = try Trainer(config: config, data: data, run: run, student: student, communicator: communicator) } catch {
             throw ValidationError("\(error)")
         }
-        if overwrite {
+        if overwrite && root {
             do { try run.removeRunFiles() } catch { throw ValidationError("\(error)") }
         }
-        print(precisionLine(config.precision))
-        print("distill: \(trainer.videoCount) videos (\(data.rowCount) rows, one view per video per epoch), \(trainer.stepsPerEpoch) steps/epoch, \(trainer.totalSteps) steps; peak lr \(String(format: "%.3g", config.peakLR)); objective \(config.objective.termNames.joined(separator: "+"))")
+        if root {
+            print(precisionLine(config.precision))
+            print("distill: \(trainer.videoCount) videos (\(data.rowCount) rows, one view per video per epoch), \(trainer.stepsPerEpoch) steps/epoch, \(trainer.totalSteps) steps; peak lr \(String(format: "%.3g", config.peakLR)); objective \(config.objective.termNames.joined(separator: "+"))")
+            if config.ranks > 1 {
+                print("distill: \(config.ranks) processes × \(config.batchSize) clips × \(config.accumulate) accumulation = total batch \(config.totalBatch)")
+            }
+        }
         let line = ProgressLine(plainInterval: 5)
+        var sum = (steps: 0, seconds: 0.0, stepSeconds: 0.0, bytes: 0)
         do {
             try trainer.train(resume: resume) { p in
+                guard root else { return }
+                sum.steps += 1; sum.seconds += p.gradientSumSeconds; sum.bytes = p.gradientSumBytes
+                sum.stepSeconds += Double(config.totalBatch) / max(p.clipsPerSecond, 1e-9)
                 let terms = zip(config.objective.termNames, p.loss.terms).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: " ")
-                line.update(String(format: "step %d/%d epoch %d loss %.4f (%@) lr %.2e %.1f clips/s data-wait %.0f%% ETA %@",
+                let gradientSum = config.ranks > 1 ? String(format: " grad-sum %.0f ms", 1000 * p.gradientSumSeconds) : ""
+                line.update(String(format: "step %d/%d epoch %d loss %.4f (%@) lr %.2e %.1f clips/s data-wait %.0f%%%@ ETA %@",
                                    p.step, p.totalSteps, p.epoch, p.loss.total, terms, p.lr, p.clipsPerSecond,
-                                   100 * p.dataWaitFraction, formatDuration(p.secondsRemaining)), force: p.step == p.totalSteps)
+                                   100 * p.dataWaitFraction, gradientSum, formatDuration(p.secondsRemaining)), force: p.step == p.totalSteps)
             }
         } catch let error as DistillError {
             line.finish()
             throw ValidationError("\(error)")
         }
         line.finish()
+        guard root else { return }
+        if config.ranks > 1 && sum.steps > 0 {
+            let n = Double(sum.steps), mb = Double(sum.bytes) / 1e6, wire = mb * 2 * Double(config.ranks - 1) / Double(config.ranks)
+            print(String(format: "gradient sum over %d processes: %.1f MB of gradients per step (%.1f MB sent and as much received by each process), "
+                         + "%.1f ms per step on average, %.0f%% of the step", config.ranks, mb, wire, 1000 * sum.seconds / n,
+                         100 * sum.seconds / max(sum.stepSeconds, 1e-9)))
+        }
         print("done: \(out)/checkpoint.safetensors, metrics in \(out)/metrics.jsonl")
     }
 }

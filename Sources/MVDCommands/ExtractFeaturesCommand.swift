@@ -1,4 +1,6 @@
 import ArgumentParser
+import Collective
+import CollectiveMPI
 import FeatureExtract
 import FeatureStore
 import Foundation
@@ -19,7 +21,9 @@ public struct ExtractFeaturesCommand: ParsableCommand {
             the last block's output before the final LayerNorm, as in MVD. Rerunning the same command resumes an \
             interrupted run. A second teacher (another --teacher/--checkpoint/--name) added to the same --out reuses \
             the stored views, so both targets belong to the same pixels. Inspect the result with `mvd inspect FILE`, \
-            `h5dump -H FILE` or h5py; the file format is specified in docs/cache-format.md.
+            `h5dump -H FILE` or h5py; the file format is specified in docs/cache-format.md. Under mpirun -n N, process \
+            r extracts shard r/N into a file beside --out, and process 0 merges the shards into --out when all are done \
+            (README, "More than one machine").
 
             Example (official ViT-B teachers):
               extract-features --teacher image --arch vit_base --checkpoint mae_pretrain_vit_base.pth \\
@@ -67,20 +71,35 @@ public struct ExtractFeaturesCommand: ParsableCommand {
             throw ValidationError("--dtype must be float16, float32 or int8, got \(dtype)")
         }
         guard teacher == .none || checkpoint != nil else { throw ValidationError("--teacher \(teacher.rawValue) needs --checkpoint FILE") }
-        let parts = shard.split(separator: "/").compactMap { Int($0) }
+        var parts = shard.split(separator: "/").compactMap { Int($0) }
         guard parts.count == 2 else { throw ValidationError("--shard must look like I/N, e.g. 0/4") }
+        let launch = LaunchEnvironment()
+        if launch.isParallel {
+            guard shard == "0/1" else {
+                throw ValidationError("--shard \(shard) under mpirun -n \(launch.size): mpirun already splits the manifest (process r writes "
+                                      + "shard r/\(launch.size)); drop --shard, or run the shards as separate processes without mpirun")
+            }
+            parts = [launch.rank, launch.size]
+        }
         return ExtractConfig(teacher: teacher, checkpoint: checkpoint ?? "", architecture: arch, model: config, manifest: manifest,
-                             dataRoot: dataRoot, out: out, name: name, viewsPerVideo: viewsPerVideo, view: view,
+                             dataRoot: dataRoot, out: writtenPath(launch), name: name, viewsPerVideo: viewsPerVideo, view: view,
                              numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
                              inputSize: inputSize ?? config.inputSize, dtype: storage, storePixels: storePixels,
                              shardIndex: parts[0], shardCount: parts[1], batchSize: batchSize, decodeThreads: decodeThreads, seed: seed,
                              precision: precision.resolved(recorded: recordedPrecision()), teacherInputSize: teacherInputSize)
     }
 
-    /// The precision this teacher was extracted in, when --out already holds it: a rerun that resumes keeps it.
+    /// The file this process writes: --out, or under mpirun its shard file beside --out.
+    private func writtenPath(_ launch: LaunchEnvironment) -> String {
+        guard launch.isParallel, let part = try? Shard(index: launch.rank, count: launch.size) else { return out }
+        return part.file(beside: URL(fileURLWithPath: out)).path
+    }
+
+    /// The precision this teacher was extracted in, when the written file already holds it: a rerun that resumes keeps it.
     private func recordedPrecision() -> Precision? {
-        guard teacher != .none, FileManager.default.fileExists(atPath: out),
-              let reader = try? FeatureStoreReader(at: URL(fileURLWithPath: out)) else { return nil }
+        let path = writtenPath(LaunchEnvironment())
+        guard teacher != .none, FileManager.default.fileExists(atPath: path),
+              let reader = try? FeatureStoreReader(at: URL(fileURLWithPath: path)) else { return nil }
         let group = name ?? teacher.rawValue
         return reader.teachers.first { $0.name == group }.flatMap { Precision(rawValue: $0.precision) }
     }
@@ -90,6 +109,12 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     public func validate() throws {
         try FlagChecks.threads(threads)
         let config = try makeConfig()
+        if LaunchEnvironment().isParallel && FileManager.default.fileExists(atPath: out) {
+            // The merge builds --out afresh; a cache that exists already is extended by a single process.
+            throw ValidationError("\(out) exists, and under mpirun extract-features writes a new cache (shards merged into --out); "
+                                  + "add a teacher to an existing cache without mpirun, or give a new --out (delete \(out) first if it is "
+                                  + "what an earlier mpirun run merged and you mean to redo it)")
+        }
         let manifestURL = URL(fileURLWithPath: manifest)
         do {
             try config.validate()
@@ -101,21 +126,65 @@ public struct ExtractFeaturesCommand: ParsableCommand {
 
     public func run() throws {
         try applyThreads(threads)
-        let config = try makeConfig()
+        let communicator = Launch.communicator()
+        try RankedRun.run(communicator, command: "extract-features") {
+            guard communicator.size > 1 else { return try extract(try makeConfig(), root: true) }
+            // Every rank has checked the flags (and that --out does not exist) before any shard is written.
+            communicator.barrier()
+            try extractShards(communicator)
+        }
+    }
+
+    /// Under mpirun: every rank extracts its shard; when all succeeded, rank 0 merges them into --out and deletes
+    /// them. When any failed, every rank learns which, the shards stay for a rerun to resume, and the run fails.
+    private func extractShards(_ communicator: Communicator) throws {
+        let config = try makeConfig(), (rank, size) = (communicator.rank, communicator.size)
+        let destination = URL(fileURLWithPath: out)
+        let shards = try (0..<size).map { try Shard(index: $0, count: size).file(beside: destination) }
+        var failed = [Double](repeating: 0, count: size)
+        do { try extract(config, root: rank == 0) } catch {
+            failed[rank] = 1
+            let message = (error as? ValidationError)?.message ?? "\(error)"
+            FileHandle.standardError.write(Data("extract-features: shard \(rank)/\(size) (\(shards[rank].path)) failed: \(message)\n".utf8))
+        }
+        let sums = communicator.sumInRankOrder(failed)
+        let failedShards = sums.indices.filter { sums[$0] != 0 }
+        guard failedShards.isEmpty else {
+            let names = failedShards.map { "\($0)/\(size)" }.joined(separator: ", ")
+            throw SharedFailure(error: ValidationError(
+                "shard \(names) failed (the message of each is above); the shard files are kept beside \(out) "
+                + "(\(shards.map(\.lastPathComponent).joined(separator: ", "))). Fix the cause and rerun the same mpirun command: "
+                + "every shard resumes where it stopped, and the shards are merged into \(out) when all are done"))
+        }
+        guard rank == 0 else { return }
+        let report: FeatureStoreMerge.Report
+        do { report = try FeatureStoreMerge.merge(shards: shards, into: destination) } catch {
+            throw ValidationError("merging the \(size) shards into \(out) failed: \(error). The shards are kept; rerun the same "
+                                  + "command, or join them with `mvd merge \(shards.map(\.path).joined(separator: " ")) --out \(out)`")
+        }
+        for url in shards { try? FileManager.default.removeItem(at: url) }
+        let done = report.rowsDone.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("merged \(size) shards into \(out): \(report.videoCount) videos, \(report.rowCount) rows (done per teacher: \(done))")
+    }
+
+    /// Extracts `config` (the whole manifest, or one shard) and prints its summary; progress only when `root`.
+    private func extract(_ config: ExtractConfig, root: Bool) throws {
         let extractor: Extractor
         do { extractor = try Extractor(config: config) } catch { throw ValidationError("\(error)") }
-        if !extractor.skippedKeys.isEmpty {
+        let part = config.shardCount > 1 && LaunchEnvironment().isParallel ? "shard \(config.shardIndex)/\(config.shardCount) " : ""
+        if !extractor.skippedKeys.isEmpty && root {
             print("teacher \(config.name): skipped \(extractor.skippedKeys.count) checkpoint keys the original also ignores: \(extractor.skippedKeys.joined(separator: ", "))")
         }
-        print(precisionLine(config.precision))
+        if root { print(precisionLine(config.precision)) }
         let line = ProgressLine()
         let summary = try extractor.run { p in
-            line.update(String(format: "extract %@: %d/%d rows, %.2f clips/s, %d failed, ETA %@", config.name, p.rowsDone, p.rowsTotal,
+            guard root else { return }
+            line.update(String(format: "extract %@: %@%d/%d rows, %.2f clips/s, %d failed, ETA %@", config.name, part, p.rowsDone, p.rowsTotal,
                                p.clipsPerSecond, p.videosFailed, formatDuration(p.secondsRemaining)))
         }
-        line.finish()
-        print(String(format: "done: %d rows written (%d already done), %d videos failed, %.2f clips/s, %.1f MB written, %@ "
-                     + "(decode %.1fs on the reader thread, teacher %.1fs, write %.1fs, waited for decode %.1fs)",
+        if root { line.finish() }
+        print(String(format: "%@done: %d rows written (%d already done), %d videos failed, %.2f clips/s, %.1f MB written, %@ "
+                     + "(decode %.1fs on the reader thread, teacher %.1fs, write %.1fs, waited for decode %.1fs)", part,
                      summary.rowsWritten, summary.rowsAlreadyDone, summary.videosFailed, summary.clipsPerSecond,
                      Double(summary.bytesWritten) / 1e6, formatDuration(summary.seconds), summary.decodeSeconds,
                      summary.forwardSeconds, summary.writeSeconds, summary.waitSeconds))
