@@ -29,10 +29,13 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
     public var linear: LinearProbeConfiguration?
     /// Mean training loss per epoch (linear probe only).
     public var trainingLoss: [Double]?
+    /// Manifest videos (training and evaluated) that failed to decode and were left out of this result; absent in
+    /// results written before the list was kept.
+    public var skippedVideos: [SkippedVideo]?
 
     enum CodingKeys: String, CodingKey {
         case run, evaluationProtocol = "protocol", top1, top5, subsets, perClass, trainCount, evaluatedCount,
-             classCount, knn, linear, trainingLoss
+             classCount, knn, linear, trainingLoss, skippedVideos
     }
 
     public init(run: String, evaluationProtocol: EvaluationProtocol, metrics: ClassificationMetrics,

@@ -46,7 +46,8 @@ struct FineTuneTests {
         var losses: [Double] = []
         try tuner.train(entries, classes: 3) { _, _, loss in losses.append(loss) }
         #expect(losses.last! < losses.first!, "loss falls: \(losses.first!) → \(losses.last!)")
-        let views = tuner.test(entries)
+        let (views, skipped) = tuner.test(entries)
+        #expect(skipped.isEmpty)
         #expect(views.count == entries.count * 4)
         let result = try evaluateMultiView(run: "colours", views: views)
         #expect(result.evaluatedCount == entries.count)
