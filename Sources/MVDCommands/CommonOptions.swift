@@ -18,9 +18,9 @@ public struct ModelOptions: ParsableArguments {
     func resolve(defaultArch: String) throws -> (String, ModelConfig) {
         if arch != nil && modelConfig != nil { throw ValidationError("give either --arch or --model-config, not both") }
         if let file = modelConfig {
-            do { return (URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent, try ModelConfig.load(from: URL(fileURLWithPath: file))) } catch {
-                throw ValidationError("\(error)")
-            }
+            // The file's problems are reported by its loader's typed error, which names the file and the key.
+            let url = URL(fileURLWithPath: file)
+            return (url.deletingPathExtension().lastPathComponent, try ModelConfig.load(from: url))
         }
         let name = arch ?? defaultArch
         do { return (name, try ModelConfig.preset(name)) } catch { throw ValidationError("\(error)") }

@@ -24,7 +24,7 @@ public struct ReportCommand: ParsableCommand {
         var results: [EvaluationResult] = []
         for dir in runs {
             let file = URL(fileURLWithPath: dir).appendingPathComponent("evaluation.json")
-            guard let data = try? Data(contentsOf: file) else { throw ValidationError("\(file.path) is missing: run evaluate for \(dir) first") }
+            guard let data = try? Data(contentsOf: file) else { throw CommandFailure("\(file.path) is missing: run evaluate for \(dir) first") }
             results += try JSONDecoder().decode([EvaluationResult].self, from: data)
         }
         let table = renderResultTable(results)

@@ -98,4 +98,30 @@ import VideoIO
         #expect(result.status == 64 || result.status == 1, "exit status \(result.status): \(result.stderr)")
         #expect(result.stderr.contains("position table"), "\(result.stderr)")
     }
+
+    @Test("a video that fails to decode is counted, named and recorded in evaluation.json; the accuracy is over the others")
+    func undecodableVideo() throws {
+        let root = dir.appendingPathComponent("videos")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        for (name, shade) in [("a.mkv", UInt8(40)), ("b.mkv", UInt8(200)), ("c.mkv", UInt8(50))] {
+            var clip = Clip(frameCount: 8, height: 40, width: 48)
+            for p in clip.pixels.indices { clip.pixels[p] = shade }
+            try VideoEncoder.write(clip, to: root.appendingPathComponent(name).path, options: EncodeOptions(codec: .ffv1))
+        }
+        _ = try CommandFixtures.write("not a video", to: root.appendingPathComponent("broken.mkv"))
+        let train = try CommandFixtures.write("a.mkv 0\nb.mkv 1\n", to: root.appendingPathComponent("train.csv"))
+        let val = try CommandFixtures.write("c.mkv 0\nbroken.mkv 1\n", to: root.appendingPathComponent("val.csv"))
+        let config = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("model.json"))
+        let out = dir.appendingPathComponent("skipped")
+        var command = try EvaluateCommand.parse(["--random-init", "--model-config", config.path, "--train-manifest", train.path,
+                                                 "--val-manifest", val.path, "--data-root", root.path, "--out", out.path,
+                                                 "--protocol", "knn", "--k", "1", "--sampling-rate", "1", "--threads", "1"])
+        try command.run()
+        let data = try Data(contentsOf: out.appendingPathComponent("evaluation.json"))
+        let results = try JSONDecoder().decode([EvaluationResult].self, from: data)
+        let knn = try #require(results.first)
+        #expect(knn.evaluatedCount == 1 && knn.trainCount == 2, "\(knn)")
+        let skipped = try #require(knn.skippedVideos)
+        #expect(skipped.map(\.path) == ["broken.mkv"] && !skipped[0].reason.isEmpty, "\(skipped)")
+    }
 }
