@@ -102,13 +102,7 @@ import VideoIO
     @Test("a video that fails to decode is counted, named and recorded in evaluation.json; the accuracy is over the others")
     func undecodableVideo() throws {
         let root = dir.appendingPathComponent("videos")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        for (name, shade) in [("a.mkv", UInt8(40)), ("b.mkv", UInt8(200)), ("c.mkv", UInt8(50))] {
-            var clip = Clip(frameCount: 8, height: 40, width: 48)
-            for p in clip.pixels.indices { clip.pixels[p] = shade }
-            try VideoEncoder.write(clip, to: root.appendingPathComponent(name).path, options: EncodeOptions(codec: .ffv1))
-        }
-        _ = try CommandFixtures.write("not a video", to: root.appendingPathComponent("broken.mkv"))
+        try CommandFixtures.videos(in: root, [("a.mkv", 40), ("b.mkv", 200), ("c.mkv", 50)], broken: ["broken.mkv"])
         let train = try CommandFixtures.write("a.mkv 0\nb.mkv 1\n", to: root.appendingPathComponent("train.csv"))
         let val = try CommandFixtures.write("c.mkv 0\nbroken.mkv 1\n", to: root.appendingPathComponent("val.csv"))
         let config = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("model.json"))
