@@ -37,7 +37,8 @@ public enum ClipFeatures {
         func flush() {
             guard !pending.isEmpty else { return }
             rows += pooling.apply(encoder.tokenFeatures(batch(pending.map(\.1))), perStep: perStep).storage
-            used += pending.map(\.0); labels += pending.map { entries[$0.0].label }
+            used += pending.map(\.0)
+            labels += pending.map { entries[$0.0].label }
             pending.removeAll()
         }
         for (i, entry) in entries.enumerated() {

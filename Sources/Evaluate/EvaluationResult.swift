@@ -41,11 +41,18 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
     public init(run: String, evaluationProtocol: EvaluationProtocol, metrics: ClassificationMetrics,
                 trainCount: Int, classCount: Int, knn: KNNConfiguration? = nil,
                 linear: LinearProbeConfiguration? = nil, trainingLoss: [Double]? = nil) {
-        self.run = run; self.evaluationProtocol = evaluationProtocol
-        self.top1 = metrics.top1; self.top5 = metrics.top5
-        self.subsets = metrics.subsets; self.perClass = metrics.perClass
-        self.trainCount = trainCount; self.evaluatedCount = metrics.count; self.classCount = classCount
-        self.knn = knn; self.linear = linear; self.trainingLoss = trainingLoss
+        self.run = run
+        self.evaluationProtocol = evaluationProtocol
+        self.top1 = metrics.top1
+        self.top5 = metrics.top5
+        self.subsets = metrics.subsets
+        self.perClass = metrics.perClass
+        self.trainCount = trainCount
+        self.evaluatedCount = metrics.count
+        self.classCount = classCount
+        self.knn = knn
+        self.linear = linear
+        self.trainingLoss = trainingLoss
     }
 
     /// Pretty-printed JSON with sorted keys (stable across runs).

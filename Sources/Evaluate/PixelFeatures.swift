@@ -24,7 +24,8 @@ extension ClipFeatures {
                 } } } }
                 rows += pooled
                 for f in 1..<t { for j in 0..<frame { rows.append(pooled[f * frame + j] - pooled[(f - 1) * frame + j]) } }
-                used.append(i); labels.append(entry.label)
+                used.append(i)
+                labels.append(entry.label)
             } catch {
                 failures.append(SkippedVideo(path: entry.path, reason: "\(error)"))
             }

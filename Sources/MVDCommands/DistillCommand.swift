@@ -138,7 +138,9 @@ public struct DistillCommand: ParsableCommand {
         do {
             try trainer.train(resume: resume) { p in
                 guard root else { return }
-                sum.steps += 1; sum.seconds += p.gradientSumSeconds; sum.bytes = p.gradientSumBytes
+                sum.steps += 1
+                sum.seconds += p.gradientSumSeconds
+                sum.bytes = p.gradientSumBytes
                 sum.stepSeconds += Double(config.totalBatch) / max(p.clipsPerSecond, 1e-9)
                 let terms = zip(config.objective.termNames, p.loss.terms).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: " ")
                 let gradientSum = config.ranks > 1 ? String(format: " grad-sum %.0f ms", 1000 * p.gradientSumSeconds) : ""
@@ -154,7 +156,9 @@ public struct DistillCommand: ParsableCommand {
         line.finish()
         guard root else { return }
         if config.ranks > 1 && sum.steps > 0 {
-            let n = Double(sum.steps), mb = Double(sum.bytes) / 1e6, wire = mb * 2 * Double(config.ranks - 1) / Double(config.ranks)
+            let n = Double(sum.steps)
+            let mb = Double(sum.bytes) / 1e6
+            let wire = mb * 2 * Double(config.ranks - 1) / Double(config.ranks)
             print(String(format: "gradient sum over %d processes: %.1f MB of gradients per step (%.1f MB sent and as much received by each process), "
                          + "%.1f ms per step on average, %.0f%% of the step", config.ranks, mb, wire, 1000 * sum.seconds / n,
                          100 * sum.seconds / max(sum.stepSeconds, 1e-9)))

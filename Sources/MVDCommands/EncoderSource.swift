@@ -20,6 +20,14 @@ struct EncoderSource: ParsableArguments {
     @Option(help: "Position table of a --checkpoint encoder (sincos-3d as in MVD's fine-tuning; sinusoid-1d for our VideoMAE-style runs).")
     var positionTable: PositionEncoding = .sincos3D
 
+    /// Exactly one source, before anything is loaded or decoded.
+    func validate() throws {
+        let given = [run != nil, checkpoint != nil, randomInit, rawPixels].filter { $0 }.count
+        guard given == 1 else { throw ValidationError(Self.oneSource) }
+    }
+
+    static let oneSource = "give exactly one of --run RUN_DIR, --checkpoint FILE, --random-init or --raw-pixels"
+
     /// A readable name for tables.
     var label: String {
         if let run { return run.lastPathComponent }
@@ -51,7 +59,7 @@ struct EncoderSource: ParsableArguments {
             }
             return c
         default:
-            throw ValidationError("give exactly one of --run RUN_DIR, --checkpoint FILE, --random-init or --raw-pixels")
+            throw ValidationError(Self.oneSource)
         }
     }
 }

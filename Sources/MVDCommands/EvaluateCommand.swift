@@ -133,16 +133,27 @@ public struct EvaluateCommand: ParsableCommand {
             config.testSegments = testViews.temporal
             config.testCrops = testViews.spatial
         }
-        config.epochs = epochs; config.batchSize = batchSize; config.accumulate = accumulate; config.warmupEpochs = warmupEpochs
-        config.baseLR = lr; config.layerDecay = layerDecay; config.dropPath = dropPath; config.fcDropout = fcDropout
-        config.mixup = mixup; config.flip = flip ?? dataset.flips; config.samplingRate = frameStride; config.seed = seed
+        config.epochs = epochs
+        config.batchSize = batchSize
+        config.accumulate = accumulate
+        config.warmupEpochs = warmupEpochs
+        config.baseLR = lr
+        config.layerDecay = layerDecay
+        config.dropPath = dropPath
+        config.fcDropout = fcDropout
+        config.mixup = mixup
+        config.flip = flip ?? dataset.flips
+        config.samplingRate = frameStride
+        config.seed = seed
         if noRandAugment {
             guard randAugment == nil else { throw ValidationError("--rand-augment and --no-rand-augment contradict each other; keep one") }
             config.randAugment = nil
         } else if let randAugment {
             config.randAugment = randAugment
         }
-        config.randomErasing = randomErasing; config.repeatedAugment = repeatedAugment; config.crop = trainCrop
+        config.randomErasing = randomErasing
+        config.repeatedAugment = repeatedAugment
+        config.crop = trainCrop
         return config
     }
 

@@ -38,6 +38,14 @@ import VideoIO
         #expect(refusal != nil, "--test-views \(views) was accepted")
     }
 
+    @Test("no encoder source, or two, is refused before anything is loaded", arguments: [[], ["--random-init", "--raw-pixels"],
+                                                                                      ["--run", "r", "--checkpoint", "c.pth"]])
+    func encoderSource(_ source: [String]) throws {
+        let refusal = CommandFixtures.message(EvaluateCommand.self, ["--train-manifest", "t.csv", "--val-manifest", "v.csv",
+                                                                     "--out", dir.path] + source)
+        #expect(refusal?.contains("give exactly one of --run") == true, "\(refusal ?? "accepted")")
+    }
+
     @Test("the defaults and a sane fine-tuning setting pass")
     func saneValues() {
         #expect(CommandFixtures.message(EvaluateCommand.self, flags([])) == nil)
