@@ -59,7 +59,8 @@ public struct DistillCommand: ParsableCommand {
     @Option(help: "The run directory.", transform: URL.init(fileURLWithPath:)) var out: URL
     @Option(help: "Videos directory, when the cache holds no pixels (rows are re-decoded from their frames and crop).") var dataRoot: String?
     @Option(help: "Student preset: vit_small, vit_base, vit_large, vit_huge.") var student: String?
-    @Option(help: "Custom student JSON (see --help of extract-features for the keys).") var modelConfig: String?
+    @Option(help: "Custom student JSON (see --help of extract-features for the keys).", transform: URL.init(fileURLWithPath:))
+    var modelConfig: URL?
     @Option(help: "features (MVD) or pixels (VideoMAE / MAE objective).") var target: TargetKind = .features
     @Flag(help: "With --target pixels: train a single-frame image model (MAE objective on frames 0, 2, 4, …).") var imageModel = false
     @Option(help: "With --target pixels: patch (each patch normalised by its own mean and std, as VideoMAE and MAE's norm_pix_loss) or none (the pixels in [0, 1]).")
