@@ -10,7 +10,8 @@ public final class FineTuner {
     private var optimizer = AdamW(beta1: 0.9, beta2: 0.999, eps: 1e-8)
 
     public init(model: Classifier, config: FineTuneConfig) {
-        self.model = model; self.config = config
+        self.model = model
+        self.config = config
     }
 
     /// A random training view of a video: the dataset's temporal sampler, then `spatialView`.
@@ -119,7 +120,10 @@ public final class FineTuner {
         let (logits, cache) = model.forward(clips, using: &dropRng)
         var (loss, grad) = softTargetCrossEntropy(logits: logits, targets: targets)
         guard loss.isFinite else { throw EvaluateError.nonFiniteLoss(epoch: epoch) }
-        if config.accumulate > 1 { grad.scale(by: 1 / Float(config.accumulate)); loss /= Double(config.accumulate) }
+        if config.accumulate > 1 {
+            grad.scale(by: 1 / Float(config.accumulate))
+            loss /= Double(config.accumulate)
+        }
         model.backward(grad, cache)
         return loss
     }
