@@ -16,7 +16,7 @@ extension DistillCommand {
         let data = try CacheTrainingData(url: cache, teacherNames: names,
                                          tokens: mode.cacheTokens(config.model), numFrames: clipFrames,
                                          inputSize: config.model.inputSize, patchSize: config.model.patchSize,
-                                         tubeletSize: config.model.tubeletSize, dataRoot: dataRoot)
+                                         tubeletSize: config.model.tubeletSize, dataRoot: dataRoot?.path)
         var rng = SplitMix64(seed: seed)
         let student = Student(fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
                               dropPath: dropPath, positionEncoding: config.positionEncoding, using: &rng)

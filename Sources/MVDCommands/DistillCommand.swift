@@ -57,7 +57,9 @@ public struct DistillCommand: ParsableCommand {
 
     @Option(help: "The feature cache (.h5) written by extract-features.", transform: URL.init(fileURLWithPath:)) var cache: URL
     @Option(help: "The run directory.", transform: URL.init(fileURLWithPath:)) var out: URL
-    @Option(help: "Videos directory, when the cache holds no pixels (rows are re-decoded from their frames and crop).") var dataRoot: String?
+    @Option(help: "Videos directory, when the cache holds no pixels (rows are re-decoded from their frames and crop).",
+            transform: URL.init(fileURLWithPath:))
+    var dataRoot: URL?
     @Option(help: "Student preset: vit_small, vit_base, vit_large, vit_huge.") var student: String?
     @Option(help: "Custom student JSON (see --help of extract-features for the keys).", transform: URL.init(fileURLWithPath:))
     var modelConfig: URL?

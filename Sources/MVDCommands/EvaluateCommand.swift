@@ -41,7 +41,7 @@ public struct EvaluateCommand: ParsableCommand {
     var protocols = CommaSeparated<ProtocolChoice>([.knn, .linear])
     @Option(help: "Training manifest.", transform: URL.init(fileURLWithPath:)) var trainManifest: URL
     @Option(help: "Validation manifest.", transform: URL.init(fileURLWithPath:)) var valManifest: URL
-    @Option(help: "Directory the manifests' paths are relative to.") var dataRoot: String?
+    @Option(help: "Directory the manifests' paths are relative to.", transform: URL.init(fileURLWithPath:)) var dataRoot: URL?
     @Option(help: "Frame stride of the evaluation views (default 4, as the original's K400 recipe); --dataset ssv2 fine-tuning has none.")
     var samplingRate: Int?
     @Option(help: "Directory for the JSON results (default: the run directory, else the current one).", transform: URL.init(fileURLWithPath:))
@@ -168,12 +168,12 @@ public struct EvaluateCommand: ParsableCommand {
     /// probe stay fp32.
     private func evaluate() throws {
         let chosen = protocols.values
-        let train = try Manifest.load(from: trainManifest, dataRoot: dataRoot)
-        let val = try Manifest.load(from: valManifest, dataRoot: dataRoot)
+        let train = try Manifest.load(from: trainManifest, dataRoot: dataRoot?.path)
+        let val = try Manifest.load(from: valManifest, dataRoot: dataRoot?.path)
         try Manifest.checkLabels(train, file: trainManifest)
         try Manifest.checkLabels(val, file: valManifest)
         let classes = (train + val).map(\.label).max().map { $0 + 1 } ?? 0
-        let subsets = classSubsets()
+        let subsets = try classSubsets()
         var results: [EvaluationResult] = []
         if chosen.contains(.knn) || chosen.contains(.linear) {
             results += try frozenProtocols(chosen, train: train, val: val, classes: classes, subsets: subsets)
@@ -186,9 +186,16 @@ public struct EvaluateCommand: ParsableCommand {
         print("results: \(file.path)")
     }
 
-    /// Appearance / motion subsets from `classes.json` beside the videos, when present.
-    func classSubsets() -> [ClassSubset] {
-        guard let root = dataRoot, let classes = try? SyntheticDataset.loadClasses(from: URL(fileURLWithPath: root)) else { return [] }
+    /// Appearance / motion subsets from `classes.json` beside the videos, when present; one that is present but
+    /// unreadable stops the evaluation rather than silently dropping the per-kind accuracies.
+    func classSubsets() throws -> [ClassSubset] {
+        guard let root = dataRoot,
+              FileManager.default.fileExists(atPath: root.appendingPathComponent(SyntheticDataset.classesFile).path) else { return [] }
+        let classes: [SyntheticClass]
+        do { classes = try SyntheticDataset.loadClasses(from: root) } catch {
+            throw CommandFailure("\(root.appendingPathComponent(SyntheticDataset.classesFile).path) cannot be read (\(error)); "
+                                 + "write it again with mvd synth, or remove it to evaluate without per-kind accuracies")
+        }
         return SyntheticClassKind.allCases.map { kind in
             ClassSubset(name: kind.rawValue, classes: classes.filter { $0.kind == kind }.map(\.label))
         }.filter { !$0.classes.isEmpty }

@@ -31,7 +31,7 @@ public struct SimilarityCommand: ParsableCommand {
     var runDirectory: URL?
     @OptionGroup var model: ModelOptions
     @Option(help: "Manifest of the videos to average over.", transform: URL.init(fileURLWithPath:)) var manifest: URL
-    @Option var dataRoot: String?
+    @Option(help: "Directory the manifest's paths are relative to.", transform: URL.init(fileURLWithPath:)) var dataRoot: URL?
     @Option(help: "Videos to use (the first N of the manifest).") var maxVideos: Int = 32
     @Option var samplingRate: Int = 2
     @Option(help: "Output prefix: writes PREFIX.png and PREFIX.json.") var out: String
@@ -66,7 +66,7 @@ public struct SimilarityCommand: ParsableCommand {
 
     public func run() throws {
         try applyThreads(threads)
-        let entries = Array(try Manifest.load(from: manifest, dataRoot: dataRoot).prefix(maxVideos))
+        let entries = Array(try Manifest.load(from: manifest, dataRoot: dataRoot?.path).prefix(maxVideos))
         let (config, features) = try featureFunction()
         var clips: [Tensor] = []
         var skipped: [SkippedVideo] = []

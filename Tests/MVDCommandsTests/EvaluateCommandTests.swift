@@ -126,4 +126,18 @@ import VideoIO
         let skipped = try #require(knn.skippedVideos)
         #expect(skipped.map(\.path) == ["broken.mkv"] && !skipped[0].reason.isEmpty, "\(skipped)")
     }
+
+    @Test("a classes.json that cannot be read stops the evaluation with its path instead of dropping the per-kind accuracies")
+    func unreadableClasses() throws {
+        let root = dir.appendingPathComponent("classes-videos")
+        try CommandFixtures.videos(in: root, [("a.mkv", 40), ("b.mkv", 200)], broken: [])
+        _ = try CommandFixtures.write("[{\"label\": ", to: root.appendingPathComponent(SyntheticDataset.classesFile))
+        let manifest = try CommandFixtures.write("a.mkv 0\nb.mkv 1\n", to: root.appendingPathComponent("all.csv"))
+        let config = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("model.json"))
+        var command = try EvaluateCommand.parse(["--random-init", "--model-config", config.path, "--train-manifest", manifest.path,
+                                                 "--val-manifest", manifest.path, "--data-root", root.path, "--out", dir.appendingPathComponent("c").path,
+                                                 "--protocol", "knn", "--k", "1", "--sampling-rate", "1", "--threads", "1"])
+        let error = #expect(throws: (any Error).self) { try command.run() }
+        #expect("\(error.map { "\($0)" } ?? "")".contains(root.appendingPathComponent(SyntheticDataset.classesFile).path), "\(String(describing: error))")
+    }
 }
