@@ -73,8 +73,9 @@ public struct EvaluateCommand: ParsableCommand {
     var trainCrop: FineTuneCrop = .randomResized
     @Option(help: "Pooling of the frozen tokens for knn/linear: mean (over all tokens) or time (spatial mean per time step, concatenated in order: keeps the direction of time).")
     var pooling: FeaturePooling = .mean
-    @Option(help: "After fine-tuning, write the fine-tuned encoder here as a video teacher for extract-features (safetensors, VideoMAE layout; needs --position-table sinusoid-1d).")
-    var saveTeacher: String?
+    @Option(help: "After fine-tuning, write the fine-tuned encoder here as a video teacher for extract-features (safetensors, VideoMAE layout; needs --position-table sinusoid-1d).",
+            transform: URL.init(fileURLWithPath:))
+    var saveTeacher: URL?
     @Option(help: "Temporal × spatial test views (default 5x3 for k400, 2x3 for ssv2).", transform: ViewGrid.init(parsing:))
     var testViews: ViewGrid?
     @Option var seed: UInt64 = 0
@@ -102,12 +103,12 @@ public struct EvaluateCommand: ParsableCommand {
             }
         }
         try FlagChecks.refuseExisting([resultFile.path], overwrite: overwrite)
-        if let path = saveTeacher {
+        if let file = saveTeacher {
             guard chosen.contains(.finetune) else { throw ValidationError("--save-teacher saves a fine-tuned encoder: add --protocol finetune") }
             guard encoder.positionTable == .sinusoid1D else {
                 throw ValidationError("--save-teacher needs --position-table sinusoid-1d: a video teacher always runs with VideoMAE's 1-D table")
             }
-            try FlagChecks.refuseExisting([path], overwrite: overwrite)
+            try FlagChecks.refuseExisting([file.path], overwrite: overwrite)
         }
         if encoder.rawPixels && chosen.contains(.finetune) {
             throw ValidationError("--raw-pixels has no encoder to fine-tune; use it with --protocol knn,linear")
@@ -238,11 +239,11 @@ public struct EvaluateCommand: ParsableCommand {
         let line = ProgressLine(plainInterval: 10)
         try tuner.train(train, classes: classes) { s, n, loss in line.update(String(format: "fine-tune step %d/%d loss %.4f", s, n, loss)) }
         line.finish()
-        if let path = saveTeacher {
+        if let file = saveTeacher {
             var model = tuner.model
             let tensors = try model.videoTeacherTensors(positionEncoding: encoder.positionTable)
-            try SafeTensors.write(StateDict(tensors: tensors), to: URL(fileURLWithPath: path))
-            print("wrote the fine-tuned encoder as a video teacher (\(tensors.count) tensors) to \(path)")
+            try SafeTensors.write(StateDict(tensors: tensors), to: file)
+            print("wrote the fine-tuned encoder as a video teacher (\(tensors.count) tensors) to \(file.path)")
         }
         let (views, skipped) = tuner.test(val)
         for text in SkippedVideoReport.lines(skipped, of: val.count, recordedIn: resultFile.path) { print(text) }
