@@ -10,7 +10,8 @@ public struct EncodedSet: Sendable {
     public var labels: [Int]
     /// Manifest rows that were used (indices into the manifest).
     public var used: [Int]
-    public var failures: [(path: String, reason: String)]
+    /// Manifest videos that failed to open or decode, in manifest order.
+    public var failures: [SkippedVideo]
 }
 
 public enum ClipFeatures {
@@ -30,13 +31,14 @@ public enum ClipFeatures {
     /// Videos that fail to decode are skipped and reported.
     public static func pooled(encoder: Classifier, entries: [ManifestEntry], samplingRate: Int, pooling: FeaturePooling,
                               batchSize: Int = 8, progress: (Int, Int) -> Void = { _, _ in }) -> EncodedSet {
-        var rows: [Float] = [], labels: [Int] = [], used: [Int] = [], failures: [(String, String)] = []
+        var rows: [Float] = [], labels: [Int] = [], used: [Int] = [], failures: [SkippedVideo] = []
         var pending: [(Int, Clip)] = []
         let perStep = encoder.tokensPerTimeStep
         func flush() {
             guard !pending.isEmpty else { return }
             rows += pooling.apply(encoder.tokenFeatures(batch(pending.map(\.1))), perStep: perStep).storage
-            used += pending.map(\.0); labels += pending.map { entries[$0.0].label }
+            used += pending.map(\.0)
+            labels += pending.map { entries[$0.0].label }
             pending.removeAll()
         }
         for (i, entry) in entries.enumerated() {
@@ -44,7 +46,7 @@ public enum ClipFeatures {
                 let reader = try VideoReader(path: entry.resolvedPath)
                 pending.append((i, try reader.clip(for: centerView(reader.info, config: encoder.config, samplingRate: samplingRate))))
             } catch {
-                failures.append((entry.path, "\(error)"))
+                failures.append(SkippedVideo(path: entry.path, reason: "\(error)"))
             }
             if pending.count == batchSize { flush() }
             progress(i + 1, entries.count)

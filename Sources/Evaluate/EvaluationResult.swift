@@ -29,20 +29,30 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
     public var linear: LinearProbeConfiguration?
     /// Mean training loss per epoch (linear probe only).
     public var trainingLoss: [Double]?
+    /// Manifest videos (training and evaluated) that failed to decode and were left out of this result; absent in
+    /// results written before the list was kept.
+    public var skippedVideos: [SkippedVideo]?
 
     enum CodingKeys: String, CodingKey {
         case run, evaluationProtocol = "protocol", top1, top5, subsets, perClass, trainCount, evaluatedCount,
-             classCount, knn, linear, trainingLoss
+             classCount, knn, linear, trainingLoss, skippedVideos
     }
 
     public init(run: String, evaluationProtocol: EvaluationProtocol, metrics: ClassificationMetrics,
                 trainCount: Int, classCount: Int, knn: KNNConfiguration? = nil,
                 linear: LinearProbeConfiguration? = nil, trainingLoss: [Double]? = nil) {
-        self.run = run; self.evaluationProtocol = evaluationProtocol
-        self.top1 = metrics.top1; self.top5 = metrics.top5
-        self.subsets = metrics.subsets; self.perClass = metrics.perClass
-        self.trainCount = trainCount; self.evaluatedCount = metrics.count; self.classCount = classCount
-        self.knn = knn; self.linear = linear; self.trainingLoss = trainingLoss
+        self.run = run
+        self.evaluationProtocol = evaluationProtocol
+        self.top1 = metrics.top1
+        self.top5 = metrics.top5
+        self.subsets = metrics.subsets
+        self.perClass = metrics.perClass
+        self.trainCount = trainCount
+        self.evaluatedCount = metrics.count
+        self.classCount = classCount
+        self.knn = knn
+        self.linear = linear
+        self.trainingLoss = trainingLoss
     }
 
     /// Pretty-printed JSON with sorted keys (stable across runs).

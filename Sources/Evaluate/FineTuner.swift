@@ -10,7 +10,8 @@ public final class FineTuner {
     private var optimizer = AdamW(beta1: 0.9, beta2: 0.999, eps: 1e-8)
 
     public init(model: Classifier, config: FineTuneConfig) {
-        self.model = model; self.config = config
+        self.model = model
+        self.config = config
     }
 
     /// A random training view of a video: the dataset's temporal sampler, then `spatialView`.
@@ -119,7 +120,10 @@ public final class FineTuner {
         let (logits, cache) = model.forward(clips, using: &dropRng)
         var (loss, grad) = softTargetCrossEntropy(logits: logits, targets: targets)
         guard loss.isFinite else { throw EvaluateError.nonFiniteLoss(epoch: epoch) }
-        if config.accumulate > 1 { grad.scale(by: 1 / Float(config.accumulate)); loss /= Double(config.accumulate) }
+        if config.accumulate > 1 {
+            grad.scale(by: 1 / Float(config.accumulate))
+            loss /= Double(config.accumulate)
+        }
         model.backward(grad, cache)
         return loss
     }
@@ -174,18 +178,27 @@ public final class FineTuner {
     }
 
     /// The multi-view test (`testSegments` × `testCrops` views of the dataset's grid; softmax averaged per video).
-    public func test(_ entries: [ManifestEntry]) -> [ViewPrediction] {
+    /// A video whose file or any of whose views fails to decode is left out whole, so that every tested video has
+    /// all its views, and is returned in `skipped`.
+    public func test(_ entries: [ManifestEntry]) -> (views: [ViewPrediction], skipped: [SkippedVideo]) {
         var views: [ViewPrediction] = []
+        var skipped: [SkippedVideo] = []
         for (i, entry) in entries.enumerated() {
-            guard let reader = try? VideoReader(path: entry.resolvedPath) else { continue }
-            let info = reader.info
-            for tv in testViews(frameCount: info.frameCount, width: info.width, height: info.height) {
-                guard let clip = try? reader.clip(for: tv.view) else { continue }
-                let logits = model(ClipFeatures.batch([clip]))
-                views.append(ViewPrediction(videoID: "\(i)", viewID: tv.temporalIndex * config.testCrops + tv.spatialIndex,
-                                            label: entry.label, logits: logits.storage))
+            do {
+                let reader = try VideoReader(path: entry.resolvedPath)
+                let info = reader.info
+                var videoViews: [ViewPrediction] = []
+                for tv in testViews(frameCount: info.frameCount, width: info.width, height: info.height) {
+                    let clip = try reader.clip(for: tv.view)
+                    let logits = model(ClipFeatures.batch([clip]))
+                    videoViews.append(ViewPrediction(videoID: "\(i)", viewID: tv.temporalIndex * config.testCrops + tv.spatialIndex,
+                                                     label: entry.label, logits: logits.storage))
+                }
+                views += videoViews
+            } catch {
+                skipped.append(SkippedVideo(path: entry.path, reason: "\(error)"))
             }
         }
-        return views
+        return (views, skipped)
     }
 }

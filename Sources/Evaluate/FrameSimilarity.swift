@@ -8,6 +8,8 @@ public struct SimilarityMatrix: Codable, Equatable, Sendable {
     public let meanOffDiagonal: Double?
     /// Clips averaged into this matrix.
     public let clipCount: Int
+    /// Manifest videos that failed to decode and are not in the average.
+    public var skippedVideos: [SkippedVideo]?
 
     public init(values: [[Double]], clipCount: Int) {
         self.values = values

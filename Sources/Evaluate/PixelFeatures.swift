@@ -11,7 +11,7 @@ extension ClipFeatures {
                                  progress: (Int, Int) -> Void = { _, _ in }) -> EncodedSet {
         let t = config.numFrames, half = config.inputSize / 2
         let frame = 3 * half * half
-        var rows: [Float] = [], labels: [Int] = [], used: [Int] = [], failures: [(String, String)] = []
+        var rows: [Float] = [], labels: [Int] = [], used: [Int] = [], failures: [SkippedVideo] = []
         for (i, entry) in entries.enumerated() {
             do {
                 let reader = try VideoReader(path: entry.resolvedPath)
@@ -24,9 +24,10 @@ extension ClipFeatures {
                 } } } }
                 rows += pooled
                 for f in 1..<t { for j in 0..<frame { rows.append(pooled[f * frame + j] - pooled[(f - 1) * frame + j]) } }
-                used.append(i); labels.append(entry.label)
+                used.append(i)
+                labels.append(entry.label)
             } catch {
-                failures.append((entry.path, "\(error)"))
+                failures.append(SkippedVideo(path: entry.path, reason: "\(error)"))
             }
             progress(i + 1, entries.count)
         }

@@ -9,8 +9,9 @@ public struct ModelOptions: ParsableArguments {
     @Option(help: "Architecture preset: vit_small, vit_base, vit_large, vit_huge.")
     public var arch: String?
 
-    @Option(help: "A JSON file with exactly the keys embed_dim, depth, num_heads, patch_size, input_size, num_frames, tubelet_size, mlp_ratio (and an optional decoder object).")
-    public var modelConfig: String?
+    @Option(help: "A JSON file with exactly the keys embed_dim, depth, num_heads, patch_size, input_size, num_frames, tubelet_size, mlp_ratio (and an optional decoder object).",
+            transform: URL.init(fileURLWithPath:))
+    public var modelConfig: URL?
 
     public init() {}
 
@@ -18,9 +19,8 @@ public struct ModelOptions: ParsableArguments {
     func resolve(defaultArch: String) throws -> (String, ModelConfig) {
         if arch != nil && modelConfig != nil { throw ValidationError("give either --arch or --model-config, not both") }
         if let file = modelConfig {
-            do { return (URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent, try ModelConfig.load(from: URL(fileURLWithPath: file))) } catch {
-                throw ValidationError("\(error)")
-            }
+            // The file's problems are reported by its loader's typed error, which names the file and the key.
+            return (file.deletingPathExtension().lastPathComponent, try ModelConfig.load(from: file))
         }
         let name = arch ?? defaultArch
         do { return (name, try ModelConfig.preset(name)) } catch { throw ValidationError("\(error)") }

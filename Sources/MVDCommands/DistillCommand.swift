@@ -55,18 +55,22 @@ public struct DistillCommand: ParsableCommand {
               distill --cache feats.h5 --target pixels --out runs/video-teacher --model-config small.json
             """)
 
-    @Option(help: "The feature cache (.h5) written by extract-features.") var cache: String
-    @Option(help: "The run directory.") var out: String
-    @Option(help: "Videos directory, when the cache holds no pixels (rows are re-decoded from their frames and crop).") var dataRoot: String?
+    @Option(help: "The feature cache (.h5) written by extract-features.", transform: URL.init(fileURLWithPath:)) var cache: URL
+    @Option(help: "The run directory.", transform: URL.init(fileURLWithPath:)) var out: URL
+    @Option(help: "Videos directory, when the cache holds no pixels (rows are re-decoded from their frames and crop).",
+            transform: URL.init(fileURLWithPath:))
+    var dataRoot: URL?
     @Option(help: "Student preset: vit_small, vit_base, vit_large, vit_huge.") var student: String?
-    @Option(help: "Custom student JSON (see --help of extract-features for the keys).") var modelConfig: String?
+    @Option(help: "Custom student JSON (see --help of extract-features for the keys).", transform: URL.init(fileURLWithPath:))
+    var modelConfig: URL?
     @Option(help: "features (MVD) or pixels (VideoMAE / MAE objective).") var target: TargetKind = .features
     @Flag(help: "With --target pixels: train a single-frame image model (MAE objective on frames 0, 2, 4, …).") var imageModel = false
     @Option(help: "With --target pixels: patch (each patch normalised by its own mean and std, as VideoMAE and MAE's norm_pix_loss) or none (the pixels in [0, 1]).")
     var pixelNorm: PixelNormChoice = .patch
-    @Option(help: "Teacher groups of the cache to distil from, comma-separated (default: all).") var teachers: String?
-    @Option(help: "Loss per teacher: one value, or one per --teachers entry (smooth-l1, l2, l1).") var loss: String = "smooth-l1"
-    @Option(help: "Weight per teacher: one value, or one per --teachers entry.") var lossWeight: String = "1"
+    @Option(help: "Teacher groups of the cache to distil from, comma-separated (default: all).") var teachers: CommaSeparated<String>?
+    @Option(help: "Loss per teacher: one value, or one per --teachers entry (smooth-l1, l2, l1).")
+    var loss = CommaSeparated<RegressionLoss>([.smoothL1])
+    @Option(help: "Weight per teacher: one value, or one per --teachers entry.") var lossWeight = CommaSeparated<Float>([1])
     @Flag(help: "Parameter-free LayerNorm on the teacher features before the loss (MVD's --norm_feature).") var normTargets = false
     @Option(help: "Position table of the student (default: sincos-3d for features, sinusoid-1d for video pixels, sincos-2d for --image-model).") var positionTable: PositionEncoding?
     @Option(help: "tube or random.") var mask: MaskKind = .tube
@@ -95,15 +99,15 @@ public struct DistillCommand: ParsableCommand {
     /// never silently replaces an old one, and a resumed run never silently starts from scratch.
     public func validate() throws {
         try FlagChecks.threads(threads)
-        let run = RunDirectory(URL(fileURLWithPath: out))
+        let run = RunDirectory(out)
         if resume {
-            guard !overwrite else { throw ValidationError("--resume continues the run in \(out) and --overwrite replaces it; give one of them") }
+            guard !overwrite else { throw ValidationError("--resume continues the run in \(out.path) and --overwrite replaces it; give one of them") }
             guard FileManager.default.fileExists(atPath: run.checkpointURL.path) else {
                 throw ValidationError("--resume: there is no checkpoint at \(run.checkpointURL.path), so there is nothing to continue; "
-                                      + "start the run without --resume (with --overwrite if \(out) holds files of an earlier start)")
+                                      + "start the run without --resume (with --overwrite if \(out.path) holds files of an earlier start)")
             }
         } else if !overwrite, let existing = run.existingRunFiles.first {
-            throw ValidationError("\(out) already holds a run (\(existing.path)); continue it with --resume, choose a new --out, "
+            throw ValidationError("\(out.path) already holds a run (\(existing.path)); continue it with --resume, choose a new --out, "
                                   + "or pass --overwrite to replace it")
         }
         _ = try trainConfig()
@@ -120,13 +124,10 @@ public struct DistillCommand: ParsableCommand {
         communicator.barrier()
         let root = communicator.isRoot
         let (config, student, data) = try prepare()
-        let run = RunDirectory(URL(fileURLWithPath: out))
-        let trainer: Trainer
-        do { trainer = try Trainer(config: config, data: data, run: run, student: student, communicator: communicator) } catch {
-            throw ValidationError("\(error)")
-        }
+        let run = RunDirectory(out)
+        let trainer = try Trainer(config: config, data: data, run: run, student: student, communicator: communicator)
         if overwrite && root {
-            do { try run.removeRunFiles() } catch { throw ValidationError("\(error)") }
+            try run.removeRunFiles()
         }
         if root {
             print(precisionLine(config.precision))
@@ -140,7 +141,9 @@ public struct DistillCommand: ParsableCommand {
         do {
             try trainer.train(resume: resume) { p in
                 guard root else { return }
-                sum.steps += 1; sum.seconds += p.gradientSumSeconds; sum.bytes = p.gradientSumBytes
+                sum.steps += 1
+                sum.seconds += p.gradientSumSeconds
+                sum.bytes = p.gradientSumBytes
                 sum.stepSeconds += Double(config.totalBatch) / max(p.clipsPerSecond, 1e-9)
                 let terms = zip(config.objective.termNames, p.loss.terms).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: " ")
                 let gradientSum = config.ranks > 1 ? String(format: " grad-sum %.0f ms", 1000 * p.gradientSumSeconds) : ""
@@ -148,18 +151,21 @@ public struct DistillCommand: ParsableCommand {
                                    p.step, p.totalSteps, p.epoch, p.loss.total, terms, p.lr, p.clipsPerSecond,
                                    100 * p.dataWaitFraction, gradientSum, formatDuration(p.secondsRemaining)), force: p.step == p.totalSteps)
             }
-        } catch let error as DistillError {
+        } catch {
+            // The library's error (a non-finite loss, an unreadable row) is shown as it is, without the usage text.
             line.finish()
-            throw ValidationError("\(error)")
+            throw error
         }
         line.finish()
         guard root else { return }
         if config.ranks > 1 && sum.steps > 0 {
-            let n = Double(sum.steps), mb = Double(sum.bytes) / 1e6, wire = mb * 2 * Double(config.ranks - 1) / Double(config.ranks)
+            let n = Double(sum.steps)
+            let mb = Double(sum.bytes) / 1e6
+            let wire = mb * 2 * Double(config.ranks - 1) / Double(config.ranks)
             print(String(format: "gradient sum over %d processes: %.1f MB of gradients per step (%.1f MB sent and as much received by each process), "
                          + "%.1f ms per step on average, %.0f%% of the step", config.ranks, mb, wire, 1000 * sum.seconds / n,
                          100 * sum.seconds / max(sum.stepSeconds, 1e-9)))
         }
-        print("done: \(out)/checkpoint.safetensors, metrics in \(out)/metrics.jsonl")
+        print("done: \(run.checkpointURL.path), metrics in \(run.metricsURL.path)")
     }
 }

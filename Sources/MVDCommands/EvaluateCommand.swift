@@ -37,13 +37,15 @@ public struct EvaluateCommand: ParsableCommand {
             """)
 
     @OptionGroup var encoder: EncoderSource
-    @Option(name: .customLong("protocol"), help: "knn, linear or finetune; comma-separated for several.") var protocols: String = "knn,linear"
-    @Option(help: "Training manifest.") var trainManifest: String
-    @Option(help: "Validation manifest.") var valManifest: String
-    @Option(help: "Directory the manifests' paths are relative to.") var dataRoot: String?
+    @Option(name: .customLong("protocol"), help: "knn, linear or finetune; comma-separated for several.")
+    var protocols = CommaSeparated<ProtocolChoice>([.knn, .linear])
+    @Option(help: "Training manifest.", transform: URL.init(fileURLWithPath:)) var trainManifest: URL
+    @Option(help: "Validation manifest.", transform: URL.init(fileURLWithPath:)) var valManifest: URL
+    @Option(help: "Directory the manifests' paths are relative to.", transform: URL.init(fileURLWithPath:)) var dataRoot: URL?
     @Option(help: "Frame stride of the evaluation views (default 4, as the original's K400 recipe); --dataset ssv2 fine-tuning has none.")
     var samplingRate: Int?
-    @Option(help: "Directory for the JSON results (default: the run directory, else the current one).") var out: String?
+    @Option(help: "Directory for the JSON results (default: the run directory, else the current one).", transform: URL.init(fileURLWithPath:))
+    var out: URL?
     @Option(help: "k of k-NN.") var k: Int = 20
     @Option(help: "Fine-tuning epochs.") var epochs: Int = 10
     @Option(help: "Fine-tuning batch size (clips per micro-batch).") var batchSize: Int = 8
@@ -59,8 +61,9 @@ public struct EvaluateCommand: ParsableCommand {
     var dataset: FineTuneDataset = .k400
     @Flag(inversion: .prefixedNo, help: "Random horizontal flips while fine-tuning (default: on for k400, off for ssv2); --no-flip for tasks a mirror image changes, such as left vs right motion.")
     var flip: Bool?
-    @Option(help: "Fine-tuning RandAugment of each training view: m<magnitude>-n<ops>[-mstd<std>] (default m7-n4, std 0.5, as the original's rand-m7-n4-mstd0.5-inc1).")
-    var randAugment: String?
+    @Option(help: "Fine-tuning RandAugment of each training view: m<magnitude>-n<ops>[-mstd<std>] (default m7-n4, std 0.5, as the original's rand-m7-n4-mstd0.5-inc1).",
+            transform: EvaluateCommand.randAugment(_:))
+    var randAugment: RandAugment?
     @Flag(help: "Fine-tuning without RandAugment.") var noRandAugment = false
     @Option(help: "Fine-tuning probability that a training view gets one box of N(0, 1) noise after normalisation (default 0.25; 0 = off).")
     var randomErasing: Float = 0.25
@@ -70,9 +73,11 @@ public struct EvaluateCommand: ParsableCommand {
     var trainCrop: FineTuneCrop = .randomResized
     @Option(help: "Pooling of the frozen tokens for knn/linear: mean (over all tokens) or time (spatial mean per time step, concatenated in order: keeps the direction of time).")
     var pooling: FeaturePooling = .mean
-    @Option(help: "After fine-tuning, write the fine-tuned encoder here as a video teacher for extract-features (safetensors, VideoMAE layout; needs --position-table sinusoid-1d).")
-    var saveTeacher: String?
-    @Option(help: "Temporal × spatial test views (default 5x3 for k400, 2x3 for ssv2).") var testViews: String?
+    @Option(help: "After fine-tuning, write the fine-tuned encoder here as a video teacher for extract-features (safetensors, VideoMAE layout; needs --position-table sinusoid-1d).",
+            transform: URL.init(fileURLWithPath:))
+    var saveTeacher: URL?
+    @Option(help: "Temporal × spatial test views (default 5x3 for k400, 2x3 for ssv2).", transform: ViewGrid.init(parsing:))
+    var testViews: ViewGrid?
     @Option var seed: UInt64 = 0
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @OptionGroup var precision: PrecisionOptions
@@ -83,12 +88,12 @@ public struct EvaluateCommand: ParsableCommand {
     /// The most neighbours k-NN accepts (it uses at most the number of training videos anyway).
     static let maxK = 100_000
 
-    var resultFile: URL { URL(fileURLWithPath: out ?? encoder.run ?? ".").appendingPathComponent("evaluation.json") }
+    var resultFile: URL { (out ?? encoder.run ?? URL(fileURLWithPath: ".")).appendingPathComponent("evaluation.json") }
 
     /// Every flag in range before an encoder is loaded or a video decoded.
     public func validate() throws {
         try FlagChecks.threads(threads)
-        let chosen = try chosenProtocols()
+        let chosen = protocols.values
         try FlagChecks.integer("--sampling-rate", frameStride, in: 1...FineTuneConfig.limits.samplingRate)
         if chosen.contains(.knn) { try FlagChecks.integer("--k", k, in: 1...Self.maxK) }
         if chosen.contains(.finetune) {
@@ -98,23 +103,25 @@ public struct EvaluateCommand: ParsableCommand {
             }
         }
         try FlagChecks.refuseExisting([resultFile.path], overwrite: overwrite)
-        if let path = saveTeacher {
+        if let file = saveTeacher {
             guard chosen.contains(.finetune) else { throw ValidationError("--save-teacher saves a fine-tuned encoder: add --protocol finetune") }
             guard encoder.positionTable == .sinusoid1D else {
                 throw ValidationError("--save-teacher needs --position-table sinusoid-1d: a video teacher always runs with VideoMAE's 1-D table")
             }
-            try FlagChecks.refuseExisting([path], overwrite: overwrite)
+            try FlagChecks.refuseExisting([file.path], overwrite: overwrite)
         }
         if encoder.rawPixels && chosen.contains(.finetune) {
             throw ValidationError("--raw-pixels has no encoder to fine-tune; use it with --protocol knn,linear")
         }
     }
 
-    func chosenProtocols() throws -> [ProtocolChoice] {
-        try protocols.split(separator: ",", omittingEmptySubsequences: false).map { p -> ProtocolChoice in
-            guard let c = ProtocolChoice(rawValue: String(p)) else { throw ValidationError("unknown protocol '\(p)': knn, linear or finetune") }
-            return c
+    /// `--rand-augment`'s value, refused with the form it must have.
+    static func randAugment(_ spec: String) throws -> RandAugment {
+        guard let parsed = RandAugment(spec: spec) else {
+            throw ValidationError("must look like m7-n4 (magnitude 0-\(Int(RandAugment.maxMagnitude)), 1-\(RandAugment.maxCount) ops, "
+                                  + "optional -mstd0.5), got \(spec)")
         }
+        return parsed
     }
 
     /// The frame stride of the evaluation views: `--sampling-rate`, else the K400 recipe's 4.
@@ -124,24 +131,30 @@ public struct EvaluateCommand: ParsableCommand {
     func fineTuneConfig() throws -> FineTuneConfig {
         var config = FineTuneConfig(dataset: dataset)
         if let testViews {
-            let fields = testViews.split(separator: "x", omittingEmptySubsequences: false)
-            let parts = fields.compactMap { Int($0) }
-            guard fields.count == 2, parts.count == 2 else { throw ValidationError("--test-views must look like 2x3 (temporal x spatial), got \(testViews)") }
-            (config.testSegments, config.testCrops) = (parts[0], parts[1])
+            config.testSegments = testViews.temporal
+            config.testCrops = testViews.spatial
         }
-        config.epochs = epochs; config.batchSize = batchSize; config.accumulate = accumulate; config.warmupEpochs = warmupEpochs
-        config.baseLR = lr; config.layerDecay = layerDecay; config.dropPath = dropPath; config.fcDropout = fcDropout
-        config.mixup = mixup; config.flip = flip ?? dataset.flips; config.samplingRate = frameStride; config.seed = seed
+        config.epochs = epochs
+        config.batchSize = batchSize
+        config.accumulate = accumulate
+        config.warmupEpochs = warmupEpochs
+        config.baseLR = lr
+        config.layerDecay = layerDecay
+        config.dropPath = dropPath
+        config.fcDropout = fcDropout
+        config.mixup = mixup
+        config.flip = flip ?? dataset.flips
+        config.samplingRate = frameStride
+        config.seed = seed
         if noRandAugment {
             guard randAugment == nil else { throw ValidationError("--rand-augment and --no-rand-augment contradict each other; keep one") }
             config.randAugment = nil
-        } else if let spec = randAugment {
-            guard let parsed = RandAugment(spec: spec) else {
-                throw ValidationError("--rand-augment must look like m7-n4 (magnitude 0-\(Int(RandAugment.maxMagnitude)), 1-\(RandAugment.maxCount) ops, optional -mstd0.5), got \(spec)")
-            }
-            config.randAugment = parsed
+        } else if let randAugment {
+            config.randAugment = randAugment
         }
-        config.randomErasing = randomErasing; config.repeatedAugment = repeatedAugment; config.crop = trainCrop
+        config.randomErasing = randomErasing
+        config.repeatedAugment = repeatedAugment
+        config.crop = trainCrop
         return config
     }
 
@@ -155,14 +168,13 @@ public struct EvaluateCommand: ParsableCommand {
     /// The encoder's forward (and fine-tuning's backward) run in the chosen precision; k-NN similarities and the linear
     /// probe stay fp32.
     private func evaluate() throws {
-        let chosen = try chosenProtocols()
-        let trainURL = URL(fileURLWithPath: trainManifest), valURL = URL(fileURLWithPath: valManifest)
-        let train = try Manifest.load(from: trainURL, dataRoot: dataRoot)
-        let val = try Manifest.load(from: valURL, dataRoot: dataRoot)
-        try Manifest.checkLabels(train, file: trainURL)
-        try Manifest.checkLabels(val, file: valURL)
+        let chosen = protocols.values
+        let train = try Manifest.load(from: trainManifest, dataRoot: dataRoot?.path)
+        let val = try Manifest.load(from: valManifest, dataRoot: dataRoot?.path)
+        try Manifest.checkLabels(train, file: trainManifest)
+        try Manifest.checkLabels(val, file: valManifest)
         let classes = (train + val).map(\.label).max().map { $0 + 1 } ?? 0
-        let subsets = classSubsets()
+        let subsets = try classSubsets()
         var results: [EvaluationResult] = []
         if chosen.contains(.knn) || chosen.contains(.linear) {
             results += try frozenProtocols(chosen, train: train, val: val, classes: classes, subsets: subsets)
@@ -175,9 +187,16 @@ public struct EvaluateCommand: ParsableCommand {
         print("results: \(file.path)")
     }
 
-    /// Appearance / motion subsets from `classes.json` beside the videos, when present.
-    func classSubsets() -> [ClassSubset] {
-        guard let root = dataRoot, let classes = try? SyntheticDataset.loadClasses(from: URL(fileURLWithPath: root)) else { return [] }
+    /// Appearance / motion subsets from `classes.json` beside the videos, when present; one that is present but
+    /// unreadable stops the evaluation rather than silently dropping the per-kind accuracies.
+    func classSubsets() throws -> [ClassSubset] {
+        guard let root = dataRoot,
+              FileManager.default.fileExists(atPath: root.appendingPathComponent(SyntheticDataset.classesFile).path) else { return [] }
+        let classes: [SyntheticClass]
+        do { classes = try SyntheticDataset.loadClasses(from: root) } catch {
+            throw CommandFailure("\(root.appendingPathComponent(SyntheticDataset.classesFile).path) cannot be read (\(error)); "
+                                 + "write it again with mvd synth, or remove it to evaluate without per-kind accuracies")
+        }
         return SyntheticClassKind.allCases.map { kind in
             ClassSubset(name: kind.rawValue, classes: classes.filter { $0.kind == kind }.map(\.label))
         }.filter { !$0.classes.isEmpty }
@@ -197,7 +216,8 @@ public struct EvaluateCommand: ParsableCommand {
             va = ClipFeatures.pooled(encoder: model, entries: val, samplingRate: frameStride, pooling: pooling) { i, n in line.update("encoding val \(i)/\(n)") }
         }
         line.finish()
-        for f in (tr.failures + va.failures).prefix(5) { print("  skipped \(f.path): \(f.reason)") }
+        let skipped = tr.failures + va.failures
+        for text in SkippedVideoReport.lines(skipped, of: train.count + val.count, recordedIn: resultFile.path) { print(text) }
         var out: [EvaluationResult] = []
         if protocols.contains(.knn) {
             out.append(try evaluateKNN(run: encoder.label, trainFeatures: tr.features, trainLabels: tr.labels, valFeatures: va.features,
@@ -209,6 +229,7 @@ public struct EvaluateCommand: ParsableCommand {
             out.append(try evaluateLinearProbe(run: encoder.label, trainFeatures: tr.features, trainLabels: tr.labels, valFeatures: va.features,
                                                valLabels: va.labels, classCount: classes, configuration: c, subsets: subsets))
         }
+        for i in out.indices { out[i].skippedVideos = skipped }
         return out
     }
 
@@ -218,14 +239,17 @@ public struct EvaluateCommand: ParsableCommand {
         let line = ProgressLine(plainInterval: 10)
         try tuner.train(train, classes: classes) { s, n, loss in line.update(String(format: "fine-tune step %d/%d loss %.4f", s, n, loss)) }
         line.finish()
-        if let path = saveTeacher {
+        if let file = saveTeacher {
             var model = tuner.model
             let tensors = try model.videoTeacherTensors(positionEncoding: encoder.positionTable)
-            try SafeTensors.write(StateDict(tensors: tensors), to: URL(fileURLWithPath: path))
-            print("wrote the fine-tuned encoder as a video teacher (\(tensors.count) tensors) to \(path)")
+            try SafeTensors.write(StateDict(tensors: tensors), to: file)
+            print("wrote the fine-tuned encoder as a video teacher (\(tensors.count) tensors) to \(file.path)")
         }
-        var result = try evaluateMultiView(run: encoder.label, views: tuner.test(val), subsets: subsets)
+        let (views, skipped) = tuner.test(val)
+        for text in SkippedVideoReport.lines(skipped, of: val.count, recordedIn: resultFile.path) { print(text) }
+        var result = try evaluateMultiView(run: encoder.label, views: views, subsets: subsets)
         result.trainCount = train.count
+        result.skippedVideos = skipped
         return result
     }
 }

@@ -51,7 +51,7 @@ public struct ExperimentSummaryCommand: ParsableCommand {
             (rank($0.element.run), $0.offset) < (rank($1.element.run), $1.offset)
         }.map(\.element)
         guard !measurements.isEmpty else {
-            throw ValidationError("no OUT/seed-*/eval/RUN/TASK/evaluation.json under \(root.path); run pipelines/experiment.sh first")
+            throw CommandFailure("no OUT/seed-*/eval/RUN/TASK/evaluation.json under \(root.path); run pipelines/experiment.sh first")
         }
         let rows = ExperimentSummary.rows(measurements)
         let protocols = Array(Set(measurements.map(\.evaluationProtocol))).sorted()
@@ -144,7 +144,7 @@ public struct ExperimentSummaryCommand: ParsableCommand {
                     guard let data = try? Data(contentsOf: file) else { continue }
                     let results: [EvaluationResult]
                     do { results = try JSONDecoder().decode([EvaluationResult].self, from: data) } catch {
-                        throw ValidationError("\(file.path) is not an evaluation result (\(error)); rerun that evaluation")
+                        throw CommandFailure("\(file.path) is not an evaluation result (\(error)); rerun that evaluation")
                     }
                     for r in results {
                         out.append(ExperimentMeasurement(run: run, task: task, evaluationProtocol: Self.protocolName(r.evaluationProtocol),

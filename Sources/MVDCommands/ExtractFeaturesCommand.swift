@@ -10,6 +10,7 @@ import VideoIO
 
 extension TeacherChoice: ExpressibleByArgument {}
 extension ViewChoice: ExpressibleByArgument {}
+extension FeatureDType: ExpressibleByArgument {}
 
 /// `extract-features`: runs one frozen teacher over a manifest, once, into the HDF5 feature cache.
 public struct ExtractFeaturesCommand: ParsableCommand {
@@ -50,9 +51,10 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     @Option(help: "Side of the square input (default: the model's).") var inputSize: Int?
     @Option(help: "Side of the frames the teacher sees: each stored crop resized to it (default: --input-size). 196 for the patch-14 MAE ViT-H image teacher, whose 14×14 token grid then matches a patch-16 student at 224.")
     var teacherInputSize: Int?
-    @Option(help: "float16 (default), float32, or int8 (a signed byte per value and a float32 scale per token: about half of float16's size; docs/cache-format.md).") var dtype: String = "float16"
+    @Option(help: "float16 (default), float32, or int8 (a signed byte per value and a float32 scale per token: about half of float16's size; docs/cache-format.md).") var dtype: FeatureDType = .float16
     @Flag(help: "Also store each row's exact uint8 student input in /pixels (no re-decoding when training).") var storePixels = false
-    @Option(help: "This process's part, I/N: N processes each run with their I; join them with `mvd merge`.") var shard: String = "0/1"
+    @Option(help: "This process's part, I/N: N processes each run with their I; join them with `mvd merge`.", transform: Shard.init(parsing:))
+    var shard: Shard = .whole
     @Option(help: "Clips per teacher forward.") var batchSize: Int = 1
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @OptionGroup var precision: PrecisionOptions
@@ -67,25 +69,21 @@ public struct ExtractFeaturesCommand: ParsableCommand {
             // MAE's ViT-H has 14-pixel patches, unlike the patch-16 ViT-H students and video teacher.
             do { config = try ModelConfig.imageTeacherPreset(arch) } catch { throw ValidationError("\(error)") }
         }
-        guard let storage = FeatureDType(rawValue: dtype) else {
-            throw ValidationError("--dtype must be float16, float32 or int8, got \(dtype)")
-        }
         guard teacher == .none || checkpoint != nil else { throw ValidationError("--teacher \(teacher.rawValue) needs --checkpoint FILE") }
-        var parts = shard.split(separator: "/").compactMap { Int($0) }
-        guard parts.count == 2 else { throw ValidationError("--shard must look like I/N, e.g. 0/4") }
+        var part = shard
         let launch = LaunchEnvironment()
         if launch.isParallel {
-            guard shard == "0/1" else {
+            guard shard.isWhole else {
                 throw ValidationError("--shard \(shard) under mpirun -n \(launch.size): mpirun already splits the manifest (process r writes "
                                       + "shard r/\(launch.size)); drop --shard, or run the shards as separate processes without mpirun")
             }
-            parts = [launch.rank, launch.size]
+            part = try Shard(index: launch.rank, count: launch.size)
         }
         return ExtractConfig(teacher: teacher, checkpoint: checkpoint ?? "", architecture: arch, model: config, manifest: manifest,
                              dataRoot: dataRoot, out: writtenPath(launch), name: name, viewsPerVideo: viewsPerVideo, view: view,
                              numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
-                             inputSize: inputSize ?? config.inputSize, dtype: storage, storePixels: storePixels,
-                             shardIndex: parts[0], shardCount: parts[1], batchSize: batchSize, decodeThreads: decodeThreads, seed: seed,
+                             inputSize: inputSize ?? config.inputSize, dtype: dtype, storePixels: storePixels,
+                             shardIndex: part.index, shardCount: part.count, batchSize: batchSize, decodeThreads: decodeThreads, seed: seed,
                              precision: precision.resolved(recorded: recordedPrecision()), teacherInputSize: teacherInputSize)
     }
 
@@ -115,13 +113,12 @@ public struct ExtractFeaturesCommand: ParsableCommand {
                                   + "add a teacher to an existing cache without mpirun, or give a new --out (delete \(out) first if it is "
                                   + "what an earlier mpirun run merged and you mean to redo it)")
         }
+        do { try config.validate() } catch { throw ValidationError("\(error)") }
+        // The manifest's and the disk's problems are not the flags': their typed errors are shown without the usage.
         let manifestURL = URL(fileURLWithPath: manifest)
-        do {
-            try config.validate()
-            let entries = try Manifest.load(from: manifestURL, dataRoot: dataRoot)
-            try Manifest.checkLabels(entries, file: manifestURL)
-            try config.checkStorage(videoCount: entries.count)
-        } catch { throw ValidationError("\(error)") }
+        let entries = try Manifest.load(from: manifestURL, dataRoot: dataRoot)
+        try Manifest.checkLabels(entries, file: manifestURL)
+        try config.checkStorage(videoCount: entries.count)
     }
 
     public func run() throws {
@@ -151,7 +148,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         let failedShards = sums.indices.filter { sums[$0] != 0 }
         guard failedShards.isEmpty else {
             let names = failedShards.map { "\($0)/\(size)" }.joined(separator: ", ")
-            throw SharedFailure(error: ValidationError(
+            throw SharedFailure(error: CommandFailure(
                 "shard \(names) failed (the message of each is above); the shard files are kept beside \(out) "
                 + "(\(shards.map(\.lastPathComponent).joined(separator: ", "))). Fix the cause and rerun the same mpirun command: "
                 + "every shard resumes where it stopped, and the shards are merged into \(out) when all are done"))
@@ -159,8 +156,8 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         guard rank == 0 else { return }
         let report: FeatureStoreMerge.Report
         do { report = try FeatureStoreMerge.merge(shards: shards, into: destination) } catch {
-            throw ValidationError("merging the \(size) shards into \(out) failed: \(error). The shards are kept; rerun the same "
-                                  + "command, or join them with `mvd merge \(shards.map(\.path).joined(separator: " ")) --out \(out)`")
+            throw CommandFailure("merging the \(size) shards into \(out) failed: \(error). The shards are kept; rerun the same "
+                                 + "command, or join them with `mvd merge \(shards.map(\.path).joined(separator: " ")) --out \(out)`")
         }
         for url in shards { try? FileManager.default.removeItem(at: url) }
         let done = report.rowsDone.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -169,8 +166,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
 
     /// Extracts `config` (the whole manifest, or one shard) and prints its summary; progress only when `root`.
     private func extract(_ config: ExtractConfig, root: Bool) throws {
-        let extractor: Extractor
-        do { extractor = try Extractor(config: config) } catch { throw ValidationError("\(error)") }
+        let extractor = try Extractor(config: config)
         let part = config.shardCount > 1 && LaunchEnvironment().isParallel ? "shard \(config.shardIndex)/\(config.shardCount) " : ""
         if !extractor.skippedKeys.isEmpty && root {
             print("teacher \(config.name): skipped \(extractor.skippedKeys.count) checkpoint keys the original also ignores: \(extractor.skippedKeys.joined(separator: ", "))")

@@ -9,7 +9,7 @@ public struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Combine the evaluation.json of several runs into one table (terminal, Markdown) and a bar chart.")
 
-    @Argument(help: "Directories holding evaluation.json (run directories).") var runs: [String]
+    @Argument(help: "Directories holding evaluation.json (run directories).", transform: URL.init(fileURLWithPath:)) var runs: [URL]
     @Option(help: "Output prefix: writes PREFIX.md and PREFIX.png.") var out: String
     @Flag(help: "Replace PREFIX.md and PREFIX.png when they exist.") var overwrite = false
 
@@ -23,15 +23,17 @@ public struct ReportCommand: ParsableCommand {
     public func run() throws {
         var results: [EvaluationResult] = []
         for dir in runs {
-            let file = URL(fileURLWithPath: dir).appendingPathComponent("evaluation.json")
-            guard let data = try? Data(contentsOf: file) else { throw ValidationError("\(file.path) is missing: run evaluate for \(dir) first") }
+            let file = dir.appendingPathComponent("evaluation.json")
+            guard let data = try? Data(contentsOf: file) else {
+                throw CommandFailure("\(file.path) is missing: run evaluate for \(dir.path) first")
+            }
             results += try JSONDecoder().decode([EvaluationResult].self, from: data)
         }
         let table = renderResultTable(results)
         print(table)
         try ("```\n" + table + "\n```\n").write(toFile: out + ".md", atomically: true, encoding: .utf8)
         let protocols = Array(Set(results.map(\.evaluationProtocol.rawValue))).sorted()
-        let names = runs.map { URL(fileURLWithPath: $0).lastPathComponent }
+        let names = runs.map(\.lastPathComponent)
         var series: [BarSeries] = []
         for p in protocols {
             for subset in ["appearance", "motion"] {

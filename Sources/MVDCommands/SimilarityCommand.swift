@@ -26,11 +26,12 @@ public struct SimilarityCommand: ParsableCommand {
             """)
 
     @Option(help: "image or video (a teacher checkpoint), or student (a --run directory).") var subject: SimilaritySubject
-    @Option(help: "Teacher checkpoint (with --subject image|video).") var checkpoint: String?
-    @Option(name: .customLong("run"), help: "Run directory (with --subject student).") var runDirectory: String?
+    @Option(help: "Teacher checkpoint (with --subject image|video).", transform: URL.init(fileURLWithPath:)) var checkpoint: URL?
+    @Option(name: .customLong("run"), help: "Run directory (with --subject student).", transform: URL.init(fileURLWithPath:))
+    var runDirectory: URL?
     @OptionGroup var model: ModelOptions
-    @Option(help: "Manifest of the videos to average over.") var manifest: String
-    @Option var dataRoot: String?
+    @Option(help: "Manifest of the videos to average over.", transform: URL.init(fileURLWithPath:)) var manifest: URL
+    @Option(help: "Directory the manifest's paths are relative to.", transform: URL.init(fileURLWithPath:)) var dataRoot: URL?
     @Option(help: "Videos to use (the first N of the manifest).") var maxVideos: Int = 32
     @Option var samplingRate: Int = 2
     @Option(help: "Output prefix: writes PREFIX.png and PREFIX.json.") var out: String
@@ -48,22 +49,46 @@ public struct SimilarityCommand: ParsableCommand {
         try FlagChecks.integer("--max-videos", maxVideos, in: 1...Self.maxVideos)
         try FlagChecks.integer("--sampling-rate", samplingRate, in: 1...ExtractConfig.limits.samplingRate)
         try FlagChecks.refuseExisting([out + ".png", out + ".json"], overwrite: overwrite)
+        _ = try subjectFile()
+    }
+
+    /// The checkpoint of a teacher subject, or the run directory of a student.
+    private func subjectFile() throws -> URL {
+        switch subject {
+        case .image, .video:
+            guard let checkpoint else { throw ValidationError("--subject \(subject.rawValue) needs --checkpoint") }
+            return checkpoint
+        case .student:
+            guard let runDirectory else { throw ValidationError("--subject student needs --run") }
+            return runDirectory
+        }
     }
 
     public func run() throws {
         try applyThreads(threads)
-        let entries = Array(try Manifest.load(from: URL(fileURLWithPath: manifest), dataRoot: dataRoot).prefix(maxVideos))
+        let entries = Array(try Manifest.load(from: manifest, dataRoot: dataRoot?.path).prefix(maxVideos))
         let (config, features) = try featureFunction()
         var clips: [Tensor] = []
+        var skipped: [SkippedVideo] = []
+        let slices = config.numFrames / config.tubeletSize
         for entry in entries {
-            guard let reader = try? VideoReader(path: entry.resolvedPath),
-                  let clip = try? reader.clip(for: ClipFeatures.centerView(reader.info, config: config, samplingRate: samplingRate)) else { continue }
+            let clip: Clip
+            do {
+                let reader = try VideoReader(path: entry.resolvedPath)
+                clip = try reader.clip(for: ClipFeatures.centerView(reader.info, config: config, samplingRate: samplingRate))
+            } catch {
+                skipped.append(SkippedVideo(path: entry.path, reason: "\(error)"))
+                continue
+            }
             let f = features(ClipFeatures.batch([clip]))                         // [1, T'·L, D]
-            let slices = config.numFrames / config.tubeletSize
             clips.append(f.reshaped([slices, f.shape[1] / slices, f.shape[2]]))
         }
-        guard !clips.isEmpty else { throw ValidationError("no video of \(manifest) could be decoded") }
-        let matrix = try SimilarityMatrix(clips: clips)
+        for text in SkippedVideoReport.lines(skipped, of: entries.count, recordedIn: out + ".json") { print(text) }
+        guard !clips.isEmpty else {
+            throw EvaluateError.emptyFeatures(what: "similarity (every video of \(manifest.path) failed to decode, listed above)")
+        }
+        var matrix = try SimilarityMatrix(clips: clips)
+        matrix.skippedVideos = skipped
         let name = title ?? "\(subject.rawValue) features: frame-by-frame cosine similarity"
         let image = try HeatMap(title: name, xLabel: "time slice", yLabel: "time slice", values: matrix.values, range: 0...1).render()
         try PNG.write(image, to: URL(fileURLWithPath: out + ".png"))
@@ -78,45 +103,14 @@ public struct SimilarityCommand: ParsableCommand {
     private func featureFunction() throws -> (ModelConfig, (Tensor) -> Tensor) {
         switch subject {
         case .image, .video:
-            guard let checkpoint else { throw ValidationError("--subject \(subject.rawValue) needs --checkpoint") }
             let (_, config) = try model.resolve(defaultArch: "vit_base", positionTable: subject == .image ? .sincos2D : .sinusoid1D)
-            let (teacher, _) = try FrozenTeacher.load(subject == .image ? .image : .video, checkpoint: URL(fileURLWithPath: checkpoint),
+            let (teacher, _) = try FrozenTeacher.load(subject == .image ? .image : .video, checkpoint: try subjectFile(),
                                                       config: config, frameStride: config.tubeletSize)
             return (config, teacher.features)
         case .student:
-            guard let run = runDirectory else { throw ValidationError("--subject student needs --run") }
-            let student = try RunDirectory(URL(fileURLWithPath: run)).loadStudent()
+            let student = try RunDirectory(try subjectFile()).loadStudent()
             let none = [Bool](repeating: false, count: student.tokens)
             return (student.config, { student.encode(clips: $0, mask: none, applyFinalNorm: false) })
         }
-    }
-}
-
-/// `mvd plot-metrics`: loss curves of runs as a PNG.
-public struct PlotMetricsCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "plot-metrics",
-                                                           abstract: "Plot the training loss of one or more runs (from metrics.jsonl) as a PNG.")
-
-    @Argument(help: "Run directories.") var runs: [String]
-    @Option(help: "Output PNG.") var out: String
-    @Option var title: String = "training loss"
-    @Flag(help: "Logarithmic loss axis.") var logY = false
-    @Flag(help: "Replace the output PNG when it exists.") var overwrite = false
-
-    public init() {}
-
-    public func validate() throws {
-        guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
-        try FlagChecks.refuseExisting([out], overwrite: overwrite)
-    }
-
-    public func run() throws {
-        let series = try runs.map { dir -> LineSeries in
-            let m = try RunDirectory(URL(fileURLWithPath: dir)).readMetrics()
-            return LineSeries(name: URL(fileURLWithPath: dir).lastPathComponent, x: m.map { Double($0.step) }, y: m.map(\.loss))
-        }
-        try PNG.write(try LineChart(title: title, xLabel: "optimiser step", yLabel: "loss", series: series, logY: logY).render(),
-                      to: URL(fileURLWithPath: out))
-        print("wrote \(out)")
     }
 }

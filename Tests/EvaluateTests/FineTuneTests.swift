@@ -46,7 +46,10 @@ struct FineTuneTests {
         var losses: [Double] = []
         try tuner.train(entries, classes: 3) { _, _, loss in losses.append(loss) }
         #expect(losses.last! < losses.first!, "loss falls: \(losses.first!) → \(losses.last!)")
-        let views = tuner.test(entries)
+        let broken = dir.appendingPathComponent("broken.mkv")
+        try Data("not a video".utf8).write(to: broken)
+        let (views, skipped) = tuner.test(entries + [ManifestEntry(path: "broken.mkv", label: 0, resolvedPath: broken.path)])
+        #expect(skipped.map(\.path) == ["broken.mkv"], "\(skipped)")
         #expect(views.count == entries.count * 4)
         let result = try evaluateMultiView(run: "colours", views: views)
         #expect(result.evaluatedCount == entries.count)

@@ -3,6 +3,7 @@ import FeatureStore
 import Foundation
 import Testing
 import TestSupport
+import VideoIO
 
 /// Small inputs for the command tests: a student config, a feature cache with two teachers, manifests.
 enum CommandFixtures {
@@ -30,6 +31,18 @@ enum CommandFixtures {
                                                                     teachers: teachers))
         try writer.close()
         return url
+    }
+
+    /// Solid-grey 8-frame videos of 48×40 named by `shades` (name → grey level) in `dir`, and `broken` files that
+    /// are no video at all: the inputs of the skipped-video tests.
+    static func videos(in dir: URL, _ shades: [(String, UInt8)], broken: [String]) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (name, shade) in shades {
+            var clip = Clip(frameCount: 8, height: 40, width: 48)
+            for p in clip.pixels.indices { clip.pixels[p] = shade }
+            try VideoEncoder.write(clip, to: dir.appendingPathComponent(name).path, options: EncodeOptions(codec: .ffv1))
+        }
+        for name in broken { _ = try write("not a video", to: dir.appendingPathComponent(name)) }
     }
 
     /// The message a command line shows for `error` (what a user reads).

@@ -38,6 +38,14 @@ import VideoIO
         #expect(refusal != nil, "--test-views \(views) was accepted")
     }
 
+    @Test("no encoder source, or two, is refused before anything is loaded", arguments: [[], ["--random-init", "--raw-pixels"],
+                                                                                      ["--run", "r", "--checkpoint", "c.pth"]])
+    func encoderSource(_ source: [String]) throws {
+        let refusal = CommandFixtures.message(EvaluateCommand.self, ["--train-manifest", "t.csv", "--val-manifest", "v.csv",
+                                                                     "--out", dir.path] + source)
+        #expect(refusal?.contains("give exactly one of --run") == true, "\(refusal ?? "accepted")")
+    }
+
     @Test("the defaults and a sane fine-tuning setting pass")
     func saneValues() {
         #expect(CommandFixtures.message(EvaluateCommand.self, flags([])) == nil)
@@ -97,5 +105,39 @@ import VideoIO
                                                      "--out", dir.appendingPathComponent("out-\(table)").path, "--threads", "1"])
         #expect(result.status == 64 || result.status == 1, "exit status \(result.status): \(result.stderr)")
         #expect(result.stderr.contains("position table"), "\(result.stderr)")
+    }
+
+    @Test("a video that fails to decode is counted, named and recorded in evaluation.json; the accuracy is over the others")
+    func undecodableVideo() throws {
+        let root = dir.appendingPathComponent("videos")
+        try CommandFixtures.videos(in: root, [("a.mkv", 40), ("b.mkv", 200), ("c.mkv", 50)], broken: ["broken.mkv"])
+        let train = try CommandFixtures.write("a.mkv 0\nb.mkv 1\n", to: root.appendingPathComponent("train.csv"))
+        let val = try CommandFixtures.write("c.mkv 0\nbroken.mkv 1\n", to: root.appendingPathComponent("val.csv"))
+        let config = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("model.json"))
+        let out = dir.appendingPathComponent("skipped")
+        var command = try EvaluateCommand.parse(["--random-init", "--model-config", config.path, "--train-manifest", train.path,
+                                                 "--val-manifest", val.path, "--data-root", root.path, "--out", out.path,
+                                                 "--protocol", "knn", "--k", "1", "--sampling-rate", "1", "--threads", "1"])
+        try command.run()
+        let data = try Data(contentsOf: out.appendingPathComponent("evaluation.json"))
+        let results = try JSONDecoder().decode([EvaluationResult].self, from: data)
+        let knn = try #require(results.first)
+        #expect(knn.evaluatedCount == 1 && knn.trainCount == 2, "\(knn)")
+        let skipped = try #require(knn.skippedVideos)
+        #expect(skipped.map(\.path) == ["broken.mkv"] && !skipped[0].reason.isEmpty, "\(skipped)")
+    }
+
+    @Test("a classes.json that cannot be read stops the evaluation with its path instead of dropping the per-kind accuracies")
+    func unreadableClasses() throws {
+        let root = dir.appendingPathComponent("classes-videos")
+        try CommandFixtures.videos(in: root, [("a.mkv", 40), ("b.mkv", 200)], broken: [])
+        _ = try CommandFixtures.write("[{\"label\": ", to: root.appendingPathComponent(SyntheticDataset.classesFile))
+        let manifest = try CommandFixtures.write("a.mkv 0\nb.mkv 1\n", to: root.appendingPathComponent("all.csv"))
+        let config = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("model.json"))
+        var command = try EvaluateCommand.parse(["--random-init", "--model-config", config.path, "--train-manifest", manifest.path,
+                                                 "--val-manifest", manifest.path, "--data-root", root.path, "--out", dir.appendingPathComponent("c").path,
+                                                 "--protocol", "knn", "--k", "1", "--sampling-rate", "1", "--threads", "1"])
+        let error = #expect(throws: (any Error).self) { try command.run() }
+        #expect("\(error.map { "\($0)" } ?? "")".contains(root.appendingPathComponent(SyntheticDataset.classesFile).path), "\(String(describing: error))")
     }
 }

@@ -37,8 +37,8 @@ import TestSupport
         let cases: [(String?, String?)] = [
             (CommandFixtures.message(ReportCommand.self, ["run", "--out", prefix]),
              CommandFixtures.message(ReportCommand.self, ["run", "--out", prefix, "--overwrite"])),
-            (CommandFixtures.message(SimilarityCommand.self, ["--subject", "image", "--manifest", "m", "--out", prefix]),
-             CommandFixtures.message(SimilarityCommand.self, ["--subject", "image", "--manifest", "m", "--out", prefix, "--overwrite"])),
+            (CommandFixtures.message(SimilarityCommand.self, ["--subject", "image", "--checkpoint", "w.pth", "--manifest", "m", "--out", prefix]),
+             CommandFixtures.message(SimilarityCommand.self, ["--subject", "image", "--checkpoint", "w.pth", "--manifest", "m", "--out", prefix, "--overwrite"])),
             (CommandFixtures.message(PlotMetricsCommand.self, ["run", "--out", prefix + ".png"]),
              CommandFixtures.message(PlotMetricsCommand.self, ["run", "--out", prefix + ".png", "--overwrite"])),
         ]
