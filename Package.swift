@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        // zlib: deflate for PNG charts, CRC-32 for PNG chunks and zip entries.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Open MPI, for runs across processes and machines (only the CollectiveMPI target sees it).
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
@@ -39,7 +41,7 @@ let package = Package(
         .target(name: "DNNLKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
                 linkerSettings: [.linkedLibrary("dnnl")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "DNNLKernels"], swiftSettings: optimisedInDebug),
-        .target(name: "Checkpoint", swiftSettings: optimisedInDebug),
+        .target(name: "Checkpoint", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         // The processes of a run: the protocol and one process here, the MPI implementation in its own target.
         .target(name: "Collective"),
         .target(name: "CollectiveMPI", dependencies: ["Collective", "CMPI"]),
@@ -49,7 +51,7 @@ let package = Package(
         .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint", "VideoIO", "FeatureStore", "Collective"],
                 swiftSettings: optimisedInDebug),
         .target(name: "FeatureExtract", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
-        .target(name: "Plot", swiftSettings: optimisedInDebug),
+        .target(name: "Plot", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         .target(name: "Evaluate", dependencies: ["Tensor", "Models", "VideoIO"], swiftSettings: optimisedInDebug),
 
         // The command-line layer: each command parses flags, builds a typed config and calls a library.
@@ -78,7 +80,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "Tensor", "TestSupport"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "TestSupport"]),
-        .testTarget(name: "PlotTests", dependencies: ["Plot", "TestSupport"]),
+        .testTarget(name: "PlotTests", dependencies: ["Plot", "CZlib", "TestSupport"]),
         .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "Models", "VideoIO", "TestSupport"]),
         .testTarget(name: "MVDCommandsTests", dependencies: ["MVDCommands", "Distill", "Models", "FeatureExtract", "FeatureStore", "Evaluate", "VideoIO", "Checkpoint", "Tensor",
                                                              "Collective", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
