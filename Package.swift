@@ -31,6 +31,8 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         // zlib: deflate for PNG charts, CRC-32 for PNG chunks and zip entries.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // OpenSSL's libcrypto: SHA-256 of manifests and checkpoints.
+        .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Open MPI, for runs across processes and machines (only the CollectiveMPI target sees it).
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
@@ -46,7 +48,7 @@ let package = Package(
         .target(name: "Collective"),
         .target(name: "CollectiveMPI", dependencies: ["Collective", "CMPI"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: optimisedInDebug),
-        .target(name: "FeatureStore", dependencies: ["CHDF5"], swiftSettings: optimisedInDebug),
+        .target(name: "FeatureStore", dependencies: ["CHDF5", "CLibCrypto"], swiftSettings: optimisedInDebug),
         .target(name: "Models", dependencies: ["Tensor", "Checkpoint"], swiftSettings: optimisedInDebug),
         .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint", "VideoIO", "FeatureStore", "Collective"],
                 swiftSettings: optimisedInDebug),

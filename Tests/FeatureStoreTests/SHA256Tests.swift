@@ -36,3 +36,22 @@ struct SHA256Tests {
         #expect(try SHA256.hexDigest(ofFileAt: file) == expected)
     }
 }
+
+@Suite("SHA-256 values")
+struct SHA256ValueTests {
+    @Test("a copy taken mid-stream hashes on independently, and finalize starts the hasher over")
+    func copiesAreIndependent() {
+        var first = SHA256()
+        first.update(Array("ab".utf8))
+        var second = first
+        first.update(Array("c".utf8))
+        second.update(Array("d".utf8))
+        #expect(first.finalize() == second.finalize() ? false : true)
+        var again = SHA256()
+        again.update(Array("abd".utf8))
+        #expect(SHA256.hexDigest(of: Array("abd".utf8)) == again.finalize().map { String(format: "%02x", $0) }.joined())
+        // After finalize the hasher is empty again: the digest of "" comes next.
+        #expect(again.finalize().map { String(format: "%02x", $0) }.joined()
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+}
