@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "FeatureExtractTests", dependencies: ["FeatureExtract", "Distill", "FeatureStore", "VideoIO", "Models", "Checkpoint", "Tensor", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoint", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
-        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "Tensor", "TestSupport"]),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "Checkpoint", "Tensor", "TestSupport"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "TestSupport"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot", "CZlib", "TestSupport"]),
         .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "Models", "VideoIO", "TestSupport"]),
