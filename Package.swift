@@ -17,7 +17,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C libraries from Debian -dev packages. Macros Swift cannot import become static inline accessors in shim.h.
@@ -61,7 +60,6 @@ let package = Package(
             "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore", "FeatureExtract", "Evaluate", "Plot",
             "Collective", "CollectiveMPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimisedInDebug),
         // Executables: `mvd` with every command as a subcommand.
         .executableTarget(name: "mvd", dependencies: ["MVDCommands",
