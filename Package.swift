@@ -54,11 +54,13 @@ let package = Package(
         .target(name: "FeatureExtract", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
         .target(name: "Plot", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         .target(name: "Evaluate", dependencies: ["Tensor", "Models", "VideoIO"], swiftSettings: optimisedInDebug),
+        // What `mvd bench` times: products, blocks, teachers, decoding, cache I/O; kept out of the libraries.
+        .target(name: "Benchmarks", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
 
         // The command-line layer: each command parses flags, builds a typed config and calls a library.
         .target(name: "MVDCommands", dependencies: [
             "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore", "FeatureExtract", "Evaluate", "Plot",
-            "Collective", "CollectiveMPI",
+            "Collective", "CollectiveMPI", "Benchmarks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimisedInDebug),
         // Executables: `mvd` with every command as a subcommand.
@@ -69,7 +71,7 @@ let package = Package(
         .executableTarget(name: "evaluate", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
         // FeatureStore helpers: the writer child that the crash tests kill, and the cache I/O benchmark.
         .executableTarget(name: "featurestore-crash-writer", dependencies: ["FeatureStore"]),
-        .executableTarget(name: "featurestore-bench", dependencies: ["FeatureStore"], swiftSettings: optimisedInDebug),
+        .executableTarget(name: "featurestore-bench", dependencies: ["Benchmarks"], swiftSettings: optimisedInDebug),
 
         // Tests. TestSupport holds the comparison and fixture helpers shared by every test target.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Sources/TestSupport"),
@@ -79,7 +81,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoint", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "Checkpoint", "Tensor", "TestSupport"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "TestSupport"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Benchmarks", "TestSupport"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot", "CZlib", "TestSupport"]),
         .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "Models", "VideoIO", "TestSupport"]),
         .testTarget(name: "MVDCommandsTests", dependencies: ["MVDCommands", "Distill", "Models", "FeatureExtract", "FeatureStore", "Evaluate", "VideoIO", "Checkpoint", "Tensor",
