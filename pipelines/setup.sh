@@ -9,6 +9,7 @@ packages=(
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   ffmpeg
   zlib1g-dev
+  libssl-dev
   # Open MPI: a build-time dependency (the CollectiveMPI target links it); mpirun runs distill and extract-features
   # over several processes or machines. A single-process run never starts MPI.
   libopenmpi-dev openmpi-bin

@@ -74,7 +74,7 @@ extension CacheFile {
         let path = try videos.createDataset("path", type: H5Types.utf8String.id, dims: [n])
         try path.writeStrings(b.videos.map(\.path), at: 0)
         let label = try videos.createDataset("label", type: swh5_T_STD_I64LE(), dims: [n])
-        try label.write(rows: 0..<n, memType: swh5_T_NATIVE_INT64(), b.videos.map { Int64($0.label) })
+        try label.write(rows: 0..<n, b.videos.map { Int64($0.label) })
         _ = try videos.createDataset("status", type: swh5_T_STD_U8LE(), dims: [n])
         let error = try videos.createDataset("error", type: H5Types.utf8String.id, dims: [n])
         try error.writeStrings([String](repeating: "", count: n), at: 0)
@@ -82,7 +82,7 @@ extension CacheFile {
         let clips = try file.createGroup("clips")
         let video = try clips.createDataset("video", type: swh5_T_STD_I64LE(), dims: [m])
         let owners = (0..<m).map { Int64(b.videoOffset + $0 / b.attributes.viewsPerVideo) }
-        try video.write(rows: 0..<m, memType: swh5_T_NATIVE_INT64(), owners)
+        try video.write(rows: 0..<m, owners)
         _ = try clips.createDataset("frames", type: swh5_T_STD_I32LE(), dims: [m, t])
         _ = try clips.createDataset("crop", type: swh5_T_STD_I32LE(), dims: [m, 4])
         if b.storePixels {

@@ -94,7 +94,7 @@ final class CacheFile {
         let group = try file.openGroup("teachers")
         teachers = try group.childNames().map { try CacheFile.openTeacher($0, in: group) }
         try checkLayout()
-        try checkRowVideos(clipVideo.readAll(memType: swh5_T_NATIVE_INT64(), zero: Int64(0)).map(Int.init))
+        try checkRowVideos(clipVideo.readAll(as: Int64.self).map(Int.init))
     }
 
     /// Closes every dataset and the file, so that the file is really closed when this returns.

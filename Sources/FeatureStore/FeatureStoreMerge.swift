@@ -34,7 +34,7 @@ public enum FeatureStoreMerge {
         var videos: [VideoEntry] = []
         for shard in shards {
             let paths = try shard.videoPath.readStrings(0..<shard.videoCount)
-            let labels = try shard.videoLabel.readAll(memType: swh5_T_NATIVE_INT64(), zero: Int64(0))
+            let labels = try shard.videoLabel.readAll(as: Int64.self)
             videos += zip(paths, labels).map { VideoEntry(path: $0, label: Int($1)) }
         }
         let blueprint = CacheBlueprint(attributes: first.attributes, videos: videos, shard: .whole, videoOffset: 0,
@@ -48,7 +48,7 @@ public enum FeatureStoreMerge {
             for shard in shards { try copy(shard, into: out) }
             try out.file.flush()
             for t in out.teachers {
-                rowsDone[t.spec.name] = try t.done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0))
+                rowsDone[t.spec.name] = try t.done.readAll(as: UInt8.self)
                     .filter { $0 == 1 }.count
             }
         }
@@ -87,29 +87,29 @@ public enum FeatureStoreMerge {
     private static func copy(_ shard: CacheFile, into out: CacheFile) throws {
         let v0 = shard.videoOffset, r0 = shard.videoOffset * shard.attributes.viewsPerVideo
         let videos = v0..<(v0 + shard.videoCount), rows = r0..<(r0 + shard.rowCount)
-        try copyAll(shard.videoStatus, out.videoStatus, at: videos, memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0))
+        try copyAll(shard.videoStatus, out.videoStatus, at: videos, as: UInt8.self)
         try out.videoError.writeStrings(try shard.videoError.readStrings(0..<shard.videoCount), at: v0)
-        try copyAll(shard.clipFrames, out.clipFrames, at: rows, memType: swh5_T_NATIVE_INT32(), zero: Int32(0))
-        try copyAll(shard.clipCrop, out.clipCrop, at: rows, memType: swh5_T_NATIVE_INT32(), zero: Int32(0))
+        try copyAll(shard.clipFrames, out.clipFrames, at: rows, as: Int32.self)
+        try copyAll(shard.clipCrop, out.clipCrop, at: rows, as: Int32.self)
         for (source, target) in zip(shard.teachers, out.teachers) {
-            let done = try source.done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0))
+            let done = try source.done.readAll(as: UInt8.self)
             let committed = done.indices.filter { done[$0] == 1 }
             try copyRows(source.features, target.features, rows: committed,
                          offset: r0, memType: source.storedType, bytes: source.spec.dtype.byteCount)
             if let scale = source.scale, let targetScale = target.scale {
                 try copyRows(scale, targetScale, rows: committed, offset: r0, memType: swh5_T_IEEE_F32LE(), bytes: 4)
             }
-            try target.done.write(rows: rows, memType: swh5_T_NATIVE_UINT8(), done)
+            try target.done.write(rows: rows, done)
         }
         if let pixels = shard.pixels, let target = out.pixels {
             let stored = try rowsWithView(shard)
-            try copyRows(pixels, target, rows: stored, offset: r0, memType: swh5_T_NATIVE_UINT8(), bytes: 1)
+            try copyRows(pixels, target, rows: stored, offset: r0, memType: UInt8.h5MemoryType, bytes: 1)
         }
     }
 
-    private static func copyAll<T>(_ source: H5Dataset, _ target: H5Dataset, at range: Range<Int>,
-                                   memType: hid_t, zero: T) throws {
-        try target.write(rows: range, memType: memType, try source.readAll(memType: memType, zero: zero))
+    private static func copyAll<T: H5Scalar>(_ source: H5Dataset, _ target: H5Dataset, at range: Range<Int>,
+                                             as: T.Type) throws {
+        try target.write(rows: range, try source.readAll(as: T.self))
     }
 
     /// Copies whole rows one at a time through one reused buffer, bytes unchanged.
@@ -127,7 +127,7 @@ public enum FeatureStoreMerge {
     private static func rowsWithView(_ shard: CacheFile) throws -> [Int] {
         var any = [Bool](repeating: false, count: shard.rowCount)
         for t in shard.teachers {
-            for (i, flag) in try t.done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0)).enumerated() where flag == 1 {
+            for (i, flag) in try t.done.readAll(as: UInt8.self).enumerated() where flag == 1 {
                 any[i] = true
             }
         }

@@ -118,14 +118,13 @@ public final class FeatureStoreReader: @unchecked Sendable {
     /// The view (frames and crop) of `row`.
     public func view(row: Int) throws -> RowView {
         try checkRow(row)
-        let frames = try cache.clipFrames.read(rows: row..<row + 1, memType: swh5_T_NATIVE_INT32(), as: Int32.self, zero: 0)
-        let c = try cache.clipCrop.read(rows: row..<row + 1, memType: swh5_T_NATIVE_INT32(), as: Int32.self, zero: 0)
+        let frames = try cache.clipFrames.read(rows: row..<row + 1, as: Int32.self)
+        let c = try cache.clipCrop.read(rows: row..<row + 1, as: Int32.self)
         // Whether a frame or box lies inside its video is only known once the video is opened; what can be
         // refused without it is refused here, before a decoder or a crop sees it. Rows of videos that are not
         // decoded (pending or failed) hold no view yet: their zeros are returned as they are.
         let video = row / attributes.viewsPerVideo
-        let status = try cache.videoStatus.read(rows: video..<video + 1, memType: swh5_T_NATIVE_UINT8(), as: UInt8.self,
-                                                zero: 0)
+        let status = try cache.videoStatus.read(rows: video..<video + 1, as: UInt8.self)
         let view = RowView(frames: frames.map(Int.init), crop: (Int(c[0]), Int(c[1]), Int(c[2]), Int(c[3])))
         guard status[0] == VideoStatus.ok.rawValue else { return view }
         if let bad = frames.first(where: { $0 < 0 }) {
@@ -143,7 +142,7 @@ public final class FeatureStoreReader: @unchecked Sendable {
 
     /// `/clips/video` for every row: the (global) video index each row belongs to.
     public func rowVideos() throws -> [Int] {
-        try cache.clipVideo.readAll(memType: swh5_T_NATIVE_INT64(), zero: Int64(0)).map(Int.init)
+        try cache.clipVideo.readAll(as: Int64.self).map(Int.init)
     }
 
     /// The uint8 pixels `[T, S, S, 3]` of `row`; throws when the cache was written without pixels.
@@ -158,25 +157,25 @@ public final class FeatureStoreReader: @unchecked Sendable {
                                     + "\(pixels.rowElements) ([T, S, S, 3]).")
         }
         try buffer.withUnsafeMutableBytes {
-            try pixels.read(rows: row..<row + 1, memType: swh5_T_NATIVE_UINT8(), into: $0.baseAddress!)
+            try pixels.read(rows: row..<row + 1, memType: UInt8.h5MemoryType, into: $0.baseAddress!)
         }
     }
 
     /// `/teachers/<teacher>/done` as Booleans, one per row.
     public func doneFlags(teacher: String) throws -> [Bool] {
-        try cache.teacher(teacher).done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0)).map { $0 == 1 }
+        try cache.teacher(teacher).done.readAll(as: UInt8.self).map { $0 == 1 }
     }
 
     /// `/videos/path` and `/videos/label`.
     public func videos() throws -> [VideoEntry] {
         let paths = try cache.videoPath.readStrings(0..<videoCount)
-        let labels = try cache.videoLabel.readAll(memType: swh5_T_NATIVE_INT64(), zero: Int64(0))
+        let labels = try cache.videoLabel.readAll(as: Int64.self)
         return zip(paths, labels).map { VideoEntry(path: $0, label: Int($1)) }
     }
 
     /// `/videos/status`.
     public func videoStatuses() throws -> [VideoStatus] {
-        try cache.videoStatus.readAll(memType: swh5_T_NATIVE_UINT8(), zero: UInt8(0)).map {
+        try cache.videoStatus.readAll(as: UInt8.self).map {
             VideoStatus(rawValue: $0) ?? .pending
         }
     }

@@ -23,17 +23,15 @@ extension FeatureStoreWriter {
                 }
                 return
             }
-            try cache.clipFrames.write(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
-                                       view.frames.map { Int32($0) })
+            try cache.clipFrames.write(rows: local..<local + 1, view.frames.map { Int32($0) })
             let c = view.crop
-            try cache.clipCrop.write(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
-                                     [c.x, c.y, c.width, c.height].map { Int32($0) })
+            try cache.clipCrop.write(rows: local..<local + 1, [c.x, c.y, c.width, c.height].map { Int32($0) })
             if let dataset = cache.pixels {
                 guard let pixels = pixels, pixels.count == dataset.rowElements else {
                     throw FeatureStoreError(.invalidArgument, "row \(row): the cache stores pixels, so pass "
                                             + "\(dataset.rowElements) uint8 values [T, S, S, 3], got \(pixels?.count ?? 0).")
                 }
-                try dataset.write(rows: local..<local + 1, memType: swh5_T_NATIVE_UINT8(), pixels)
+                try dataset.write(rows: local..<local + 1, pixels)
             }
             stagedViews.insert(local)
         }
@@ -208,7 +206,7 @@ extension FeatureStoreWriter {
     }
 
     private func setFlag(_ dataset: H5Dataset, _ index: Int, _ value: UInt8) throws {
-        try dataset.write(rows: index..<index + 1, memType: swh5_T_NATIVE_UINT8(), [value])
+        try dataset.write(rows: index..<index + 1, [value])
     }
 
     private func flushToDisk() throws {
@@ -217,10 +215,8 @@ extension FeatureStoreWriter {
     }
 
     func storedViewLocked(_ local: Int) throws -> RowView {
-        let frames = try cache.clipFrames.read(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
-                                               as: Int32.self, zero: 0)
-        let crop = try cache.clipCrop.read(rows: local..<local + 1, memType: swh5_T_NATIVE_INT32(),
-                                           as: Int32.self, zero: 0).map(Int.init)
+        let frames = try cache.clipFrames.read(rows: local..<local + 1, as: Int32.self)
+        let crop = try cache.clipCrop.read(rows: local..<local + 1, as: Int32.self).map(Int.init)
         return RowView(frames: frames.map(Int.init), crop: (crop[0], crop[1], crop[2], crop[3]))
     }
 }

@@ -104,9 +104,9 @@ public final class FeatureStoreWriter: @unchecked Sendable {
         self.commitEvery = max(1, commitEvery)
         cache = try CacheFile(at: url, writable: true)
         runTeachers = request.teachers.map(\.name)
-        status = try cache.videoStatus.readAll(memType: swh5_T_NATIVE_UINT8(), zero: 0)
+        status = try cache.videoStatus.readAll(as: UInt8.self)
         for teacher in cache.teachers {
-            done[teacher.spec.name] = try teacher.done.readAll(memType: swh5_T_NATIVE_UINT8(), zero: 0)
+            done[teacher.spec.name] = try teacher.done.readAll(as: UInt8.self)
         }
     }
 

@@ -1,51 +1,41 @@
+import CLibCrypto
 import Foundation
 
-/// SHA-256 (FIPS 180-4), streaming, for `manifest_sha256` and `checkpoint_sha256`.
-/// (Foundation on Linux has no CryptoKit.)
+/// SHA-256 (FIPS 180-4), streaming, for `manifest_sha256` and `checkpoint_sha256`, computed by OpenSSL's libcrypto
+/// (Foundation on Linux has no CryptoKit; libcrypto costs no build time and hashes with the CPU's SHA instructions).
 ///
 /// ```swift
 /// let hex = try SHA256.hexDigest(ofFileAt: url)    // whole file, read in 4 MiB blocks
 /// var h = SHA256(); h.update(bytes); h.finalize()  // incremental
 /// ```
-public struct SHA256: Sendable {
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
-
-    private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-    private var pending: [UInt8] = []
-    private var length: UInt64 = 0
+///
+/// A value type like any other: a copy made mid-stream hashes on independently of the original.
+public struct SHA256: @unchecked Sendable {  // the context is copied before any write to a shared one
+    private var context = Context()
 
     public init() {}
 
     /// Feeds more bytes.
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        pending.append(contentsOf: bytes)
-        consumeBlocks()
+        let contiguous: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
+        if contiguous == nil { Array(bytes).withUnsafeBytes { update($0) } }
     }
 
     /// Feeds more bytes from a raw buffer.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        pending.append(contentsOf: bytes)
-        consumeBlocks()
+        guard bytes.count > 0 else { return }
+        if !isKnownUniquelyReferenced(&context) { context = Context(copying: context) }
+        Context.check(EVP_DigestUpdate(context.pointer, bytes.baseAddress, bytes.count), "EVP_DigestUpdate")
     }
 
-    /// Pads, processes the last block and returns the 32-byte digest.
+    /// Pads, processes the last block and returns the 32-byte digest; the hasher then starts over, empty.
     public mutating func finalize() -> [UInt8] {
-        let bits = length &* 8 &+ UInt64(pending.count) &* 8
-        pending.append(0x80)
-        while pending.count % 64 != 56 { pending.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { pending.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
-        consumeBlocks()
-        return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * $0)) } }
+        if !isKnownUniquelyReferenced(&context) { context = Context(copying: context) }
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        Context.check(EVP_DigestFinal_ex(context.pointer, &digest, &length), "EVP_DigestFinal_ex")
+        context = Context()
+        return Array(digest[0..<Int(length)])
     }
 
     /// Lower-case hex digest of `bytes`.
@@ -72,32 +62,32 @@ public struct SHA256: Sendable {
         digest.map { String(format: "%02x", $0) }.joined()
     }
 
-    private mutating func consumeBlocks() {
-        let blocks = pending.count / 64
-        guard blocks > 0 else { return }
-        pending.withUnsafeBytes { raw in
-            for b in 0..<blocks { compress(raw.baseAddress! + 64 * b) }
-        }
-        pending.removeFirst(blocks * 64)
-        length &+= UInt64(blocks * 64)
-    }
+    /// One EVP digest context, freed with its owner.
+    private final class Context {
+        let pointer: OpaquePointer
 
-    private mutating func compress(_ block: UnsafeRawPointer) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
-        for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        init() {
+            pointer = Context.newContext()
+            Context.check(EVP_DigestInit_ex(pointer, EVP_sha256(), nil), "EVP_DigestInit_ex(sha256)")
         }
-        var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
-        for i in 0..<64 {
-            let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ SHA256.k[i] &+ w[i]
-            let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        for (i, v) in [a, b, c, d, e, f, g, h].enumerated() { state[i] = state[i] &+ v }
-    }
 
-    @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+        init(copying other: Context) {
+            pointer = Context.newContext()
+            Context.check(EVP_MD_CTX_copy_ex(pointer, other.pointer), "EVP_MD_CTX_copy_ex")
+        }
+
+        deinit { EVP_MD_CTX_free(pointer) }
+
+        private static func newContext() -> OpaquePointer {
+            guard let context = EVP_MD_CTX_new() else { preconditionFailure("libcrypto could not allocate a digest context") }
+            return context
+        }
+
+        /// libcrypto's digest calls fail only when memory runs out or its SHA-256 provider is missing (a broken
+        /// OpenSSL installation), neither of which a caller could handle, so they stop the process like an
+        /// allocation failure does.
+        static func check(_ status: Int32, _ call: String) {
+            precondition(status == 1, "libcrypto \(call) failed; check the OpenSSL installation (libssl-dev)")
+        }
+    }
 }

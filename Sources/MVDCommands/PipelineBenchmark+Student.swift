@@ -1,3 +1,4 @@
+import Benchmarks
 import Distill
 import FeatureStore
 import Foundation

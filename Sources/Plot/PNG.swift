@@ -6,7 +6,7 @@ public enum PNG {
     public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// The PNG bytes of `image`: signature, IHDR, one IDAT holding the zlib stream of the scanlines, IEND.
-    public static func encode(_ image: Image, encoding: ZlibEncoding = .fixedHuffman) -> [UInt8] {
+    public static func encode(_ image: Image) -> [UInt8] {
         var out = signature
         var header: [UInt8] = []
         header += bigEndian(UInt32(image.width))
@@ -14,15 +14,15 @@ public enum PNG {
         // bit depth 8; colour type 2 (truecolour) or 6 (truecolour + alpha); deflate; filter method 0; no interlace
         header += [8, image.format == .rgb8 ? 2 : 6, 0, 0, 0]
         appendChunk("IHDR", header, to: &out)
-        appendChunk("IDAT", Zlib.compress(scanlines(image), encoding: encoding), to: &out)
+        appendChunk("IDAT", Zlib.compress(scanlines(image)), to: &out)
         appendChunk("IEND", [], to: &out)
         return out
     }
 
     /// Writes `image` to `url` as PNG: the bytes go to a temporary file in the same directory, which is then
     /// renamed over the destination, so readers never see a partial file.
-    public static func write(_ image: Image, to url: URL, encoding: ZlibEncoding = .fixedHuffman) throws {
-        let bytes = encode(image, encoding: encoding)
+    public static func write(_ image: Image, to url: URL) throws {
+        let bytes = encode(image)
         do {
             try Data(bytes).write(to: url, options: .atomic)
         } catch {
@@ -47,12 +47,9 @@ public enum PNG {
         let typeBytes = Array(type.utf8)
         precondition(typeBytes.count == 4, "PNG chunk type must be 4 ASCII letters, got '\(type)'")
         out += bigEndian(UInt32(data.count))
-        var crc = CRC32()
-        crc.update(typeBytes)
-        crc.update(data)
         out += typeBytes
         out += data
-        out += bigEndian(crc.value)
+        out += bigEndian(Zlib.crc32(data, previous: Zlib.crc32(typeBytes)))
     }
 
     static func bigEndian(_ v: UInt32) -> [UInt8] {

@@ -2,6 +2,7 @@
 // from an int8 cache), against plain FileHandle I/O of the same bytes in the same folder.
 //
 // usage: featurestore-bench [FOLDER] [ROWS]   (default: the current folder, 64 rows per shape)
+import Benchmarks
 import FeatureStore
 import Foundation
 

@@ -53,7 +53,7 @@ enum CacheSurgery {
     static func writeRow(_ url: URL, _ path: String, _ name: String, row: Int, _ values: [Int64]) throws {
         try edit(url, path) { group in
             let dataset = try group.openDataset(name)
-            try dataset.write(rows: row..<row + 1, memType: swh5_T_NATIVE_INT64(), values)
+            try dataset.write(rows: row..<row + 1, values)
         }
     }
 }

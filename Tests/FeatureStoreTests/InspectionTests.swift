@@ -1,3 +1,4 @@
+import Benchmarks
 import FeatureStore
 import Foundation
 import Testing

@@ -48,8 +48,8 @@ struct Int8StorageTests {
         defer { cache.close() }
         let t = try cache.teacher(teacher)
         let scale = try #require(t.scale)
-        return (try t.features.read(rows: row..<row + 1, memType: swh5_T_NATIVE_INT8(), as: Int8.self, zero: 0),
-                try scale.read(rows: row..<row + 1, memType: swh5_T_NATIVE_FLOAT(), as: Float.self, zero: 0))
+        return (try t.features.read(rows: row..<row + 1, as: Int8.self),
+                try scale.read(rows: row..<row + 1, as: Float.self))
     }
 
     @Test("quantisation: scale = max|x| / 127, |x - q s| <= s / 2 exactly, zero and tiny tokens are zeros, NaN refused")
@@ -196,7 +196,7 @@ struct Int8StorageTests {
             try CacheSurgery.edit(url, "/teachers/video") { group in
                 var scales = [Float](repeating: 0.5, count: 8)
                 scales[5] = bad
-                try group.openDataset("features_scale").write(rows: 3..<4, memType: swh5_T_NATIVE_FLOAT(), scales)
+                try group.openDataset("features_scale").write(rows: 3..<4, scales)
             }
             let reader = try FeatureStoreReader(at: url)
             var row = [Float](repeating: 0, count: Self.teacher.rowElements)

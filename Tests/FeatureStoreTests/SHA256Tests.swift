@@ -36,3 +36,21 @@ struct SHA256Tests {
         #expect(try SHA256.hexDigest(ofFileAt: file) == expected)
     }
 }
+
+@Suite("SHA-256 values")
+struct SHA256ValueTests {
+    static func hex(_ digest: [UInt8]) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+
+    @Test("a copy taken mid-stream hashes on independently, and finalize starts the hasher over")
+    func copiesAreIndependent() {
+        var first = SHA256()
+        first.update(Array("ab".utf8))
+        var second = first
+        first.update(Array("c".utf8))
+        second.update(Array("d".utf8))
+        #expect(Self.hex(first.finalize()) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")  // "abc"
+        #expect(Self.hex(second.finalize()) == SHA256.hexDigest(of: Array("abd".utf8)))
+        // After finalize the hasher is empty again: the digest of "" comes next.
+        #expect(Self.hex(second.finalize()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+}

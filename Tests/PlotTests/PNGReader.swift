@@ -1,7 +1,8 @@
+import CZlib
 @testable import Plot
 
-/// An independent reader for the PNGs under test: splits chunks, checks CRCs, inflates the IDAT data
-/// (stored and fixed-Huffman deflate blocks) and removes the filter bytes.
+/// An independent reader for the PNGs under test: splits chunks, checks CRCs with a bitwise reference, inflates the
+/// IDAT data with zlib's own inflate (any deflate block type, Adler-32 checked) and removes the filter bytes.
 struct PNGReader {
     struct Chunk { let type: String; let data: [UInt8]; let crcMatches: Bool }
 
@@ -37,9 +38,8 @@ struct PNGReader {
 
     /// The pixel bytes: IDAT data inflated, one filter byte (which must be 0) dropped per row.
     func pixels() throws -> [UInt8] {
-        let raw = try inflateZlib(chunks.filter { $0.type == "IDAT" }.flatMap(\.data))
         let rowBytes = width * (colorType == 6 ? 4 : 3)
-        guard raw.count == height * (rowBytes + 1) else { throw Failure.truncated }
+        let raw = try inflateZlib(chunks.filter { $0.type == "IDAT" }.flatMap(\.data), expectedCount: height * (rowBytes + 1))
         var out: [UInt8] = []
         for y in 0..<height {
             guard raw[y * (rowBytes + 1)] == 0 else { throw Failure.unsupported("filter \(raw[y * (rowBytes + 1)])") }
@@ -57,4 +57,17 @@ func crc32Reference(_ bytes: [UInt8]) -> UInt32 {
         for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
     }
     return c ^ 0xFFFF_FFFF
+}
+
+/// zlib's `uncompress`: the stream must hold exactly `expectedCount` bytes (more is Z_BUF_ERROR, fewer a short count)
+/// and end in a matching Adler-32 (otherwise Z_DATA_ERROR).
+func inflateZlib(_ stream: [UInt8], expectedCount: Int) throws -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: max(expectedCount, 1))
+    var length = uLongf(expectedCount)
+    let status = out.withUnsafeMutableBufferPointer { destination in
+        stream.withUnsafeBufferPointer { uncompress(destination.baseAddress, &length, $0.baseAddress, uLong($0.count)) }
+    }
+    guard status == Z_OK else { throw PNGReader.Failure.checksum("zlib uncompress status \(status)") }
+    guard Int(length) == expectedCount else { throw PNGReader.Failure.truncated }
+    return Array(out[0..<expectedCount])
 }

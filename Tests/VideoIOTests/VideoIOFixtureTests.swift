@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import Testing
 import TestSupport
@@ -5,18 +6,20 @@ import TestSupport
 
 @Suite("tiny lossless fixture clip")
 struct VideoIOFixtureTests {
-    let fixture: SafetensorsFile
+    let fixture: StateDict
     let expectedFrames: [UInt8]
 
     init() throws {
         FFmpegLog.setLevel(.quiet)
-        fixture = try SafetensorsFile(url: Fixtures.url("tiny_clip_io.safetensors"))
-        expectedFrames = try #require(fixture.bytes("frames_rgb24"))
+        fixture = try SafeTensors.read(Fixtures.url("tiny_clip_io.safetensors"))
+        let frames = try fixture.tensor("frames_rgb24")
+        #expect(frames.dtype == .uint8)
+        expectedFrames = [UInt8](frames.bytes)
     }
 
     @Test("the fixture's frame tensor has the shape the manifest states")
-    func fixtureShape() {
-        #expect(fixture.entries["frames_rgb24"]?.shape == [16, 32, 32, 3])
+    func fixtureShape() throws {
+        #expect(try fixture.shape(of: "frames_rgb24") == [16, 32, 32, 3])
         #expect(expectedFrames.count == 16 * 32 * 32 * 3)
     }
 
@@ -53,7 +56,7 @@ struct VideoIOFixtureTests {
         let view = ClipViews.center(frameCount: 16, width: 32, height: 32, numFrames: 16, samplingRate: 1, inputSize: 32)
         #expect(view.frames == Array(0..<16))
         let values = try reader.clip(for: view).normalizedChannelsFirst()
-        let expected = try #require(fixture.floats("input/clip"))
+        let expected = try fixture.floats("input/clip")
         let report = closeness(values, expected, atol: 1e-6, rtol: 0, label: "input/clip")
         #expect(report.ok, "\(report)")
     }

@@ -170,20 +170,29 @@ struct StoredType: Equatable, CustomStringConvertible {
 // MARK: - Typed conveniences
 
 extension H5Dataset {
+    /// Writes `values` with an explicit memory type: the features, whose memory type is their file type so that
+    /// HDF5 never converts them (see Float16Conversion).
     func write<T>(rows range: Range<Int>, memType: hid_t, _ values: [T]) throws {
         precondition(values.count == range.count * rowElements,
                      "\(name): \(values.count) values for \(range.count) rows of \(rowElements)")
         try values.withUnsafeBytes { try write(rows: range, memType: memType, from: $0.baseAddress!) }
     }
 
-    func read<T>(rows range: Range<Int>, memType: hid_t, as: T.Type, zero: T) throws -> [T] {
-        var values = [T](repeating: zero, count: range.count * rowElements)
-        try values.withUnsafeMutableBytes { try read(rows: range, memType: memType, into: $0.baseAddress!) }
+    /// Writes `values` to `rows`, converted by HDF5 from `T`'s native type to the file type.
+    func write<T: H5Scalar>(rows range: Range<Int>, _ values: [T]) throws {
+        try write(rows: range, memType: T.h5MemoryType, values)
+    }
+
+    /// `rows` converted by HDF5 to `T`.
+    func read<T: H5Scalar>(rows range: Range<Int>, as: T.Type) throws -> [T] {
+        var values = [T](repeating: .zero, count: range.count * rowElements)
+        try values.withUnsafeMutableBytes { try read(rows: range, memType: T.h5MemoryType, into: $0.baseAddress!) }
         return values
     }
 
-    func readAll<T>(memType: hid_t, zero: T) throws -> [T] {
-        rows == 0 ? [] : try read(rows: 0..<rows, memType: memType, as: T.self, zero: zero)
+    /// Every row, converted by HDF5 to `T`.
+    func readAll<T: H5Scalar>(as: T.Type) throws -> [T] {
+        rows == 0 ? [] : try read(rows: 0..<rows, as: T.self)
     }
 
     /// Writes variable-length UTF-8 strings into rows `start ..< start + strings.count` of a 1-D string dataset.

@@ -170,7 +170,7 @@ extension H5Object {
                                                        swh5_P_DEFAULT(), swh5_P_DEFAULT()),
                                             "creating attribute \(name) on \(path)"), .attribute)
             var number = Int64(value)
-            try check(H5Awrite(attr.id, swh5_T_NATIVE_INT64(), &number), "writing attribute \(name)")
+            try check(H5Awrite(attr.id, Int64.h5MemoryType, &number), "writing attribute \(name)")
         }
     }
 
@@ -183,7 +183,7 @@ extension H5Object {
                                                        swh5_P_DEFAULT(), swh5_P_DEFAULT()),
                                             "creating attribute \(name) on \(path)"), .attribute)
             let numbers = values.map(Int64.init)
-            try check(H5Awrite(attr.id, swh5_T_NATIVE_INT64(), numbers), "writing attribute \(name)")
+            try check(H5Awrite(attr.id, Int64.h5MemoryType, numbers), "writing attribute \(name)")
         }
     }
 
@@ -214,7 +214,7 @@ extension H5Object {
         try HDF5Lock.run {
             let attr = try openAttribute(name)
             var number: Int64 = 0
-            try check(H5Aread(attr.id, swh5_T_NATIVE_INT64(), &number), "reading attribute \(name) of \(path)")
+            try check(H5Aread(attr.id, Int64.h5MemoryType, &number), "reading attribute \(name) of \(path)")
             return Int(number)
         }
     }

@@ -60,6 +60,19 @@ extension VideoReader {
         try rewind()
     }
 
+    /// Decodes every remaining frame in order, converting each to RGB when asked, and returns how many there were:
+    /// the sequential pass that `mvd bench-decode` times.
+    public func decodeRemainingFrames(convertToRGB: Bool) throws(VideoDecodeError) -> Int {
+        var frames = 0
+        while try receiveNextFrame() {
+            if convertToRGB, converter.convert(frame!) == nil {
+                throw VideoDecodeError(.decodeFailed, path: path, detail: "frame \(frames) could not be converted")
+            }
+            frames += 1
+        }
+        return frames
+    }
+
     /// Decodes the next frame into `frame` and sets `position` to its index. Returns false at the end of
     /// the stream. Corrupt packets are skipped (their error kept in `lastDecodeError`).
     func receiveNextFrame() throws(VideoDecodeError) -> Bool {

@@ -1,4 +1,5 @@
 import Dispatch
+import Tensor
 
 /// Timing helpers for `mvd bench`: no printing here, just numbers.
 public enum TensorBenchmark {

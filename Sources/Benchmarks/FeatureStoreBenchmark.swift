@@ -1,4 +1,5 @@
 import Foundation
+import FeatureStore
 
 /// Cache write/read throughput against plain sequential file I/O of the same bytes on the same disk.
 /// Called by the `featurestore-bench` executable (and later `mvd bench`); returns numbers, prints nothing.

@@ -1,3 +1,5 @@
+import Tensor
+
 /// Times one ViT block's training forward and backward on random weights (for `mvd bench`).
 public enum BlockBenchmark {
     /// Median times of the two passes; the backward pass does twice the forward's multiply-adds.

@@ -1,3 +1,7 @@
+import Foundation
+import Tensor
+import VideoIO
+
 /// Decode speed of one sequential pass over a file.
 public struct DecodeSpeed: Codable, Equatable, Sendable {
     public var threads: Int
@@ -37,13 +41,7 @@ public enum DecodeBenchmark {
             let opened = clock.now
             let reader = try VideoReader(path: path, options: DecodeOptions(threads: threads))
             let started = clock.now
-            var frames = 0
-            while try reader.receiveNextFrame() {
-                if convertToRGB, reader.converter.convert(reader.frame!) == nil {
-                    throw VideoDecodeError(.decodeFailed, path: path, detail: "frame \(frames) could not be converted")
-                }
-                frames += 1
-            }
+            let frames = try reader.decodeRemainingFrames(convertToRGB: convertToRGB)
             let elapsed = seconds(clock.now - started)
             if elapsed < best.seconds {
                 best = DecodeSpeed(threads: threads, convertsToRGB: convertToRGB, frames: frames, seconds: elapsed,
