@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's demo: the experiment of docs/experiment/README.md, one seed on a smaller two-task world (~11 minutes
+# The README's demo: the experiment of docs/experiment/README.md, one seed on a smaller two-task world (~8 minutes
 # on 2 cores after the build). It shows the transfer check (a supervised teacher distilled into a student through
 # the feature cache, against an untrained teacher) and a one-seed version of the paper's comparisons.
 # Usage: pipelines/demo.sh [OUTPUT_DIR]   (default: demo-out)
