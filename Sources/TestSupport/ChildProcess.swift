@@ -19,4 +19,15 @@ public enum ChildProcess {
         }
         try process.run()
     }
+
+    /// `h5diff A B`'s exit status: 0 when both files hold the same objects and values.
+    public static func h5diff(_ a: URL, _ b: URL) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/h5diff")
+        p.arguments = [a.path, b.path]
+        p.standardOutput = FileHandle.nullDevice
+        try run(p)
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
 }

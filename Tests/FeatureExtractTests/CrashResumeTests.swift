@@ -45,7 +45,7 @@ struct CrashResumeTests {
         }
         #expect(try Self.run(arguments(killed), killAfter: nil) == 0)
         #expect(kills >= 2, "at least two runs were actually killed mid-way (\(kills)); uninterrupted run took \(duration) s")
-        #expect(try ExtractionFixtures.h5diff(reference, killed) == 0)
+        #expect(try ChildProcess.h5diff(reference, killed) == 0)
         #expect(try FeatureStoreInspection.summary(of: killed).isComplete)
     }
 }

@@ -24,15 +24,4 @@ enum ExtractionFixtures {
         _ = try SyntheticDataset.write(synth, to: dir)
         return dir.appendingPathComponent(SyntheticDataset.trainManifest)
     }
-
-
-    /// `h5diff` exit status: 0 when both files hold the same objects and values.
-    static func h5diff(_ a: URL, _ b: URL) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/h5diff")
-        p.arguments = [a.path, b.path]
-        p.standardOutput = FileHandle.nullDevice
-        try ChildProcess.run(p); p.waitUntilExit()
-        return p.terminationStatus
-    }
 }

@@ -93,7 +93,7 @@ struct ExtractionTests {
         }
         let merged = dir.appendingPathComponent("merged.h5")
         _ = try FeatureStoreMerge.merge(shards: shards, into: merged)
-        #expect(try ExtractionFixtures.h5diff(single, merged) == 0)
+        #expect(try ChildProcess.h5diff(single, merged) == 0)
         let summary = try FeatureStoreInspection.summary(of: single)
         #expect(summary.isComplete && summary.teachers.count == 2 && summary.rowCount == 20)
     }

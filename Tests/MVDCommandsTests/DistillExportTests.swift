@@ -14,19 +14,8 @@ import TestSupport
     func exportUnderOfficialNames() throws {
         let dir = try Fixtures.temporaryDirectory("distill-export")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("student.json"))
-        let cache = try CommandFixtures.cache(in: dir)
-        let out = dir.appendingPathComponent("run")
-        let (config, _) = try DistillCommand.parse(["--cache", cache.path, "--out", out.path, "--model-config", model.path]).trainConfig()
+        let (config, out) = try CommandFixtures.freshRun(in: dir)
         #expect(config.teacherKinds == ["image": .image, "video": .video])
-
-        var rng = SplitMix64(seed: 1)
-        var student = Student(fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
-                              using: &rng)
-        let run = RunDirectory(out)
-        try run.create()
-        try run.writeConfig(config)
-        try run.saveCheckpoint(student: &student, optimizer: AdamW(), step: 0)
         let file = dir.appendingPathComponent("student.safetensors")
         try ExportCommand.parse([out.path, "--format", "safetensors", "--out", file.path]).run()
         let names = try CheckpointFile.load(file).names

@@ -79,14 +79,4 @@ enum MPIFixtures {
 
     /// A 32-wide student on the fixture teacher's token grid (16 frames of 32², patch 8, tubelet 2).
     static let studentConfig = #"{"embed_dim": 32, "depth": 1, "num_heads": 2, "patch_size": 8, "input_size": 32, "num_frames": 16, "tubelet_size": 2, "mlp_ratio": 4.0}"#
-
-    /// `h5diff` exit status: 0 when both files hold the same objects and values.
-    static func h5diff(_ a: URL, _ b: URL) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/h5diff")
-        p.arguments = [a.path, b.path]
-        p.standardOutput = FileHandle.nullDevice
-        try ChildProcess.run(p); p.waitUntilExit()
-        return p.terminationStatus
-    }
 }

@@ -42,7 +42,7 @@ struct MPIRunTests {
         let out = w.dir.appendingPathComponent("ranks.h5")
         let r = try MPIFixtures.run(2, "extract-features", MPIFixtures.extractArguments(dataset: w.root, manifest: w.manifest, out: out), log: w.log("ranks"))
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(try MPIFixtures.h5diff(w.cache, out) == 0)
+        #expect(try ChildProcess.h5diff(w.cache, out) == 0)
         let left = try FileManager.default.contentsOfDirectory(atPath: w.dir.path).filter { $0.contains(".shard-") }
         #expect(left.isEmpty, "shard files left after a successful merge: \(left)")
     }
@@ -67,7 +67,7 @@ struct MPIRunTests {
         let rerun = try MPIFixtures.run(2, "extract-features", arguments, log: w.log("rerun"))
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(try String(contentsOf: w.log("rerun"), encoding: .utf8).contains("already done"))
-        #expect(try MPIFixtures.h5diff(w.cache, out) == 0)
+        #expect(try ChildProcess.h5diff(w.cache, out) == 0)
     }
 
     /// Both runs add the same four micro-batch gradients, scaled by 1/4, but not in the same association: one

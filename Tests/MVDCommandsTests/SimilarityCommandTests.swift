@@ -13,17 +13,7 @@ import TestSupport
     func undecodableVideo() throws {
         let dir = try Fixtures.temporaryDirectory("similarity-command")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let model = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("student.json"))
-        let cache = try CommandFixtures.cache(in: dir)
-        let out = dir.appendingPathComponent("run")
-        let (config, _) = try DistillCommand.parse(["--cache", cache.path, "--out", out.path, "--model-config", model.path]).trainConfig()
-        var rng = SplitMix64(seed: 1)
-        var student = Student(fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
-                              using: &rng)
-        let run = RunDirectory(out)
-        try run.create()
-        try run.writeConfig(config)
-        try run.saveCheckpoint(student: &student, optimizer: AdamW(), step: 0)
+        let (_, out) = try CommandFixtures.freshRun(in: dir)
 
         let root = dir.appendingPathComponent("videos")
         try CommandFixtures.videos(in: root, [("a.mkv", 40), ("c.mkv", 200)], broken: ["broken.mkv"])

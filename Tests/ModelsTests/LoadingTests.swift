@@ -59,7 +59,7 @@ struct LoadingTests {
 
     @Test("a student saved in the official layout (.pth and safetensors) loads back identically", arguments: ["pth", "safetensors"])
     func saveAndReload(format: String) throws {
-        var student = try Student(weights: FixtureModels.reader("student_init_checkpoint.pth"), config: FixtureModels.student,
+        let student = try Student(weights: FixtureModels.reader("student_init_checkpoint.pth"), config: FixtureModels.student,
                                   branches: FixtureModels.studentBranches)
         let dir = try Fixtures.temporaryDirectory("student-save")
         defer { try? FileManager.default.removeItem(at: dir) }
