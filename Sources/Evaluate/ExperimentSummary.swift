@@ -102,7 +102,8 @@ public enum ExperimentSummary {
                                     meanDifference: mean, ci95: ci, perSeed: differences, verdict: verdict)
     }
 
-    /// A Markdown table of `rows`: one line per run, one column per (task, protocol), "mean [lo, hi]".
+    /// A Markdown table of `rows`: one line per run with its number of seeds (`n`, the most any of its cells has),
+    /// one column per (task, protocol), "mean [lo, hi]".
     public static func markdown(_ rows: [ExperimentRow]) -> String {
         var runs: [String] = [], columns: [String] = []
         for r in rows {
@@ -111,14 +112,15 @@ public enum ExperimentSummary {
             if !columns.contains(c) { columns.append(c) }
         }
         columns.sort()
-        var lines = ["| run | " + columns.joined(separator: " | ") + " |",
-                     "|---|" + String(repeating: "---|", count: columns.count)]
+        var lines = ["| run | n | " + columns.joined(separator: " | ") + " |",
+                     "|---|---|" + String(repeating: "---|", count: columns.count)]
         for run in runs {
             let cells = columns.map { c -> String in
                 guard let r = rows.first(where: { $0.run == run && "\($0.task) \($0.evaluationProtocol)" == c }) else { return "—" }
                 return cell(r.mean, r.ci95)
             }
-            lines.append("| \(run) | " + cells.joined(separator: " | ") + " |")
+            let n = rows.filter { $0.run == run }.map(\.seeds.count).max() ?? 0
+            lines.append("| \(run) | \(n) | " + cells.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n") + "\n"
     }

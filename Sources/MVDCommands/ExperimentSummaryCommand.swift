@@ -64,7 +64,8 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(summary).write(to: root.appendingPathComponent("results.json"), options: .atomic)
 
-        var md = "# Results\n\nTop-1 accuracy (%), mean over seeds with its 95% confidence interval.\n\n"
+        var md = "# Results\n\nTop-1 accuracy (%), mean over seeds with its 95% confidence interval; n is the number of seeds "
+            + "(teacher sets for the teachers, student seeds for the students and baselines).\n\n"
         md += ExperimentSummary.markdown(rows)
         md += "\n## The paper's comparisons (paired by seed: a − b)\n\n" + ExperimentSummary.markdown(comparisons)
         md += "\n## Transfer check\n\n"

@@ -26,6 +26,19 @@ final class ExperimentSummaryTests: XCTestCase {
         XCTAssertEqual(rows[0].mean, 25)
     }
 
+    func testMarkdownTableSaysHowManySeedsEachRunHas() {
+        let m = [
+            ExperimentMeasurement(run: "teacher", task: "motion", evaluationProtocol: "probe", seed: 1, top1: 90),
+            ExperimentMeasurement(run: "student", task: "motion", evaluationProtocol: "probe", seed: 1, top1: 40),
+            ExperimentMeasurement(run: "student", task: "motion", evaluationProtocol: "probe", seed: 2, top1: 44),
+            ExperimentMeasurement(run: "student", task: "motion", evaluationProtocol: "knn", seed: 1, top1: 30),
+        ]
+        let lines = ExperimentSummary.markdown(ExperimentSummary.rows(m)).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines[0], "| run | n | motion knn | motion probe |")
+        XCTAssertEqual(lines[2], "| teacher | 1 | — | 90.0 |")
+        XCTAssertTrue(lines[3].hasPrefix("| student | 2 | 30.0 | 42.0 ["), lines[3])
+    }
+
     func testPairedComparisonUsesSharedSeedsAndGivesAVerdict() throws {
         // a has seeds 1-4, b only 1-3: seed 4 must be ignored.
         var m = [(1, 50.0, 40.0), (2, 52.0, 41.0), (3, 49.0, 40.0)].flatMap { seed, a, b in
