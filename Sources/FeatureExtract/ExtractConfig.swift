@@ -24,12 +24,15 @@ public enum ViewChoice: String, Codable, Sendable, CaseIterable {
 /// Everything `extract-features` needs; the command builds it from flags.
 public struct ExtractConfig: Codable, Sendable {
     public var teacher: TeacherChoice
-    public var checkpoint: String
+    /// The teacher's weights; nil for `--teacher none`.
+    public var checkpoint: URL?
     public var architecture: String
     public var model: ModelConfig
-    public var manifest: String
-    public var dataRoot: String?
-    public var out: String
+    public var manifest: URL
+    /// The folder the manifest's relative paths start from; nil for the working directory.
+    public var dataRoot: URL?
+    /// The cache file written (under mpirun: this process's shard file).
+    public var out: URL
     public var name: String
     public var viewsPerVideo: Int
     public var view: ViewChoice
@@ -51,8 +54,8 @@ public struct ExtractConfig: Codable, Sendable {
     /// MAE ViT-H teacher, whose 14×14 grid then matches a patch-16 student's at 224 (docs/method.md §5.1).
     public var teacherInputSize: Int?
 
-    public init(teacher: TeacherChoice, checkpoint: String, architecture: String, model: ModelConfig, manifest: String,
-                dataRoot: String?, out: String, name: String? = nil, viewsPerVideo: Int = 1, view: ViewChoice = .random,
+    public init(teacher: TeacherChoice, checkpoint: URL?, architecture: String, model: ModelConfig, manifest: URL,
+                dataRoot: URL?, out: URL, name: String? = nil, viewsPerVideo: Int = 1, view: ViewChoice = .random,
                 numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224, dtype: FeatureDType = .float16, storePixels: Bool = false,
                 shardIndex: Int = 0, shardCount: Int = 1, batchSize: Int = 1, decodeThreads: Int = 1, seed: UInt64 = 0,
                 commitEvery: Int = 16, precision: Precision = .fp32, teacherInputSize: Int? = nil) {
@@ -105,6 +108,7 @@ public struct ExtractConfig: Codable, Sendable {
                                      ("the commit interval", commitEvery, limits.commitEvery)] {
             guard value >= 1 && value <= limit else { throw fail("\(flag) must be between 1 and \(limit), got \(value)") }
         }
+        guard teacher == .none || checkpoint != nil else { throw fail("--teacher \(teacher.rawValue) needs --checkpoint FILE") }
         guard shardCount <= limits.shardCount else { throw fail("--shard: at most \(limits.shardCount) shards, got \(shardCount)") }
         guard numFrames % model.tubeletSize == 0 else { throw fail("--num-frames \(numFrames) must be a multiple of the tubelet size \(model.tubeletSize)") }
         if let size = teacherInputSize {
@@ -146,15 +150,14 @@ public struct ExtractConfig: Codable, Sendable {
         let videos = Double((videoCount + shardCount - 1) / shardCount), rows = videos * Double(viewsPerVideo)
         let m = teacherModel
         let features = teacher == .none ? 0 : rows * Double(dtype.bytesPerRow(tokens: tokensPerRow, width: m.embedDim))
-        let outURL = URL(fileURLWithPath: out)
-        guard FileManager.default.fileExists(atPath: outURL.path) else {
+        guard FileManager.default.fileExists(atPath: out.path) else {
             let pixels = storePixels ? rows * Double(numFrames) * Double(inputSize * inputSize * 3) : 0
             let records = rows * Double(8 + 4 * numFrames + 16 + 1) + videos * 64
             return features + pixels + records
         }
-        guard let reader = try? FeatureStoreReader(at: outURL), let name = teacherName,
+        guard let reader = try? FeatureStoreReader(at: out), let name = teacherName,
               !reader.teachers.contains(where: { $0.name == name }) else { return 0 }
-        let existing = (try? FileManager.default.attributesOfItem(atPath: outURL.path)[.size] as? Int) ?? 0
+        let existing = (try? FileManager.default.attributesOfItem(atPath: out.path)[.size] as? Int) ?? 0
         return Double(existing) + features
     }
 
@@ -162,11 +165,11 @@ public struct ExtractConfig: Codable, Sendable {
     /// anything is written: the file is allocated in full up front, so a run that does not fit fills the disk.
     public func checkStorage(videoCount: Int) throws {
         let needed = requiredBytes(videoCount: videoCount)
-        guard needed > 0, let free = Self.freeBytes(near: URL(fileURLWithPath: out)) else { return }
+        guard needed > 0, let free = Self.freeBytes(near: out) else { return }
         guard needed <= free else {
             throw ExtractError.invalidConfig(String(format: "the cache %@ needs %.1f GB (%d videos × %d views × %d tokens × %d wide%@) "
                 + "but its file system has %.1f GB free; lower --views-per-video, extract with --shard I/N onto several disks, "
-                + "or choose an --out with more space", out, needed / 1e9, videoCount, viewsPerVideo, tokensPerRow, teacherModel.embedDim,
+                + "or choose an --out with more space", out.path, needed / 1e9, videoCount, viewsPerVideo, tokensPerRow, teacherModel.embedDim,
                 storePixels ? ", with pixels" : "", free / 1e9))
         }
     }

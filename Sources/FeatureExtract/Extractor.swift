@@ -34,16 +34,18 @@ public final class Extractor {
     public init(config: ExtractConfig) throws {
         try config.validate()
         self.config = config
-        let manifestURL = URL(fileURLWithPath: config.manifest)
-        do { entries = try Manifest.load(from: manifestURL, dataRoot: config.dataRoot) } catch { throw ExtractError.invalidConfig("\(error)") }
-        let checkpointURL = URL(fileURLWithPath: config.checkpoint)
+        let manifestURL = config.manifest
+        do { entries = try Manifest.load(from: manifestURL, dataRoot: config.dataRoot?.path) } catch { throw ExtractError.invalidConfig("\(error)") }
+        var checkpointURL: URL?
         if config.teacher == .none {
             (teacher, skippedKeys) = (nil, [])
         } else {
-            guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
-                throw ExtractError.teacherLoad("checkpoint \(config.checkpoint) does not exist")
+            guard let url = config.checkpoint else { throw ExtractError.invalidConfig("--teacher \(config.teacher.rawValue) needs --checkpoint FILE") }
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw ExtractError.teacherLoad("checkpoint \(url.path) does not exist")
             }
-            (teacher, skippedKeys) = try FrozenTeacher.load(config.teacher, checkpoint: checkpointURL, config: config.teacherModel,
+            checkpointURL = url
+            (teacher, skippedKeys) = try FrozenTeacher.load(config.teacher, checkpoint: url, config: config.teacherModel,
                                                             frameStride: config.frameStride)
         }
         let attributes = CacheAttributes(
@@ -51,15 +53,17 @@ public final class Extractor {
             tubeletSize: config.model.tubeletSize, inputSize: config.inputSize, patchSize: config.cachePatchSize,
             viewsPerVideo: config.viewsPerVideo, seed: Int(truncatingIfNeeded: config.seed), createdBy: "mvd extract-features 1.0")
         let m = config.teacherModel
-        spec = config.teacher == .none ? nil : TeacherSpec(name: config.name, kind: config.teacher == .image ? .image : .video, arch: config.architecture,
-                           embedDim: m.embedDim, depth: m.depth, numHeads: m.numHeads, patchSize: m.patchSize, inputSize: m.inputSize,
-                           frameStride: config.frameStride, checkpointSHA256: try SHA256.hexDigest(ofFileAt: checkpointURL),
-                           checkpointName: checkpointURL.lastPathComponent, tokenCount: config.tokensPerRow,
-                           dtype: config.dtype, precision: config.precision.rawValue)
+        spec = try checkpointURL.map { url in
+            TeacherSpec(name: config.name, kind: config.teacher == .image ? .image : .video, arch: config.architecture,
+                        embedDim: m.embedDim, depth: m.depth, numHeads: m.numHeads, patchSize: m.patchSize, inputSize: m.inputSize,
+                        frameStride: config.frameStride, checkpointSHA256: try SHA256.hexDigest(ofFileAt: url),
+                        checkpointName: url.lastPathComponent, tokenCount: config.tokensPerRow, dtype: config.dtype,
+                        precision: config.precision.rawValue)
+        }
         let request = FeatureStoreWriter.Request(
             attributes: attributes, videos: entries.map { VideoEntry(path: $0.path, label: $0.label) }, teachers: spec.map { [$0] } ?? [],
             storePixels: config.storePixels, shard: try Shard(index: config.shardIndex, count: config.shardCount))
-        writer = try FeatureStoreWriter(at: URL(fileURLWithPath: config.out), request: request, commitEvery: config.commitEvery)
+        writer = try FeatureStoreWriter(at: config.out, request: request, commitEvery: config.commitEvery)
     }
 
     /// The view of `row` of `video`: seeded by (seed, row) for random views, deterministic for centre views.

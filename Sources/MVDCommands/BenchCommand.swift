@@ -22,8 +22,8 @@ public struct BenchCommand: ParsableCommand {
             threads, seconds, repeats, blas_kernel and the figure's other values) and nothing else.
             """)
 
-    @Option(help: "Comma-separated thread counts to measure.")
-    var threads: String = "1,2"
+    @Option(help: ArgumentHelp("Comma-separated thread counts to measure.", valueName: "n,..."))
+    var threads = CommaSeparated([1, 2])
 
     @Flag(help: "Skip the ViT-B block forward/backward timing.")
     var skipBlock = false
@@ -43,8 +43,8 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Time a ViT-S student step with two ViT-B-width targets at batch 1 and 2: from the cache, and with both teachers in the step.")
     var student = false
 
-    @Option(help: "Products of the GEMM table, as M×K×N (or MxKxN) separated by commas.")
-    var gemmShapes: String = "1568x384x1152,1568x768x3072,160x384x1152"
+    @Option(help: ArgumentHelp("Products of the GEMM table, as M×K×N (or MxKxN) separated by commas.", valueName: "M×K×N,..."))
+    var gemmShapes = CommaSeparated([GemmShape(m: 1568, k: 384, n: 1152), GemmShape(m: 1568, k: 768, n: 3072), GemmShape(m: 160, k: 384, n: 1152)])
 
     @Flag(help: "Compare bf16 with fp32 outputs of ViT-S and ViT-B teachers (random weights, 16×224²): max and mean relative error, cosine.")
     var accuracy = false
@@ -54,60 +54,31 @@ public struct BenchCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Precisions to measure, comma-separated (default: fp32,bf16 where the CPU has native bf16, else fp32).",
                                valueName: "fp32,bf16"))
-    var precision: String?
+    var precision: CommaSeparated<Precision>?
 
     /// The precisions of `--precision`.
     func precisions() throws -> [Precision] {
-        guard let precision else { return ComputePrecision.nativeBF16 ? [.fp32, .bf16] : [.fp32] }
-        let list = precision.split(separator: ",", omittingEmptySubsequences: false)
-            .map { Precision(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
-        guard !list.isEmpty, list.allSatisfy({ $0 != nil }) else {
-            throw ValidationError("--precision must be fp32, bf16 or fp32,bf16, got '\(precision)'")
-        }
-        let chosen = list.compactMap { $0 }
+        guard let chosen = precision?.values else { return ComputePrecision.nativeBF16 ? [.fp32, .bf16] : [.fp32] }
         if chosen.contains(.bf16) && !ComputePrecision.nativeBF16 {
             throw ValidationError("--precision bf16: this CPU has no native bf16 kernels (AVX512_BF16 or AMX); measure fp32")
         }
         return chosen
     }
 
-    /// The thread counts of `--threads`.
-    func threadCounts() throws -> [Int] {
-        let fields = threads.split(separator: ",", omittingEmptySubsequences: false)
-        let counts = fields.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !counts.isEmpty, counts.count == fields.count, counts.allSatisfy({ (1...FlagChecks.maxThreads).contains($0) }) else {
-            throw ValidationError("--threads must be a comma-separated list of integers from 1 to \(FlagChecks.maxThreads), got '\(threads)'")
-        }
-        return counts
-    }
-
-    /// The largest side of a `--gemm-shapes` product: three such matrices of float32 stay under 1 GiB.
-    static let maxGemmSide = 8192
-
-    /// The products of `--gemm-shapes`.
-    func gemmShapeList() throws -> [(m: Int, k: Int, n: Int)] {
-        try gemmShapes.split(separator: ",", omittingEmptySubsequences: false).map { field in
-            let sides = field.split(omittingEmptySubsequences: false) { $0 == "x" || $0 == "×" }
-                .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard sides.count == 3, field.filter({ $0 == "x" || $0 == "×" }).count == 2,
-                  sides.allSatisfy({ (1...Self.maxGemmSide).contains($0) }) else {
-                throw ValidationError("--gemm-shapes must be products M×K×N separated by commas, each side from 1 to \(Self.maxGemmSide) "
-                                      + "(e.g. 1568x768x3072), got '\(field)' in '\(gemmShapes)'")
-            }
-            return (sides[0], sides[1], sides[2])
-        }
-    }
-
     public func validate() throws {
-        _ = try threadCounts()
-        _ = try gemmShapeList()
+        for count in threads.values { try FlagChecks.integer("--threads", count, in: 1...FlagChecks.maxThreads) }
+        for shape in gemmShapes.values {
+            guard [shape.m, shape.k, shape.n].allSatisfy({ (1...GemmShape.maxSide).contains($0) }) else {
+                throw ValidationError("--gemm-shapes: every side of an M×K×N product must be from 1 to \(GemmShape.maxSide), got \(shape)")
+            }
+        }
         _ = try precisions()
         try FlagChecks.integer("--tokens", tokens, in: 1...ModelConfig.limits.tokens)
     }
 
     public func run() throws {
         defer { ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
-        let counts = try threadCounts()
+        let counts = threads.values
         FFmpegLog.setLevel(.error)
         let chosen = try precisions()
         note("oneDNN kernels: " + chosen.map { "\($0.rawValue) \(ComputePrecision.kernelName($0) ?? "none")" }.joined(separator: ", ")
@@ -191,12 +162,13 @@ public struct BenchCommand: ParsableCommand {
 
     /// Each product through OpenBLAS in fp32 (kind linear-openblas) and through oneDNN in every chosen precision.
     private func gemmTable(_ counts: [Int], _ chosen: [Precision]) throws {
-        let shapes = try gemmShapeList()
+        let shapes = gemmShapes.values
         note("\nGEMM  (M×K)·(K×N)                 threads   GFLOP/s   median s   runs   max rel. error   kind")
         let runs: [(Precision, MatrixBackend)] = [(.fp32, .openBLAS)] + chosen.map { ($0, .oneDNN) }
         for t in counts {
             ComputeThreads.set(t)
-            for (m, k, n) in shapes {
+            for shape in shapes {
+                let (m, k, n) = (shape.m, shape.k, shape.n)
                 for (p, backend) in runs {
                     try ComputePrecision.with(p) {
                         let g = MatrixBackend.$fp32.withValue(backend) { TensorBenchmark.gemmThroughput(m: m, k: k, n: n) }
@@ -264,4 +236,26 @@ public struct BenchCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// One product of the GEMM table, M×K×N, written `1568x768x3072` (or with `×`) on the command line.
+struct GemmShape: ExpressibleByArgument, Equatable, CustomStringConvertible {
+    var m: Int, k: Int, n: Int
+
+    /// The largest side: three such matrices of float32 stay under 1 GiB.
+    static let maxSide = 8192
+
+    init(m: Int, k: Int, n: Int) {
+        (self.m, self.k, self.n) = (m, k, n)
+    }
+
+    init?(argument: String) {
+        let sides = argument.split(omittingEmptySubsequences: false) { $0 == "x" || $0 == "×" }
+            .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard sides.count == 3, let m = sides[0], let k = sides[1], let n = sides[2] else { return nil }
+        self.init(m: m, k: k, n: n)
+    }
+
+    var description: String { "\(m)x\(k)x\(n)" }
+    var defaultValueDescription: String { description }
 }

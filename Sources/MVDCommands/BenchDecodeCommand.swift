@@ -11,8 +11,8 @@ public struct BenchDecodeCommand: ParsableCommand {
         commandName: "bench-decode",
         abstract: "Measure decode frames/s (per codec thread count) and the cost of one 16-frame training clip.")
 
-    @Option(help: "Video file to measure.")
-    var file: String
+    @Option(help: "Video file to measure.", transform: URL.init(fileURLWithPath:))
+    var file: URL
 
     @Option(parsing: .upToNextOption, help: "Codec thread counts to measure.")
     var threads: [Int] = [1, 2]
@@ -37,18 +37,18 @@ public struct BenchDecodeCommand: ParsableCommand {
 
     public func run() throws {
         FFmpegLog.setLevel(.error)
-        let info = try VideoReader(path: file).info
-        print("file \(file): \(info.codecName) \(info.width)x\(info.height), \(info.frameCount) frames, \(info.frameRate) fps")
+        let info = try VideoReader(path: file.path).info
+        print("file \(file.path): \(info.codecName) \(info.width)x\(info.height), \(info.frameCount) frames, \(info.frameRate) fps")
         for count in threads {
             for rgb in [false, true] {
-                let speed = try DecodeBenchmark.sequential(path: file, threads: count, convertToRGB: rgb, repeats: repeats)
+                let speed = try DecodeBenchmark.sequential(path: file.path, threads: count, convertToRGB: rgb, repeats: repeats)
                 print(String(format: "decode threads=%d %@: %d frames in %.3f s = %.0f frames/s (open+index %.1f ms)",
                              count, rgb ? "+rgb24" : "      ", speed.frames, speed.seconds, speed.framesPerSecond,
                              speed.openSeconds * 1000))
             }
         }
         for count in threads {
-            let cost = try DecodeBenchmark.clipCost(path: file, threads: count, clips: clips, inputSize: inputSize)
+            let cost = try DecodeBenchmark.clipCost(path: file.path, threads: count, clips: clips, inputSize: inputSize)
             print(String(format: "clip threads=%d: 16x%d^2 clip in %.1f ms (decode %.1f ms + crop/resize %.1f ms), mean of %d",
                          count, inputSize, cost.totalSeconds * 1000, cost.decodeSeconds * 1000,
                          cost.cropResizeSeconds * 1000, cost.clips))

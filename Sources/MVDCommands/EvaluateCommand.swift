@@ -102,13 +102,13 @@ public struct EvaluateCommand: ParsableCommand {
                 throw ValidationError("--sampling-rate has no effect on --dataset ssv2 fine-tuning (one frame from each segment); drop it")
             }
         }
-        try FlagChecks.refuseExisting([resultFile.path], overwrite: overwrite)
+        try FlagChecks.refuseExisting([resultFile], overwrite: overwrite)
         if let file = saveTeacher {
             guard chosen.contains(.finetune) else { throw ValidationError("--save-teacher saves a fine-tuned encoder: add --protocol finetune") }
             guard encoder.positionTable == .sinusoid1D else {
                 throw ValidationError("--save-teacher needs --position-table sinusoid-1d: a video teacher always runs with VideoMAE's 1-D table")
             }
-            try FlagChecks.refuseExisting([file.path], overwrite: overwrite)
+            try FlagChecks.refuseExisting([file], overwrite: overwrite)
         }
         if encoder.rawPixels && chosen.contains(.finetune) {
             throw ValidationError("--raw-pixels has no encoder to fine-tune; use it with --protocol knn,linear")

@@ -17,8 +17,8 @@ public struct ExperimentSummaryCommand: ParsableCommand {
             See docs/experiment/README.md.
             """)
 
-    @Argument(help: "The experiment's output folder.")
-    var out: String
+    @Argument(help: "The experiment's output folder.", transform: URL.init(fileURLWithPath:))
+    var out: URL
 
     @Option(help: "Fraction of the supervised teacher's probe accuracy (above chance) that the distilled student must reach for the transfer check.")
     var transferFraction: Double = 0.8
@@ -42,7 +42,7 @@ public struct ExperimentSummaryCommand: ParsableCommand {
     ]
 
     public func run() throws {
-        let root = URL(fileURLWithPath: out)
+        let root = out
         // Baselines first, then teachers, then students; runs of other names after them.
         let order = ["untrained", "untrained-image", "pixel-probe", "supervised", "transfer-teacher", "transfer-student", "student-random-teacher",
                      "teacher-image", "teacher-video", "student-pixels", "student-image", "student-video", "student-both"]
@@ -115,8 +115,7 @@ public struct ExperimentSummaryCommand: ParsableCommand {
 
     /// 100 / classes, from any evaluation.json of the task.
     func chanceLevel(task: String) -> Double {
-        let pattern = URL(fileURLWithPath: out)
-        guard let seeds = try? seedFolders(pattern), let seed = seeds.first,
+        guard let seeds = try? seedFolders(out), let seed = seeds.first,
               let runs = try? FileManager.default.contentsOfDirectory(atPath: seed.appendingPathComponent("eval").path) else { return 0 }
         for run in runs {
             let file = seed.appendingPathComponent("eval/\(run)/\(task)/evaluation.json")

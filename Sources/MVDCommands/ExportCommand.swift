@@ -27,8 +27,8 @@ public struct ExportCommand: ParsableCommand {
             The key layouts are in docs/method.md §8.
             """)
 
-    @Argument(help: "The run directory written by distill.")
-    var runDirectory: String
+    @Argument(help: "The run directory written by distill.", transform: URL.init(fileURLWithPath:))
+    var runDirectory: URL
 
     @Option(help: "pth or safetensors.")
     var format: WeightFormat = .pth
@@ -36,8 +36,8 @@ public struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("as"), help: "Key layout: student, encoder, video-teacher, image-teacher.")
     var layout: ExportLayout = .student
 
-    @Option(name: .shortAndLong, help: "Output file (default: RUN_DIR/<layout>.<format>; must not exist unless --overwrite).")
-    var out: String?
+    @Option(name: .shortAndLong, help: "Output file (default: RUN_DIR/<layout>.<format>; must not exist unless --overwrite).", transform: URL.init(fileURLWithPath:))
+    var out: URL?
 
     @Flag(help: "Replace the output file when it exists.")
     var overwrite = false
@@ -45,15 +45,15 @@ public struct ExportCommand: ParsableCommand {
     public init() {}
 
     var outputURL: URL {
-        URL(fileURLWithPath: out ?? URL(fileURLWithPath: runDirectory).appendingPathComponent("\(layout.rawValue).\(format.rawValue)").path)
+        out ?? runDirectory.appendingPathComponent("\(layout.rawValue).\(format.rawValue)")
     }
 
     public func validate() throws {
-        try FlagChecks.refuseExisting([outputURL.path], overwrite: overwrite)
+        try FlagChecks.refuseExisting([outputURL], overwrite: overwrite)
     }
 
     public func run() throws {
-        let run = RunDirectory(URL(fileURLWithPath: runDirectory))
+        let run = RunDirectory(runDirectory)
         var student = try run.loadStudent()
         let branchNames = layout == .student ? try run.readConfig().officialBranchNames : [:]
         let tensors = try student.exported(as: layout, branchNames: branchNames)

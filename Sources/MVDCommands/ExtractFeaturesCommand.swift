@@ -38,11 +38,12 @@ public struct ExtractFeaturesCommand: ParsableCommand {
             """)
 
     @Option(help: "image, video, or none (only the rows' views and pixels: the data of pixel-target training).") var teacher: TeacherChoice
-    @Option(help: "Teacher weights (.pth or .safetensors; official MAE / VideoMAE key layouts).") var checkpoint: String?
+    @Option(help: "Teacher weights (.pth or .safetensors; official MAE / VideoMAE key layouts).", transform: URL.init(fileURLWithPath:))
+    var checkpoint: URL?
     @OptionGroup var model: ModelOptions
-    @Option(help: "Manifest: one 'path label' per line.") var manifest: String
-    @Option(help: "Directory the manifest's paths are relative to.") var dataRoot: String?
-    @Option(help: "The cache file to create or resume (.h5).") var out: String
+    @Option(help: "Manifest: one 'path label' per line.", transform: URL.init(fileURLWithPath:)) var manifest: URL
+    @Option(help: "Directory the manifest's paths are relative to.", transform: URL.init(fileURLWithPath:)) var dataRoot: URL?
+    @Option(help: "The cache file to create or resume (.h5).", transform: URL.init(fileURLWithPath:)) var out: URL
     @Option(help: "Group name under /teachers (default: the teacher kind).") var name: String?
     @Option(help: "Views (rows) per video.") var viewsPerVideo: Int = 1
     @Option(help: "random (pre-training sampler and multi-scale crop, seeded) or center (deterministic).") var view: ViewChoice = .random
@@ -79,7 +80,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
             }
             part = try Shard(index: launch.rank, count: launch.size)
         }
-        return ExtractConfig(teacher: teacher, checkpoint: checkpoint ?? "", architecture: arch, model: config, manifest: manifest,
+        return ExtractConfig(teacher: teacher, checkpoint: checkpoint, architecture: arch, model: config, manifest: manifest,
                              dataRoot: dataRoot, out: writtenPath(launch), name: name, viewsPerVideo: viewsPerVideo, view: view,
                              numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
                              inputSize: inputSize ?? config.inputSize, dtype: dtype, storePixels: storePixels,
@@ -88,16 +89,15 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     }
 
     /// The file this process writes: --out, or under mpirun its shard file beside --out.
-    private func writtenPath(_ launch: LaunchEnvironment) -> String {
+    private func writtenPath(_ launch: LaunchEnvironment) -> URL {
         guard launch.isParallel, let part = try? Shard(index: launch.rank, count: launch.size) else { return out }
-        return part.file(beside: URL(fileURLWithPath: out)).path
+        return part.file(beside: out)
     }
 
     /// The precision this teacher was extracted in, when the written file already holds it: a rerun that resumes keeps it.
     private func recordedPrecision() -> Precision? {
-        let path = writtenPath(LaunchEnvironment())
-        guard teacher != .none, FileManager.default.fileExists(atPath: path),
-              let reader = try? FeatureStoreReader(at: URL(fileURLWithPath: path)) else { return nil }
+        let file = writtenPath(LaunchEnvironment())
+        guard teacher != .none, FileManager.default.fileExists(atPath: file.path), let reader = try? FeatureStoreReader(at: file) else { return nil }
         let group = name ?? teacher.rawValue
         return reader.teachers.first { $0.name == group }.flatMap { Precision(rawValue: $0.precision) }
     }
@@ -107,17 +107,16 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     public func validate() throws {
         try FlagChecks.threads(threads)
         let config = try makeConfig()
-        if LaunchEnvironment().isParallel && FileManager.default.fileExists(atPath: out) {
+        if LaunchEnvironment().isParallel && FileManager.default.fileExists(atPath: out.path) {
             // The merge builds --out afresh; a cache that exists already is extended by a single process.
-            throw ValidationError("\(out) exists, and under mpirun extract-features writes a new cache (shards merged into --out); "
-                                  + "add a teacher to an existing cache without mpirun, or give a new --out (delete \(out) first if it is "
+            throw ValidationError("\(out.path) exists, and under mpirun extract-features writes a new cache (shards merged into --out); "
+                                  + "add a teacher to an existing cache without mpirun, or give a new --out (delete \(out.path) first if it is "
                                   + "what an earlier mpirun run merged and you mean to redo it)")
         }
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         // The manifest's and the disk's problems are not the flags': their typed errors are shown without the usage.
-        let manifestURL = URL(fileURLWithPath: manifest)
-        let entries = try Manifest.load(from: manifestURL, dataRoot: dataRoot)
-        try Manifest.checkLabels(entries, file: manifestURL)
+        let entries = try Manifest.load(from: manifest, dataRoot: dataRoot?.path)
+        try Manifest.checkLabels(entries, file: manifest)
         try config.checkStorage(videoCount: entries.count)
     }
 
@@ -136,8 +135,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     /// them. When any failed, every rank learns which, the shards stay for a rerun to resume, and the run fails.
     private func extractShards(_ communicator: Communicator) throws {
         let config = try makeConfig(), (rank, size) = (communicator.rank, communicator.size)
-        let destination = URL(fileURLWithPath: out)
-        let shards = try (0..<size).map { try Shard(index: $0, count: size).file(beside: destination) }
+        let shards = try (0..<size).map { try Shard(index: $0, count: size).file(beside: out) }
         var failed = [Double](repeating: 0, count: size)
         do { try extract(config, root: rank == 0) } catch {
             failed[rank] = 1
@@ -149,19 +147,19 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         guard failedShards.isEmpty else {
             let names = failedShards.map { "\($0)/\(size)" }.joined(separator: ", ")
             throw SharedFailure(error: CommandFailure(
-                "shard \(names) failed (the message of each is above); the shard files are kept beside \(out) "
+                "shard \(names) failed (the message of each is above); the shard files are kept beside \(out.path) "
                 + "(\(shards.map(\.lastPathComponent).joined(separator: ", "))). Fix the cause and rerun the same mpirun command: "
-                + "every shard resumes where it stopped, and the shards are merged into \(out) when all are done"))
+                + "every shard resumes where it stopped, and the shards are merged into \(out.path) when all are done"))
         }
         guard rank == 0 else { return }
         let report: FeatureStoreMerge.Report
-        do { report = try FeatureStoreMerge.merge(shards: shards, into: destination) } catch {
-            throw CommandFailure("merging the \(size) shards into \(out) failed: \(error). The shards are kept; rerun the same "
-                                 + "command, or join them with `mvd merge \(shards.map(\.path).joined(separator: " ")) --out \(out)`")
+        do { report = try FeatureStoreMerge.merge(shards: shards, into: out) } catch {
+            throw CommandFailure("merging the \(size) shards into \(out.path) failed: \(error). The shards are kept; rerun the same "
+                                 + "command, or join them with `mvd merge \(shards.map(\.path).joined(separator: " ")) --out \(out.path)`")
         }
         for url in shards { try? FileManager.default.removeItem(at: url) }
         let done = report.rowsDone.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        print("merged \(size) shards into \(out): \(report.videoCount) videos, \(report.rowCount) rows (done per teacher: \(done))")
+        print("merged \(size) shards into \(out.path): \(report.videoCount) videos, \(report.rowCount) rows (done per teacher: \(done))")
     }
 
     /// Extracts `config` (the whole manifest, or one shard) and prints its summary; progress only when `root`.
@@ -185,6 +183,6 @@ public struct ExtractFeaturesCommand: ParsableCommand {
                      Double(summary.bytesWritten) / 1e6, formatDuration(summary.seconds), summary.decodeSeconds,
                      summary.forwardSeconds, summary.writeSeconds, summary.waitSeconds))
         for f in summary.failures.prefix(5) { print("  failed: \(f.path): \(f.reason)") }
-        if summary.failures.count > 5 { print("  … and \(summary.failures.count - 5) more (see `mvd inspect \(config.out)`)") }
+        if summary.failures.count > 5 { print("  … and \(summary.failures.count - 5) more (see `mvd inspect \(config.out.path)`)") }
     }
 }

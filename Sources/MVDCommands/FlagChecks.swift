@@ -26,8 +26,8 @@ enum FlagChecks {
     }
 
     /// Refuses to replace an existing file or folder unless `--overwrite` was given.
-    static func refuseExisting(_ paths: [String], overwrite: Bool) throws {
-        guard !overwrite, let existing = paths.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return }
-        throw ValidationError("\(existing) already exists; pass --overwrite to replace it, or choose another --out")
+    static func refuseExisting(_ files: [URL], overwrite: Bool) throws {
+        guard !overwrite, let existing = files.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else { return }
+        throw ValidationError("\(existing.path) already exists; pass --overwrite to replace it, or choose another --out")
     }
 }

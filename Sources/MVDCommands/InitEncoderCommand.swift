@@ -24,8 +24,8 @@ public struct InitEncoderCommand: ParsableCommand {
     var format: WeightFormat = .safetensors
     @Option(help: "Seed of the initialisation.")
     var seed: UInt64 = 0
-    @Option(name: .shortAndLong, help: "Output file (refused when it exists, unless --overwrite).")
-    var out: String
+    @Option(name: .shortAndLong, help: "Output file (refused when it exists, unless --overwrite).", transform: URL.init(fileURLWithPath:))
+    var out: URL
     @Flag(help: "Replace an existing output file.")
     var overwrite = false
 
@@ -40,7 +40,7 @@ public struct InitEncoderCommand: ParsableCommand {
         var rng = SplitMix64(seed: seed)
         var student = Student(fresh: config, branches: [], positionEncoding: table, using: &rng)
         let tensors = try student.exported(as: layout)
-        let url = URL(fileURLWithPath: out)
+        let url = out
         switch format {
         case .pth: try TorchCheckpoint.write(StateDict(tensors: tensors), to: url)
         case .safetensors: try SafeTensors.write(StateDict(tensors: tensors), to: url)

@@ -50,8 +50,8 @@ enum PipelineBenchmark {
         try randomTeacher(kind, config, to: weights)
         let out = dir.appendingPathComponent("\(arch)-\(kind.rawValue).h5")
         try? FileManager.default.removeItem(at: out)
-        let c = ExtractConfig(teacher: kind, checkpoint: weights.path, architecture: arch, model: config, manifest: manifest.path,
-                              dataRoot: manifest.deletingLastPathComponent().path, out: out.path, view: .random, precision: precision)
+        let c = ExtractConfig(teacher: kind, checkpoint: weights, architecture: arch, model: config, manifest: manifest,
+                              dataRoot: manifest.deletingLastPathComponent(), out: out, view: .random, precision: precision)
         return try Extractor(config: c).run { _ in }
     }
 }

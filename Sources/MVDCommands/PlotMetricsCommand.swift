@@ -18,7 +18,7 @@ public struct PlotMetricsCommand: ParsableCommand {
 
     public func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
-        try FlagChecks.refuseExisting([out.path], overwrite: overwrite)
+        try FlagChecks.refuseExisting([out], overwrite: overwrite)
     }
 
     public func run() throws {

@@ -10,14 +10,17 @@ public struct ReportCommand: ParsableCommand {
         abstract: "Combine the evaluation.json of several runs into one table (terminal, Markdown) and a bar chart.")
 
     @Argument(help: "Directories holding evaluation.json (run directories).", transform: URL.init(fileURLWithPath:)) var runs: [URL]
-    @Option(help: "Output prefix: writes PREFIX.md and PREFIX.png.") var out: String
+    @Option(help: "Output prefix: writes PREFIX.md and PREFIX.png.", transform: URL.init(fileURLWithPath:)) var out: URL
     @Flag(help: "Replace PREFIX.md and PREFIX.png when they exist.") var overwrite = false
 
     public init() {}
 
+    var markdownFile: URL { out.appendingPathExtension("md") }
+    var chartFile: URL { out.appendingPathExtension("png") }
+
     public func validate() throws {
         guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
-        try FlagChecks.refuseExisting([out + ".md", out + ".png"], overwrite: overwrite)
+        try FlagChecks.refuseExisting([markdownFile, chartFile], overwrite: overwrite)
     }
 
     public func run() throws {
@@ -31,7 +34,7 @@ public struct ReportCommand: ParsableCommand {
         }
         let table = renderResultTable(results)
         print(table)
-        try ("```\n" + table + "\n```\n").write(toFile: out + ".md", atomically: true, encoding: .utf8)
+        try ("```\n" + table + "\n```\n").write(to: markdownFile, atomically: true, encoding: .utf8)
         let protocols = Array(Set(results.map(\.evaluationProtocol.rawValue))).sorted()
         let names = runs.map(\.lastPathComponent)
         var series: [BarSeries] = []
@@ -46,7 +49,7 @@ public struct ReportCommand: ParsableCommand {
         }
         let chart = BarChart(title: "top-1 accuracy (%) by class kind", xLabel: "run", yLabel: "top-1 %", categories: names, series: series,
                              width: max(800, 300 + 130 * names.count))
-        try PNG.write(try chart.render(), to: URL(fileURLWithPath: out + ".png"))
-        print("wrote \(out).md and \(out).png")
+        try PNG.write(try chart.render(), to: chartFile)
+        print("wrote \(markdownFile.path) and \(chartFile.path)")
     }
 }

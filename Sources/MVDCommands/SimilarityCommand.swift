@@ -34,12 +34,15 @@ public struct SimilarityCommand: ParsableCommand {
     @Option(help: "Directory the manifest's paths are relative to.", transform: URL.init(fileURLWithPath:)) var dataRoot: URL?
     @Option(help: "Videos to use (the first N of the manifest).") var maxVideos: Int = 32
     @Option var samplingRate: Int = 2
-    @Option(help: "Output prefix: writes PREFIX.png and PREFIX.json.") var out: String
+    @Option(help: "Output prefix: writes PREFIX.png and PREFIX.json.", transform: URL.init(fileURLWithPath:)) var out: URL
     @Option(help: "Title of the heat map.") var title: String?
     @Option var threads: Int?
     @Flag(help: "Replace PREFIX.png and PREFIX.json when they exist.") var overwrite = false
 
     public init() {}
+
+    var imageFile: URL { out.appendingPathExtension("png") }
+    var matrixFile: URL { out.appendingPathExtension("json") }
 
     /// The most videos `--max-videos` averages over.
     static let maxVideos = 100_000
@@ -48,7 +51,7 @@ public struct SimilarityCommand: ParsableCommand {
         try FlagChecks.threads(threads)
         try FlagChecks.integer("--max-videos", maxVideos, in: 1...Self.maxVideos)
         try FlagChecks.integer("--sampling-rate", samplingRate, in: 1...ExtractConfig.limits.samplingRate)
-        try FlagChecks.refuseExisting([out + ".png", out + ".json"], overwrite: overwrite)
+        try FlagChecks.refuseExisting([imageFile, matrixFile], overwrite: overwrite)
         _ = try subjectFile()
     }
 
@@ -83,7 +86,7 @@ public struct SimilarityCommand: ParsableCommand {
             let f = features(ClipFeatures.batch([clip]))                         // [1, T'·L, D]
             clips.append(f.reshaped([slices, f.shape[1] / slices, f.shape[2]]))
         }
-        for text in SkippedVideoReport.lines(skipped, of: entries.count, recordedIn: out + ".json") { print(text) }
+        for text in SkippedVideoReport.lines(skipped, of: entries.count, recordedIn: matrixFile.path) { print(text) }
         guard !clips.isEmpty else {
             throw EvaluateError.emptyFeatures(what: "similarity (every video of \(manifest.path) failed to decode, listed above)")
         }
@@ -91,12 +94,12 @@ public struct SimilarityCommand: ParsableCommand {
         matrix.skippedVideos = skipped
         let name = title ?? "\(subject.rawValue) features: frame-by-frame cosine similarity"
         let image = try HeatMap(title: name, xLabel: "time slice", yLabel: "time slice", values: matrix.values, range: 0...1).render()
-        try PNG.write(image, to: URL(fileURLWithPath: out + ".png"))
+        try PNG.write(image, to: imageFile)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(matrix).write(to: URL(fileURLWithPath: out + ".json"), options: .atomic)
-        print(String(format: "%@: %d videos, mean off-diagonal similarity %.3f; wrote %@.png and %@.json", subject.rawValue, matrix.clipCount,
-                     matrix.meanOffDiagonal ?? 1, out, out))
+        try encoder.encode(matrix).write(to: matrixFile, options: .atomic)
+        print(String(format: "%@: %d videos, mean off-diagonal similarity %.3f; wrote %@ and %@", subject.rawValue, matrix.clipCount,
+                     matrix.meanOffDiagonal ?? 1, imageFile.path, matrixFile.path))
     }
 
     /// The model config and a function from clips [1, 3, T, S, S] to per-token features [1, T'·L, D].

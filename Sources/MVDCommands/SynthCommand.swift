@@ -9,8 +9,8 @@ public struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Write the synthetic labelled video dataset (videos, train.csv, val.csv, classes.json).")
 
-    @Option(help: "Output directory (use it as --data-root for the manifests).")
-    var out: String
+    @Option(help: "Output directory (use it as --data-root for the manifests).", transform: URL.init(fileURLWithPath:))
+    var out: URL
 
     @Option(help: "Training videos per class.")
     var videosPerClass: Int = 24
@@ -62,9 +62,8 @@ public struct SynthCommand: ParsableCommand {
         let k = Int(Double(objects).squareRoot().rounded())
         if layout == .grid && k * k != objects { throw ValidationError("--layout grid needs a square --objects (4, 9, 16, …), not \(objects)") }
         if !parsed.isLossless && size % 2 != 0 { throw ValidationError("--size must be even for \(codec)") }
-        let directory = URL(fileURLWithPath: out)
         try FlagChecks.refuseExisting([SyntheticDataset.trainManifest, SyntheticDataset.valManifest, SyntheticDataset.classesFile]
-            .map { directory.appendingPathComponent($0).path }, overwrite: overwrite)
+            .map { out.appendingPathComponent($0) }, overwrite: overwrite)
     }
 
     public func run() throws {
@@ -77,7 +76,7 @@ public struct SynthCommand: ParsableCommand {
         if nuisance != .full { config.nuisance = nuisance }
         if objects != 1 { config.objects = objects }
         if layout != .random { config.layout = layout }
-        let directory = URL(fileURLWithPath: out)
+        let directory = out
         print("synth: \(config.classes.count) classes, \(videosPerClass)+\(valVideosPerClass) videos per class, "
               + "\(size)x\(size), \(frames) frames, \(chosen.rawValue), seed \(seed) -> \(directory.path)")
         let start = Date()

@@ -17,8 +17,8 @@ public struct SynthWorldCommand: ParsableCommand {
             two labels. Paths are relative to --out: pass it as --data-root. See docs/experiment/README.md.
             """)
 
-    @Option(help: "Output directory.")
-    var out: String
+    @Option(help: "Output directory.", transform: URL.init(fileURLWithPath:))
+    var out: URL
     @Option(help: "Videos in the unlabeled pre-training pool.")
     var unlabeled: Int = 3000
     @Option(help: "Labelled training videos per (shape, motion) pair: 16 pairs, so 16 × this per task.")
@@ -41,14 +41,14 @@ public struct SynthWorldCommand: ParsableCommand {
         }
         guard (8...1024).contains(size), size % 2 == 0 else { throw ValidationError("--size must be even and in 8...1024, not \(size)") }
         guard (2...10_000).contains(frames) else { throw ValidationError("--frames must be in 2...10000, not \(frames)") }
-        try FlagChecks.refuseExisting([URL(fileURLWithPath: out).appendingPathComponent(TwoTaskWorld.configFile).path], overwrite: overwrite)
+        try FlagChecks.refuseExisting([out.appendingPathComponent(TwoTaskWorld.configFile)], overwrite: overwrite)
     }
 
     public func run() throws {
         FFmpegLog.setLevel(.error)
         let config = TwoTaskWorldConfig(unlabeled: unlabeled, trainPerPair: trainPerPair, valPerPair: valPerPair,
                                         size: size, frames: frames, seed: seed)
-        let directory = URL(fileURLWithPath: out)
+        let directory = out
         print("synth-world: \(unlabeled) unlabeled, \(trainPerPair * 16) train + \(valPerPair * 16) val labelled videos, "
               + "\(size)x\(size), \(frames) frames, seed \(seed) -> \(directory.path)")
         let start = Date()

@@ -50,7 +50,7 @@ struct CachePipelineTests {
         struct Stop: Error {}
         let extractor = try Extractor(config: partial)
         _ = try? extractor.run { p in if p.rowsDone >= 4 { throw Stop() } }
-        let unfinished = Self.message { _ = try CacheTrainingData(url: URL(fileURLWithPath: partial.out), teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
+        let unfinished = Self.message { _ = try CacheTrainingData(url: partial.out, teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
         #expect(unfinished.contains("rerun extract-features"), "\(unfinished)")
     }
 

@@ -12,8 +12,8 @@ enum ExtractionFixtures {
                        samplingRate: Int = 1, float32: Bool = true, shard: (Int, Int) = (0, 1), views: Int = 1) throws -> ExtractConfig {
         let configFile = Fixtures.url("configs/fixture_\(teacher.rawValue)_teacher.json")
         let checkpoint = Fixtures.url(teacher == .image ? "image_teacher_mae_checkpoint.pth" : "video_teacher_videomae_checkpoint.pth")
-        return ExtractConfig(teacher: teacher, checkpoint: checkpoint.path, architecture: "fixture", model: try ModelConfig.load(from: configFile),
-                             manifest: manifest.path, dataRoot: dataRoot.path, out: out.path, viewsPerVideo: views, view: view,
+        return ExtractConfig(teacher: teacher, checkpoint: checkpoint, architecture: "fixture", model: try ModelConfig.load(from: configFile),
+                             manifest: manifest, dataRoot: dataRoot, out: out, viewsPerVideo: views, view: view,
                              numFrames: 16, samplingRate: samplingRate, inputSize: 32, dtype: float32 ? .float32 : .float16,
                              shardIndex: shard.0, shardCount: shard.1, batchSize: 2, seed: 3, commitEvery: 2)
     }

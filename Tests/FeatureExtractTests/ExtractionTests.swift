@@ -64,7 +64,7 @@ struct ExtractionTests {
         #expect(message { _ = try Extractor(config: ExtractionFixtures.config(.video, manifest: other, dataRoot: Fixtures.url(""), out: out)) }
             .contains("manifest"))
         var otherCheckpoint = try ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)
-        otherCheckpoint.checkpoint = Fixtures.url("video_teacher_weights.safetensors").path   // same weights, another file
+        otherCheckpoint.checkpoint = Fixtures.url("video_teacher_weights.safetensors")   // same weights, another file
         #expect(message { _ = try Extractor(config: otherCheckpoint) }.contains("checkpoint"))
         var dtype = try ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)
         dtype.dtype = .float16

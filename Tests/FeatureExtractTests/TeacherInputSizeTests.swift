@@ -29,8 +29,8 @@ struct TeacherInputSizeTests {
     }
 
     static func config(checkpoint: URL, manifest: URL, root: URL, out: URL, teacherInputSize: Int?) -> ExtractConfig {
-        ExtractConfig(teacher: .image, checkpoint: checkpoint.path, architecture: "mae_patch14_tiny", model: teacherModel,
-                      manifest: manifest.path, dataRoot: root.path, out: out.path, view: .random, numFrames: 16, samplingRate: 2,
+        ExtractConfig(teacher: .image, checkpoint: checkpoint, architecture: "mae_patch14_tiny", model: teacherModel,
+                      manifest: manifest, dataRoot: root, out: out, view: .random, numFrames: 16, samplingRate: 2,
                       inputSize: 48, dtype: .float32, batchSize: 2, seed: 3, commitEvery: 2, teacherInputSize: teacherInputSize)
     }
 

@@ -30,9 +30,9 @@ struct TeacherOutputFailureTests {
         var config = try ExtractionFixtures.config(.image, manifest: manifest, dataRoot: data,
                                                    out: dir.appendingPathComponent(float32 ? "f32.h5" : "f16.h5"),
                                                    float32: float32, views: 2)
-        config.checkpoint = checkpoint.path
+        config.checkpoint = checkpoint
         let summary = try Extractor(config: config).run { _ in }
-        return (summary, try FeatureStoreReader(at: URL(fileURLWithPath: config.out)))
+        return (summary, try FeatureStoreReader(at: config.out))
     }
 
     @Test("a teacher whose output is not finite fails every video with the reason; no row is marked done")

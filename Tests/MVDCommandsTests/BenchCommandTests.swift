@@ -94,4 +94,13 @@ import TestSupport
         }
         #expect(CommandFixtures.message(BenchCommand.self, ["--gemm-shapes", "1568x768x3072,160×384×1152"]) == nil)
     }
+
+    @Test("--threads refuses anything but a list of counts from 1 to the limit")
+    func threadCountsAreChecked() throws {
+        for bad in ["0", "1,x", "1,", "", "2,99999"] {
+            let message = try #require(CommandFixtures.message(BenchCommand.self, ["--threads", bad]), "'\(bad)' was accepted")
+            #expect(message.contains("--threads"), "\(message)")
+        }
+        #expect(CommandFixtures.message(BenchCommand.self, ["--threads", "1,2"]) == nil)
+    }
 }

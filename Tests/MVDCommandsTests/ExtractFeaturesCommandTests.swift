@@ -65,8 +65,8 @@ import TestSupport
     @Test("the size estimate counts features, pixels and row records of this shard")
     func requiredBytes() throws {
         let model = try ModelConfig.preset("vit_base")
-        let config = ExtractConfig(teacher: .video, checkpoint: "", architecture: "vit_base", model: model, manifest: manifest.path,
-                                   dataRoot: nil, out: dir.appendingPathComponent("none.h5").path, viewsPerVideo: 3)
+        let config = ExtractConfig(teacher: .video, checkpoint: nil, architecture: "vit_base", model: model, manifest: manifest,
+                                   dataRoot: nil, out: dir.appendingPathComponent("none.h5"), viewsPerVideo: 3)
         let rows: Double = 10 * 3
         let features: Double = rows * 1568 * 768 * 2
         let records: Double = rows * 89 + 10 * 64  // video id, 16 frame indices, crop box, done flag; per video its strings
