@@ -29,10 +29,6 @@ struct CacheTrainingDataTests {
         return url
     }
 
-    static func message(_ body: () throws -> Void) -> String {
-        do { try body(); return "" } catch { return "\(error)" }
-    }
-
     @Test("a student whose patch and tubelet differ from the cache's is refused even when the token counts agree")
     func tokenGrid() throws {
         let dir = try Fixtures.temporaryDirectory("grid")
@@ -40,7 +36,7 @@ struct CacheTrainingDataTests {
         // patch 8 / tubelet 2 and patch 4 / tubelet 8 both make 128 tokens of a 16-frame 32 px clip.
         let view = RowView(frames: Array(0..<16), crop: (0, 0, 32, 32))
         let url = try Self.cache(in: dir, frames: 16, size: 32, patch: 8, tubelet: 2, tokens: 128, view: view)
-        let refused = Self.message {
+        let refused = Fixtures.errorMessage {
             _ = try CacheTrainingData(url: url, teacherNames: ["video"], tokens: 128, numFrames: 16, inputSize: 32,
                                       patchSize: 4, tubeletSize: 8, dataRoot: dir.path)
         }
@@ -67,7 +63,7 @@ struct CacheTrainingDataTests {
         let url = try Self.cache(in: dir, frames: 2, size: 8, patch: 4, tubelet: 2, tokens: 0, view: view)
         let data = try CacheTrainingData(url: url, teacherNames: [], tokens: 0, numFrames: 2, inputSize: 8,
                                          patchSize: 4, tubeletSize: 2, dataRoot: dir.path)
-        let refused = Self.message { _ = try data.redecodedClip(row: 0) }
+        let refused = Fixtures.errorMessage { _ = try data.redecodedClip(row: 0) }
         #expect(refused.contains("cache row 0 \(first)"), "\(refused)")
         #expect(refused.contains(second), "\(refused)")
     }

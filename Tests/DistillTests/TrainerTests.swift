@@ -114,36 +114,35 @@ struct TrainerTests {
         #expect(finite)
     }
 
+    /// Trains a short run in `dir`, then resumes it with `change` applied to its config: the error that resume
+    /// throws, or nil when it resumes.
+    static func resumeError(in dir: URL, _ change: (inout TrainConfig) -> Void) throws -> DistillError? {
+        let data = SyntheticData(rows: 8, config: model)
+        try Trainer(config: config(epochs: 2, saveEvery: 2), data: data, run: RunDirectory(dir), student: student()).train(resume: false) { _ in }
+        var other = config(epochs: 2, saveEvery: 2)
+        change(&other)
+        do {
+            try Trainer(config: other, data: data, run: RunDirectory(dir), student: student()).train(resume: true) { _ in }
+            return nil
+        } catch let error as DistillError {
+            return error
+        }
+    }
+
     @Test("resuming with other settings is refused, naming the fields")
     func resumeWithOtherSettings() throws {
         let dir = try Fixtures.temporaryDirectory("resume-other")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = SyntheticData(rows: 8, config: Self.model)
-        try Trainer(config: Self.config(epochs: 2, saveEvery: 2), data: data, run: RunDirectory(dir), student: Self.student()).train(resume: false) { _ in }
-        var other = Self.config(epochs: 2, saveEvery: 2)
-        other.baseLR = 0.01
-        do {
-            try Trainer(config: other, data: data, run: RunDirectory(dir), student: Self.student()).train(resume: true) { _ in }
-            Issue.record("expected a refusal")
-        } catch let error as DistillError {
-            #expect(error.description.contains("baseLR"), "\(error)")
-        }
+        let error = try #require(try Self.resumeError(in: dir) { $0.baseLR = 0.01 }, "expected a refusal")
+        #expect(error.description.contains("baseLR"), "\(error)")
     }
 
     @Test("resuming in another precision is refused; a config.json without a precision reads as fp32")
     func resumeInOtherPrecision() throws {
         let dir = try Fixtures.temporaryDirectory("resume-precision")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let data = SyntheticData(rows: 8, config: Self.model)
-        try Trainer(config: Self.config(epochs: 2, saveEvery: 2), data: data, run: RunDirectory(dir), student: Self.student()).train(resume: false) { _ in }
-        var other = Self.config(epochs: 2, saveEvery: 2)
-        other.precision = .bf16
-        do {
-            try Trainer(config: other, data: data, run: RunDirectory(dir), student: Self.student()).train(resume: true) { _ in }
-            Issue.record("expected a refusal")
-        } catch let error as DistillError {
-            #expect(error.description.contains("precision"), "\(error)")
-        }
+        let error = try #require(try Self.resumeError(in: dir) { $0.precision = .bf16 }, "expected a refusal")
+        #expect(error.description.contains("precision"), "\(error)")
         let run = RunDirectory(dir)
         var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.configURL)) as? [String: Any])
         #expect(object["precision"] as? String == "fp32")

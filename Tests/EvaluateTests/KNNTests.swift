@@ -8,11 +8,9 @@ import Tensor
 struct KNNTests {
     @Test("separable class directions give 100% top-1 with k-NN")
     func separable() throws {
-        var rng = SplitMix64(seed: 1)
-        let (train, trainLabels) = SyntheticFeatures.separable(rows: 400, classes: 8, dimensions: 32, noise: 0.1, using: &rng)
-        let (val, valLabels) = SyntheticFeatures.separable(rows: 200, classes: 8, dimensions: 32, noise: 0.1, using: &rng)
-        let result = try evaluateKNN(run: "sep", trainFeatures: train, trainLabels: trainLabels, valFeatures: val,
-                                     valLabels: valLabels, classCount: 8, configuration: KNNConfiguration(chunkRows: 64))
+        let d = SyntheticFeatures.separableSplit(train: 400, val: 200, classes: 8, dimensions: 32, seed: 1)
+        let result = try evaluateKNN(run: "sep", trainFeatures: d.train, trainLabels: d.trainLabels, valFeatures: d.val,
+                                     valLabels: d.valLabels, classCount: 8, configuration: KNNConfiguration(chunkRows: 64))
         #expect(result.top1 == 100 && result.top5 == 100)
         #expect(result.evaluatedCount == 200 && result.trainCount == 400)
     }

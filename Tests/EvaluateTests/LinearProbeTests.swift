@@ -7,11 +7,9 @@ import Tensor
 struct LinearProbeTests {
     @Test("separable class directions give 100% top-1 and a falling loss")
     func separable() throws {
-        var rng = SplitMix64(seed: 11)
-        let (train, trainLabels) = SyntheticFeatures.separable(rows: 300, classes: 6, dimensions: 24, noise: 0.1, using: &rng)
-        let (val, valLabels) = SyntheticFeatures.separable(rows: 120, classes: 6, dimensions: 24, noise: 0.1, using: &rng)
-        let result = try evaluateLinearProbe(run: "sep", trainFeatures: train, trainLabels: trainLabels, valFeatures: val,
-                                             valLabels: valLabels, classCount: 6)
+        let d = SyntheticFeatures.separableSplit(train: 300, val: 120, classes: 6, dimensions: 24, seed: 11)
+        let result = try evaluateLinearProbe(run: "sep", trainFeatures: d.train, trainLabels: d.trainLabels, valFeatures: d.val,
+                                             valLabels: d.valLabels, classCount: 6)
         #expect(result.top1 == 100, "loss curve \(result.trainingLoss ?? [])")
         let loss = try #require(result.trainingLoss)
         #expect(loss.count > 10 && loss.last! < 0.2 * loss.first!, "loss \(loss.first!) → \(loss.last!)")

@@ -16,6 +16,15 @@ enum SyntheticFeatures {
         return (x, labels)
     }
 
+    /// A training and a validation set drawn by `separable` from one generator seeded with `seed`.
+    static func separableSplit(train: Int, val: Int, classes: Int, dimensions: Int, seed: UInt64)
+        -> (train: Tensor, trainLabels: [Int], val: Tensor, valLabels: [Int]) {
+        var rng = SplitMix64(seed: seed)
+        let (x, y) = separable(rows: train, classes: classes, dimensions: dimensions, noise: 0.1, using: &rng)
+        let (v, w) = separable(rows: val, classes: classes, dimensions: dimensions, noise: 0.1, using: &rng)
+        return (x, y, v, w)
+    }
+
     /// Gaussian features with labels drawn independently of them: no method can beat chance on held-out rows.
     static func random(rows: Int, classes: Int, dimensions: Int, using rng: inout SplitMix64) -> (Tensor, [Int]) {
         let x = Tensor(shape: [rows, dimensions], (0..<(rows * dimensions)).map { _ in rng.nextNormal() })

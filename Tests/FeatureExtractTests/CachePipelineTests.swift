@@ -28,20 +28,16 @@ struct CachePipelineTests {
         return (out, root)
     }
 
-    static func message(_ body: () throws -> Void) -> String {
-        do { try body(); return "" } catch { return "\(error)" }
-    }
-
     @Test("a missing teacher, a token grid that does not fit, and unfinished rows are refused with clear messages")
     func refusals() throws {
         let dir = try Fixtures.temporaryDirectory("refuse")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (url, root) = try Self.cache(in: dir, teachers: [.video])
-        let missing = Self.message { _ = try CacheTrainingData(url: url, teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
+        let missing = Fixtures.errorMessage { _ = try CacheTrainingData(url: url, teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
         #expect(missing.contains("image") && missing.contains("extract-features"), "\(missing)")
-        let grid = Self.message { _ = try CacheTrainingData(url: url, teacherNames: ["video"], tokens: 256, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
+        let grid = Fixtures.errorMessage { _ = try CacheTrainingData(url: url, teacherNames: ["video"], tokens: 256, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
         #expect(grid.contains("128") && grid.contains("256"), "\(grid)")
-        let geometry = Self.message { _ = try CacheTrainingData(url: url, teacherNames: ["video"], tokens: 128, numFrames: 8, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
+        let geometry = Fixtures.errorMessage { _ = try CacheTrainingData(url: url, teacherNames: ["video"], tokens: 128, numFrames: 8, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
         #expect(geometry.contains("8 frames"), "\(geometry)")
         // an interrupted extraction: a fresh cache for the image teacher with only a few rows written
         var partial = try ExtractionFixtures.config(.image, manifest: root.appendingPathComponent("train.csv"), dataRoot: root,
@@ -50,7 +46,7 @@ struct CachePipelineTests {
         struct Stop: Error {}
         let extractor = try Extractor(config: partial)
         _ = try? extractor.run { p in if p.rowsDone >= 4 { throw Stop() } }
-        let unfinished = Self.message { _ = try CacheTrainingData(url: partial.out, teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
+        let unfinished = Fixtures.errorMessage { _ = try CacheTrainingData(url: partial.out, teacherNames: ["image"], tokens: 128, numFrames: 16, inputSize: 32, patchSize: 8, tubeletSize: 2, dataRoot: root.path) }
         #expect(unfinished.contains("rerun extract-features"), "\(unfinished)")
     }
 

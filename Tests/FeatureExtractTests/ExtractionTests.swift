@@ -8,12 +8,18 @@ import VideoIO
 
 @Suite("extract-features", .serialized)
 struct ExtractionTests {
+    /// A scratch folder with a manifest of the fixture's tiny lossless clip (label 0) and the path of a cache to write.
+    static func tinyClipManifest(_ tag: String) throws -> (dir: URL, manifest: URL, out: URL) {
+        let dir = try Fixtures.temporaryDirectory(tag)
+        let manifest = dir.appendingPathComponent("tiny.csv")
+        try "tiny_clip.mkv 0\n".write(to: manifest, atomically: true, encoding: .utf8)
+        return (dir, manifest, dir.appendingPathComponent("tiny.h5"))
+    }
+
     @Test("the tiny lossless clip through both fixture teachers gives the original's features")
     func tinyClipEndToEnd() throws {
-        let dir = try Fixtures.temporaryDirectory("tiny")
+        let (dir, manifest, out) = try Self.tinyClipManifest("tiny")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let manifest = dir.appendingPathComponent("tiny.csv"), out = dir.appendingPathComponent("tiny.h5")
-        try "tiny_clip.mkv 0\n".write(to: manifest, atomically: true, encoding: .utf8)
         for teacher in [TeacherChoice.image, .video] {
             let summary = try Extractor(config: ExtractionFixtures.config(teacher, manifest: manifest, dataRoot: Fixtures.url(""), out: out)).run { _ in }
             #expect(summary.rowsWritten == 1 && summary.videosFailed == 0)
@@ -48,27 +54,22 @@ struct ExtractionTests {
 
     @Test("a cache made for another manifest, teacher checkpoint or geometry is refused, naming the field")
     func refusesMismatch() throws {
-        let dir = try Fixtures.temporaryDirectory("mismatch")
+        let (dir, manifest, out) = try Self.tinyClipManifest("mismatch")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let manifest = dir.appendingPathComponent("m.csv"), out = dir.appendingPathComponent("c.h5")
-        try "tiny_clip.mkv 0\n".write(to: manifest, atomically: true, encoding: .utf8)
         _ = try Extractor(config: ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)).run { _ in }
-        func message(_ body: () throws -> Void) -> String {
-            do { try body(); return "" } catch { return "\(error)" }
-        }
         var geometry = try ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)
         geometry.samplingRate = 2
-        #expect(message { _ = try Extractor(config: geometry) }.contains("sampling_rate"))
+        #expect(Fixtures.errorMessage { _ = try Extractor(config: geometry) }.contains("sampling_rate"))
         let other = dir.appendingPathComponent("other.csv")
         try "tiny_clip.mkv 1\n".write(to: other, atomically: true, encoding: .utf8)
-        #expect(message { _ = try Extractor(config: ExtractionFixtures.config(.video, manifest: other, dataRoot: Fixtures.url(""), out: out)) }
+        #expect(Fixtures.errorMessage { _ = try Extractor(config: ExtractionFixtures.config(.video, manifest: other, dataRoot: Fixtures.url(""), out: out)) }
             .contains("manifest"))
         var otherCheckpoint = try ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)
         otherCheckpoint.checkpoint = Fixtures.url("video_teacher_weights.safetensors")   // same weights, another file
-        #expect(message { _ = try Extractor(config: otherCheckpoint) }.contains("checkpoint"))
+        #expect(Fixtures.errorMessage { _ = try Extractor(config: otherCheckpoint) }.contains("checkpoint"))
         var dtype = try ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)
         dtype.dtype = .float16
-        #expect(message { _ = try Extractor(config: dtype) }.contains("dtype"))
+        #expect(Fixtures.errorMessage { _ = try Extractor(config: dtype) }.contains("dtype"))
     }
 
     @Test("two shards merged equal one process, and a second teacher reuses the stored views")

@@ -28,23 +28,23 @@ struct TeacherInputSizeTests {
         return file
     }
 
+    /// A scratch folder holding a small dataset (under `root`) and the patch-14 teacher's weights.
+    static func workspace(_ tag: String) throws -> (dir: URL, root: URL, manifest: URL, checkpoint: URL) {
+        let dir = try Fixtures.temporaryDirectory(tag)
+        let root = dir.appendingPathComponent("data")
+        return (dir, root, try ExtractionFixtures.dataset(in: root), try teacherCheckpoint(in: dir))
+    }
+
     static func config(checkpoint: URL, manifest: URL, root: URL, out: URL, teacherInputSize: Int?) -> ExtractConfig {
         ExtractConfig(teacher: .image, checkpoint: checkpoint, architecture: "mae_patch14_tiny", model: teacherModel,
                       manifest: manifest, dataRoot: root, out: out, view: .random, numFrames: 16, samplingRate: 2,
                       inputSize: 48, dtype: .float32, batchSize: 2, seed: 3, commitEvery: 2, teacherInputSize: teacherInputSize)
     }
 
-    static func message(_ body: () throws -> Void) -> String {
-        do { try body(); return "" } catch { return "\(error)" }
-    }
-
     @Test("extraction resizes each crop to 42 px for the patch-14 teacher; the patch-16 student at 48 px trains from the cache")
     func patch14TeacherFeedsPatch16Student() throws {
-        let dir = try Fixtures.temporaryDirectory("teacher-input-size")
+        let (dir, root, manifest, checkpoint) = try Self.workspace("teacher-input-size")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let root = dir.appendingPathComponent("data")
-        let manifest = try ExtractionFixtures.dataset(in: root)
-        let checkpoint = try Self.teacherCheckpoint(in: dir)
         let out = dir.appendingPathComponent("cache.h5")
         let config = Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: out, teacherInputSize: 42)
         #expect(config.tokensPerRow == 8 * 9 && config.cachePatchSize == 16)
@@ -85,24 +85,21 @@ struct TeacherInputSizeTests {
 
     @Test("a teacher grid that no student grid on the clips can match is refused before any work; a student on another grid is refused by distill")
     func mismatchedGrids() throws {
-        let dir = try Fixtures.temporaryDirectory("teacher-grid")
+        let (dir, root, manifest, checkpoint) = try Self.workspace("teacher-grid")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let root = dir.appendingPathComponent("data")
-        let manifest = try ExtractionFixtures.dataset(in: root)
-        let checkpoint = try Self.teacherCheckpoint(in: dir)
         // 70 px / patch 14 = 5×5 tokens, which no patch divides 48 px into.
         let out = dir.appendingPathComponent("five.h5")
-        let five = Self.message { _ = try Extractor(config: Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: out,
+        let five = Fixtures.errorMessage { _ = try Extractor(config: Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: out,
                                                                         teacherInputSize: 70)) }
         #expect(five.contains("5×5") && five.contains("48 px") && five.contains("--teacher-input-size"), "\(five)")
         #expect(!FileManager.default.fileExists(atPath: out.path), "nothing is created")
-        let odd = Self.message { try Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: out, teacherInputSize: 40).validate() }
+        let odd = Fixtures.errorMessage { try Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: out, teacherInputSize: 40).validate() }
         #expect(odd.contains("40") && odd.contains("patch size 14"), "\(odd)")
 
         // 28 px / patch 14 = 2×2 tokens: a valid cache (24 px per token), but not for the 3×3 patch-16 student.
         let two = dir.appendingPathComponent("two.h5")
         _ = try Extractor(config: Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: two, teacherInputSize: 28)).run { _ in }
-        let refused = Self.message { _ = try CacheTrainingData(url: two, teacherNames: ["image"], tokens: 72, numFrames: 16, inputSize: 48,
+        let refused = Fixtures.errorMessage { _ = try CacheTrainingData(url: two, teacherNames: ["image"], tokens: 72, numFrames: 16, inputSize: 48,
                                                                patchSize: 16, tubeletSize: 2, dataRoot: root.path) }
         #expect(refused.contains("8×2×2") && refused.contains("8×3×3"), "\(refused)")
     }

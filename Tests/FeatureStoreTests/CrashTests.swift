@@ -19,7 +19,7 @@ struct CrashTests {
 
     @Test("kill -9 at a chosen point, then resume, gives the same cache as an uninterrupted run", arguments: killPoints)
     func killAtPoint(arguments: [String]) throws {
-        let writer = try #require(tool("featurestore-crash-writer"), "build the featurestore-crash-writer target first")
+        let writer = try crashWriter()
         let folder = try Fixtures.temporaryDirectory("crash")
         let reference = folder.appendingPathComponent("reference.h5"), crashed = folder.appendingPathComponent("crashed.h5")
         #expect(try runProcess(writer, [reference.path]).0 == 0)
@@ -28,13 +28,12 @@ struct CrashTests {
         try expectCommittedRowsIntact(crashed, reference)
         let (resumed, errors) = try runProcess(writer, [crashed.path])
         #expect(resumed == 0, "resume failed: \(errors)")
-        try expectSameCache(crashed, reference)
-        try expectH5DiffEqual(crashed, reference)
+        try expectIdenticalCaches(crashed, reference)
     }
 
     @Test("kill -9 at arbitrary moments, repeatedly, then resume, gives the same cache")
     func killAtRandomMoments() throws {
-        let writer = try #require(tool("featurestore-crash-writer"), "build the featurestore-crash-writer target first")
+        let writer = try crashWriter()
         let folder = try Fixtures.temporaryDirectory("crash-random")
         let reference = folder.appendingPathComponent("reference.h5"), crashed = folder.appendingPathComponent("crashed.h5")
         #expect(try runProcess(writer, [reference.path]).0 == 0)
@@ -48,13 +47,12 @@ struct CrashTests {
         }
         #expect(kills >= 3, "only \(kills) runs were killed before finishing")
         #expect(try runProcess(writer, [crashed.path]).0 == 0)
-        try expectSameCache(crashed, reference)
-        try expectH5DiffEqual(crashed, reference)
+        try expectIdenticalCaches(crashed, reference)
     }
 
     @Test("a run adding a second teacher, killed while writing, resumes to the same cache as one two-teacher run")
     func killWhileAddingTeacher() throws {
-        let writer = try #require(tool("featurestore-crash-writer"), "build the featurestore-crash-writer target first")
+        let writer = try crashWriter()
         let folder = try Fixtures.temporaryDirectory("crash-teacher")
         let reference = folder.appendingPathComponent("reference.h5"), crashed = folder.appendingPathComponent("crashed.h5")
         #expect(try runProcess(writer, [reference.path]).0 == 0)

@@ -7,7 +7,7 @@ import TestSupport
 struct ShardMergeTests {
     @Test("two shard writers, one killed and resumed, merge into a cache equal to a single-process run")
     func twoShards() throws {
-        let writer = try #require(tool("featurestore-crash-writer"), "build the featurestore-crash-writer target first")
+        let writer = try crashWriter()
         let folder = try Fixtures.temporaryDirectory("shards")
         let whole = folder.appendingPathComponent("whole.h5")
         let parts = [folder.appendingPathComponent("part0.h5"), folder.appendingPathComponent("part1.h5")]
@@ -24,13 +24,12 @@ struct ShardMergeTests {
         let report = try FeatureStoreMerge.merge(shards: parts.reversed(), into: merged)
         #expect(report.videoCount == 7 && report.rowCount == 14 && report.rowsDone["image"] == 12)
         #expect(try FeatureStoreReader(at: merged).shard == .whole)
-        try expectSameCache(merged, whole)
-        try expectH5DiffEqual(merged, whole)
+        try expectIdenticalCaches(merged, whole)
     }
 
     @Test("merging without every shard is refused, naming the missing one; an existing target is never overwritten")
     func missingShard() throws {
-        let writer = try #require(tool("featurestore-crash-writer"), "build the featurestore-crash-writer target first")
+        let writer = try crashWriter()
         let folder = try Fixtures.temporaryDirectory("shards-missing")
         let part = folder.appendingPathComponent("part2.h5")
         #expect(try runProcess(writer, [part.path, "--shard", "2/3"]).0 == 0)

@@ -113,3 +113,14 @@ func runProcess(_ executable: URL, _ arguments: [String], killAfter: Double? = n
 
 /// A tool built next to the test bundle (`featurestore-crash-writer`), or a system tool on PATH (`h5dump`).
 func tool(_ name: String) -> URL? { Fixtures.builtProduct(name) }
+
+/// The crash-test writer (`featurestore-crash-writer`), built beside the test bundle.
+func crashWriter(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+    try #require(tool("featurestore-crash-writer"), "build the featurestore-crash-writer target first", sourceLocation: sourceLocation)
+}
+
+/// Two caches equal by both oracles: every dataset through the reader, and `h5diff` where it is installed.
+func expectIdenticalCaches(_ a: URL, _ b: URL, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    try expectSameCache(a, b, sourceLocation: sourceLocation)
+    try expectH5DiffEqual(a, b, sourceLocation: sourceLocation)
+}

@@ -29,10 +29,8 @@ struct SeekTests {
 
     @Test("H.264 with a 12-frame GOP and B-frames: random fetches equal the sequential decode", arguments: [1, 2])
     func h264BFrames(threads: Int) throws {
-        let dir = try Fixtures.temporaryDirectory("seek-h264")
+        let (dir, url) = try TestVideos.scratchTestPattern("seek-h264", name: "gop12_bf3.mp4", frames: 90, codec: TestVideos.h264ShortGOP)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("gop12_bf3.mp4")
-        try TestVideos.testPattern(url, frames: 90, codec: TestVideos.h264ShortGOP)
         let reader = try VideoReader(path: url.path)
         #expect(reader.info.keyframeIndices.count >= 7, "keyframes: \(reader.info.keyframeIndices)")
         try checkRandomAccess(url, expectedCount: 90, indices: scatteredIndices(count: 90, seed: 7), threads: threads)
@@ -40,10 +38,8 @@ struct SeekTests {
 
     @Test("H.264 with a single keyframe: a late frame is reached by decoding forward")
     func h264LongGOP() throws {
-        let dir = try Fixtures.temporaryDirectory("seek-h264-long")
+        let (dir, url) = try TestVideos.scratchTestPattern("seek-h264-long", name: "long_gop.mp4", frames: 60, codec: ["-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-pix_fmt", "yuv420p"])
         defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("long_gop.mp4")
-        try TestVideos.testPattern(url, frames: 60, codec: ["-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-pix_fmt", "yuv420p"])
         try checkRandomAccess(url, expectedCount: 60, indices: [59, 2, 58, 31, 0, 31])
     }
 
@@ -53,19 +49,15 @@ struct SeekTests {
                       ("ffv1.mkv", ["-c:v", "ffv1", "-g", "8"]),
                       ("mpeg2.mpg", ["-c:v", "mpeg2video", "-g", "12", "-bf", "2", "-q:v", "4"])])
     func otherContainers(name: String, codec: [String]) throws {
-        let dir = try Fixtures.temporaryDirectory("seek-other")
+        let (dir, url) = try TestVideos.scratchTestPattern("seek-other", name: name, frames: 60, codec: codec)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent(name)
-        try TestVideos.testPattern(url, frames: 60, codec: codec)
         try checkRandomAccess(url, expectedCount: 60, indices: scatteredIndices(count: 60, seed: 11))
     }
 
     @Test("MPEG-4 AVI with B-frames (pts missing on some packets) is counted by decoding and still exact")
     func aviWithBFrames() throws {
-        let dir = try Fixtures.temporaryDirectory("seek-avi")
+        let (dir, url) = try TestVideos.scratchTestPattern("seek-avi", name: "bframes.avi", frames: 40, codec: ["-c:v", "mpeg4", "-bf", "2", "-g", "10", "-q:v", "4"])
         defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("bframes.avi")
-        try TestVideos.testPattern(url, frames: 40, codec: ["-c:v", "mpeg4", "-bf", "2", "-g", "10", "-q:v", "4"])
         #expect(try VideoReader(path: url.path).info.frameCountSource == .decoding)
         try checkRandomAccess(url, expectedCount: 40, indices: [39, 0, 17, 17, 3, 38])
     }

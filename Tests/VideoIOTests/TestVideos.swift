@@ -30,6 +30,14 @@ enum TestVideos {
         try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(rate)", "-frames:v", "\(frames)"] + codec + [url.path])
     }
 
+    /// A `testPattern` clip named `name` in a fresh scratch folder (the caller removes the folder).
+    static func scratchTestPattern(_ tag: String, name: String, frames: Int, codec: [String]) throws -> (dir: URL, url: URL) {
+        let dir = try Fixtures.temporaryDirectory(tag)
+        let url = dir.appendingPathComponent(name)
+        try testPattern(url, frames: frames, codec: codec)
+        return (dir, url)
+    }
+
     /// H.264 with a 12-frame GOP and up to 3 B-frames.
     static let h264ShortGOP = ["-c:v", "libx264", "-preset", "veryfast", "-g", "12", "-keyint_min", "12", "-bf", "3", "-pix_fmt", "yuv420p"]
 
