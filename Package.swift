@@ -13,21 +13,24 @@ let package = Package(
         .executable(name: "extract-features", targets: ["extract-features"]),
         .executable(name: "distill", targets: ["distill"]),
         .executable(name: "evaluate", targets: ["evaluate"]),
-        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Tensor", targets: ["Tensor"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // C libraries from Debian -dev packages. Macros Swift cannot import become static inline accessors in shim.h.
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
-                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]),
         // oneDNN: the matrix products (fp32 and bf16). No pkg-config entry on Debian; the module map links it.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
-                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+        .systemLibrary(
+            name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         // zlib: deflate for PNG charts, CRC-32 for PNG chunks and zip entries.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // OpenSSL's libcrypto: SHA-256 of manifests and checkpoints.
@@ -39,8 +42,9 @@ let package = Package(
         // Elementwise hot loops (softmax, GELU) in C, with an AVX-512 path chosen at run time.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // oneDNN's matmul primitive behind a BLAS-like C call, with a cache of primitives per shape.
-        .target(name: "DNNLKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
-                linkerSettings: [.linkedLibrary("dnnl")]),
+        .target(
+            name: "DNNLKernels", dependencies: ["CDNNL"], cSettings: [.unsafeFlags(["-O3"])],
+            linkerSettings: [.linkedLibrary("dnnl")]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "DNNLKernels"], swiftSettings: optimisedInDebug),
         .target(name: "Checkpoint", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         // The processes of a run: the protocol and one process here, the MPI implementation in its own target.
@@ -49,8 +53,9 @@ let package = Package(
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: optimisedInDebug),
         .target(name: "FeatureStore", dependencies: ["CHDF5", "CLibCrypto"], swiftSettings: optimisedInDebug),
         .target(name: "Models", dependencies: ["Tensor", "Checkpoint"], swiftSettings: optimisedInDebug),
-        .target(name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint", "VideoIO", "FeatureStore", "Collective"],
-                swiftSettings: optimisedInDebug),
+        .target(
+            name: "Distill", dependencies: ["Tensor", "Models", "Checkpoint", "VideoIO", "FeatureStore", "Collective"],
+            swiftSettings: optimisedInDebug),
         .target(name: "FeatureExtract", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
         .target(name: "Plot", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         .target(name: "Evaluate", dependencies: ["Tensor", "Models", "VideoIO"], swiftSettings: optimisedInDebug),
@@ -58,14 +63,20 @@ let package = Package(
         .target(name: "Benchmarks", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
 
         // The command-line layer: each command parses flags, builds a typed config and calls a library.
-        .target(name: "MVDCommands", dependencies: [
-            "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore", "FeatureExtract", "Evaluate", "Plot",
-            "Collective", "CollectiveMPI", "Benchmarks",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: optimisedInDebug),
+        .target(
+            name: "MVDCommands",
+            dependencies: [
+                "Tensor", "Checkpoint", "Models", "Distill", "VideoIO", "FeatureStore", "FeatureExtract", "Evaluate", "Plot",
+                "Collective", "CollectiveMPI", "Benchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ], swiftSettings: optimisedInDebug),
         // Executables: `mvd` with every command as a subcommand.
-        .executableTarget(name: "mvd", dependencies: ["MVDCommands",
-            .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: optimisedInDebug),
+        .executableTarget(
+            name: "mvd",
+            dependencies: [
+                "MVDCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ], swiftSettings: optimisedInDebug),
         .executableTarget(name: "extract-features", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
         .executableTarget(name: "distill", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
         .executableTarget(name: "evaluate", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
@@ -77,15 +88,21 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Sources/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], swiftSettings: optimisedInDebug),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Collective", "Models", "Tensor", "Checkpoint", "FeatureStore", "TestSupport"]),
-        .testTarget(name: "FeatureExtractTests", dependencies: ["FeatureExtract", "Distill", "FeatureStore", "VideoIO", "Models", "Checkpoint", "Tensor", "TestSupport"]),
+        .testTarget(
+            name: "FeatureExtractTests",
+            dependencies: ["FeatureExtract", "Distill", "FeatureStore", "VideoIO", "Models", "Checkpoint", "Tensor", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoint", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "Checkpoint", "Tensor", "TestSupport"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Benchmarks", "TestSupport"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot", "CZlib", "TestSupport"]),
         .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "Models", "VideoIO", "TestSupport"]),
-        .testTarget(name: "MVDCommandsTests", dependencies: ["MVDCommands", "Distill", "Models", "FeatureExtract", "FeatureStore", "Evaluate", "VideoIO", "Checkpoint", "Tensor",
-                                                             "Collective", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(
+            name: "MVDCommandsTests",
+            dependencies: [
+                "MVDCommands", "Distill", "Models", "FeatureExtract", "FeatureStore", "Evaluate", "VideoIO", "Checkpoint", "Tensor",
+                "Collective", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ])
     ],
     swiftLanguageModes: [.v5]
 )

@@ -19,8 +19,9 @@ public enum BlockBenchmark {
         func u(_ s: [Int]) -> Tensor { Tensor.uniform(s, bound: bound, using: &rng) }
         var block = ViTBlock(
             norm1: LayerNorm(dimension: c),
-            attn: Attention(qkvWeight: u([3 * c, c]), qkvBias: nil, qBias: u([c]), vBias: u([c]),
-                            projWeight: u([c, c]), projBias: u([c]), heads: heads),
+            attn: Attention(
+                qkvWeight: u([3 * c, c]), qkvBias: nil, qBias: u([c]), vBias: u([c]),
+                projWeight: u([c, c]), projBias: u([c]), heads: heads),
             norm2: LayerNorm(dimension: c),
             mlp: MLP(fc1: Linear(weight: u([4 * c, c]), bias: u([4 * c])), fc2: Linear(weight: u([c, 4 * c]), bias: u([c]))))
         let x = Tensor.uniform([1, n, c], bound: 1, using: &rng), dy = Tensor.uniform([1, n, c], bound: 1, using: &rng)

@@ -32,7 +32,9 @@ public struct ClipCost: Codable, Equatable, Sendable {
 /// Reusable decode measurements (for `mvd bench-decode` and `mvd bench`).
 public enum DecodeBenchmark {
     /// Decodes every frame of `path` in order with `threads` codec threads; best of `repeats` runs.
-    public static func sequential(path: String, threads: Int, convertToRGB: Bool, repeats: Int = 2)
+    public static func sequential(
+        path: String, threads: Int, convertToRGB: Bool, repeats: Int = 2
+    )
         throws(VideoDecodeError) -> DecodeSpeed
     {
         var best = DecodeSpeed(threads: threads, convertsToRGB: convertToRGB, frames: 0, seconds: .infinity, openSeconds: 0)
@@ -44,8 +46,9 @@ public enum DecodeBenchmark {
             let frames = try reader.decodeRemainingFrames(convertToRGB: convertToRGB)
             let elapsed = seconds(clock.now - started)
             if elapsed < best.seconds {
-                best = DecodeSpeed(threads: threads, convertsToRGB: convertToRGB, frames: frames, seconds: elapsed,
-                                   openSeconds: seconds(started - opened))
+                best = DecodeSpeed(
+                    threads: threads, convertsToRGB: convertToRGB, frames: frames, seconds: elapsed,
+                    openSeconds: seconds(started - opened))
             }
         }
         return best
@@ -53,17 +56,20 @@ public enum DecodeBenchmark {
 
     /// Produces `clips` pre-training views of `path` (16 frames at stride 4, multi-scale crop, resize to
     /// `inputSize`), each from a freshly opened reader as a feature extractor would, and returns mean costs.
-    public static func clipCost(path: String, threads: Int, clips: Int = 10, numFrames: Int = 16, samplingRate: Int = 4,
-                                inputSize: Int = 224, seed: UInt64 = 0) throws(VideoDecodeError) -> ClipCost {
+    public static func clipCost(
+        path: String, threads: Int, clips: Int = 10, numFrames: Int = 16, samplingRate: Int = 4,
+        inputSize: Int = 224, seed: UInt64 = 0
+    ) throws(VideoDecodeError) -> ClipCost {
         var rng = SplitMix64(seed: seed)
         let clock = ContinuousClock()
         var decode = 0.0, cropResize = 0.0
         for _ in 0..<max(clips, 1) {
             let started = clock.now
             let reader = try VideoReader(path: path, options: DecodeOptions(threads: threads))
-            let view = ClipViews.pretraining(frameCount: reader.info.frameCount, width: reader.info.width,
-                                             height: reader.info.height, numFrames: numFrames, samplingRate: samplingRate,
-                                             crop: MultiScaleCrop(inputSize: inputSize), using: &rng)
+            let view = ClipViews.pretraining(
+                frameCount: reader.info.frameCount, width: reader.info.width,
+                height: reader.info.height, numFrames: numFrames, samplingRate: samplingRate,
+                crop: MultiScaleCrop(inputSize: inputSize), using: &rng)
             let frames = try reader.frames(at: view.frames)
             let decoded = clock.now
             let clip = frames.applying(view)
@@ -72,8 +78,9 @@ public enum DecodeBenchmark {
             cropResize += seconds(clock.now - decoded)
         }
         let n = Double(max(clips, 1))
-        return ClipCost(threads: threads, clips: max(clips, 1), numFrames: numFrames, inputSize: inputSize,
-                        decodeSeconds: decode / n, cropResizeSeconds: cropResize / n)
+        return ClipCost(
+            threads: threads, clips: max(clips, 1), numFrames: numFrames, inputSize: inputSize,
+            decodeSeconds: decode / n, cropResizeSeconds: cropResize / n)
     }
 
     private static func seconds(_ duration: Duration) -> Double {

@@ -1,5 +1,5 @@
-import Foundation
 import FeatureStore
+import Foundation
 
 /// Cache write/read throughput against plain sequential file I/O of the same bytes on the same disk.
 /// Called by the `featurestore-bench` executable (and later `mvd bench`); returns numbers, prints nothing.
@@ -39,8 +39,10 @@ public enum FeatureStoreBenchmark {
 
     /// Measures each `[L, D]` shape with `rows` float16 rows in a scratch folder under `directory`.
     /// Reads run right after the writes, so they come from the page cache (as in training epochs after the first).
-    public static func run(directory: URL, rows: Int = 64, shapes: [(tokens: Int, width: Int)] = [(1568, 768), (1568, 384)],
-                           commitEvery: Int = 16) throws -> [Result] {
+    public static func run(
+        directory: URL, rows: Int = 64, shapes: [(tokens: Int, width: Int)] = [(1568, 768), (1568, 384)],
+        commitEvery: Int = 16
+    ) throws -> [Result] {
         let folder = directory.appendingPathComponent("featurestore-bench-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -57,7 +59,9 @@ public enum FeatureStoreBenchmark {
         let int8 = folder.appendingPathComponent("cache-int8-\(tokens)x\(width).h5")
         defer { [cache, second, int8].forEach { try? FileManager.default.removeItem(at: $0) } }
         let write = try seconds { try writeCache(cache, tokens, width, rows, commitEvery) { try $0.writeFeatures(row: $1, teacher: "t", halves) } }
-        let writeFloat = try seconds { try writeCache(second, tokens, width, rows, commitEvery) { try $0.writeFeatures(row: $1, teacher: "t", floats) } }
+        let writeFloat = try seconds {
+            try writeCache(second, tokens, width, rows, commitEvery) { try $0.writeFeatures(row: $1, teacher: "t", floats) }
+        }
         try writeCache(int8, tokens, width, rows, commitEvery, dtype: .int8) { try $0.writeFeatures(row: $1, teacher: "t", floats) }
         let size = { (url: URL) -> Int in ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int) ?? 0 }
         let fileBytes = size(cache)
@@ -68,25 +72,33 @@ public enum FeatureStoreBenchmark {
         let int8Reader = try FeatureStoreReader(at: int8)
         let readInt8 = try seconds { for r in 0..<rows { try int8Reader.read(row: r, teacher: "t", into: &wide) } }
         let (plainWrite, plainRead) = try plainIO(folder.appendingPathComponent("plain-\(tokens)x\(width).bin"), halves, rows)
-        return Result(tokens: tokens, width: width, rows: rows, cacheBytesPerRow: Double(fileBytes) / Double(rows),
-                      cacheWriteMBps: megabytes / write, cacheWriteFromFloatMBps: megabytes / writeFloat,
-                      cacheReadMBps: megabytes / read, cacheReadAsFloatMBps: megabytes / readWide,
-                      int8CacheBytesPerRow: Double(size(int8)) / Double(rows), int8ReadAsFloatMBps: megabytes / readInt8,
-                      plainWriteMBps: megabytes / plainWrite, plainReadMBps: megabytes / plainRead)
+        return Result(
+            tokens: tokens, width: width, rows: rows, cacheBytesPerRow: Double(fileBytes) / Double(rows),
+            cacheWriteMBps: megabytes / write, cacheWriteFromFloatMBps: megabytes / writeFloat,
+            cacheReadMBps: megabytes / read, cacheReadAsFloatMBps: megabytes / readWide,
+            int8CacheBytesPerRow: Double(size(int8)) / Double(rows), int8ReadAsFloatMBps: megabytes / readInt8,
+            plainWriteMBps: megabytes / plainWrite, plainReadMBps: megabytes / plainRead)
     }
 
     /// Creates a one-teacher cache of `rows` single-view videos and fills every row with `fill`.
-    private static func writeCache(_ url: URL, _ tokens: Int, _ width: Int, _ rows: Int, _ commitEvery: Int,
-                                   dtype: FeatureDType = .float16, _ fill: (FeatureStoreWriter, Int) throws -> Void) throws {
-        let attributes = CacheAttributes(manifestSHA256: "bench", numFrames: 16, samplingRate: 4, tubeletSize: 2,
-                                         inputSize: 224, patchSize: 16, viewsPerVideo: 1, seed: 0,
-                                         createdBy: "featurestore-bench")
-        let teacher = TeacherSpec(name: "t", kind: .video, arch: "bench", embedDim: width, depth: 1, numHeads: 1,
-                                  patchSize: 16, inputSize: 224, frameStride: 1, checkpointSHA256: "-",
-                                  checkpointName: "-", tokenCount: tokens, dtype: dtype)
+    private static func writeCache(
+        _ url: URL, _ tokens: Int, _ width: Int, _ rows: Int, _ commitEvery: Int,
+        dtype: FeatureDType = .float16, _ fill: (FeatureStoreWriter, Int) throws -> Void
+    ) throws {
+        let attributes = CacheAttributes(
+            manifestSHA256: "bench", numFrames: 16, samplingRate: 4, tubeletSize: 2,
+            inputSize: 224, patchSize: 16, viewsPerVideo: 1, seed: 0,
+            createdBy: "featurestore-bench")
+        let teacher = TeacherSpec(
+            name: "t", kind: .video, arch: "bench", embedDim: width, depth: 1, numHeads: 1,
+            patchSize: 16, inputSize: 224, frameStride: 1, checkpointSHA256: "-",
+            checkpointName: "-", tokenCount: tokens, dtype: dtype)
         let videos = (0..<rows).map { VideoEntry(path: "v\($0).mp4", label: 0) }
-        let writer = try FeatureStoreWriter(at: url, request: .init(attributes: attributes, videos: videos,
-                                                                    teachers: [teacher]), commitEvery: commitEvery)
+        let writer = try FeatureStoreWriter(
+            at: url,
+            request: .init(
+                attributes: attributes, videos: videos,
+                teachers: [teacher]), commitEvery: commitEvery)
         let view = RowView(frames: Array(0..<16), crop: (0, 0, 224, 224))
         for row in 0..<rows {
             try writer.writeView(row: row, view)

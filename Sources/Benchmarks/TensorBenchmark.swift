@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (Pointer closures are nested on one line each, so that the loop bodies keep one indentation level.)
 import Dispatch
 import Tensor
 

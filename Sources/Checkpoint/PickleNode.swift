@@ -92,7 +92,11 @@ struct PickleFreezer {
 
     /// The value of node `start`. A node reached twice is converted once and shared (values are copy-on-write).
     func freeze(_ graph: PickleGraph, from start: Int) throws -> PickleValue {
-        struct Done { let value: PickleValue; let height: Int; let size: Int }
+        struct Done {
+            let value: PickleValue
+            let height: Int
+            let size: Int
+        }
         var done: [Int: Done] = [:]
         var open: Set<Int> = []
         // Post-order walk: a node is pushed unexpanded, then again expanded once its children are queued.
@@ -134,8 +138,10 @@ struct PickleFreezer {
             return .dict(stride(from: 0, to: parts.count - 1, by: 2).map { PickleDictEntry(key: parts[$0], value: parts[$0 + 1]) })
         case let .object(className):
             let count = node.children.count
-            return .object(PickleObject(className: className, arguments: Array(parts[..<count]),
-                                        state: node.state == nil ? nil : parts[count]))
+            return .object(
+                PickleObject(
+                    className: className, arguments: Array(parts[..<count]),
+                    state: node.state == nil ? nil : parts[count]))
         case let .global(module, name): return .global("\(module).\(name)")
         case let .storage(storage):
             return .object(PickleObject(className: "torch.\(storage.className)", arguments: [.string(storage.key)], state: nil))

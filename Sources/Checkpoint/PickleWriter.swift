@@ -65,17 +65,28 @@ struct PickleWriter {
     private mutating func int(_ value: Int) {
         switch value {
         case 0..<0x100: bytes += [UInt8(ascii: "K"), UInt8(value)]
-        case 0x100..<0x1_0000: bytes.append(UInt8(ascii: "M")); littleEndian(UInt16(value))
-        case Int(Int32.min)...Int(Int32.max): bytes.append(UInt8(ascii: "J")); littleEndian(UInt32(bitPattern: Int32(value)))
-        default: bytes += [0x8A, 8]; littleEndian(UInt64(bitPattern: Int64(value)))  // LONG1, 8 bytes
+        case 0x100..<0x1_0000:
+            bytes.append(UInt8(ascii: "M"))
+            littleEndian(UInt16(value))
+        case Int(Int32.min)...Int(Int32.max):
+            bytes.append(UInt8(ascii: "J"))
+            littleEndian(UInt32(bitPattern: Int32(value)))
+        default:
+            bytes += [0x8A, 8]
+            littleEndian(UInt64(bitPattern: Int64(value)))  // LONG1, 8 bytes
         }
     }
 
     private mutating func tuple(_ values: [Int]) {
         switch values.count {
         case 0: bytes.append(UInt8(ascii: ")"))
-        case 1...3: values.forEach { int($0) }; bytes.append(0x84 + UInt8(values.count))  // TUPLE1..3
-        default: bytes.append(UInt8(ascii: "(")); values.forEach { int($0) }; bytes.append(UInt8(ascii: "t"))
+        case 1...3:
+            values.forEach { int($0) }
+            bytes.append(0x84 + UInt8(values.count))  // TUPLE1..3
+        default:
+            bytes.append(UInt8(ascii: "("))
+            values.forEach { int($0) }
+            bytes.append(UInt8(ascii: "t"))
         }
     }
 

@@ -91,7 +91,8 @@ public enum SafeTensors {
             throw fail("shape \(shapeItems) is not a list of non-negative integers")
         }
         guard let offsetItems = spec["data_offsets"] as? [Any], offsetItems.count == 2,
-              let begin = offsetItems[0] as? Int, let end = offsetItems[1] as? Int else {
+            let begin = offsetItems[0] as? Int, let end = offsetItems[1] as? Int
+        else {
             throw fail("data_offsets is not a pair of integers")
         }
         guard begin >= 0, begin <= end, end <= dataSize else {

@@ -27,7 +27,8 @@ extension StateDict {
                 throw WeightLoadError.unsupportedDType(path: path, tensor: name, dtype: storage)
             default:
                 throw WeightLoadError.missingStateDict(
-                    path: path, detail: "entry '\(name)' of \(origin) is a \(entry.value.kindName), not a tensor; "
+                    path: path,
+                    detail: "entry '\(name)' of \(origin) is a \(entry.value.kindName), not a tensor; "
                         + "top-level keys are [\(object.stringKeys.joined(separator: ", "))]; pass the key that holds the weights")
             }
         }

@@ -15,8 +15,9 @@ public struct TensorData: Sendable, Equatable {
     /// Wraps raw bytes; returns nil when the byte count disagrees with `shape` and `dtype`.
     public init?(dtype: DType, shape: [Int], bytes: Data) {
         guard let count = TensorData.elementCount(of: shape),
-              case let (size, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize), !overflow,
-              size == bytes.count else { return nil }
+            case let (size, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize), !overflow,
+            size == bytes.count
+        else { return nil }
         self.dtype = dtype
         self.shape = shape
         self.bytes = bytes
@@ -24,8 +25,9 @@ public struct TensorData: Sendable, Equatable {
 
     /// A float32 tensor holding `floats` in row-major order.
     public init(floats: [Float], shape: [Int]) {
-        precondition(TensorData.elementCount(of: shape) == floats.count,
-                     "TensorData: shape \(shape) does not hold \(floats.count) floats")
+        precondition(
+            TensorData.elementCount(of: shape) == floats.count,
+            "TensorData: shape \(shape) does not hold \(floats.count) floats")
         self.dtype = .float32
         self.shape = shape
         self.bytes = floats.withUnsafeBytes { Data($0) }
@@ -33,8 +35,9 @@ public struct TensorData: Sendable, Equatable {
 
     /// An int64 tensor holding `integers` in row-major order.
     public init(int64s integers: [Int64], shape: [Int]) {
-        precondition(TensorData.elementCount(of: shape) == integers.count,
-                     "TensorData: shape \(shape) does not hold \(integers.count) integers")
+        precondition(
+            TensorData.elementCount(of: shape) == integers.count,
+            "TensorData: shape \(shape) does not hold \(integers.count) integers")
         self.dtype = .int64
         self.shape = shape
         self.bytes = integers.withUnsafeBytes { Data($0) }

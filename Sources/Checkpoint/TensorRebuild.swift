@@ -15,12 +15,14 @@ enum TensorRebuild {
             return PickleNode(kind: .object(className: "torch._utils._rebuild_tensor_v2"), children: arguments)
         }
         guard let storageOffset = graph.int(arguments[1]),
-              let shape = graph.elements(arguments[2])?.compactMap(graph.int), shape.count == graph.elements(arguments[2])?.count,
-              let strides = graph.elements(arguments[3])?.compactMap(graph.int), strides.count == shape.count else {
+            let shape = graph.elements(arguments[2])?.compactMap(graph.int), shape.count == graph.elements(arguments[2])?.count,
+            let strides = graph.elements(arguments[3])?.compactMap(graph.int), strides.count == shape.count
+        else {
             throw fail("storage offset, size and stride must be integers of matching rank")
         }
-        let bytes = try gather(storage.bytes, dtype: dtype, offset: storageOffset, shape: shape, strides: strides,
-                               describe: { WeightLoadError.invalidTensor(path: path, tensor: "storage \(storage.key)", detail: $0) })
+        let bytes = try gather(
+            storage.bytes, dtype: dtype, offset: storageOffset, shape: shape, strides: strides,
+            describe: { WeightLoadError.invalidTensor(path: path, tensor: "storage \(storage.key)", detail: $0) })
         guard let tensor = TensorData(dtype: dtype, shape: shape, bytes: bytes) else {
             throw WeightLoadError.invalidTensor(path: path, tensor: "storage \(storage.key)", detail: "size \(shape) overflows")
         }
@@ -48,14 +50,16 @@ enum TensorRebuild {
         }
         let available = storage.count / size
         guard last < available else {
-            throw describe("view (offset \(offset), size \(shape), stride \(strides)) reaches element \(last) "
-                + "but the storage holds \(available)")
+            throw describe(
+                "view (offset \(offset), size \(shape), stride \(strides)) reaches element \(last) "
+                    + "but the storage holds \(available)")
         }
         // Only a view that repeats elements (a zero or overlapping stride, as `expand` makes) can hold more
         // elements than its storage; copying one would let a few bytes of header allocate without bound.
         guard count <= available else {
-            throw describe("view (size \(shape), stride \(strides)) repeats elements: \(count) elements from a storage "
-                + "of \(available); save tensor.contiguous() instead")
+            throw describe(
+                "view (size \(shape), stride \(strides)) repeats elements: \(count) elements from a storage "
+                    + "of \(available); save tensor.contiguous() instead")
         }
         if isContiguous(shape: shape, strides: strides) {
             let start = storage.startIndex + offset * size

@@ -11,9 +11,10 @@ extension TorchCheckpoint {
         for (index, entry) in stateDict.enumerated() {
             let tensor = SafeTensors.convert(entry.tensor, to: .float32)
             let key = String(index)
-            records.append(PickleWriter.TensorRecord(
-                name: entry.name, storageKey: key, dtype: tensor.dtype, storageElementCount: tensor.elementCount,
-                storageOffset: 0, shape: tensor.shape, strides: rowMajorStrides(tensor.shape)))
+            records.append(
+                PickleWriter.TensorRecord(
+                    name: entry.name, storageKey: key, dtype: tensor.dtype, storageElementCount: tensor.elementCount,
+                    storageOffset: 0, shape: tensor.shape, strides: rowMajorStrides(tensor.shape)))
             storages.append((key, tensor.bytes))
         }
         try writeArchive(pickle: PickleWriter.stateDictPickle(records, modelKey: modelKey), storages: storages, to: url)

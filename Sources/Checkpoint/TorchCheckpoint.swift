@@ -60,8 +60,9 @@ public enum TorchCheckpoint {
     private static func loadStorage(_ identifier: PickleValue, archive: ZipArchive, prefix: String) throws -> PickleNode.Kind {
         let path = archive.path
         guard case let .tuple(fields) = identifier, fields.count >= 5, fields[0] == .string("storage"),
-              case let .global(qualifiedType) = fields[1], case let .string(key) = fields[2], case let .int(numel) = fields[4],
-              let typeName = qualifiedType.split(separator: ".").last.map(String.init) else {
+            case let .global(qualifiedType) = fields[1], case let .string(key) = fields[2], case let .int(numel) = fields[4],
+            let typeName = qualifiedType.split(separator: ".").last.map(String.init)
+        else {
             throw WeightLoadError.invalidPickle(path: path, offset: 0, detail: "persistent id is not ('storage', type, key, location, numel)")
         }
         let dtype = typeName == "UntypedStorage" ? DType.uint8 : DType(torchStorageName: typeName)

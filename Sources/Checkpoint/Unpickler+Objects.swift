@@ -9,7 +9,9 @@ extension Unpickler {
         case UInt8(ascii: "}"): push(.dict)
         case UInt8(ascii: "]"), 0x8F: push(.list)
         case UInt8(ascii: ")"): push(.tuple)
-        case UInt8(ascii: "("): metastack.append(stack); stack = []
+        case UInt8(ascii: "("):
+            metastack.append(stack)
+            stack = []
         case UInt8(ascii: "t"): push(.tuple, children: try popMark())
         case 0x85, 0x86, 0x87:
             let count = Int(opcode - 0x84)
@@ -19,13 +21,19 @@ extension Unpickler {
             push(.tuple, children: items)
         case UInt8(ascii: "l"), 0x91: push(.list, children: try popMark())
         case UInt8(ascii: "d"): push(.dict, children: try pairs(try popMark()))
-        case UInt8(ascii: "a"): let item = try pop(); try appendItems([item])
+        case UInt8(ascii: "a"):
+            let item = try pop()
+            try appendItems([item])
         case UInt8(ascii: "e"), 0x90: try appendItems(try popMark())
-        case UInt8(ascii: "s"): let value = try pop(), key = try pop(); try setItems([key, value])
+        case UInt8(ascii: "s"):
+            let value = try pop(), key = try pop()
+            try setItems([key, value])
         case UInt8(ascii: "u"): try setItems(try popMark())
         case UInt8(ascii: "0"): _ = try pop()
         case UInt8(ascii: "1"): _ = try popMark()
-        case UInt8(ascii: "2"): guard let top = stack.last else { throw failure("DUP on an empty stack") }; push(top)
+        case UInt8(ascii: "2"):
+            guard let top = stack.last else { throw failure("DUP on an empty stack") }
+            push(top)
         default: return false
         }
         return true

@@ -43,8 +43,9 @@ struct ZipArchive {
         }
         let header = entry.localHeaderOffset
         guard data.littleEndian(at: header, width: 4) == 0x0403_4B50,
-              let nameLength = data.littleEndian(at: header + 26, width: 2),
-              let extraLength = data.littleEndian(at: header + 28, width: 2) else {
+            let nameLength = data.littleEndian(at: header + 26, width: 2),
+            let extraLength = data.littleEndian(at: header + 28, width: 2)
+        else {
             throw WeightLoadError.invalidArchive(path: path, detail: "no local header for '\(entry.name)' at offset \(header)")
         }
         let start = header + 30 + Int(nameLength) + Int(extraLength)
@@ -64,18 +65,20 @@ struct ZipArchive {
         var position = data.count - 22
         while position >= lowest, data.littleEndian(at: position, width: 4) != 0x0605_4B50 { position -= 1 }
         guard position >= lowest,
-              let count16 = data.littleEndian(at: position + 10, width: 2),
-              let offset32 = data.littleEndian(at: position + 16, width: 4) else {
+            let count16 = data.littleEndian(at: position + 10, width: 2),
+            let offset32 = data.littleEndian(at: position + 16, width: 4)
+        else {
             throw WeightLoadError.truncated(
                 path: path, detail: "no zip end-of-central-directory record in the last bytes of the file")
         }
         var count = Int(count16), offset = Int(offset32)
         if count16 == 0xFFFF || offset32 == 0xFFFF_FFFF {
             guard data.littleEndian(at: position - 20, width: 4) == 0x0706_4B50,
-                  let record = data.littleEndian(at: position - 12, width: 8).map(Int.init(clamping:)),
-                  data.littleEndian(at: record, width: 4) == 0x0606_4B50,
-                  let count64 = data.littleEndian(at: record + 32, width: 8),
-                  let offset64 = data.littleEndian(at: record + 48, width: 8) else {
+                let record = data.littleEndian(at: position - 12, width: 8).map(Int.init(clamping:)),
+                data.littleEndian(at: record, width: 4) == 0x0606_4B50,
+                let count64 = data.littleEndian(at: record + 32, width: 8),
+                let offset64 = data.littleEndian(at: record + 48, width: 8)
+            else {
                 throw WeightLoadError.invalidArchive(path: path, detail: "zip64 end-of-central-directory record is missing")
             }
             count = Int(clamping: count64)
@@ -107,9 +110,10 @@ struct ZipArchive {
         var sizes = [try field(24, 4), try field(20, 4), try field(42, 4)]  // size, compressed size, local offset
         let extra = data[(data.startIndex + nameStart + nameLength)..<(data.startIndex + nameStart + nameLength + extraLength)]
         applyZip64(Data(extra), to: &sizes)
-        let entry = Entry(name: String(decoding: nameBytes, as: UTF8.self), method: Int(try field(10, 2)),
-                          crc32: UInt32(try field(16, 4)), compressedSize: Int(clamping: sizes[1]),
-                          size: Int(clamping: sizes[0]), localHeaderOffset: Int(clamping: sizes[2]))
+        let entry = Entry(
+            name: String(decoding: nameBytes, as: UTF8.self), method: Int(try field(10, 2)),
+            crc32: UInt32(try field(16, 4)), compressedSize: Int(clamping: sizes[1]),
+            size: Int(clamping: sizes[0]), localHeaderOffset: Int(clamping: sizes[2]))
         return (entry, nameStart + nameLength + extraLength + commentLength)
     }
 

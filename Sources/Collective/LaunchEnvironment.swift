@@ -10,7 +10,11 @@ public struct LaunchEnvironment: Equatable, Sendable {
 
     public static let single = LaunchEnvironment(rank: 0, size: 1, localSize: 1)
 
-    public init(rank: Int, size: Int, localSize: Int) { self.rank = rank; self.size = size; self.localSize = localSize }
+    public init(rank: Int, size: Int, localSize: Int) {
+        self.rank = rank
+        self.size = size
+        self.localSize = localSize
+    }
 
     /// Open MPI's `OMPI_COMM_WORLD_*` variables, or one process when they are absent or make no sense.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {

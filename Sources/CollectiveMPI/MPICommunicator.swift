@@ -28,7 +28,8 @@ public final class MPICommunicator: Communicator {
         var r: Int32 = 0, s: Int32 = 0
         MPI_Comm_rank(world, &r)
         MPI_Comm_size(world, &s)
-        rank = Int(r); size = Int(s)
+        rank = Int(r)
+        size = Int(s)
     }
 
     public func sumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Float>) {
@@ -82,6 +83,9 @@ public final class MPICommunicator: Communicator {
 /// The contiguous segment of an n-element buffer that each rank sums: rank k owns k·n/N ..< (k+1)·n/N.
 public struct RankSegments: Sendable {
     public let count: Int, ranks: Int
-    public init(count: Int, ranks: Int) { self.count = count; self.ranks = ranks }
+    public init(count: Int, ranks: Int) {
+        self.count = count
+        self.ranks = ranks
+    }
     public func range(_ k: Int) -> Range<Int> { (k * count / ranks)..<((k + 1) * count / ranks) }
 }

@@ -31,8 +31,10 @@ public final class CacheTrainingData: TrainingData {
     ///   - patchSize, tubeletSize: the student's token grid, which the cache's must equal when teachers are loaded
     ///     (equal token counts alone can hide another space-time layout of the targets); the teachers' patch sizes
     ///     may differ when they saw the clips at another size.
-    public init(url: URL, teacherNames: [String], tokens: Int, numFrames: Int, inputSize: Int, patchSize: Int,
-                tubeletSize: Int, dataRoot: String?) throws {
+    public init(
+        url: URL, teacherNames: [String], tokens: Int, numFrames: Int, inputSize: Int, patchSize: Int,
+        tubeletSize: Int, dataRoot: String?
+    ) throws {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw DistillError.storeMismatch("cache \(url.path) does not exist; create it with extract-features")
         }
@@ -40,7 +42,9 @@ public final class CacheTrainingData: TrainingData {
         self.reader = reader
         let a = reader.attributes
         guard a.numFrames == numFrames, a.inputSize == inputSize else {
-            throw DistillError.storeMismatch("the cache holds \(a.numFrames)-frame clips of \(a.inputSize)px but the student takes \(numFrames) frames of \(inputSize)px; use a matching --student/--model-config or another cache")
+            throw DistillError.storeMismatch(
+                "the cache holds \(a.numFrames)-frame clips of \(a.inputSize)px but the student takes \(numFrames) frames of \(inputSize)px; use a matching --student/--model-config or another cache"
+            )
         }
         if !teacherNames.isEmpty {
             try Self.checkGrid(a, url: url, patchSize: patchSize, tubeletSize: tubeletSize)
@@ -52,7 +56,9 @@ public final class CacheTrainingData: TrainingData {
             // frame of each tubelet. Otherwise equal token counts would pair targets with the wrong patches.
             let side = a.inputSize / a.patchSize, teacherSide = spec.inputSize / spec.patchSize
             guard teacherSide == side, spec.kind == .video || spec.frameStride == a.tubeletSize else {
-                throw DistillError.storeMismatch("teacher \(name) in \(url.lastPathComponent) has \(teacherSide)×\(teacherSide) patches per frame (input \(spec.inputSize), patch \(spec.patchSize)) and frame stride \(spec.frameStride), but the cache's grid is \(side)×\(side) patches with tubelet \(a.tubeletSize); the cache is inconsistent: extract this teacher again")
+                throw DistillError.storeMismatch(
+                    "teacher \(name) in \(url.lastPathComponent) has \(teacherSide)×\(teacherSide) patches per frame (input \(spec.inputSize), patch \(spec.patchSize)) and frame stride \(spec.frameStride), but the cache's grid is \(side)×\(side) patches with tubelet \(a.tubeletSize); the cache is inconsistent: extract this teacher again"
+                )
             }
             do { try verification.requireTeacher(name, tokens: tokens, width: spec.embedDim) } catch { throw DistillError.storeMismatch("\(error)") }
             return spec
@@ -89,11 +95,12 @@ public final class CacheTrainingData: TrainingData {
         let cache = (a.numFrames / max(a.tubeletSize, 1), a.inputSize / max(a.patchSize, 1))
         let student = (a.numFrames / max(tubeletSize, 1), a.inputSize / max(patchSize, 1))
         guard cache != student || a.tubeletSize != tubeletSize || a.inputSize % max(patchSize, 1) != 0 else { return }
-        throw DistillError.storeMismatch("the cache \(url.lastPathComponent) holds targets on a grid of \(cache.0)×\(cache.1)×\(cache.1) "
-                                         + "tokens (patch \(a.patchSize), tubelet \(a.tubeletSize)) over its \(a.inputSize) px clips, but the "
-                                         + "student's grid is \(student.0)×\(student.1)×\(student.1) tokens (patch \(patchSize), tubelet \(tubeletSize)); "
-                                         + "pick a --student/--model-config with patch size \(a.patchSize) and tubelet size \(a.tubeletSize), "
-                                         + "or extract a cache whose teacher grid is the student's (--teacher-input-size)")
+        throw DistillError.storeMismatch(
+            "the cache \(url.lastPathComponent) holds targets on a grid of \(cache.0)×\(cache.1)×\(cache.1) "
+                + "tokens (patch \(a.patchSize), tubelet \(a.tubeletSize)) over its \(a.inputSize) px clips, but the "
+                + "student's grid is \(student.0)×\(student.1)×\(student.1) tokens (patch \(patchSize), tubelet \(tubeletSize)); "
+                + "pick a --student/--model-config with patch size \(a.patchSize) and tubelet size \(a.tubeletSize), "
+                + "or extract a cache whose teacher grid is the student's (--teacher-input-size)")
     }
 
     public func load(rows batchRows: [Int]) throws -> TrainingBatch {
@@ -111,8 +118,9 @@ public final class CacheTrainingData: TrainingData {
             }
         }
         let b = batchRows.count
-        return TrainingBatch(clips: Tensor(shape: [b, 3, frameCount, inputSize, inputSize], clips),
-                             teacherFeatures: zip(teachers, features).map { Tensor(shape: [b, $0.tokenCount, $0.embedDim], $1) })
+        return TrainingBatch(
+            clips: Tensor(shape: [b, 3, frameCount, inputSize, inputSize], clips),
+            teacherFeatures: zip(teachers, features).map { Tensor(shape: [b, $0.tokenCount, $0.embedDim], $1) })
     }
 
     /// The row's uint8 clip [T, S, S, 3]: stored pixels, or the row's view decoded again.
@@ -135,13 +143,16 @@ public final class CacheTrainingData: TrainingData {
         do {
             let reader = try videoReader(video)
             let info = reader.info
-            try Self.checkView(view, row: row, frameCount: info.frameCount, width: info.width, height: info.height,
-                               path: paths[video])
+            try Self.checkView(
+                view, row: row, frameCount: info.frameCount, width: info.width, height: info.height,
+                path: paths[video])
             return try reader.clip(for: ClipViews.cached(frames: view.frames, crop: box, inputSize: s))
         } catch let error as DistillError {
             throw error
         } catch {
-            throw DistillError.storeMismatch("cannot re-decode row \(row) from \(paths[video]): \(error). Point --data-root at the videos the cache was built from, or extract with --store-pixels.")
+            throw DistillError.storeMismatch(
+                "cannot re-decode row \(row) from \(paths[video]): \(error). Point --data-root at the videos the cache was built from, or extract with --store-pixels."
+            )
         }
     }
 
@@ -149,11 +160,15 @@ public final class CacheTrainingData: TrainingData {
     /// box outside its frames. Only known here, once the video is open.
     static func checkView(_ view: RowView, row: Int, frameCount: Int, width: Int, height: Int, path: String) throws {
         if let frame = view.frames.first(where: { $0 < 0 || $0 >= frameCount }) {
-            throw DistillError.storeMismatch("cache row \(row) uses frame \(frame) of \(path), which has \(frameCount) frames (0..<\(frameCount)); the cache was built from another version of this video, or is damaged. Point --data-root at the videos the cache was built from, or extract the cache again.")
+            throw DistillError.storeMismatch(
+                "cache row \(row) uses frame \(frame) of \(path), which has \(frameCount) frames (0..<\(frameCount)); the cache was built from another version of this video, or is damaged. Point --data-root at the videos the cache was built from, or extract the cache again."
+            )
         }
         let c = view.crop
         guard c.x >= 0, c.y >= 0, c.width >= 1, c.height >= 1, c.x <= width - c.width, c.y <= height - c.height else {
-            throw DistillError.storeMismatch("cache row \(row) crops x \(c.x), y \(c.y), \(c.width)×\(c.height) from \(path), whose frames are \(width)×\(height); the box lies outside them. Point --data-root at the videos the cache was built from, or extract the cache again.")
+            throw DistillError.storeMismatch(
+                "cache row \(row) crops x \(c.x), y \(c.y), \(c.width)×\(c.height) from \(path), whose frames are \(width)×\(height); the box lies outside them. Point --data-root at the videos the cache was built from, or extract the cache again."
+            )
         }
     }
 

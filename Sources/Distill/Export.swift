@@ -41,12 +41,16 @@ extension Student {
             return all.filter { isEncoder($0.0) }
         case .videoTeacher:
             guard positionEncoding == .sinusoid1D else {
-                throw DistillError.invalidConfig("a video teacher uses VideoMAE's 1-D position table; this model was trained with \(positionEncoding.rawValue). Train it with --target pixels --video-teacher-layout, or export --as student.")
+                throw DistillError.invalidConfig(
+                    "a video teacher uses VideoMAE's 1-D position table; this model was trained with \(positionEncoding.rawValue). Train it with --target pixels --video-teacher-layout, or export --as student."
+                )
             }
             return all.filter { isEncoder($0.0) }.map { ("encoder." + $0.0, $0.1) }
         case .imageTeacher:
             guard positionEncoding == .sincos2D, config.numFrames == 1, config.tubeletSize == 1 else {
-                throw DistillError.invalidConfig("an image teacher is a single-frame model with the 2-D table (train with --target pixels --image-model); this one has \(config.numFrames) frames and \(positionEncoding.rawValue)")
+                throw DistillError.invalidConfig(
+                    "an image teacher is a single-frame model with the 2-D table (train with --target pixels --image-model); this one has \(config.numFrames) frames and \(positionEncoding.rawValue)"
+                )
             }
             return imageTeacherTensors(all.filter { isEncoder($0.0) })
         }
@@ -57,7 +61,10 @@ extension Student {
         var byName = Dictionary(uniqueKeysWithValues: tensors)
         var out: [(String, Tensor)] = []
         for (name, t) in tensors {
-            if name == "patch_embed.proj.weight" { out.append((name, t.reshaped([d, 3, p, p]))); continue }
+            if name == "patch_embed.proj.weight" {
+                out.append((name, t.reshaped([d, 3, p, p])))
+                continue
+            }
             if name.hasSuffix("attn.q_bias") {
                 let prefix = String(name.dropLast("q_bias".count))
                 let v = byName.removeValue(forKey: prefix + "v_bias")!

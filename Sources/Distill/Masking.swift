@@ -17,7 +17,10 @@ public struct MaskGenerator: Sendable, Codable, Equatable {
 
     public init(kind: MaskKind, ratio: Double, timeSlices: Int, tokensPerSlice: Int) {
         precondition(ratio > 0 && ratio < 1, "mask ratio must be in (0, 1), got \(ratio)")
-        self.kind = kind; self.ratio = ratio; self.timeSlices = timeSlices; self.tokensPerSlice = tokensPerSlice
+        self.kind = kind
+        self.ratio = ratio
+        self.timeSlices = timeSlices
+        self.tokensPerSlice = tokensPerSlice
     }
 
     public var tokens: Int { timeSlices * tokensPerSlice }

@@ -10,7 +10,10 @@ public struct TeacherTerm: Codable, Sendable, Equatable {
     public var normalizeTargets: Bool
 
     public init(name: String, loss: RegressionLoss = .smoothL1, weight: Float = 1, normalizeTargets: Bool = false) {
-        self.name = name; self.loss = loss; self.weight = weight; self.normalizeTargets = normalizeTargets
+        self.name = name
+        self.loss = loss
+        self.weight = weight
+        self.normalizeTargets = normalizeTargets
     }
 }
 
@@ -28,16 +31,21 @@ public func maskedTargets(features: Tensor, mask: [Bool], normalize: Bool) -> Te
 }
 
 /// The distillation loss: Σ_k w_k · Loss_k(pred_k, target_k). Returns the loss and d loss / d pred_k.
-public func distillationLoss(predictions: [Tensor], teacherFeatures: [Tensor], mask: [Bool],
-                             terms: [TeacherTerm]) -> (StepLoss, [Tensor]) {
-    precondition(predictions.count == terms.count && teacherFeatures.count == terms.count,
-                 "\(predictions.count) predictions, \(teacherFeatures.count) feature maps, \(terms.count) loss terms")
+public func distillationLoss(
+    predictions: [Tensor], teacherFeatures: [Tensor], mask: [Bool],
+    terms: [TeacherTerm]
+) -> (StepLoss, [Tensor]) {
+    precondition(
+        predictions.count == terms.count && teacherFeatures.count == terms.count,
+        "\(predictions.count) predictions, \(teacherFeatures.count) feature maps, \(terms.count) loss terms")
     var values: [Double] = [], grads: [Tensor] = [], total = 0.0
     for k in terms.indices {
         let target = maskedTargets(features: teacherFeatures[k], mask: mask, normalize: terms[k].normalizeTargets)
         var (loss, grad) = regressionLoss(terms[k].loss, prediction: predictions[k], target: target)
         if terms[k].weight != 1 { grad.scale(by: terms[k].weight) }
-        values.append(loss); grads.append(grad); total += Double(terms[k].weight) * loss
+        values.append(loss)
+        grads.append(grad)
+        total += Double(terms[k].weight) * loss
     }
     return (StepLoss(terms: values, total: total), grads)
 }
@@ -56,13 +64,13 @@ public enum PixelTarget: String, Codable, Sendable {
     /// Normalised pixel targets of every token: clips [B, 3, T, S, S] (ImageNet-normalised, as the model sees them)
     /// → [B, N, t·p·p·3]. Pixels are un-normalised back to [0, 1] first, as the originals do.
     public func targets(clips: Tensor, geometry g: PatchGeometry) -> Tensor {
-        let patches = patchify(clips, g)                        // [B, N, 3·t·p·p] in (c, t, y, x) order
+        let patches = patchify(clips, g)  // [B, N, 3·t·p·p] in (c, t, y, x) order
         let per = g.tubelet * g.patch * g.patch, n = patches.count / (3 * per)
         var out = Tensor(shape: patches.shape)
         let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
         for token in 0..<n {
             let src = token * 3 * per
-            var values = [Float](repeating: 0, count: 3 * per)   // (t, y, x, c) order
+            var values = [Float](repeating: 0, count: 3 * per)  // (t, y, x, c) order
             for c in 0..<3 { for i in 0..<per { values[i * 3 + c] = patches.storage[src + c * per + i] * std[c] + mean[c] } }
             switch self {
             case .videoMAE:

@@ -41,7 +41,10 @@ public final class Prefetcher: @unchecked Sendable {
         for i in plan.indices {
             lock.lock()
             while !stopped && i - nextToConsume >= depth { lock.wait() }
-            if stopped { lock.unlock(); return }
+            if stopped {
+                lock.unlock()
+                return
+            }
             lock.unlock()
             let result = Result { try data.load(rows: plan[i]) }
             lock.lock()
@@ -66,7 +69,10 @@ public final class Prefetcher: @unchecked Sendable {
 
     /// Stops the background thread after its current load.
     public func stop() {
-        lock.lock(); stopped = true; lock.broadcast(); lock.unlock()
+        lock.lock()
+        stopped = true
+        lock.broadcast()
+        lock.unlock()
     }
 
     deinit { stop() }

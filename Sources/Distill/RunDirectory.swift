@@ -50,8 +50,9 @@ public struct RunDirectory: Sendable {
             try config.validate()
             return config
         } catch {
-            throw DistillError.runDirectory("\(configURL.path) is not a valid run config (\(error)); restore it from the run's "
-                                            + "original flags or start a new run")
+            throw DistillError.runDirectory(
+                "\(configURL.path) is not a valid run config (\(error)); restore it from the run's "
+                    + "original flags or start a new run")
         }
     }
 
@@ -59,7 +60,8 @@ public struct RunDirectory: Sendable {
     /// process: their config gets both, so that they still resume.
     private static func withDefaultPrecision(_ data: Data) -> Data {
         guard var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              object["precision"] == nil || object["ranks"] == nil, object["model"] != nil else { return data }
+            object["precision"] == nil || object["ranks"] == nil, object["model"] != nil
+        else { return data }
         if object["precision"] == nil { object["precision"] = Precision.fp32.rawValue }
         if object["ranks"] == nil { object["ranks"] = 1 }
         return (try? JSONSerialization.data(withJSONObject: object)) ?? data
@@ -75,16 +77,18 @@ public struct RunDirectory: Sendable {
             steps[name] = m.step
         }
         let stepsJSON = String(decoding: try JSONEncoder().encode(steps), as: UTF8.self)
-        try SafeTensors.write(StateDict(tensors: tensors), to: checkpointURL,
-                              metadata: ["step": String(step), "adam_steps": stepsJSON, "format": "mvd-run-checkpoint-1"])
+        try SafeTensors.write(
+            StateDict(tensors: tensors), to: checkpointURL,
+            metadata: ["step": String(step), "adam_steps": stepsJSON, "format": "mvd-run-checkpoint-1"])
     }
 
     /// Restores weights and optimiser state saved by `saveCheckpoint`; returns the step to continue from.
     public func loadCheckpoint(into student: inout Student, optimizer: inout AdamW) throws -> Int {
         let dict = try SafeTensors.read(checkpointURL)
         guard let stepText = dict.metadata["step"], let step = Int(stepText),
-              let stepsData = dict.metadata["adam_steps"]?.data(using: .utf8),
-              let steps = try? JSONDecoder().decode([String: Int].self, from: stepsData) else {
+            let stepsData = dict.metadata["adam_steps"]?.data(using: .utf8),
+            let steps = try? JSONDecoder().decode([String: Int].self, from: stepsData)
+        else {
             throw DistillError.runDirectory("\(checkpointURL.path) is not a run checkpoint (no step metadata)")
         }
         // The same strict load as every checkpoint: each parameter under its visitor's name and checkpoint shape,
@@ -105,8 +109,11 @@ public struct RunDirectory: Sendable {
             guard let m = dict["optim.m.\(name)"], let v = dict["optim.v.\(name)"] else { continue }
             let (mv, vv) = (m.floats(), v.floats())
             guard let n = counts[name], mv.count == n, vv.count == n, s >= 0,
-                  mv.allSatisfy(\.isFinite), vv.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-                throw DistillError.runDirectory("\(checkpointURL.path): the optimiser state of '\(name)' does not fit the parameter or is not finite; resume from an intact run folder or start a new run with another --out")
+                mv.allSatisfy(\.isFinite), vv.allSatisfy({ $0.isFinite && $0 >= 0 })
+            else {
+                throw DistillError.runDirectory(
+                    "\(checkpointURL.path): the optimiser state of '\(name)' does not fit the parameter or is not finite; resume from an intact run folder or start a new run with another --out"
+                )
             }
             state[name] = AdamW.Moments(step: s, m: mv, v: vv)
         }
@@ -167,8 +174,9 @@ extension RunDirectory {
         let config = try readConfig()
         var rng = SplitMix64(seed: config.seed)
         let branches = config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry)
-        var student = Student(fresh: config.model, branches: branches, dropPath: config.dropPath,
-                              positionEncoding: config.positionEncoding, using: &rng)
+        var student = Student(
+            fresh: config.model, branches: branches, dropPath: config.dropPath,
+            positionEncoding: config.positionEncoding, using: &rng)
         var optimizer = AdamW()
         guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
             throw DistillError.runDirectory("\(checkpointURL.path) does not exist: the run has not saved a checkpoint yet")

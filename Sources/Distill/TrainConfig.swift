@@ -42,18 +42,40 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// The number format of the products. A `config.json` written before this field existed is read as fp32.
     public var precision: Precision
 
-    public init(model: ModelConfig, architecture: String, positionEncoding: PositionEncoding = .sincos3D, objective: Objective,
-                imageFrameStride: Int? = nil, samplesPerRow: Int = 1, mask: MaskKind = .tube, maskRatio: Double = 0.9, epochs: Int, batchSize: Int,
-                accumulate: Int = 1, ranks: Int = 1, baseLR: Double = 1.5e-4, minLR: Double = 1e-5, warmupEpochs: Int = 0,
-                weightDecay: Double = 0.05, clipGrad: Double? = nil, dropPath: Float = 0.1, beta1: Float = 0.9, beta2: Float = 0.95,
-                seed: UInt64 = 0, saveEvery: Int = 100, logEvery: Int = 10, teacherWidths: [String: Int] = [:],
-                teacherKinds: [String: TeacherKind]? = nil, precision: Precision = .fp32) {
-        self.model = model; self.architecture = architecture; self.positionEncoding = positionEncoding
-        self.objective = objective; self.imageFrameStride = imageFrameStride; self.samplesPerRow = samplesPerRow; self.mask = mask; self.maskRatio = maskRatio
-        self.epochs = epochs; self.batchSize = batchSize; self.accumulate = accumulate; self.ranks = ranks; self.baseLR = baseLR
-        self.minLR = minLR; self.warmupEpochs = warmupEpochs; self.weightDecay = weightDecay; self.clipGrad = clipGrad
-        self.dropPath = dropPath; self.beta1 = beta1; self.beta2 = beta2; self.seed = seed; self.saveEvery = saveEvery
-        self.logEvery = logEvery; self.teacherWidths = teacherWidths; self.teacherKinds = teacherKinds; self.precision = precision
+    public init(
+        model: ModelConfig, architecture: String, positionEncoding: PositionEncoding = .sincos3D, objective: Objective,
+        imageFrameStride: Int? = nil, samplesPerRow: Int = 1, mask: MaskKind = .tube, maskRatio: Double = 0.9, epochs: Int, batchSize: Int,
+        accumulate: Int = 1, ranks: Int = 1, baseLR: Double = 1.5e-4, minLR: Double = 1e-5, warmupEpochs: Int = 0,
+        weightDecay: Double = 0.05, clipGrad: Double? = nil, dropPath: Float = 0.1, beta1: Float = 0.9, beta2: Float = 0.95,
+        seed: UInt64 = 0, saveEvery: Int = 100, logEvery: Int = 10, teacherWidths: [String: Int] = [:],
+        teacherKinds: [String: TeacherKind]? = nil, precision: Precision = .fp32
+    ) {
+        self.model = model
+        self.architecture = architecture
+        self.positionEncoding = positionEncoding
+        self.objective = objective
+        self.imageFrameStride = imageFrameStride
+        self.samplesPerRow = samplesPerRow
+        self.mask = mask
+        self.maskRatio = maskRatio
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.accumulate = accumulate
+        self.ranks = ranks
+        self.baseLR = baseLR
+        self.minLR = minLR
+        self.warmupEpochs = warmupEpochs
+        self.weightDecay = weightDecay
+        self.clipGrad = clipGrad
+        self.dropPath = dropPath
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.seed = seed
+        self.saveEvery = saveEvery
+        self.logEvery = logEvery
+        self.teacherWidths = teacherWidths
+        self.teacherKinds = teacherKinds
+        self.precision = precision
     }
 
     /// Samples per optimiser step over all processes (clips, or frames for image models).
@@ -66,7 +88,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     /// a run resumes under any split that keeps the total batch.
     public func withSplit(of other: TrainConfig) -> TrainConfig {
         var c = self
-        c.batchSize = other.batchSize; c.accumulate = other.accumulate; c.ranks = other.ranks
+        c.batchSize = other.batchSize
+        c.accumulate = other.accumulate
+        c.ranks = other.ranks
         return c
     }
 
@@ -78,20 +102,23 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public func stepsPerEpoch(videos: Int) -> Int { videos / totalBatch }
 
     public var geometry: PatchGeometry {
-        PatchGeometry(frames: model.numFrames, height: model.inputSize, width: model.inputSize,
-                      tubelet: model.tubeletSize, patch: model.patchSize)
+        PatchGeometry(
+            frames: model.numFrames, height: model.inputSize, width: model.inputSize,
+            tubelet: model.tubeletSize, patch: model.patchSize)
     }
 
     public var maskGenerator: MaskGenerator {
-        MaskGenerator(kind: mask, ratio: maskRatio, timeSlices: model.numFrames / model.tubeletSize,
-                      tokensPerSlice: model.tokensPerFrame)
+        MaskGenerator(
+            kind: mask, ratio: maskRatio, timeSlices: model.numFrames / model.tubeletSize,
+            tokensPerSlice: model.tokensPerFrame)
     }
 
     /// Names of the top-level fields whose values differ between two configs.
     public static func differingFields(_ a: TrainConfig, _ b: TrainConfig) -> [String] {
         func fields(_ c: TrainConfig) -> [String: Data] {
             guard let data = try? JSONEncoder().encode(c),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { return [:] }
             return object.compactMapValues { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) }
         }
         let (fa, fb) = (fields(a), fields(b))
@@ -108,13 +135,17 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         func fail(_ m: String) -> DistillError { .invalidConfig(m) }
         do { try model.validate(needsSinCos3D: positionEncoding == .sincos3D) } catch { throw fail("\(error)") }
         let limits = Self.limits
-        for (flag, value, limit) in [("--epochs", epochs, limits.epochs), ("--batch-size", batchSize, limits.batch),
-                                     ("--accumulate", accumulate, limits.batch), ("processes (mpirun -n)", ranks, limits.batch),
-                                     ("--save-every", saveEvery, limits.steps),
-                                     ("--log-every", logEvery, limits.steps)] {
+        for (flag, value, limit) in [
+            ("--epochs", epochs, limits.epochs), ("--batch-size", batchSize, limits.batch),
+            ("--accumulate", accumulate, limits.batch), ("processes (mpirun -n)", ranks, limits.batch),
+            ("--save-every", saveEvery, limits.steps),
+            ("--log-every", logEvery, limits.steps)
+        ] {
             guard value >= 1 && value <= limit else { throw fail("\(flag) must be between 1 and \(limit), got \(value)") }
         }
-        guard warmupEpochs >= 0 && warmupEpochs <= epochs else { throw fail("--warmup-epochs (\(warmupEpochs)) must be between 0 and --epochs (\(epochs))") }
+        guard warmupEpochs >= 0 && warmupEpochs <= epochs else {
+            throw fail("--warmup-epochs (\(warmupEpochs)) must be between 0 and --epochs (\(epochs))")
+        }
         guard samplesPerRow >= 1, (imageFrameStride ?? 1) >= 1 else {
             throw fail("samples per row (\(samplesPerRow)) and the image frame stride (\(imageFrameStride ?? 1)) must be at least 1")
         }
@@ -145,8 +176,9 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         // the first step divides by zero.
         let masks = maskGenerator
         guard masks.maskedCount >= 1 && masks.visibleCount >= 1 else {
-            throw fail("--mask-ratio \(maskRatio) masks \(masks.maskedCount) of \(masks.tokens) tokens per clip (\(mask.rawValue) masking), "
-                       + "leaving \(masks.visibleCount) visible; choose a ratio that masks at least one token and leaves one visible")
+            throw fail(
+                "--mask-ratio \(maskRatio) masks \(masks.maskedCount) of \(masks.tokens) tokens per clip (\(mask.rawValue) masking), "
+                    + "leaving \(masks.visibleCount) visible; choose a ratio that masks at least one token and leaves one visible")
         }
     }
 }
@@ -165,10 +197,12 @@ public enum DistillError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .invalidConfig(let m): return m
         case .nonFiniteLoss(let step, let terms):
-            return "the loss became non-finite at step \(step) (\(terms.joined(separator: ", "))); training stopped and the last checkpoint was left intact. Lower --lr, add --clip-grad, or check the cache for bad values."
+            return
+                "the loss became non-finite at step \(step) (\(terms.joined(separator: ", "))); training stopped and the last checkpoint was left intact. Lower --lr, add --clip-grad, or check the cache for bad values."
         case .storeMismatch(let m): return m
         case .notEnoughData(let videos, let batch):
-            return "the data has \(videos) usable videos, and an epoch reads one view of each: fewer than one optimiser step needs (\(batch)); lower --batch-size/--accumulate or extract more videos (more views per video do not lengthen an epoch)"
+            return
+                "the data has \(videos) usable videos, and an epoch reads one view of each: fewer than one optimiser step needs (\(batch)); lower --batch-size/--accumulate or extract more videos (more views per video do not lengthen an epoch)"
         case .runDirectory(let m): return m
         case .runCheckpoint(let e): return "\(e) Resume from an intact run folder or start a new run with another --out."
         }

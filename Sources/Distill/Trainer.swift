@@ -44,19 +44,25 @@ public final class Trainer {
     private let viewOffsets: [Int]
     private let communicator: Communicator
 
-    public init(config: TrainConfig, data: TrainingData, run: RunDirectory, student: Student,
-                communicator: Communicator = SingleProcess()) throws {
+    public init(
+        config: TrainConfig, data: TrainingData, run: RunDirectory, student: Student,
+        communicator: Communicator = SingleProcess()
+    ) throws {
         try config.validate()
         guard config.ranks == communicator.size else {
-            throw DistillError.invalidConfig("the run is set up for \(config.ranks) processes but \(communicator.size) were started; "
-                                             + "start it with mpirun -n \(config.ranks), or set it up for \(communicator.size)")
+            throw DistillError.invalidConfig(
+                "the run is set up for \(config.ranks) processes but \(communicator.size) were started; "
+                    + "start it with mpirun -n \(config.ranks), or set it up for \(communicator.size)")
         }
         self.communicator = communicator
         let videoRows = data.videoRows
         guard config.stepsPerEpoch(videos: videoRows.count) > 0 else {
             throw DistillError.notEnoughData(videos: videoRows.count, batch: config.totalBatch)
         }
-        self.config = config; self.data = data; self.run = run; self.student = student
+        self.config = config
+        self.data = data
+        self.run = run
+        self.student = student
         self.videoRows = videoRows
         // A stream of its own, so that the epoch shuffle is the same whatever the number of views.
         let offsets = SplitMix64(seed: config.seed ^ 0x0FF5_E7_0F_71E35)
@@ -91,7 +97,9 @@ public final class Trainer {
     private func trainInPrecision(resume: Bool, progress: (TrainProgress) throws -> Void) throws {
         // Resuming without a checkpoint would silently start from scratch (and replace the folder's metrics).
         if resume && !FileManager.default.fileExists(atPath: run.checkpointURL.path) {
-            throw DistillError.runDirectory("nothing to resume: \(run.checkpointURL.path) does not exist; start the run without --resume, or give the --out of the run to continue")
+            throw DistillError.runDirectory(
+                "nothing to resume: \(run.checkpointURL.path) does not exist; start the run without --resume, or give the --out of the run to continue"
+            )
         }
         let writes = communicator.isRoot
         if writes { try run.create() }
@@ -103,8 +111,10 @@ public final class Trainer {
             var compared = saved.totalBatch == config.totalBatch ? config.withSplit(of: saved) : config
             if saved.teacherKinds == nil { compared.teacherKinds = nil }
             if saved != compared {
-                throw DistillError.invalidConfig("--resume with other settings than the run in \(run.url.path) (differing: "
-                    + "\(TrainConfig.differingFields(saved, compared).joined(separator: ", "))); rerun with the original flags or use a new --out")
+                throw DistillError.invalidConfig(
+                    "--resume with other settings than the run in \(run.url.path) (differing: "
+                        + "\(TrainConfig.differingFields(saved, compared).joined(separator: ", "))); rerun with the original flags or use a new --out"
+                )
             }
             start = try run.loadCheckpoint(into: &student, optimizer: &optimizer)
         }
@@ -126,7 +136,10 @@ public final class Trainer {
         let perStep = config.microBatchesPerStep, rank = communicator.rank
         for step in start..<totalSteps {
             let epoch = step / stepsPerEpoch, i = step % stepsPerEpoch
-            if epoch != cachedEpoch { order = epochOrder(epoch); cachedEpoch = epoch }
+            if epoch != cachedEpoch {
+                order = epochOrder(epoch)
+                cachedEpoch = epoch
+            }
             for j in 0..<config.accumulate {
                 let first = (i * perStep + rank * config.accumulate + j) * config.batchSize
                 out.append(Array(order[first..<first + config.batchSize]))
@@ -138,8 +151,9 @@ public final class Trainer {
     private var writes: Bool { communicator.isRoot }
 
     private func loop(from start: Int, prefetcher: Prefetcher, progress: (TrainProgress) throws -> Void) throws {
-        let schedule = CosineSchedule(base: config.peakLR, final: config.floorLR, epochs: config.epochs,
-                                      stepsPerEpoch: stepsPerEpoch, warmupEpochs: config.warmupEpochs)
+        let schedule = CosineSchedule(
+            base: config.peakLR, final: config.floorLR, epochs: config.epochs,
+            stepsPerEpoch: stepsPerEpoch, warmupEpochs: config.warmupEpochs)
         let masks = config.maskGenerator, base = SplitMix64(seed: config.seed)
         var window = MetricsWindow()
         var gradientSum = GradientSum(communicator: communicator)
@@ -156,9 +170,12 @@ public final class Trainer {
                 let input = imageFrames(batch)
                 var maskRng = base.fork(2 * micro), dropRng = base.fork(2 * micro + 1)
                 let mask = masks.make(batch: input.clips.shape[0], using: &maskRng)
-                let l = student.trainingStep(input, mask: mask, objective: config.objective,
-                                             lossScale: 1 / Float(perStep), using: &dropRng)
-                loss.terms = loss.terms.isEmpty ? l.terms.map { $0 / Double(perStep) }
+                let l = student.trainingStep(
+                    input, mask: mask, objective: config.objective,
+                    lossScale: 1 / Float(perStep), using: &dropRng)
+                loss.terms =
+                    loss.terms.isEmpty
+                    ? l.terms.map { $0 / Double(perStep) }
                     : zip(loss.terms, l.terms).map { $0 + $1 / Double(perStep) }
                 loss.total += l.total / Double(perStep)
             }
@@ -178,19 +195,23 @@ public final class Trainer {
             window.add(loss: loss, gradNorm: gradNorm, clips: config.totalBatch, seconds: seconds, waited: waited)
             let done = step + 1
             if writes, done % config.logEvery == 0 || done == totalSteps {
-                try run.appendMetrics(window.record(step: done, epoch: step / stepsPerEpoch, names: config.objective.termNames,
-                                                    lr: lr, weightDecay: config.weightDecay))
+                try run.appendMetrics(
+                    window.record(
+                        step: done, epoch: step / stepsPerEpoch, names: config.objective.termNames,
+                        lr: lr, weightDecay: config.weightDecay))
                 window = MetricsWindow()
             }
             if writes, done % config.saveEvery == 0 || done == totalSteps {
                 try run.saveCheckpoint(student: &student, optimizer: optimizer, step: done)
             }
             let elapsed = Date().timeIntervalSince(runStart), rate = Double(done - start) / max(elapsed, 1e-9)
-            try progress(TrainProgress(step: done, totalSteps: totalSteps, epoch: step / stepsPerEpoch, loss: loss, lr: lr,
-                                   clipsPerSecond: Double(config.totalBatch) / max(seconds, 1e-9),
-                                   dataWaitFraction: waited / max(seconds, 1e-9),
-                                   secondsRemaining: Double(totalSteps - done) / max(rate, 1e-9),
-                                   gradientSumSeconds: sumSeconds, gradientSumBytes: sumBytes))
+            try progress(
+                TrainProgress(
+                    step: done, totalSteps: totalSteps, epoch: step / stepsPerEpoch, loss: loss, lr: lr,
+                    clipsPerSecond: Double(config.totalBatch) / max(seconds, 1e-9),
+                    dataWaitFraction: waited / max(seconds, 1e-9),
+                    secondsRemaining: Double(totalSteps - done) / max(rate, 1e-9),
+                    gradientSumSeconds: sumSeconds, gradientSumBytes: sumBytes))
         }
     }
 
@@ -209,7 +230,12 @@ struct MetricsWindow {
     var total = 0.0, terms: [Double] = [], gradNorm = 0.0, seconds = 0.0, waited = 0.0
 
     mutating func add(loss: StepLoss, gradNorm g: Double, clips c: Int, seconds s: Double, waited w: Double) {
-        steps += 1; clips += c; total += loss.total; gradNorm += g; seconds += s; waited += w
+        steps += 1
+        clips += c
+        total += loss.total
+        gradNorm += g
+        seconds += s
+        waited += w
         terms = terms.isEmpty ? loss.terms : zip(terms, loss.terms).map(+)
     }
 
@@ -217,8 +243,9 @@ struct MetricsWindow {
         let n = Double(max(steps, 1))
         var losses: [String: Double] = [:]
         for (k, name) in names.enumerated() where k < terms.count { losses[name] = terms[k] / n }
-        return MetricsRecord(step: step, epoch: epoch, loss: total / n, losses: losses, lr: lr, weightDecay: weightDecay,
-                             gradNorm: gradNorm / n, clipsPerSecond: Double(clips) / max(seconds, 1e-9),
-                             dataWaitFraction: waited / max(seconds, 1e-9))
+        return MetricsRecord(
+            step: step, epoch: epoch, loss: total / n, losses: losses, lr: lr, weightDecay: weightDecay,
+            gradNorm: gradNorm / n, clipsPerSecond: Double(clips) / max(seconds, 1e-9),
+            dataWaitFraction: waited / max(seconds, 1e-9))
     }
 }

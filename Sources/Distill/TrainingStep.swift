@@ -1,5 +1,5 @@
-import Tensor
 import Models
+import Tensor
 
 /// What the student learns to predict.
 public enum Objective: Codable, Sendable, Equatable {
@@ -28,14 +28,19 @@ public enum Objective: Codable, Sendable, Equatable {
 public struct TrainingBatch: Sendable {
     public var clips: Tensor
     public var teacherFeatures: [Tensor]
-    public init(clips: Tensor, teacherFeatures: [Tensor] = []) { self.clips = clips; self.teacherFeatures = teacherFeatures }
+    public init(clips: Tensor, teacherFeatures: [Tensor] = []) {
+        self.clips = clips
+        self.teacherFeatures = teacherFeatures
+    }
 }
 
 extension Student {
     /// Forward, loss and backward for one micro-batch; gradients accumulate scaled by `lossScale`
     /// (1 / accumulation steps). Returns the (unscaled) losses.
-    public mutating func trainingStep(_ batch: TrainingBatch, mask: [Bool], objective: Objective, lossScale: Float = 1,
-                                      using rng: inout SplitMix64) -> StepLoss {
+    public mutating func trainingStep(
+        _ batch: TrainingBatch, mask: [Bool], objective: Objective, lossScale: Float = 1,
+        using rng: inout SplitMix64
+    ) -> StepLoss {
         let (predictions, cache) = forward(clips: batch.clips, mask: mask, using: &rng)
         var (loss, grads): (StepLoss, [Tensor])
         switch objective {

@@ -5,7 +5,10 @@ public struct ClassSubset: Codable, Equatable, Sendable {
     public var name: String
     public var classes: [Int]
 
-    public init(name: String, classes: [Int]) { self.name = name; self.classes = classes }
+    public init(name: String, classes: [Int]) {
+        self.name = name
+        self.classes = classes
+    }
 }
 
 /// Accuracy over the samples whose true label lies in one class subset. Accuracies are percentages.

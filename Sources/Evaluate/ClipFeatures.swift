@@ -17,8 +17,9 @@ public struct EncodedSet: Sendable {
 public enum ClipFeatures {
     /// The centre view (centred frames, short side resized to the input size, centre crop): the evaluation view.
     public static func centerView(_ info: VideoInfo, config: ModelConfig, samplingRate: Int) -> ClipView {
-        ClipViews.center(frameCount: info.frameCount, width: info.width, height: info.height, numFrames: config.numFrames,
-                         samplingRate: samplingRate, inputSize: config.inputSize)
+        ClipViews.center(
+            frameCount: info.frameCount, width: info.width, height: info.height, numFrames: config.numFrames,
+            samplingRate: samplingRate, inputSize: config.inputSize)
     }
 
     /// Normalised clips [B, 3, T, S, S] from uint8 clips [T, S, S, 3].
@@ -29,8 +30,10 @@ public enum ClipFeatures {
 
     /// Encodes the centre view of every entry (no masking) and pools the last block's tokens by `pooling`.
     /// Videos that fail to decode are skipped and reported.
-    public static func pooled(encoder: Classifier, entries: [ManifestEntry], samplingRate: Int, pooling: FeaturePooling,
-                              batchSize: Int = 8, progress: (Int, Int) -> Void = { _, _ in }) -> EncodedSet {
+    public static func pooled(
+        encoder: Classifier, entries: [ManifestEntry], samplingRate: Int, pooling: FeaturePooling,
+        batchSize: Int = 8, progress: (Int, Int) -> Void = { _, _ in }
+    ) -> EncodedSet {
         var rows: [Float] = [], labels: [Int] = [], used: [Int] = [], failures: [SkippedVideo] = []
         var pending: [(Int, Clip)] = []
         let perStep = encoder.tokensPerTimeStep

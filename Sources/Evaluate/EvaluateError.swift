@@ -40,7 +40,8 @@ public enum EvaluateError: Error, Equatable, CustomStringConvertible {
         case let .inconsistentLabel(video, first, second):
             return "views of video '\(video)' carry labels \(first) and \(second); every view of a video must have the same label."
         case let .logitCountMismatch(video, expected, actual):
-            return "a view of video '\(video)' has \(actual) logits but earlier views have \(expected); all views must come from the same classifier head."
+            return
+                "a view of video '\(video)' has \(actual) logits but earlier views have \(expected); all views must come from the same classifier head."
         case let .invalidResultJSON(reason):
             return "cannot decode evaluation result JSON: \(reason). Pass a file written by EvaluationResult.jsonData()."
         }

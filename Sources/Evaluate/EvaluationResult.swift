@@ -35,12 +35,14 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case run, evaluationProtocol = "protocol", top1, top5, subsets, perClass, trainCount, evaluatedCount,
-             classCount, knn, linear, trainingLoss, skippedVideos
+            classCount, knn, linear, trainingLoss, skippedVideos
     }
 
-    public init(run: String, evaluationProtocol: EvaluationProtocol, metrics: ClassificationMetrics,
-                trainCount: Int, classCount: Int, knn: KNNConfiguration? = nil,
-                linear: LinearProbeConfiguration? = nil, trainingLoss: [Double]? = nil) {
+    public init(
+        run: String, evaluationProtocol: EvaluationProtocol, metrics: ClassificationMetrics,
+        trainCount: Int, classCount: Int, knn: KNNConfiguration? = nil,
+        linear: LinearProbeConfiguration? = nil, trainingLoss: [Double]? = nil
+    ) {
         self.run = run
         self.evaluationProtocol = evaluationProtocol
         self.top1 = metrics.top1

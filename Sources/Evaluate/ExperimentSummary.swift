@@ -9,7 +9,11 @@ public struct ExperimentMeasurement: Codable, Equatable, Sendable {
     public var top1: Double
 
     public init(run: String, task: String, evaluationProtocol: String, seed: Int, top1: Double) {
-        self.run = run; self.task = task; self.evaluationProtocol = evaluationProtocol; self.seed = seed; self.top1 = top1
+        self.run = run
+        self.task = task
+        self.evaluationProtocol = evaluationProtocol
+        self.seed = seed
+        self.top1 = top1
     }
 }
 
@@ -45,15 +49,17 @@ public struct ExperimentComparison: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case claim, a, b, task, evaluationProtocol = "protocol", meanDifference = "mean_difference", ci95,
-             perSeed = "per_seed", verdict
+            perSeed = "per_seed", verdict
     }
 }
 
 public enum ExperimentSummary {
     /// Two-sided 95% Student-t quantiles by degrees of freedom (1…30); larger samples use 1.96.
-    static let t95: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-                                2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-                                2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+    static let t95: [Double] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042
+    ]
 
     /// Mean and 95% interval (mean ± t · s / √n) of `values`; no interval for fewer than two values.
     public static func interval(_ values: [Double]) -> (mean: Double, ci95: [Double]?) {
@@ -79,17 +85,21 @@ public enum ExperimentSummary {
             let group = groups[key]!.sorted { $0.seed < $1.seed }
             let (mean, ci) = interval(group.map(\.top1))
             let first = group[0]
-            return ExperimentRow(run: first.run, task: first.task, evaluationProtocol: first.evaluationProtocol, mean: mean,
-                                 ci95: ci, perSeed: group.map(\.top1), seeds: group.map(\.seed))
+            return ExperimentRow(
+                run: first.run, task: first.task, evaluationProtocol: first.evaluationProtocol, mean: mean,
+                ci95: ci, perSeed: group.map(\.top1), seeds: group.map(\.seed))
         }
     }
 
     /// The paired difference `a − b` over the seeds both runs have, or nil when they share no seed.
-    public static func compare(claim: String, a: String, b: String, task: String, evaluationProtocol: String,
-                               in measurements: [ExperimentMeasurement]) -> ExperimentComparison? {
+    public static func compare(
+        claim: String, a: String, b: String, task: String, evaluationProtocol: String,
+        in measurements: [ExperimentMeasurement]
+    ) -> ExperimentComparison? {
         func bySeed(_ run: String) -> [Int: Double] {
-            Dictionary(measurements.filter { $0.run == run && $0.task == task && $0.evaluationProtocol == evaluationProtocol }
-                .map { ($0.seed, $0.top1) }, uniquingKeysWith: { first, _ in first })
+            Dictionary(
+                measurements.filter { $0.run == run && $0.task == task && $0.evaluationProtocol == evaluationProtocol }
+                    .map { ($0.seed, $0.top1) }, uniquingKeysWith: { first, _ in first })
         }
         let (ra, rb) = (bySeed(a), bySeed(b))
         let seeds = Set(ra.keys).intersection(rb.keys).sorted()
@@ -98,8 +108,9 @@ public enum ExperimentSummary {
         let (mean, ci) = interval(differences)
         let verdict: String
         if let ci, ci[0] > 0 { verdict = "holds" } else if let ci, ci[1] < 0 { verdict = "fails" } else { verdict = "inconclusive" }
-        return ExperimentComparison(claim: claim, a: a, b: b, task: task, evaluationProtocol: evaluationProtocol,
-                                    meanDifference: mean, ci95: ci, perSeed: differences, verdict: verdict)
+        return ExperimentComparison(
+            claim: claim, a: a, b: b, task: task, evaluationProtocol: evaluationProtocol,
+            meanDifference: mean, ci95: ci, perSeed: differences, verdict: verdict)
     }
 
     /// A Markdown table of `rows`: one line per run with its number of seeds (`n`, the most any of its cells has),
@@ -112,8 +123,10 @@ public enum ExperimentSummary {
             if !columns.contains(c) { columns.append(c) }
         }
         columns.sort()
-        var lines = ["| run | n | " + columns.joined(separator: " | ") + " |",
-                     "|---|---|" + String(repeating: "---|", count: columns.count)]
+        var lines = [
+            "| run | n | " + columns.joined(separator: " | ") + " |",
+            "|---|---|" + String(repeating: "---|", count: columns.count)
+        ]
         for run in runs {
             let cells = columns.map { c -> String in
                 guard let r = rows.first(where: { $0.run == run && "\($0.task) \($0.evaluationProtocol)" == c }) else { return "—" }

@@ -11,8 +11,9 @@ public enum FeaturePooling: String, Codable, Sendable, CaseIterable {
 
     /// Pools tokens [B, N, D] whose time steps hold `perStep` consecutive tokens each.
     public func apply(_ tokens: Tensor, perStep: Int) -> Tensor {
-        precondition(tokens.rank == 3 && perStep > 0 && tokens.shape[1] % perStep == 0,
-                     "pooling expects [B, N, D] with N a multiple of \(perStep), got \(tokens.shape)")
+        precondition(
+            tokens.rank == 3 && perStep > 0 && tokens.shape[1] % perStep == 0,
+            "pooling expects [B, N, D] with N a multiple of \(perStep), got \(tokens.shape)")
         switch self {
         case .mean:
             return meanPoolForward(tokens)

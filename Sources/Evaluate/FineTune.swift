@@ -56,14 +56,17 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
 
     /// Upper bounds of the integer settings: far above the original recipe (150 epochs, a total batch of 512, rate 4,
     /// 5 × 3 test views) and far below what overflows or exhausts memory.
-    public static let limits = (epochs: 100_000, batchSize: 4_096, accumulate: 4_096, samplingRate: 64, testSegments: 64, testCrops: 16,
-                                repeatedAugment: 16)
+    public static let limits = (
+        epochs: 100_000, batchSize: 4_096, accumulate: 4_096, samplingRate: 64, testSegments: 64, testCrops: 16,
+        repeatedAugment: 16
+    )
 
     /// Checks every setting before any weight is touched; the error names the setting (as its flag) and the value.
     public func validate() throws {
         func integer(_ name: String, _ value: Int, _ range: ClosedRange<Int>, _ note: String = "") throws {
             guard range.contains(value) else {
-                throw EvaluateError.invalidSetting(name: name, value: "\(value)", expected: "an integer from \(range.lowerBound) to \(range.upperBound)\(note)")
+                throw EvaluateError.invalidSetting(
+                    name: name, value: "\(value)", expected: "an integer from \(range.lowerBound) to \(range.upperBound)\(note)")
             }
         }
         func number(_ name: String, _ value: Double, _ ok: Bool, _ expected: String) throws {
@@ -87,7 +90,9 @@ public struct FineTuneConfig: Codable, Sendable, Equatable {
         try number("--random-erasing", Double(randomErasing), randomErasing >= 0 && randomErasing <= 1, "a probability in [0, 1] (0 = off)")
         try number("label smoothing", Double(labelSmoothing), labelSmoothing >= 0 && labelSmoothing < 1, "a number in [0, 1)")
         if flip && !dataset.flips {
-            throw EvaluateError.invalidSetting(name: "--flip", value: "on", expected: "off with --dataset \(dataset.rawValue): its labels name left and right, which a mirror image swaps")
+            throw EvaluateError.invalidSetting(
+                name: "--flip", value: "on",
+                expected: "off with --dataset \(dataset.rawValue): its labels name left and right, which a mirror image swaps")
         }
     }
 }

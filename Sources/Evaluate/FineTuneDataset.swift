@@ -28,15 +28,19 @@ public enum FineTuneDataset: String, Codable, Sendable, CaseIterable {
     }
 
     /// The multi-view test views of a video.
-    func testViews(frameCount: Int, width: Int, height: Int, clipLength: Int, samplingRate: Int, segments: Int, crops: Int,
-                   inputSize: Int) -> [TestView] {
+    func testViews(
+        frameCount: Int, width: Int, height: Int, clipLength: Int, samplingRate: Int, segments: Int, crops: Int,
+        inputSize: Int
+    ) -> [TestView] {
         switch self {
         case .k400:
-            return TestViews.kinetics(frameCount: frameCount, width: width, height: height, clipLength: clipLength,
-                                      samplingRate: samplingRate, segments: segments, crops: crops, inputSize: inputSize)
+            return TestViews.kinetics(
+                frameCount: frameCount, width: width, height: height, clipLength: clipLength,
+                samplingRate: samplingRate, segments: segments, crops: crops, inputSize: inputSize)
         case .ssv2:
-            return TestViews.somethingSomething(frameCount: frameCount, width: width, height: height, clipLength: clipLength,
-                                                segments: segments, crops: crops, inputSize: inputSize)
+            return TestViews.somethingSomething(
+                frameCount: frameCount, width: width, height: height, clipLength: clipLength,
+                segments: segments, crops: crops, inputSize: inputSize)
         }
     }
 }

@@ -16,8 +16,9 @@ public final class FineTuner {
 
     /// A random training view of a video: the dataset's temporal sampler, then `spatialView`.
     func trainingView(frameCount: Int, width: Int, height: Int, using rng: inout SplitMix64) -> ClipView {
-        let frames = config.dataset.trainingFrames(frameCount: frameCount, clipLength: model.config.numFrames,
-                                                   samplingRate: config.samplingRate, using: &rng)
+        let frames = config.dataset.trainingFrames(
+            frameCount: frameCount, clipLength: model.config.numFrames,
+            samplingRate: config.samplingRate, using: &rng)
         return spatialView(frames: frames, width: width, height: height, using: &rng)
     }
 
@@ -29,8 +30,9 @@ public final class FineTuner {
         case .randomResized: box = RandomResizedCrop().sample(width: width, height: height, using: &rng)
         case .multiScale: box = MultiScaleCrop(inputSize: size).sample(width: width, height: height, using: &rng)
         }
-        return ClipView(frames: frames, spatial: .cropThenResize(box: box, width: size, height: size),
-                        filter: .bilinear, flip: config.flip && rng.nextUniform() < 0.5)
+        return ClipView(
+            frames: frames, spatial: .cropThenResize(box: box, width: size, height: size),
+            filter: .bilinear, flip: config.flip && rng.nextUniform() < 0.5)
     }
 
     /// `repeatedAugment` views of one decoded clip (the frames `frames` at the source resolution): each its own
@@ -48,8 +50,9 @@ public final class FineTuner {
     func trainingClips(_ entry: ManifestEntry, using rng: inout SplitMix64) throws -> [Clip] {
         let reader = try VideoReader(path: entry.resolvedPath)
         let info = reader.info
-        let frames = config.dataset.trainingFrames(frameCount: info.frameCount, clipLength: model.config.numFrames,
-                                                   samplingRate: config.samplingRate, using: &rng)
+        let frames = config.dataset.trainingFrames(
+            frameCount: info.frameCount, clipLength: model.config.numFrames,
+            samplingRate: config.samplingRate, using: &rng)
         return augmentedViews(of: try reader.frames(at: frames), frames: frames, using: &rng)
     }
 
@@ -70,12 +73,14 @@ public final class FineTuner {
     func schedule(videos: Int) throws -> (schedule: CosineSchedule, stepsPerEpoch: Int) {
         let steps = videos / config.totalBatch
         guard steps > 0 else {
-            throw EvaluateError.invalidSetting(name: "--batch-size", value: "\(config.batchSize) × --accumulate \(config.accumulate)",
-                                               expected: "a total batch of at most the number of training videos (\(videos))")
+            throw EvaluateError.invalidSetting(
+                name: "--batch-size", value: "\(config.batchSize) × --accumulate \(config.accumulate)",
+                expected: "a total batch of at most the number of training videos (\(videos))")
         }
-        let schedule = CosineSchedule(base: scaledLearningRate(config.baseLR, totalBatch: config.totalBatch),
-                                      final: scaledLearningRate(config.minLR, totalBatch: config.totalBatch),
-                                      epochs: config.epochs, stepsPerEpoch: steps, warmupEpochs: config.warmupEpochs)
+        let schedule = CosineSchedule(
+            base: scaledLearningRate(config.baseLR, totalBatch: config.totalBatch),
+            final: scaledLearningRate(config.minLR, totalBatch: config.totalBatch),
+            epochs: config.epochs, stepsPerEpoch: steps, warmupEpochs: config.warmupEpochs)
         return (schedule, steps)
     }
 
@@ -136,22 +141,34 @@ public final class FineTuner {
         var lambda: Float
         if rng.nextUniform() < 0.5 {
             lambda = betaSample(0.8, using: &rng)
-            for i in 0..<clips.count { clips.storage[i] = lambda * original.storage[i] + (1 - lambda) * original.storage[(b - 1 - i / per) * per + i % per] }
+            for i in 0..<clips.count {
+                clips.storage[i] = lambda * original.storage[i] + (1 - lambda) * original.storage[(b - 1 - i / per) * per + i % per]
+            }
         } else {
             let cut = (1 - betaSample(1, using: &rng)).squareRoot()
             let (ch, cw) = (Int(Float(h) * cut), Int(Float(w) * cut))
             let (cy, cx) = (Int(rng.next() % UInt64(h)), Int(rng.next() % UInt64(w)))
             let (y0, y1, x0, x1) = (max(cy - ch / 2, 0), min(cy + ch / 2, h), max(cx - cw / 2, 0), min(cx + cw / 2, w))
-            for s in 0..<b { for c in 0..<3 { for f in 0..<t { for y in y0..<y1 { for x in x0..<x1 {
-                let i = (((s * 3 + c) * t + f) * h + y) * w + x
-                clips.storage[i] = original.storage[(b - 1 - s) * per + i % per]
-            } } } } }
+            for s in 0..<b {
+                for c in 0..<3 {
+                    for f in 0..<t {
+                        for y in y0..<y1 {
+                            for x in x0..<x1 {
+                                let i = (((s * 3 + c) * t + f) * h + y) * w + x
+                                clips.storage[i] = original.storage[(b - 1 - s) * per + i % per]
+                            }
+                        }
+                    }
+                }
+            }
             lambda = 1 - Float((y1 - y0) * (x1 - x0)) / Float(h * w)
         }
         let k = targets.shape[1]
-        for s in 0..<b { for j in 0..<k {
-            targets.storage[s * k + j] = lambda * originalTargets.storage[s * k + j] + (1 - lambda) * originalTargets.storage[(b - 1 - s) * k + j]
-        } }
+        for s in 0..<b {
+            for j in 0..<k {
+                targets.storage[s * k + j] = lambda * originalTargets.storage[s * k + j] + (1 - lambda) * originalTargets.storage[(b - 1 - s) * k + j]
+            }
+        }
     }
 
     /// Beta(a, a) from two gamma draws (Marsaglia–Tsang; a ≥ 1 directly, a < 1 by the power trick).
@@ -172,9 +189,10 @@ public final class FineTuner {
     /// The test views of a video: the dataset's grid of `testSegments` × `testCrops`.
     func testViews(frameCount: Int, width: Int, height: Int) -> [TestView] {
         let c = model.config
-        return config.dataset.testViews(frameCount: frameCount, width: width, height: height, clipLength: c.numFrames,
-                                        samplingRate: config.samplingRate, segments: config.testSegments, crops: config.testCrops,
-                                        inputSize: c.inputSize)
+        return config.dataset.testViews(
+            frameCount: frameCount, width: width, height: height, clipLength: c.numFrames,
+            samplingRate: config.samplingRate, segments: config.testSegments, crops: config.testCrops,
+            inputSize: c.inputSize)
     }
 
     /// The multi-view test (`testSegments` × `testCrops` views of the dataset's grid; softmax averaged per video).
@@ -191,8 +209,10 @@ public final class FineTuner {
                 for tv in testViews(frameCount: info.frameCount, width: info.width, height: info.height) {
                     let clip = try reader.clip(for: tv.view)
                     let logits = model(ClipFeatures.batch([clip]))
-                    videoViews.append(ViewPrediction(videoID: "\(i)", viewID: tv.temporalIndex * config.testCrops + tv.spatialIndex,
-                                                     label: entry.label, logits: logits.storage))
+                    videoViews.append(
+                        ViewPrediction(
+                            videoID: "\(i)", viewID: tv.temporalIndex * config.testCrops + tv.spatialIndex,
+                            label: entry.label, logits: logits.storage))
                 }
                 views += videoViews
             } catch {

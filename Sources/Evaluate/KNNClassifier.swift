@@ -14,7 +14,10 @@ public struct KNNConfiguration: Codable, Equatable, Sendable {
     public var normalize: Bool
 
     public init(k: Int = 20, temperature: Double = 0.07, chunkRows: Int = 256, normalize: Bool = true) {
-        self.k = k; self.temperature = temperature; self.chunkRows = chunkRows; self.normalize = normalize
+        self.k = k
+        self.temperature = temperature
+        self.chunkRows = chunkRows
+        self.normalize = normalize
     }
 
     func validate() throws {
@@ -40,8 +43,10 @@ public struct KNNClassifier: Sendable {
     public let trainFeatures: Tensor
     public let trainLabels: [Int]
 
-    public init(trainFeatures: Tensor, trainLabels: [Int], classCount: Int,
-                configuration: KNNConfiguration = KNNConfiguration()) throws {
+    public init(
+        trainFeatures: Tensor, trainLabels: [Int], classCount: Int,
+        configuration: KNNConfiguration = KNNConfiguration()
+    ) throws {
         try configuration.validate()
         let (rows, _) = try FeatureChecks.matrix(trainFeatures, "train")
         try FeatureChecks.labels(trainLabels, rows: rows, classCount: classCount, "train labels")
@@ -96,10 +101,11 @@ public struct KNNClassifier: Sendable {
                     parallelBlocks(queryBlocks * trainBlocks) { block in
                         let (qb, tb) = block.quotientAndRemainder(dividingBy: trainBlocks)
                         let (row, column) = (qb * Self.queryBlock, tb * Self.trainBlock)
-                        gemm(transB: true, m: Self.queryBlock, n: min(Self.trainBlock, train - column), k: d,
-                             a: q + row * d, lda: d, b: t + column * d, ldb: d,
-                             c: out + row * train + column, ldc: train, threads: 1,
-                             precision: .fp32)  // similarities decide neighbours: keep them exact whatever the model ran in
+                        gemm(
+                            transB: true, m: Self.queryBlock, n: min(Self.trainBlock, train - column), k: d,
+                            a: q + row * d, lda: d, b: t + column * d, ldb: d,
+                            c: out + row * train + column, ldc: train, threads: 1,
+                            precision: .fp32)  // similarities decide neighbours: keep them exact whatever the model ran in
                     }
                 }
             }

@@ -6,21 +6,25 @@ extension LinearProbe {
     ///
     /// The weight starts as a truncated normal (std 0.01, as MAE's probe head), the bias at zero. Each step
     /// minimises the mean cross-entropy of a mini-batch; the reported loss of an epoch is the mean over its samples.
-    public static func train(features: Tensor, labels: [Int], classCount: Int,
-                             configuration: LinearProbeConfiguration = LinearProbeConfiguration()) throws -> LinearProbeTraining {
+    public static func train(
+        features: Tensor, labels: [Int], classCount: Int,
+        configuration: LinearProbeConfiguration = LinearProbeConfiguration()
+    ) throws -> LinearProbeTraining {
         try configuration.validate()
         let (n, d) = try FeatureChecks.matrix(features, "train")
         try FeatureChecks.labels(labels, rows: n, classCount: classCount, "train labels")
         let standardizer = Standardizer(fitting: features)
         let inputs = standardizer.apply(features)
         var rng = SplitMix64(seed: configuration.seed)
-        var linear = Linear(weight: Tensor.truncatedNormal([classCount, d], std: 0.01, limit: 0.02, using: &rng),
-                            bias: Tensor(shape: [classCount]))
+        var linear = Linear(
+            weight: Tensor.truncatedNormal([classCount, d], std: 0.01, limit: 0.02, using: &rng),
+            bias: Tensor(shape: [classCount]))
         var optimizer = AdamW(beta1: 0.9, beta2: 0.999, eps: 1e-8)
         let stepsPerEpoch = (n + configuration.batchSize - 1) / configuration.batchSize
-        let schedule = CosineSchedule(base: configuration.learningRate, final: configuration.finalLearningRate,
-                                      epochs: configuration.epochs, stepsPerEpoch: stepsPerEpoch,
-                                      warmupEpochs: configuration.warmupEpochs)
+        let schedule = CosineSchedule(
+            base: configuration.learningRate, final: configuration.finalLearningRate,
+            epochs: configuration.epochs, stepsPerEpoch: stepsPerEpoch,
+            warmupEpochs: configuration.warmupEpochs)
         var order = Array(0..<n), curve: [Double] = [], calmEpochs = 0, step = 0
         for epoch in 0..<configuration.epochs {
             shuffle(&order, using: &rng)

@@ -19,12 +19,20 @@ public struct LinearProbeConfiguration: Codable, Equatable, Sendable {
     public var patience: Int
     public var seed: UInt64
 
-    public init(epochs: Int = 100, batchSize: Int = 256, learningRate: Double = 1e-2, finalLearningRate: Double = 0,
-                warmupEpochs: Int = 0, weightDecay: Double = 1e-4, tolerance: Double = 1e-5, patience: Int = 5,
-                seed: UInt64 = 0) {
-        self.epochs = epochs; self.batchSize = batchSize; self.learningRate = learningRate
-        self.finalLearningRate = finalLearningRate; self.warmupEpochs = warmupEpochs; self.weightDecay = weightDecay
-        self.tolerance = tolerance; self.patience = patience; self.seed = seed
+    public init(
+        epochs: Int = 100, batchSize: Int = 256, learningRate: Double = 1e-2, finalLearningRate: Double = 0,
+        warmupEpochs: Int = 0, weightDecay: Double = 1e-4, tolerance: Double = 1e-5, patience: Int = 5,
+        seed: UInt64 = 0
+    ) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.finalLearningRate = finalLearningRate
+        self.warmupEpochs = warmupEpochs
+        self.weightDecay = weightDecay
+        self.tolerance = tolerance
+        self.patience = patience
+        self.seed = seed
     }
 
     func validate() throws {

@@ -11,7 +11,10 @@ public struct ViewPrediction: Codable, Equatable, Sendable {
     public var logits: [Float]
 
     public init(videoID: String, viewID: Int, label: Int, logits: [Float]) {
-        self.videoID = videoID; self.viewID = viewID; self.label = label; self.logits = logits
+        self.videoID = videoID
+        self.viewID = viewID
+        self.label = label
+        self.logits = logits
     }
 }
 
@@ -55,10 +58,15 @@ public func mergeViews(_ views: [ViewPrediction]) throws -> MergedPredictions {
         } else {
             video = order.count
             index[view.videoID] = video
-            order.append(view.videoID); labels.append(view.label)
-            sums.append([Double](repeating: 0, count: classes)); counts.append(0)
+            order.append(view.videoID)
+            labels.append(view.label)
+            sums.append([Double](repeating: 0, count: classes))
+            counts.append(0)
         }
-        guard seen.insert("\(view.viewID)\u{0}\(view.videoID)").inserted else { duplicates += 1; continue }
+        guard seen.insert("\(view.viewID)\u{0}\(view.videoID)").inserted else {
+            duplicates += 1
+            continue
+        }
         let p = softmax(view.logits)
         for c in 0..<classes { sums[video][c] += p[c] }
         counts[video] += 1
@@ -67,8 +75,9 @@ public func mergeViews(_ views: [ViewPrediction]) throws -> MergedPredictions {
     for v in 0..<order.count {
         for c in 0..<classes { probabilities.storage[v * classes + c] = Float(sums[v][c] / Double(counts[v])) }
     }
-    return MergedPredictions(videoIDs: order, labels: labels, probabilities: probabilities,
-                             viewCounts: counts, duplicatesDropped: duplicates)
+    return MergedPredictions(
+        videoIDs: order, labels: labels, probabilities: probabilities,
+        viewCounts: counts, duplicatesDropped: duplicates)
 }
 
 /// Softmax in Double, shifted by the maximum for stability.

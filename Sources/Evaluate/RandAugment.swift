@@ -26,11 +26,19 @@ public struct RandAugment: Codable, Sendable, Equatable {
         if parts.first == "rand" { parts.removeFirst() }
         var sawM = false, sawN = false
         for part in parts {
-            if part.hasPrefix("mstd"), let v = Double(part.dropFirst(4)), v >= 0, v <= Self.maxMagnitude { magnitudeStd = v }
-            else if part == "inc1" { continue }
-            else if part.hasPrefix("m"), let v = Double(part.dropFirst()), v >= 0, v <= Self.maxMagnitude { magnitude = v; sawM = true }
-            else if part.hasPrefix("n"), let v = Int(part.dropFirst()), v >= 1, v <= Self.maxCount { count = v; sawN = true }
-            else { return nil }
+            if part.hasPrefix("mstd"), let v = Double(part.dropFirst(4)), v >= 0, v <= Self.maxMagnitude {
+                magnitudeStd = v
+            } else if part == "inc1" {
+                continue
+            } else if part.hasPrefix("m"), let v = Double(part.dropFirst()), v >= 0, v <= Self.maxMagnitude {
+                magnitude = v
+                sawM = true
+            } else if part.hasPrefix("n"), let v = Int(part.dropFirst()), v >= 1, v <= Self.maxCount {
+                count = v
+                sawN = true
+            } else {
+                return nil
+            }
         }
         guard sawM && sawN else { return nil }
     }

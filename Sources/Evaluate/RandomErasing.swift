@@ -37,9 +37,15 @@ public struct RandomErasing: Codable, Sendable, Equatable {
         let (t, h, w) = (batch.shape[2], batch.shape[3], batch.shape[4])
         guard let box = sampleBox(width: w, height: h, using: &rng) else { return nil }
         let base = index * 3 * t * h * w
-        for f in 0..<t { for c in 0..<3 { for y in box.y..<(box.y + box.height) { for x in box.x..<(box.x + box.width) {
-            batch.storage[base + ((c * t + f) * h + y) * w + x] = rng.nextNormal()
-        } } } }
+        for f in 0..<t {
+            for c in 0..<3 {
+                for y in box.y..<(box.y + box.height) {
+                    for x in box.x..<(box.x + box.width) {
+                        batch.storage[base + ((c * t + f) * h + y) * w + x] = rng.nextNormal()
+                    }
+                }
+            }
+        }
         return box
     }
 }

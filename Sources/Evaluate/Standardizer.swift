@@ -18,7 +18,8 @@ public struct Standardizer: Codable, Equatable, Sendable {
         for r in 0..<n {
             for j in 0..<d {
                 let v = Double(features.storage[r * d + j])
-                sum[j] += v; sumSquares[j] += v * v
+                sum[j] += v
+                sumSquares[j] += v * v
             }
         }
         mean = sum.map { Float($0 / Double(n)) }

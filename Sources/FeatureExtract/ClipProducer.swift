@@ -27,12 +27,21 @@ final class ClipProducer: @unchecked Sendable {
             for video in videos {
                 self.lock.lock()
                 while !self.stopped && self.queue.count >= self.depth { self.lock.wait() }
-                if self.stopped { self.lock.unlock(); return }
+                if self.stopped {
+                    self.lock.unlock()
+                    return
+                }
                 self.lock.unlock()
                 let decoded = work(video)
-                self.lock.lock(); self.queue.append(decoded); self.lock.broadcast(); self.lock.unlock()
+                self.lock.lock()
+                self.queue.append(decoded)
+                self.lock.broadcast()
+                self.lock.unlock()
             }
-            self.lock.lock(); self.finished = true; self.lock.broadcast(); self.lock.unlock()
+            self.lock.lock()
+            self.finished = true
+            self.lock.broadcast()
+            self.lock.unlock()
         }
         thread.stackSize = 8 << 20
         thread.start()
@@ -50,5 +59,10 @@ final class ClipProducer: @unchecked Sendable {
         return (item, Date().timeIntervalSince(start))
     }
 
-    func stop() { lock.lock(); stopped = true; lock.broadcast(); lock.unlock() }
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.broadcast()
+        lock.unlock()
+    }
 }

@@ -54,17 +54,36 @@ public struct ExtractConfig: Codable, Sendable {
     /// MAE ViT-H teacher, whose 14×14 grid then matches a patch-16 student's at 224 (docs/method.md §5.1).
     public var teacherInputSize: Int?
 
-    public init(teacher: TeacherChoice, checkpoint: URL?, architecture: String, model: ModelConfig, manifest: URL,
-                dataRoot: URL?, out: URL, name: String? = nil, viewsPerVideo: Int = 1, view: ViewChoice = .random,
-                numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224, dtype: FeatureDType = .float16, storePixels: Bool = false,
-                shardIndex: Int = 0, shardCount: Int = 1, batchSize: Int = 1, decodeThreads: Int = 1, seed: UInt64 = 0,
-                commitEvery: Int = 16, precision: Precision = .fp32, teacherInputSize: Int? = nil) {
-        self.teacher = teacher; self.checkpoint = checkpoint; self.architecture = architecture; self.model = model
-        self.manifest = manifest; self.dataRoot = dataRoot; self.out = out; self.name = name ?? teacher.rawValue
-        self.viewsPerVideo = viewsPerVideo; self.view = view; self.numFrames = numFrames; self.samplingRate = samplingRate
-        self.inputSize = inputSize; self.dtype = dtype; self.storePixels = storePixels; self.shardIndex = shardIndex
-        self.shardCount = shardCount; self.batchSize = batchSize; self.decodeThreads = decodeThreads; self.seed = seed
-        self.commitEvery = commitEvery; self.precision = precision; self.teacherInputSize = teacherInputSize
+    public init(
+        teacher: TeacherChoice, checkpoint: URL?, architecture: String, model: ModelConfig, manifest: URL,
+        dataRoot: URL?, out: URL, name: String? = nil, viewsPerVideo: Int = 1, view: ViewChoice = .random,
+        numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224, dtype: FeatureDType = .float16, storePixels: Bool = false,
+        shardIndex: Int = 0, shardCount: Int = 1, batchSize: Int = 1, decodeThreads: Int = 1, seed: UInt64 = 0,
+        commitEvery: Int = 16, precision: Precision = .fp32, teacherInputSize: Int? = nil
+    ) {
+        self.teacher = teacher
+        self.checkpoint = checkpoint
+        self.architecture = architecture
+        self.model = model
+        self.manifest = manifest
+        self.dataRoot = dataRoot
+        self.out = out
+        self.name = name ?? teacher.rawValue
+        self.viewsPerVideo = viewsPerVideo
+        self.view = view
+        self.numFrames = numFrames
+        self.samplingRate = samplingRate
+        self.inputSize = inputSize
+        self.dtype = dtype
+        self.storePixels = storePixels
+        self.shardIndex = shardIndex
+        self.shardCount = shardCount
+        self.batchSize = batchSize
+        self.decodeThreads = decodeThreads
+        self.seed = seed
+        self.commitEvery = commitEvery
+        self.precision = precision
+        self.teacherInputSize = teacherInputSize
     }
 
     /// Side of the frames the teacher sees.
@@ -96,21 +115,27 @@ public struct ExtractConfig: Codable, Sendable {
 
     /// Upper bounds of the integer settings: far above any real extraction (MVD takes 1 view per video, rate 2–4),
     /// far below what overflows or fills a disk by mistake.
-    public static let limits = (viewsPerVideo: 1_000, samplingRate: 64, batchSize: 4_096, decodeThreads: 256,
-                                commitEvery: 1_000_000, shardCount: 100_000)
+    public static let limits = (
+        viewsPerVideo: 1_000, samplingRate: 64, batchSize: 4_096, decodeThreads: 256,
+        commitEvery: 1_000_000, shardCount: 100_000
+    )
 
     /// Checks every value and flag combination; messages name the flag and the value.
     public func validate() throws {
         func fail(_ m: String) -> ExtractError { .invalidConfig(m) }
         let limits = Self.limits
-        for (flag, value, limit) in [("--views-per-video", viewsPerVideo, limits.viewsPerVideo), ("--sampling-rate", samplingRate, limits.samplingRate),
-                                     ("--batch-size", batchSize, limits.batchSize), ("--decode-threads", decodeThreads, limits.decodeThreads),
-                                     ("the commit interval", commitEvery, limits.commitEvery)] {
+        for (flag, value, limit) in [
+            ("--views-per-video", viewsPerVideo, limits.viewsPerVideo), ("--sampling-rate", samplingRate, limits.samplingRate),
+            ("--batch-size", batchSize, limits.batchSize), ("--decode-threads", decodeThreads, limits.decodeThreads),
+            ("the commit interval", commitEvery, limits.commitEvery)
+        ] {
             guard value >= 1 && value <= limit else { throw fail("\(flag) must be between 1 and \(limit), got \(value)") }
         }
         guard teacher == .none || checkpoint != nil else { throw fail("--teacher \(teacher.rawValue) needs --checkpoint FILE") }
         guard shardCount <= limits.shardCount else { throw fail("--shard: at most \(limits.shardCount) shards, got \(shardCount)") }
-        guard numFrames % model.tubeletSize == 0 else { throw fail("--num-frames \(numFrames) must be a multiple of the tubelet size \(model.tubeletSize)") }
+        guard numFrames % model.tubeletSize == 0 else {
+            throw fail("--num-frames \(numFrames) must be a multiple of the tubelet size \(model.tubeletSize)")
+        }
         if let size = teacherInputSize {
             guard teacher != .none else { throw fail("--teacher-input-size sizes a teacher's input; --teacher none runs none: drop it") }
             guard size >= 1 && size <= ModelConfig.limits.inputSize else {
@@ -121,13 +146,16 @@ public struct ExtractConfig: Codable, Sendable {
             }
             let g = gridSide
             guard inputSize % g == 0 else {
-                throw fail("the teacher's \(g)×\(g) token grid (\(size) px / patch \(model.patchSize)) cannot be the grid of a student on "
-                           + "the \(inputSize) px clips: \(inputSize) is not a multiple of \(g), so no student patch gives \(g)×\(g); "
-                           + "choose --teacher-input-size = \(model.patchSize) × (--input-size / the student's patch), e.g. 196 for "
-                           + "patch 14 at 224 px with a patch-16 student")
+                throw fail(
+                    "the teacher's \(g)×\(g) token grid (\(size) px / patch \(model.patchSize)) cannot be the grid of a student on "
+                        + "the \(inputSize) px clips: \(inputSize) is not a multiple of \(g), so no student patch gives \(g)×\(g); "
+                        + "choose --teacher-input-size = \(model.patchSize) × (--input-size / the student's patch), e.g. 196 for "
+                        + "patch 14 at 224 px with a patch-16 student")
             }
         } else {
-            guard inputSize % model.patchSize == 0 else { throw fail("--input-size \(inputSize) must be a multiple of the patch size \(model.patchSize)") }
+            guard inputSize % model.patchSize == 0 else {
+                throw fail("--input-size \(inputSize) must be a multiple of the patch size \(model.patchSize)")
+            }
         }
         guard samplingRate >= 1, batchSize >= 1, decodeThreads >= 1, commitEvery >= 1 else {
             throw fail("--sampling-rate, --batch-size and --threads must be positive")
@@ -156,7 +184,8 @@ public struct ExtractConfig: Codable, Sendable {
             return features + pixels + records
         }
         guard let reader = try? FeatureStoreReader(at: out), let name = teacherName,
-              !reader.teachers.contains(where: { $0.name == name }) else { return 0 }
+            !reader.teachers.contains(where: { $0.name == name })
+        else { return 0 }
         let existing = (try? FileManager.default.attributesOfItem(atPath: out.path)[.size] as? Int) ?? 0
         return Double(existing) + features
     }
@@ -167,10 +196,13 @@ public struct ExtractConfig: Codable, Sendable {
         let needed = requiredBytes(videoCount: videoCount)
         guard needed > 0, let free = Self.freeBytes(near: out) else { return }
         guard needed <= free else {
-            throw ExtractError.invalidConfig(String(format: "the cache %@ needs %.1f GB (%d videos × %d views × %d tokens × %d wide%@) "
-                + "but its file system has %.1f GB free; lower --views-per-video, extract with --shard I/N onto several disks, "
-                + "or choose an --out with more space", out.path, needed / 1e9, videoCount, viewsPerVideo, tokensPerRow, teacherModel.embedDim,
-                storePixels ? ", with pixels" : "", free / 1e9))
+            throw ExtractError.invalidConfig(
+                String(
+                    format: "the cache %@ needs %.1f GB (%d videos × %d views × %d tokens × %d wide%@) "
+                        + "but its file system has %.1f GB free; lower --views-per-video, extract with --shard I/N onto several disks, "
+                        + "or choose an --out with more space", out.path, needed / 1e9, videoCount, viewsPerVideo, tokensPerRow,
+                    teacherModel.embedDim,
+                    storePixels ? ", with pixels" : "", free / 1e9))
         }
     }
 

@@ -34,8 +34,10 @@ extension Extractor {
             batch.removeAll()
             try finishReady()
             let elapsed = Date().timeIntervalSince(start), rate = Double(summary.rowsWritten) / max(elapsed, 1e-9)
-            try progress(ExtractProgress(rowsDone: rowsSeen, rowsTotal: rowsTotal, videosFailed: summary.videosFailed,
-                                     clipsPerSecond: rate, secondsRemaining: Double(rowsTotal - rowsSeen) / max(rate, 1e-9)))
+            try progress(
+                ExtractProgress(
+                    rowsDone: rowsSeen, rowsTotal: rowsTotal, videosFailed: summary.videosFailed,
+                    clipsPerSecond: rate, secondsRemaining: Double(rowsTotal - rowsSeen) / max(rate, 1e-9)))
         }
         while case let (next?, waited) = producer.next() {
             summary.waitSeconds += waited
@@ -73,15 +75,18 @@ extension Extractor {
         guard case let .cropThenResize(box, _, _) = view.spatial else {
             preconditionFailure("cache views are crop-then-resize views, got \(view.spatial)")
         }
-        try writer.writeView(row: row, RowView(frames: view.frames, crop: (box.x, box.y, box.width, box.height)),
-                             pixels: config.storePixels ? clip.pixels : nil)
+        try writer.writeView(
+            row: row, RowView(frames: view.frames, crop: (box.x, box.y, box.width, box.height)),
+            pixels: config.storePixels ? clip.pixels : nil)
     }
 
     /// Teacher forward on the batch's clips and one write per row. A row whose output cannot be stored (see
     /// `TeacherOutputCheck`) is not written and fails its video, like a decode failure; the other rows of a
     /// failed video are not written either.
-    private func runTeacher(on batch: [(row: Int, video: Int, clip: Clip)], failedVideos: inout Set<Int>,
-                            summary: inout ExtractSummary) throws {
+    private func runTeacher(
+        on batch: [(row: Int, video: Int, clip: Clip)], failedVideos: inout Set<Int>,
+        summary: inout ExtractSummary
+    ) throws {
         guard let first = batch.first?.clip else { return }
         guard let teacher, let spec else {  // views only
             summary.rowsWritten += batch.count
@@ -95,7 +100,7 @@ extension Extractor {
             input.storage.replaceSubrange(i * per..<(i + 1) * per, with: item.clip.normalizedChannelsFirst())
         }
         let forwardStart = Date()
-        let features = teacher.features(input)                       // [B, L, D]
+        let features = teacher.features(input)  // [B, L, D]
         summary.forwardSeconds += Date().timeIntervalSince(forwardStart)
         let writeStart = Date()
         let rowSize = features.count / batch.count

@@ -40,13 +40,16 @@ public final class Extractor {
         if config.teacher == .none {
             (teacher, skippedKeys) = (nil, [])
         } else {
-            guard let url = config.checkpoint else { throw ExtractError.invalidConfig("--teacher \(config.teacher.rawValue) needs --checkpoint FILE") }
+            guard let url = config.checkpoint else {
+                throw ExtractError.invalidConfig("--teacher \(config.teacher.rawValue) needs --checkpoint FILE")
+            }
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw ExtractError.teacherLoad("checkpoint \(url.path) does not exist")
             }
             checkpointURL = url
-            (teacher, skippedKeys) = try FrozenTeacher.load(config.teacher, checkpoint: url, config: config.teacherModel,
-                                                            frameStride: config.frameStride)
+            (teacher, skippedKeys) = try FrozenTeacher.load(
+                config.teacher, checkpoint: url, config: config.teacherModel,
+                frameStride: config.frameStride)
         }
         let attributes = CacheAttributes(
             manifestSHA256: try SHA256.hexDigest(ofFileAt: manifestURL), numFrames: config.numFrames, samplingRate: config.samplingRate,
@@ -54,11 +57,12 @@ public final class Extractor {
             viewsPerVideo: config.viewsPerVideo, seed: Int(truncatingIfNeeded: config.seed), createdBy: "mvd extract-features 1.0")
         let m = config.teacherModel
         spec = try checkpointURL.map { url in
-            TeacherSpec(name: config.name, kind: config.teacher == .image ? .image : .video, arch: config.architecture,
-                        embedDim: m.embedDim, depth: m.depth, numHeads: m.numHeads, patchSize: m.patchSize, inputSize: m.inputSize,
-                        frameStride: config.frameStride, checkpointSHA256: try SHA256.hexDigest(ofFileAt: url),
-                        checkpointName: url.lastPathComponent, tokenCount: config.tokensPerRow, dtype: config.dtype,
-                        precision: config.precision.rawValue)
+            TeacherSpec(
+                name: config.name, kind: config.teacher == .image ? .image : .video, arch: config.architecture,
+                embedDim: m.embedDim, depth: m.depth, numHeads: m.numHeads, patchSize: m.patchSize, inputSize: m.inputSize,
+                frameStride: config.frameStride, checkpointSHA256: try SHA256.hexDigest(ofFileAt: url),
+                checkpointName: url.lastPathComponent, tokenCount: config.tokensPerRow, dtype: config.dtype,
+                precision: config.precision.rawValue)
         }
         let request = FeatureStoreWriter.Request(
             attributes: attributes, videos: entries.map { VideoEntry(path: $0.path, label: $0.label) }, teachers: spec.map { [$0] } ?? [],
@@ -70,13 +74,15 @@ public final class Extractor {
     func plannedView(row: Int, info: VideoInfo) -> VideoIO.ClipView {
         switch config.view {
         case .center:
-            return ClipViews.centeredSquare(frameCount: info.frameCount, width: info.width, height: info.height,
-                                            numFrames: config.numFrames, samplingRate: config.samplingRate, inputSize: config.inputSize)
+            return ClipViews.centeredSquare(
+                frameCount: info.frameCount, width: info.width, height: info.height,
+                numFrames: config.numFrames, samplingRate: config.samplingRate, inputSize: config.inputSize)
         case .random:
             var rng = SplitMix64(seed: config.seed).fork(UInt64(row))
-            return ClipViews.pretraining(frameCount: info.frameCount, width: info.width, height: info.height,
-                                         numFrames: config.numFrames, samplingRate: config.samplingRate,
-                                         crop: MultiScaleCrop(inputSize: config.inputSize), using: &rng)
+            return ClipViews.pretraining(
+                frameCount: info.frameCount, width: info.width, height: info.height,
+                numFrames: config.numFrames, samplingRate: config.samplingRate,
+                crop: MultiScaleCrop(inputSize: config.inputSize), using: &rng)
         }
     }
 
@@ -101,8 +107,9 @@ public final class Extractor {
                 let stored = try writer.storedView(row: row)
                 if let stored {
                     let c = stored.crop
-                    view = ClipViews.cached(frames: stored.frames, crop: CropBox(x: c.x, y: c.y, width: c.width, height: c.height),
-                                            inputSize: config.inputSize)
+                    view = ClipViews.cached(
+                        frames: stored.frames, crop: CropBox(x: c.x, y: c.y, width: c.width, height: c.height),
+                        inputSize: config.inputSize)
                 } else {
                     view = plannedView(row: row, info: reader.info)
                 }

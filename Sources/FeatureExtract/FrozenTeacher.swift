@@ -8,8 +8,11 @@ public enum FrozenTeacher: Sendable {
     case video(VideoTeacher)
 
     /// Loads the checkpoint strictly for `config`; the skipped keys are returned for a one-line report.
-    public static func load(_ choice: TeacherChoice, checkpoint: URL, config: ModelConfig, frameStride: Int) throws
-        -> (FrozenTeacher, skipped: [String]) {
+    public static func load(
+        _ choice: TeacherChoice, checkpoint: URL, config: ModelConfig, frameStride: Int
+    ) throws
+        -> (FrozenTeacher, skipped: [String])
+    {
         let reader = try WeightReader(contentsOf: checkpoint)
         switch choice {
         case .image: return (.image(try ImageTeacher(weights: reader, config: config), frameStride: frameStride), reader.skipped)

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,8 +22,10 @@ enum AtomicFile {
             try body(temporary)
             try sync(temporary)
             guard rename(temporary.path, url.path) == 0 else {
-                throw FeatureStoreError(.io, "cannot rename \(temporary.path) to \(url.path): "
-                                        + "\(String(cString: strerror(errno))); check the folder's permissions.")
+                throw FeatureStoreError(
+                    .io,
+                    "cannot rename \(temporary.path) to \(url.path): "
+                        + "\(String(cString: strerror(errno))); check the folder's permissions.")
             }
             try sync(url.deletingLastPathComponent())
         } catch {
@@ -39,8 +42,10 @@ enum AtomicFile {
         }
         defer { close(fd) }
         guard fsync(fd) == 0 else {
-            throw FeatureStoreError(.io, "fsync of \(url.path) failed: \(String(cString: strerror(errno))); "
-                                    + "the disk may be full or failing.")
+            throw FeatureStoreError(
+                .io,
+                "fsync of \(url.path) failed: \(String(cString: strerror(errno))); "
+                    + "the disk may be full or failing.")
         }
     }
 
@@ -65,8 +70,10 @@ enum AtomicFile {
             while written < got {
                 let n = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, got - written) }
                 guard n > 0 else {
-                    throw FeatureStoreError(.io, "writing \(destination.path) failed: "
-                                            + "\(String(cString: strerror(errno))); check free disk space.")
+                    throw FeatureStoreError(
+                        .io,
+                        "writing \(destination.path) failed: "
+                            + "\(String(cString: strerror(errno))); check free disk space.")
                 }
                 written += n
             }

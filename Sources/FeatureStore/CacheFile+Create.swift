@@ -86,8 +86,9 @@ extension CacheFile {
         _ = try clips.createDataset("frames", type: swh5_T_STD_I32LE(), dims: [m, t])
         _ = try clips.createDataset("crop", type: swh5_T_STD_I32LE(), dims: [m, 4])
         if b.storePixels {
-            _ = try file.createDataset("pixels", type: swh5_T_STD_U8LE(), dims: [m, t, s, s, 3],
-                                       chunk: [1, t, s, s, 3], fillNever: true)
+            _ = try file.createDataset(
+                "pixels", type: swh5_T_STD_U8LE(), dims: [m, t, s, s, 3],
+                chunk: [1, t, s, s, 3], fillNever: true)
         }
     }
 
@@ -96,12 +97,14 @@ extension CacheFile {
         let group = try teachers.createGroup(spec.name)
         for (name, value) in spec.stringAttributes { try group.setAttribute(name, value) }
         for (name, value) in spec.intAttributes { try group.setAttribute(name, value) }
-        _ = try group.createDataset("features", type: spec.dtype.fileType, dims: [rows, spec.tokenCount, spec.embedDim],
-                                    chunk: [1, spec.tokenCount, spec.embedDim], fillNever: true)
+        _ = try group.createDataset(
+            "features", type: spec.dtype.fileType, dims: [rows, spec.tokenCount, spec.embedDim],
+            chunk: [1, spec.tokenCount, spec.embedDim], fillNever: true)
         if spec.dtype == .int8 {
             // Written with its row's codes and vouched for by the same done flag, so it is stored like them.
-            _ = try group.createDataset(CacheNames.featureScale, type: swh5_T_IEEE_F32LE(),
-                                        dims: [rows, spec.tokenCount], chunk: [1, spec.tokenCount], fillNever: true)
+            _ = try group.createDataset(
+                CacheNames.featureScale, type: swh5_T_IEEE_F32LE(),
+                dims: [rows, spec.tokenCount], chunk: [1, spec.tokenCount], fillNever: true)
         }
         _ = try group.createDataset("done", type: swh5_T_STD_U8LE(), dims: [rows])
     }

@@ -67,8 +67,10 @@ final class CacheFile {
         let format = file.hasAttribute("format") ? try file.stringAttribute("format") : ""
         let version = file.hasAttribute("format_version") ? try file.intAttribute("format_version") : 0
         guard format == CacheNames.format, CacheNames.knownVersions.contains(version) else {
-            throw FeatureStoreError(.notACache, "\(url.path) is not an MVD feature cache of format 1 or 2 (format "
-                                    + "\"\(format)\", version \(version)); pass a file written by extract-features.")
+            throw FeatureStoreError(
+                .notACache,
+                "\(url.path) is not an MVD feature cache of format 1 or 2 (format "
+                    + "\"\(format)\", version \(version)); pass a file written by extract-features.")
         }
         formatVersion = version
         attributes = try CacheFile.readAttributes(file)
@@ -84,8 +86,9 @@ final class CacheFile {
         videoCount = videoPath.rows
         rowCount = clipVideo.rows
         if file.hasAttribute(CacheNames.shardCount) {
-            shard = try Shard(index: try file.intAttribute(CacheNames.shardIndex),
-                              count: try file.intAttribute(CacheNames.shardCount))
+            shard = try Shard(
+                index: try file.intAttribute(CacheNames.shardIndex),
+                count: try file.intAttribute(CacheNames.shardCount))
             videoOffset = try file.intAttribute(CacheNames.videoOffset)
             totalVideos = try file.intAttribute(CacheNames.totalVideos)
         } else {
@@ -107,9 +110,11 @@ final class CacheFile {
 
     func teacher(_ name: String) throws -> TeacherDatasets {
         guard let found = teachers.first(where: { $0.spec.name == name }) else {
-            throw FeatureStoreError(.unknownTeacher, "\(url.lastPathComponent) holds no teacher \"\(name)\" "
-                                    + "(it holds: \(teachers.map(\.spec.name).joined(separator: ", "))); "
-                                    + "pick one of those or run extract-features for \(name).")
+            throw FeatureStoreError(
+                .unknownTeacher,
+                "\(url.lastPathComponent) holds no teacher \"\(name)\" "
+                    + "(it holds: \(teachers.map(\.spec.name).joined(separator: ", "))); "
+                    + "pick one of those or run extract-features for \(name).")
         }
         return found
     }
@@ -130,10 +135,13 @@ final class CacheFile {
         let s = { (key: String) in try g.stringAttribute(key) }
         let i = { (key: String) in try g.intAttribute(key) }
         guard let kind = TeacherKind(rawValue: try s("kind")), let dtype = FeatureDType(rawValue: try s("dtype")),
-              features.dims.count == 3 else {
-            throw FeatureStoreError(.notACache, "/teachers/\(name) has an unknown kind or dtype, or features of "
-                                    + "shape \(features.dims) instead of [M, L, D]; the file was not written by this "
-                                    + "format. Recreate it with extract-features.")
+            features.dims.count == 3
+        else {
+            throw FeatureStoreError(
+                .notACache,
+                "/teachers/\(name) has an unknown kind or dtype, or features of "
+                    + "shape \(features.dims) instead of [M, L, D]; the file was not written by this "
+                    + "format. Recreate it with extract-features.")
         }
         let spec = TeacherSpec(
             name: name, kind: kind, arch: try s("arch"), embedDim: try i("embed_dim"), depth: try i("depth"),

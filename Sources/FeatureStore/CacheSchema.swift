@@ -22,8 +22,10 @@ public struct CacheAttributes: Equatable, Sendable {
     /// Tool name and version, e.g. "extract-features 0.1.0". Informative only, not a fingerprint.
     public var createdBy: String
 
-    public init(manifestSHA256: String, numFrames: Int, samplingRate: Int, tubeletSize: Int, inputSize: Int,
-                patchSize: Int, viewsPerVideo: Int, seed: Int, createdBy: String) {
+    public init(
+        manifestSHA256: String, numFrames: Int, samplingRate: Int, tubeletSize: Int, inputSize: Int,
+        patchSize: Int, viewsPerVideo: Int, seed: Int, createdBy: String
+    ) {
         self.manifestSHA256 = manifestSHA256
         self.numFrames = numFrames
         self.samplingRate = samplingRate
@@ -40,8 +42,10 @@ public struct CacheAttributes: Equatable, Sendable {
 
     /// (attribute name, request value) for every integer root attribute.
     var intFingerprints: [(String, Int)] {
-        [("num_frames", numFrames), ("sampling_rate", samplingRate), ("tubelet_size", tubeletSize),
-         ("input_size", inputSize), ("patch_size", patchSize), ("views_per_video", viewsPerVideo), ("seed", seed)]
+        [
+            ("num_frames", numFrames), ("sampling_rate", samplingRate), ("tubelet_size", tubeletSize),
+            ("input_size", inputSize), ("patch_size", patchSize), ("views_per_video", viewsPerVideo), ("seed", seed)
+        ]
     }
 }
 
@@ -99,10 +103,12 @@ public struct TeacherSpec: Equatable, Sendable {
     /// Tokens per row L (the middle dimension of `features`); not an attribute, checked against the shape.
     public var tokenCount: Int
 
-    public init(name: String, kind: TeacherKind, arch: String, embedDim: Int, depth: Int, numHeads: Int,
-                patchSize: Int, inputSize: Int, frameStride: Int, checkpointSHA256: String, checkpointName: String,
-                tokenCount: Int, dtype: FeatureDType = .float16, output: String = "last_block_pre_norm",
-                precision: String = "fp32") {
+    public init(
+        name: String, kind: TeacherKind, arch: String, embedDim: Int, depth: Int, numHeads: Int,
+        patchSize: Int, inputSize: Int, frameStride: Int, checkpointSHA256: String, checkpointName: String,
+        tokenCount: Int, dtype: FeatureDType = .float16, output: String = "last_block_pre_norm",
+        precision: String = "fp32"
+    ) {
         self.name = name
         self.kind = kind
         self.arch = arch
@@ -127,13 +133,17 @@ public struct TeacherSpec: Equatable, Sendable {
     public var rowElements: Int { tokenCount * embedDim }
 
     var stringAttributes: [(String, String)] {
-        [("kind", kind.rawValue), ("arch", arch), ("checkpoint_sha256", checkpointSHA256),
-         ("checkpoint_name", checkpointName), ("output", output), ("dtype", dtype.rawValue), ("precision", precision)]
+        [
+            ("kind", kind.rawValue), ("arch", arch), ("checkpoint_sha256", checkpointSHA256),
+            ("checkpoint_name", checkpointName), ("output", output), ("dtype", dtype.rawValue), ("precision", precision)
+        ]
     }
 
     var intAttributes: [(String, Int)] {
-        [("embed_dim", embedDim), ("depth", depth), ("num_heads", numHeads), ("patch_size", patchSize),
-         ("input_size", inputSize), ("frame_stride", frameStride)]
+        [
+            ("embed_dim", embedDim), ("depth", depth), ("num_heads", numHeads), ("patch_size", patchSize),
+            ("input_size", inputSize), ("frame_stride", frameStride)
+        ]
     }
 }
 

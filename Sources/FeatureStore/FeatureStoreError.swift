@@ -32,8 +32,10 @@ public struct FeatureStoreError: Error, Equatable, CustomStringConvertible, Send
     /// `file:line` of the Swift code that raised the error.
     public let location: String
 
-    public init(_ code: Code, _ message: String, hdf5Stack: [String] = [],
-                file: String = #fileID, line: Int = #line) {
+    public init(
+        _ code: Code, _ message: String, hdf5Stack: [String] = [],
+        file: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.message = message
         self.hdf5Stack = hdf5Stack

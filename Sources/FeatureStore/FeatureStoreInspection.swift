@@ -36,20 +36,25 @@ public struct CacheSummary: Sendable, CustomStringConvertible {
 
     public var description: String {
         let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1e6) }
-        var lines = ["\(path): MVD feature cache, format \(formatVersion)" + (shard.isWhole ? "" : ", shard \(shard)"),
-                     "  created by \(attributes.createdBy); manifest sha256 \(attributes.manifestSHA256)",
-                     "  clips: \(attributes.numFrames) frames every \(attributes.samplingRate), \(attributes.inputSize)px, "
-                     + "patch \(attributes.patchSize), tubelet \(attributes.tubeletSize), \(attributes.viewsPerVideo) "
-                     + "view(s)/video, seed \(attributes.seed)" + (hasPixels ? ", pixels stored" : ""),
-                     "  videos: \(videoCount) (ok \(videosOK), failed \(videosFailed), pending \(videosPending)); rows \(rowCount)"]
+        var lines = [
+            "\(path): MVD feature cache, format \(formatVersion)" + (shard.isWhole ? "" : ", shard \(shard)"),
+            "  created by \(attributes.createdBy); manifest sha256 \(attributes.manifestSHA256)",
+            "  clips: \(attributes.numFrames) frames every \(attributes.samplingRate), \(attributes.inputSize)px, "
+                + "patch \(attributes.patchSize), tubelet \(attributes.tubeletSize), \(attributes.viewsPerVideo) "
+                + "view(s)/video, seed \(attributes.seed)" + (hasPixels ? ", pixels stored" : ""),
+            "  videos: \(videoCount) (ok \(videosOK), failed \(videosFailed), pending \(videosPending)); rows \(rowCount)"
+        ]
         lines += failures.map { "    failed: \($0.path): \($0.reason)" }
         for t in teachers {
             let s = t.spec
-            let storage = s.dtype == .int8 ? "int8 with per-token scales in \(CacheNames.featureScale) [\(rowCount), "
-                + "\(s.tokenCount)] float32" : s.dtype.rawValue
-            lines.append("  teacher \(s.name): \(s.kind.rawValue) \(s.arch), L \(s.tokenCount) x D \(s.embedDim), "
-                         + "\(storage), computed in \(s.precision), checkpoint \(s.checkpointName) sha256 \(s.checkpointSHA256); "
-                         + "rows done \(t.rowsDone)/\(t.rowsExpected)\(t.isComplete ? " (complete)" : "")")
+            let storage =
+                s.dtype == .int8
+                ? "int8 with per-token scales in \(CacheNames.featureScale) [\(rowCount), "
+                    + "\(s.tokenCount)] float32" : s.dtype.rawValue
+            lines.append(
+                "  teacher \(s.name): \(s.kind.rawValue) \(s.arch), L \(s.tokenCount) x D \(s.embedDim), "
+                    + "\(storage), computed in \(s.precision), checkpoint \(s.checkpointName) sha256 \(s.checkpointSHA256); "
+                    + "rows done \(t.rowsDone)/\(t.rowsExpected)\(t.isComplete ? " (complete)" : "")")
         }
         lines.append("  size on disk \(mb(bytesOnDisk)) (apparent \(mb(apparentBytes)))")
         lines.append("  status: " + (isComplete ? "complete" : "INCOMPLETE: rerun the same extract-features command to resume"))
@@ -69,17 +74,23 @@ public struct CacheVerification: Sendable {
     /// Throws unless `teacher` is complete and its rows are `[tokens, width]`.
     public func requireTeacher(_ name: String, tokens: Int, width: Int) throws {
         guard let t = teachers.first(where: { $0.spec.name == name }) else {
-            throw FeatureStoreError(.unknownTeacher, "the cache has no teacher \"\(name)\" (it has "
-                                    + "\(teachers.map(\.spec.name))); run extract-features for it.")
+            throw FeatureStoreError(
+                .unknownTeacher,
+                "the cache has no teacher \"\(name)\" (it has "
+                    + "\(teachers.map(\.spec.name))); run extract-features for it.")
         }
         guard t.spec.tokenCount == tokens, t.spec.embedDim == width else {
-            throw FeatureStoreError(.fingerprintMismatch, "teacher \(name) stores [L \(t.spec.tokenCount), D "
-                                    + "\(t.spec.embedDim)] per row but the student expects [\(tokens), \(width)]; "
-                                    + "match the student's frames, patch size and decoder width to the cache.")
+            throw FeatureStoreError(
+                .fingerprintMismatch,
+                "teacher \(name) stores [L \(t.spec.tokenCount), D "
+                    + "\(t.spec.embedDim)] per row but the student expects [\(tokens), \(width)]; "
+                    + "match the student's frames, patch size and decoder width to the cache.")
         }
         guard t.isComplete else {
-            throw FeatureStoreError(.invalidArgument, "teacher \(name) has \(t.rowsDone) of \(t.rowsExpected) rows "
-                                    + "done (\(videosPending) videos pending); rerun extract-features to finish it.")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "teacher \(name) has \(t.rowsDone) of \(t.rowsExpected) rows "
+                    + "done (\(videosPending) videos pending); rerun extract-features to finish it.")
         }
     }
 }
@@ -107,8 +118,9 @@ public enum FeatureStoreInspection {
     public static func verify(_ url: URL) throws -> CacheVerification {
         let reader = try FeatureStoreReader(at: url)
         let statuses = try reader.videoStatuses()
-        return CacheVerification(teachers: try progress(reader, statuses),
-                                 videosPending: statuses.filter { $0 == .pending }.count)
+        return CacheVerification(
+            teachers: try progress(reader, statuses),
+            videosPending: statuses.filter { $0 == .pending }.count)
     }
 
     private static func progress(_ reader: FeatureStoreReader, _ statuses: [VideoStatus]) throws -> [TeacherProgress] {
@@ -120,8 +132,9 @@ public enum FeatureStoreInspection {
             let done = flags.filter { $0 }.count
             // Count only rows of videos that did not fail, so a stray flag cannot fake completeness.
             let usableDone = flags.indices.filter { flags[$0] && statuses[$0 / views] != .failed }.count
-            return TeacherProgress(spec: spec, rowsDone: done, rowsExpected: usable,
-                                   isComplete: !pending && usableDone == usable)
+            return TeacherProgress(
+                spec: spec, rowsDone: done, rowsExpected: usable,
+                isComplete: !pending && usableDone == usable)
         }
     }
 }

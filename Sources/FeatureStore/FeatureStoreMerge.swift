@@ -24,8 +24,10 @@ public enum FeatureStoreMerge {
     @discardableResult
     public static func merge(shards urls: [URL], into destination: URL) throws -> Report {
         guard !FileManager.default.fileExists(atPath: destination.path) else {
-            throw FeatureStoreError(.invalidArgument, "\(destination.path) exists; merge into a new path, or "
-                                    + "delete the old file first.")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "\(destination.path) exists; merge into a new path, or "
+                    + "delete the old file first.")
         }
         let shards = try urls.map { try CacheFile(at: $0, writable: false) }.sorted { $0.shard.index < $1.shard.index }
         defer { shards.forEach { $0.close() } }
@@ -37,9 +39,10 @@ public enum FeatureStoreMerge {
             let labels = try shard.videoLabel.readAll(as: Int64.self)
             videos += zip(paths, labels).map { VideoEntry(path: $0, label: Int($1)) }
         }
-        let blueprint = CacheBlueprint(attributes: first.attributes, videos: videos, shard: .whole, videoOffset: 0,
-                                       totalVideos: videos.count, teachers: first.teachers.map(\.spec),
-                                       storePixels: first.pixels != nil)
+        let blueprint = CacheBlueprint(
+            attributes: first.attributes, videos: videos, shard: .whole, videoOffset: 0,
+            totalVideos: videos.count, teachers: first.teachers.map(\.spec),
+            storePixels: first.pixels != nil)
         var rowsDone: [String: Int] = [:]
         try AtomicFile.replace(destination, keepingOriginal: false) { temporary in
             try CacheFile.build(at: temporary, blueprint)
@@ -64,18 +67,23 @@ public enum FeatureStoreMerge {
         let indices = shards.map(\.shard.index)
         let missing = (0..<count).filter { !indices.contains($0) }
         guard shards.allSatisfy({ $0.shard.count == count }), missing.isEmpty, indices.count == count else {
-            throw FeatureStoreError(.shardMismatch, "the files are not shards 0..<\(count) exactly once (got "
-                                    + "\(shards.map { "\($0.url.lastPathComponent)=\($0.shard)" }.joined(separator: ", "))"
-                                    + (missing.isEmpty ? "" : "; missing \(missing.map { "\($0)/\(count)" })")
-                                    + "); run or locate the missing shards and pass each exactly once.")
+            throw FeatureStoreError(
+                .shardMismatch,
+                "the files are not shards 0..<\(count) exactly once (got "
+                    + "\(shards.map { "\($0.url.lastPathComponent)=\($0.shard)" }.joined(separator: ", "))"
+                    + (missing.isEmpty ? "" : "; missing \(missing.map { "\($0)/\(count)" })")
+                    + "); run or locate the missing shards and pass each exactly once.")
         }
         for shard in shards.dropFirst() {
             try Fingerprint.check(shard, attributes: first.attributes)
             guard shard.teachers.map(\.spec.name) == first.teachers.map(\.spec.name),
-                  (shard.pixels != nil) == (first.pixels != nil), shard.totalVideos == first.totalVideos else {
-                throw FeatureStoreError(.shardMismatch, "\(shard.url.lastPathComponent) holds other teachers, "
-                                        + "pixels or manifest size than \(first.url.lastPathComponent); all shards "
-                                        + "must come from the same extract-features request.")
+                (shard.pixels != nil) == (first.pixels != nil), shard.totalVideos == first.totalVideos
+            else {
+                throw FeatureStoreError(
+                    .shardMismatch,
+                    "\(shard.url.lastPathComponent) holds other teachers, "
+                        + "pixels or manifest size than \(first.url.lastPathComponent); all shards "
+                        + "must come from the same extract-features request.")
             }
             for (mine, theirs) in zip(shard.teachers, first.teachers) {
                 try Fingerprint.check(teacher: mine.spec, against: theirs.spec, in: shard)
@@ -94,8 +102,9 @@ public enum FeatureStoreMerge {
         for (source, target) in zip(shard.teachers, out.teachers) {
             let done = try source.done.readAll(as: UInt8.self)
             let committed = done.indices.filter { done[$0] == 1 }
-            try copyRows(source.features, target.features, rows: committed,
-                         offset: r0, memType: source.storedType, bytes: source.spec.dtype.byteCount)
+            try copyRows(
+                source.features, target.features, rows: committed,
+                offset: r0, memType: source.storedType, bytes: source.spec.dtype.byteCount)
             if let scale = source.scale, let targetScale = target.scale {
                 try copyRows(scale, targetScale, rows: committed, offset: r0, memType: swh5_T_IEEE_F32LE(), bytes: 4)
             }
@@ -107,14 +116,18 @@ public enum FeatureStoreMerge {
         }
     }
 
-    private static func copyAll<T: H5Scalar>(_ source: H5Dataset, _ target: H5Dataset, at range: Range<Int>,
-                                             as: T.Type) throws {
+    private static func copyAll<T: H5Scalar>(
+        _ source: H5Dataset, _ target: H5Dataset, at range: Range<Int>,
+        as: T.Type
+    ) throws {
         try target.write(rows: range, try source.readAll(as: T.self))
     }
 
     /// Copies whole rows one at a time through one reused buffer, bytes unchanged.
-    private static func copyRows(_ source: H5Dataset, _ target: H5Dataset, rows: [Int], offset: Int,
-                                 memType: hid_t, bytes: Int) throws {
+    private static func copyRows(
+        _ source: H5Dataset, _ target: H5Dataset, rows: [Int], offset: Int,
+        memType: hid_t, bytes: Int
+    ) throws {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: source.rowElements * bytes, alignment: 64)
         defer { buffer.deallocate() }
         for row in rows {

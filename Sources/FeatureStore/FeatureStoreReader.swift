@@ -81,15 +81,18 @@ public final class FeatureStoreReader: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
         try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw + 3 * buffer.count)
         try withUnsafeTemporaryAllocation(of: Float.self, capacity: tokens) { scales in
-            try scaleDataset.read(rows: row..<row + 1, memType: swh5_T_IEEE_F32LE(),
-                                  into: UnsafeMutableRawPointer(scales.baseAddress!))
+            try scaleDataset.read(
+                rows: row..<row + 1, memType: swh5_T_IEEE_F32LE(),
+                into: UnsafeMutableRawPointer(scales.baseAddress!))
             // The largest scale whose codes (up to ±127) stay finite.
             let limit = Float.greatestFiniteMagnitude / 127
             if let bad = scales.firstIndex(where: { !($0 >= 0 && $0 <= limit) }) {
-                throw FeatureStoreError(.notACache, "\(url.lastPathComponent) row \(row): /teachers/\(t.spec.name)/"
-                                        + "\(CacheNames.featureScale) holds \(scales[bad]) for token \(bad); a scale is "
-                                        + "finite, at least 0 and at most \(limit). The file is damaged: delete it and "
-                                        + "run extract-features again.")
+                throw FeatureStoreError(
+                    .notACache,
+                    "\(url.lastPathComponent) row \(row): /teachers/\(t.spec.name)/"
+                        + "\(CacheNames.featureScale) holds \(scales[bad]) for token \(bad); a scale is "
+                        + "finite, at least 0 and at most \(limit). The file is damaged: delete it and "
+                        + "run extract-features again.")
             }
             Int8Quantization.dequantizeInPlace(buffer, scales: scales.baseAddress!, tokens: tokens, width: width)
         }
@@ -128,14 +131,18 @@ public final class FeatureStoreReader: @unchecked Sendable {
         let view = RowView(frames: frames.map(Int.init), crop: (Int(c[0]), Int(c[1]), Int(c[2]), Int(c[3])))
         guard status[0] == VideoStatus.ok.rawValue else { return view }
         if let bad = frames.first(where: { $0 < 0 }) {
-            throw FeatureStoreError(.notACache, "\(url.lastPathComponent) row \(row): /clips/frames holds frame "
-                                    + "index \(bad); frame indices are never negative. The file is damaged: delete "
-                                    + "it and run extract-features again.")
+            throw FeatureStoreError(
+                .notACache,
+                "\(url.lastPathComponent) row \(row): /clips/frames holds frame "
+                    + "index \(bad); frame indices are never negative. The file is damaged: delete "
+                    + "it and run extract-features again.")
         }
         guard c[0] >= 0, c[1] >= 0, c[2] >= 1, c[3] >= 1 else {
-            throw FeatureStoreError(.notACache, "\(url.lastPathComponent) row \(row): /clips/crop is x \(c[0]), y "
-                                    + "\(c[1]), width \(c[2]), height \(c[3]); a crop box has x, y >= 0 and a positive "
-                                    + "size. The file is damaged: delete it and run extract-features again.")
+            throw FeatureStoreError(
+                .notACache,
+                "\(url.lastPathComponent) row \(row): /clips/crop is x \(c[0]), y "
+                    + "\(c[1]), width \(c[2]), height \(c[3]); a crop box has x, y >= 0 and a positive "
+                    + "size. The file is damaged: delete it and run extract-features again.")
         }
         return view
     }
@@ -148,13 +155,17 @@ public final class FeatureStoreReader: @unchecked Sendable {
     /// The uint8 pixels `[T, S, S, 3]` of `row`; throws when the cache was written without pixels.
     public func readPixels(row: Int, into buffer: inout [UInt8]) throws {
         guard let pixels = cache.pixels else {
-            throw FeatureStoreError(.invalidArgument, "\(url.lastPathComponent) stores no pixels; re-decode the "
-                                    + "row's frames and crop from view(row:), or extract with --store-pixels.")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "\(url.lastPathComponent) stores no pixels; re-decode the "
+                    + "row's frames and crop from view(row:), or extract with --store-pixels.")
         }
         try checkRow(row)
         guard buffer.count == pixels.rowElements else {
-            throw FeatureStoreError(.invalidArgument, "pixel buffer holds \(buffer.count) bytes; a row needs "
-                                    + "\(pixels.rowElements) ([T, S, S, 3]).")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "pixel buffer holds \(buffer.count) bytes; a row needs "
+                    + "\(pixels.rowElements) ([T, S, S, 3]).")
         }
         try buffer.withUnsafeMutableBytes {
             try pixels.read(rows: row..<row + 1, memType: UInt8.h5MemoryType, into: $0.baseAddress!)
@@ -192,8 +203,10 @@ public final class FeatureStoreReader: @unchecked Sendable {
     private func checkBuffer(row: Int, _ t: TeacherDatasets, count: Int) throws {
         try checkRow(row)
         guard count == t.spec.rowElements else {
-            throw FeatureStoreError(.invalidArgument, "buffer for \(t.spec.name) holds \(count) values; a row needs "
-                                    + "L*D = \(t.spec.tokenCount)*\(t.spec.embedDim) = \(t.spec.rowElements).")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "buffer for \(t.spec.name) holds \(count) values; a row needs "
+                    + "L*D = \(t.spec.tokenCount)*\(t.spec.embedDim) = \(t.spec.rowElements).")
         }
     }
 }

@@ -11,15 +11,19 @@ extension FeatureStoreWriter {
             let local = try localRow(row)
             let a = cache.attributes
             guard view.frames.count == a.numFrames else {
-                throw FeatureStoreError(.invalidArgument, "row \(row): \(view.frames.count) frame indices, the "
-                                        + "cache holds \(a.numFrames) per clip; pass one index per sampled frame.")
+                throw FeatureStoreError(
+                    .invalidArgument,
+                    "row \(row): \(view.frames.count) frame indices, the "
+                        + "cache holds \(a.numFrames) per clip; pass one index per sampled frame.")
             }
             if done.values.contains(where: { $0[local] == 1 }) {
                 let stored = try storedViewLocked(local)
                 guard stored == view else {
-                    throw FeatureStoreError(.invalidArgument, "row \(row) is committed with frames \(stored.frames) "
-                                            + "crop \(stored.crop), not \(view.frames) \(view.crop); use storedView(row:) "
-                                            + "so that every teacher sees the same view.")
+                    throw FeatureStoreError(
+                        .invalidArgument,
+                        "row \(row) is committed with frames \(stored.frames) "
+                            + "crop \(stored.crop), not \(view.frames) \(view.crop); use storedView(row:) "
+                            + "so that every teacher sees the same view.")
                 }
                 return
             }
@@ -28,8 +32,10 @@ extension FeatureStoreWriter {
             try cache.clipCrop.write(rows: local..<local + 1, [c.x, c.y, c.width, c.height].map { Int32($0) })
             if let dataset = cache.pixels {
                 guard let pixels = pixels, pixels.count == dataset.rowElements else {
-                    throw FeatureStoreError(.invalidArgument, "row \(row): the cache stores pixels, so pass "
-                                            + "\(dataset.rowElements) uint8 values [T, S, S, 3], got \(pixels?.count ?? 0).")
+                    throw FeatureStoreError(
+                        .invalidArgument,
+                        "row \(row): the cache stores pixels, so pass "
+                            + "\(dataset.rowElements) uint8 values [T, S, S, 3], got \(pixels?.count ?? 0).")
                 }
                 try dataset.write(rows: local..<local + 1, pixels)
             }
@@ -52,8 +58,9 @@ extension FeatureStoreWriter {
             case .float16:
                 try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType, values)
             case .float32:
-                try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType,
-                                           Float16Conversion.toFloat(values))
+                try dataset.features.write(
+                    rows: local..<local + 1, memType: dataset.storedType,
+                    Float16Conversion.toFloat(values))
             case .int8:
                 try Float16Conversion.toFloat(values).withUnsafeBufferPointer {
                     try writeInt8(row: row, local, dataset, $0)
@@ -73,8 +80,9 @@ extension FeatureStoreWriter {
                 half.withUnsafeMutableBufferPointer { Float16Conversion.convert(values, into: $0) }
                 try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType, half)
             case .float32:
-                try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType,
-                                           from: UnsafeRawPointer(values.baseAddress!))
+                try dataset.features.write(
+                    rows: local..<local + 1, memType: dataset.storedType,
+                    from: UnsafeRawPointer(values.baseAddress!))
             case .int8:
                 try writeInt8(row: row, local, dataset, values)
             }
@@ -89,10 +97,14 @@ extension FeatureStoreWriter {
             let local = try localVideo(video)
             for row in rows(ofVideo: video) {
                 let localRow = try localRow(row)
-                for teacher in runTeachers where !isDoneLocked(row, teacher)
-                    && !(stagedDone[teacher]?.contains(localRow) ?? false) {
-                    throw FeatureStoreError(.invalidArgument, "video \(video) cannot be finished: row \(row) has no "
-                                            + "features of teacher \"\(teacher)\"; write them first.")
+                for teacher in runTeachers
+                where !isDoneLocked(row, teacher)
+                    && !(stagedDone[teacher]?.contains(localRow) ?? false)
+                {
+                    throw FeatureStoreError(
+                        .invalidArgument,
+                        "video \(video) cannot be finished: row \(row) has no "
+                            + "features of teacher \"\(teacher)\"; write them first.")
                 }
             }
             stagedStatus[local] = (.ok, "")
@@ -155,28 +167,38 @@ extension FeatureStoreWriter {
     private func prepareFeatures(row: Int, teacher: String, count: Int) throws -> (Int, TeacherDatasets) {
         let local = try localRow(row)
         guard runTeachers.contains(teacher) else {
-            throw FeatureStoreError(.unknownTeacher, "teacher \"\(teacher)\" is not part of this run "
-                                    + "(\(runTeachers.joined(separator: ", "))); add it to the request.")
+            throw FeatureStoreError(
+                .unknownTeacher,
+                "teacher \"\(teacher)\" is not part of this run "
+                    + "(\(runTeachers.joined(separator: ", "))); add it to the request.")
         }
         let dataset = try cache.teacher(teacher)
         guard count == dataset.spec.rowElements else {
-            throw FeatureStoreError(.invalidArgument, "row \(row) of \(teacher): \(count) values, expected "
-                                    + "L*D = \(dataset.spec.tokenCount)*\(dataset.spec.embedDim) = \(dataset.spec.rowElements).")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "row \(row) of \(teacher): \(count) values, expected "
+                    + "L*D = \(dataset.spec.tokenCount)*\(dataset.spec.embedDim) = \(dataset.spec.rowElements).")
         }
         guard done[teacher]?[local] != 1 else {
-            throw FeatureStoreError(.invalidArgument, "row \(row) of \(teacher) is already committed and is never "
-                                    + "rewritten; skip rows where isDone(row:teacher:) is true.")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "row \(row) of \(teacher) is already committed and is never "
+                    + "rewritten; skip rows where isDone(row:teacher:) is true.")
         }
         guard stagedViews.contains(local) || done.values.contains(where: { $0[local] == 1 }) else {
-            throw FeatureStoreError(.invalidArgument, "row \(row) has no view yet; call writeView(row:_:pixels:) "
-                                    + "before its features.")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "row \(row) has no view yet; call writeView(row:_:pixels:) "
+                    + "before its features.")
         }
         return (local, dataset)
     }
 
     /// Quantises one row and writes its codes and scales (lock held).
-    private func writeInt8(row: Int, _ local: Int, _ dataset: TeacherDatasets,
-                           _ values: UnsafeBufferPointer<Float>) throws {
+    private func writeInt8(
+        row: Int, _ local: Int, _ dataset: TeacherDatasets,
+        _ values: UnsafeBufferPointer<Float>
+    ) throws {
         guard let scaleDataset = dataset.scale else { preconditionFailure("an int8 teacher is opened with its scales") }
         let width = dataset.spec.embedDim
         var codes = [Int8](repeating: 0, count: values.count)
@@ -186,9 +208,11 @@ extension FeatureStoreWriter {
         }
         if let bad {
             let (token, channel) = bad.quotientAndRemainder(dividingBy: width)
-            throw FeatureStoreError(.invalidArgument, "row \(row) of \(dataset.spec.name): value \(values[bad]) at "
-                                    + "token \(token), channel \(channel) is not finite and has no int8 code; check "
-                                    + "the teacher that produced it.")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "row \(row) of \(dataset.spec.name): value \(values[bad]) at "
+                    + "token \(token), channel \(channel) is not finite and has no int8 code; check "
+                    + "the teacher that produced it.")
         }
         try dataset.features.write(rows: local..<local + 1, memType: dataset.storedType, codes)
         try scaleDataset.write(rows: local..<local + 1, memType: swh5_T_IEEE_F32LE(), scales)

@@ -45,8 +45,10 @@ public final class FeatureStoreWriter: @unchecked Sendable {
         public var storePixels: Bool
         public var shard: Shard
 
-        public init(attributes: CacheAttributes, videos: [VideoEntry], teachers: [TeacherSpec],
-                    storePixels: Bool = false, shard: Shard = .whole) {
+        public init(
+            attributes: CacheAttributes, videos: [VideoEntry], teachers: [TeacherSpec],
+            storePixels: Bool = false, shard: Shard = .whole
+        ) {
             self.attributes = attributes
             self.videos = videos
             self.teachers = teachers
@@ -89,10 +91,12 @@ public final class FeatureStoreWriter: @unchecked Sendable {
         let total = request.videos.count
         let range = request.shard.videoRange(totalVideos: total)
         if !FileManager.default.fileExists(atPath: url.path) {
-            try CacheFile.create(at: url, CacheBlueprint(
-                attributes: request.attributes, videos: Array(request.videos[range]), shard: request.shard,
-                videoOffset: range.lowerBound, totalVideos: total, teachers: request.teachers,
-                storePixels: request.storePixels))
+            try CacheFile.create(
+                at: url,
+                CacheBlueprint(
+                    attributes: request.attributes, videos: Array(request.videos[range]), shard: request.shard,
+                    videoOffset: range.lowerBound, totalVideos: total, teachers: request.teachers,
+                    storePixels: request.storePixels))
         } else {
             let missing = try FeatureStoreWriter.checkExisting(url, request)  // closes the file again
             try CacheFile.addTeachers(missing, to: url)
@@ -130,8 +134,10 @@ public final class FeatureStoreWriter: @unchecked Sendable {
             problems.append("teacher \"\(t.name)\" needs a plain name and positive tokens and width")
         }
         guard problems.isEmpty else {
-            throw FeatureStoreError(.invalidArgument, "cannot write a cache: \(problems.joined(separator: "; ")). "
-                                    + "Fix the request and rerun.")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "cannot write a cache: \(problems.joined(separator: "; ")). "
+                    + "Fix the request and rerun.")
         }
     }
 
@@ -183,17 +189,21 @@ public final class FeatureStoreWriter: @unchecked Sendable {
     func localRow(_ row: Int) throws -> Int {
         let local = row - videoRange.lowerBound * rowsPerVideo
         guard local >= 0, local < cache.rowCount else {
-            throw FeatureStoreError(.invalidArgument, "row \(row) is not in shard \(shard) (rows "
-                                    + "\(videoRange.lowerBound * rowsPerVideo)..<\(videoRange.upperBound * rowsPerVideo)); "
-                                    + "iterate over remainingVideos() and rows(ofVideo:).")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "row \(row) is not in shard \(shard) (rows "
+                    + "\(videoRange.lowerBound * rowsPerVideo)..<\(videoRange.upperBound * rowsPerVideo)); "
+                    + "iterate over remainingVideos() and rows(ofVideo:).")
         }
         return local
     }
 
     func localVideo(_ video: Int) throws -> Int {
         guard videoRange.contains(video) else {
-            throw FeatureStoreError(.invalidArgument, "video \(video) is not in shard \(shard) (videos "
-                                    + "\(videoRange)); iterate over remainingVideos().")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "video \(video) is not in shard \(shard) (videos "
+                    + "\(videoRange)); iterate over remainingVideos().")
         }
         return video - videoRange.lowerBound
     }

@@ -10,15 +10,17 @@ enum Fingerprint {
     static func check(_ cache: CacheFile, against request: FeatureStoreWriter.Request) throws {
         try check(cache, attributes: request.attributes)
         if cache.totalVideos != request.videos.count {
-            throw mismatch(cache, field: "number of videos", file: "\(cache.totalVideos)",
-                           request: "\(request.videos.count)")
+            throw mismatch(
+                cache, field: "number of videos", file: "\(cache.totalVideos)",
+                request: "\(request.videos.count)")
         }
         if cache.shard != request.shard {
             throw mismatch(cache, field: "shard", file: cache.shard.description, request: request.shard.description)
         }
         if (cache.pixels != nil) != request.storePixels {
-            throw mismatch(cache, field: "/pixels (--store-pixels)", file: cache.pixels != nil ? "stored" : "absent",
-                           request: request.storePixels ? "stored" : "absent")
+            throw mismatch(
+                cache, field: "/pixels (--store-pixels)", file: cache.pixels != nil ? "stored" : "absent",
+                request: request.storePixels ? "stored" : "absent")
         }
         for spec in request.teachers {
             if let existing = cache.teachers.first(where: { $0.spec.name == spec.name }) {
@@ -47,15 +49,17 @@ enum Fingerprint {
             throw mismatch(cache, field: prefix + name, file: "\(theirs)", request: "\(mine)")
         }
         if wanted.tokenCount != found.tokenCount {
-            throw mismatch(cache, field: prefix + "tokens (L)", file: "\(found.tokenCount)",
-                           request: "\(wanted.tokenCount)")
+            throw mismatch(
+                cache, field: prefix + "tokens (L)", file: "\(found.tokenCount)",
+                request: "\(wanted.tokenCount)")
         }
     }
 
     static func mismatch(_ cache: CacheFile, field: String, file: String, request: String) -> FeatureStoreError {
-        FeatureStoreError(.fingerprintMismatch,
-                          "\(cache.url.path) was made for a different request: \(field) is \"\(file)\" in the "
-                          + "file but \"\(request)\" in this request. Use another --out for the new request, or "
-                          + "delete the file to start over.")
+        FeatureStoreError(
+            .fingerprintMismatch,
+            "\(cache.url.path) was made for a different request: \(field) is \"\(file)\" in the "
+                + "file but \"\(request)\" in this request. Use another --out for the new request, or "
+                + "delete the file to start over.")
     }
 }

@@ -11,11 +11,14 @@ public enum Int8Quantization {
 
     /// Quantises `values` (`[tokens, width]` row-major) into `codes` (same count) and `scales` (one per token).
     /// Returns the index of the first non-finite value without writing anything, or nil when all are finite.
-    public static func quantize(_ values: UnsafeBufferPointer<Float>, width: Int,
-                                codes: UnsafeMutableBufferPointer<Int8>,
-                                scales: UnsafeMutableBufferPointer<Float>) -> Int? {
-        precondition(width > 0 && values.count == codes.count && values.count == scales.count * width,
-                     "int8 quantisation: \(values.count) values, \(codes.count) codes, \(scales.count) scales of width \(width)")
+    public static func quantize(
+        _ values: UnsafeBufferPointer<Float>, width: Int,
+        codes: UnsafeMutableBufferPointer<Int8>,
+        scales: UnsafeMutableBufferPointer<Float>
+    ) -> Int? {
+        precondition(
+            width > 0 && values.count == codes.count && values.count == scales.count * width,
+            "int8 quantisation: \(values.count) values, \(codes.count) codes, \(scales.count) scales of width \(width)")
         if let bad = values.firstIndex(where: { !$0.isFinite }) { return bad }
         for token in 0..<scales.count {
             let start = token * width
@@ -43,8 +46,10 @@ public enum Int8Quantization {
     /// `output[t * width + c] = Float(codes[t * width + c]) * scales[t]` for `tokens` tokens. `codes` (raw
     /// bytes, read as Int8) and `output` must not overlap.
     @inline(__always)
-    static func dequantize(_ codes: UnsafeRawPointer, scales: UnsafePointer<Float>, tokens: Int, width: Int,
-                           into output: UnsafeMutablePointer<Float>) {
+    static func dequantize(
+        _ codes: UnsafeRawPointer, scales: UnsafePointer<Float>, tokens: Int, width: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
         for token in 0..<tokens {
             let scale = scales[token], start = token * width
             for i in start..<start + width {
@@ -57,8 +62,10 @@ public enum Int8Quantization {
     /// the n floats), in place, front to back. Token t's floats (bytes 4tD..<4(t+1)D) end at or before the codes
     /// of token t (from byte 3LD + tD) for every t <= L - 2, so those tokens convert from a separate source;
     /// only the last token's codes are overwritten by its own floats, so they are copied aside first.
-    static func dequantizeInPlace(_ row: UnsafeMutableBufferPointer<Float>, scales: UnsafePointer<Float>,
-                                  tokens: Int, width: Int) {
+    static func dequantizeInPlace(
+        _ row: UnsafeMutableBufferPointer<Float>, scales: UnsafePointer<Float>,
+        tokens: Int, width: Int
+    ) {
         let n = tokens * width
         precondition(row.count == n && tokens > 0, "int8 dequantisation: \(row.count) floats for \(tokens)x\(width)")
         let out = row.baseAddress!
@@ -69,8 +76,9 @@ public enum Int8Quantization {
         let last = (tokens - 1) * width
         withUnsafeTemporaryAllocation(byteCount: width, alignment: 16) { copy in
             copy.baseAddress!.copyMemory(from: codes + last, byteCount: width)
-            dequantize(UnsafeRawPointer(copy.baseAddress!), scales: scales + tokens - 1, tokens: 1, width: width,
-                       into: out + last)
+            dequantize(
+                UnsafeRawPointer(copy.baseAddress!), scales: scales + tokens - 1, tokens: 1, width: width,
+                into: out + last)
         }
     }
 }

@@ -17,8 +17,10 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
     /// Validates `0 <= index < count`.
     public init(index: Int, count: Int) throws {
         guard count >= 1, index >= 0, index < count else {
-            throw FeatureStoreError(.invalidArgument, "shard \(index)/\(count) is not valid; use I/N with "
-                                    + "0 <= I < N, e.g. --shard 0/2 and --shard 1/2.")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "shard \(index)/\(count) is not valid; use I/N with "
+                    + "0 <= I < N, e.g. --shard 0/2 and --shard 1/2.")
         }
         self.index = index
         self.count = count

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Benchmarks
 import Dispatch
-import Foundation
 import FeatureExtract
+import Foundation
 import Models
 import Tensor
 import VideoIO
@@ -52,8 +52,10 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per figure on standard output (headings and notes go to standard error).")
     var json = false
 
-    @Option(help: ArgumentHelp("Precisions to measure, comma-separated (default: fp32,bf16 where the CPU has native bf16, else fp32).",
-                               valueName: "fp32,bf16"))
+    @Option(
+        help: ArgumentHelp(
+            "Precisions to measure, comma-separated (default: fp32,bf16 where the CPU has native bf16, else fp32).",
+            valueName: "fp32,bf16"))
     var precision: CommaSeparated<Precision>?
 
     /// The precisions of `--precision`.
@@ -81,8 +83,9 @@ public struct BenchCommand: ParsableCommand {
         let counts = threads.values
         FFmpegLog.setLevel(.error)
         let chosen = try precisions()
-        note("oneDNN kernels: " + chosen.map { "\($0.rawValue) \(ComputePrecision.kernelName($0) ?? "none")" }.joined(separator: ", ")
-             + "; OpenBLAS kernel: \(ComputeThreads.blasCoreName)  (\(ComputeThreads.blasConfig))")
+        note(
+            "oneDNN kernels: " + chosen.map { "\($0.rawValue) \(ComputePrecision.kernelName($0) ?? "none")" }.joined(separator: ", ")
+                + "; OpenBLAS kernel: \(ComputeThreads.blasCoreName)  (\(ComputeThreads.blasConfig))")
         if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
             note("note: OPENBLAS_CORETYPE=\(forced) is set and forces that kernel; unset it to let OpenBLAS pick the fastest")
         }
@@ -121,20 +124,24 @@ public struct BenchCommand: ParsableCommand {
     /// A record of `what` measured now, at the current thread count.
     private func record(_ what: BenchRecord.Figure, model: String? = nil, kind: String, _ timing: TensorBenchmark.Timing) -> BenchRecord {
         let precision = ComputePrecision.current
-        return BenchRecord(what: what, model: model, kind: kind, precision: precision.rawValue, threads: ComputeThreads.count,
-                           seconds: timing.median, repeats: timing.runs, blasKernel: ComputeThreads.blasCoreName,
-                           dnnlKernel: ComputePrecision.kernelName(precision) ?? "none")
+        return BenchRecord(
+            what: what, model: model, kind: kind, precision: precision.rawValue, threads: ComputeThreads.count,
+            seconds: timing.median, repeats: timing.runs, blasKernel: ComputeThreads.blasCoreName,
+            dnnlKernel: ComputePrecision.kernelName(precision) ?? "none")
     }
 
     private func extractionTimes(_ dir: URL) throws {
         let manifest = try PipelineBenchmark.videos(in: dir.appendingPathComponent("videos"), count: 4)
-        note("\nextract-features, 4 clips of 16×224² (stride 4) from 426×320 H.264, \(ComputeThreads.count) threads, \(ComputePrecision.current.rawValue)")
+        note(
+            "\nextract-features, 4 clips of 16×224² (stride 4) from 426×320 H.264, \(ComputeThreads.count) threads, \(ComputePrecision.current.rawValue)"
+        )
         for arch in ["vit_small", "vit_base"] {
             for kind in [TeacherChoice.image, .video] {
                 let s = try PipelineBenchmark.extraction(kind, arch: arch, manifest: manifest, dir: dir, precision: ComputePrecision.current)
                 let clips = max(s.rowsWritten, 1)
-                var r = record(.extract, model: arch, kind: kind.rawValue,
-                               TensorBenchmark.Timing(median: s.seconds / Double(clips), runs: s.rowsWritten))
+                var r = record(
+                    .extract, model: arch, kind: kind.rawValue,
+                    TensorBenchmark.Timing(median: s.seconds / Double(clips), runs: s.rowsWritten))
                 r.clipsPerSecond = s.clipsPerSecond
                 r.decodeSeconds = s.decodeSeconds / Double(clips)
                 r.forwardSeconds = s.forwardSeconds / Double(clips)
@@ -191,8 +198,10 @@ public struct BenchCommand: ParsableCommand {
             var rng = SplitMix64(seed: 5)
             let clip = Tensor.uniform([1, 3, config.numFrames, config.inputSize, config.inputSize], bound: 1, using: &rng)
             let image = ImageTeacher(random: config, using: &rng), video = VideoTeacher(random: config, using: &rng)
-            let runs: [(String, () -> Tensor)] = [("image", { image.clipFeatures(clip, frameStride: 2) }),
-                                                  ("video", { video.features(clips: clip) })]
+            let runs: [(String, () -> Tensor)] = [
+                ("image", { image.clipFeatures(clip, frameStride: 2) }),
+                ("video", { video.features(clips: clip) })
+            ]
             for (kind, forward) in runs {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let fp32 = ComputePrecision.with(.fp32, forward), bf16 = ComputePrecision.with(.bf16, forward)
@@ -212,7 +221,9 @@ public struct BenchCommand: ParsableCommand {
         for t in counts {
             ComputeThreads.set(t)
             let b = BlockBenchmark.run(tokens: tokens, width: 768, heads: 12)
-            for (what, timing, gflops) in [(BenchRecord.Figure.blockForward, b.forward, b.forwardGFLOPs), (.blockBackward, b.backward, b.backwardGFLOPs)] {
+            for (what, timing, gflops) in [
+                (BenchRecord.Figure.blockForward, b.forward, b.forwardGFLOPs), (.blockBackward, b.backward, b.backwardGFLOPs)
+            ] {
                 var r = record(what, model: "vit_base", kind: "block", timing)
                 (r.gflops, r.tokens) = (gflops, tokens)
                 emit(r)

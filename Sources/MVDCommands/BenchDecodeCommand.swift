@@ -42,16 +42,20 @@ public struct BenchDecodeCommand: ParsableCommand {
         for count in threads {
             for rgb in [false, true] {
                 let speed = try DecodeBenchmark.sequential(path: file.path, threads: count, convertToRGB: rgb, repeats: repeats)
-                print(String(format: "decode threads=%d %@: %d frames in %.3f s = %.0f frames/s (open+index %.1f ms)",
-                             count, rgb ? "+rgb24" : "      ", speed.frames, speed.seconds, speed.framesPerSecond,
-                             speed.openSeconds * 1000))
+                print(
+                    String(
+                        format: "decode threads=%d %@: %d frames in %.3f s = %.0f frames/s (open+index %.1f ms)",
+                        count, rgb ? "+rgb24" : "      ", speed.frames, speed.seconds, speed.framesPerSecond,
+                        speed.openSeconds * 1000))
             }
         }
         for count in threads {
             let cost = try DecodeBenchmark.clipCost(path: file.path, threads: count, clips: clips, inputSize: inputSize)
-            print(String(format: "clip threads=%d: 16x%d^2 clip in %.1f ms (decode %.1f ms + crop/resize %.1f ms), mean of %d",
-                         count, inputSize, cost.totalSeconds * 1000, cost.decodeSeconds * 1000,
-                         cost.cropResizeSeconds * 1000, cost.clips))
+            print(
+                String(
+                    format: "clip threads=%d: 16x%d^2 clip in %.1f ms (decode %.1f ms + crop/resize %.1f ms), mean of %d",
+                    count, inputSize, cost.totalSeconds * 1000, cost.decodeSeconds * 1000,
+                    cost.cropResizeSeconds * 1000, cost.clips))
         }
     }
 }

@@ -42,10 +42,19 @@ struct BenchRecord: Codable, Equatable {
     /// The kernel oneDNN picks for this precision on this CPU (e.g. "brg:avx512_core_amx_bf16").
     var dnnlKernel: String
 
-    init(what: Figure, model: String? = nil, kind: String, precision: String, threads: Int, seconds: Double, repeats: Int,
-         blasKernel: String, dnnlKernel: String = "none") {
-        self.what = what; self.model = model; self.kind = kind; self.precision = precision; self.threads = threads
-        self.seconds = seconds; self.repeats = repeats; self.blasKernel = blasKernel; self.dnnlKernel = dnnlKernel
+    init(
+        what: Figure, model: String? = nil, kind: String, precision: String, threads: Int, seconds: Double, repeats: Int,
+        blasKernel: String, dnnlKernel: String = "none"
+    ) {
+        self.what = what
+        self.model = model
+        self.kind = kind
+        self.precision = precision
+        self.threads = threads
+        self.seconds = seconds
+        self.repeats = repeats
+        self.blasKernel = blasKernel
+        self.dnnlKernel = dnnlKernel
     }
 
     /// One line of JSON, keys sorted and in snake_case; absent values are left out.
@@ -64,25 +73,32 @@ struct BenchRecord: Codable, Equatable {
         let runs = "\(repeats) run\(repeats == 1 ? "" : "s")"
         switch what {
         case .gemm:
-            return String(format: "      (%4d×%4d)·(%4d×%4d)      %7d   %7.1f   %8.2e   %4d   %.1e          %@ %@", m ?? 0, k ?? 0, k ?? 0, n ?? 0,
-                          threads, gflops ?? 0, seconds, repeats, maxRelativeError ?? 0, kind, precision)
+            return String(
+                format: "      (%4d×%4d)·(%4d×%4d)      %7d   %7.1f   %8.2e   %4d   %.1e          %@ %@", m ?? 0, k ?? 0, k ?? 0, n ?? 0,
+                threads, gflops ?? 0, seconds, repeats, maxRelativeError ?? 0, kind, precision)
         case .blockForward, .blockBackward:
-            return String(format: "      %@ threads %d: %@ %.3f s (%.0f GFLOP/s, %@)", precision, threads,
-                          what == .blockForward ? "forward" : "backward", seconds, gflops ?? 0, runs)
+            return String(
+                format: "      %@ threads %d: %@ %.3f s (%.0f GFLOP/s, %@)", precision, threads,
+                what == .blockForward ? "forward" : "backward", seconds, gflops ?? 0, runs)
         case .teacherForward:
-            return String(format: "      %@ %@ threads %d: %@ teacher (%d frames) %.3f s/clip = %.2f clips/s (%@)",
-                          model ?? "", precision, threads, kind, frames ?? 0, seconds, clipsPerSecond ?? 0, runs)
+            return String(
+                format: "      %@ %@ threads %d: %@ teacher (%d frames) %.3f s/clip = %.2f clips/s (%@)",
+                model ?? "", precision, threads, kind, frames ?? 0, seconds, clipsPerSecond ?? 0, runs)
         case .extract:
-            return String(format: "      %@ %@ teacher: %.3f clips/s (%.3f s/clip); per clip: decode %.3f s (reader thread), forward %.3f s, write %.4f s; %d bytes/row (%d clips)",
-                          model ?? "", kind, clipsPerSecond ?? 0, seconds, decodeSeconds ?? 0, forwardSeconds ?? 0, writeSeconds ?? 0,
-                          bytesPerRow ?? 0, repeats)
+            return String(
+                format:
+                    "      %@ %@ teacher: %.3f clips/s (%.3f s/clip); per clip: decode %.3f s (reader thread), forward %.3f s, write %.4f s; %d bytes/row (%d clips)",
+                model ?? "", kind, clipsPerSecond ?? 0, seconds, decodeSeconds ?? 0, forwardSeconds ?? 0, writeSeconds ?? 0,
+                bytesPerRow ?? 0, repeats)
         case .bf16Accuracy:
-            return String(format: "      %@ %@ teacher, bf16 against fp32: max rel. error %.1e, mean rel. error %.1e, cosine %.6f",
-                          model ?? "", kind, maxRelativeError ?? 0, meanRelativeError ?? 0, cosine ?? 0)
+            return String(
+                format: "      %@ %@ teacher, bf16 against fp32: max rel. error %.1e, mean rel. error %.1e, cosine %.6f",
+                model ?? "", kind, maxRelativeError ?? 0, meanRelativeError ?? 0, cosine ?? 0)
         case .studentStep:
             let wait = dataWait.map { String(format: ", data wait %.1f%%", 100 * $0) } ?? ""
-            return String(format: "      batch %d, %@: %.3f s/step (%@%@)", batch ?? 0,
-                          kind == "student-from-cache" ? "(a) from the cache" : "(b) teachers in the step", seconds, runs, wait)
+            return String(
+                format: "      batch %d, %@: %.3f s/step (%@%@)", batch ?? 0,
+                kind == "student-from-cache" ? "(a) from the cache" : "(b) teachers in the step", seconds, runs, wait)
         }
     }
 }

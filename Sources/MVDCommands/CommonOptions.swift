@@ -9,8 +9,10 @@ public struct ModelOptions: ParsableArguments {
     @Option(help: "Architecture preset: vit_small, vit_base, vit_large, vit_huge.")
     public var arch: String?
 
-    @Option(help: "A JSON file with exactly the keys embed_dim, depth, num_heads, patch_size, input_size, num_frames, tubelet_size, mlp_ratio (and an optional decoder object).",
-            transform: URL.init(fileURLWithPath:))
+    @Option(
+        help:
+            "A JSON file with exactly the keys embed_dim, depth, num_heads, patch_size, input_size, num_frames, tubelet_size, mlp_ratio (and an optional decoder object).",
+        transform: URL.init(fileURLWithPath:))
     public var modelConfig: URL?
 
     public init() {}
@@ -77,19 +79,22 @@ extension Precision: ExpressibleByArgument {}
 
 /// `--precision fp32|bf16`.
 public struct PrecisionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("""
-        Number format of the matrix products: bf16 (operands rounded to bfloat16, sums in fp32; weights, optimiser \
-        state, norms, softmax and losses stay fp32) or fp32. Default: bf16 where the CPU has native bf16 kernels \
-        (AVX512_BF16 or AMX), fp32 elsewhere.
-        """, valueName: "fp32|bf16"))
+    @Option(
+        help: ArgumentHelp(
+            """
+            Number format of the matrix products: bf16 (operands rounded to bfloat16, sums in fp32; weights, optimiser \
+            state, norms, softmax and losses stay fp32) or fp32. Default: bf16 where the CPU has native bf16 kernels \
+            (AVX512_BF16 or AMX), fp32 elsewhere.
+            """, valueName: "fp32|bf16"))
     public var precision: Precision?
 
     public init() {}
 
     public func validate() throws {
         if precision == .bf16 && !ComputePrecision.nativeBF16 {
-            throw ValidationError("--precision bf16: this CPU has no native bf16 kernels (AVX512_BF16 or AMX), so bf16 "
-                                  + "would be emulated and slower than fp32; use --precision fp32")
+            throw ValidationError(
+                "--precision bf16: this CPU has no native bf16 kernels (AVX512_BF16 or AMX), so bf16 "
+                    + "would be emulated and slower than fp32; use --precision fp32")
         }
     }
 

@@ -13,13 +13,15 @@ extension DistillCommand {
         let mode = try self.mode()
         var names: [String] = []
         if case .distill(let terms) = config.objective { names = terms.map(\.name) }
-        let data = try CacheTrainingData(url: cache, teacherNames: names,
-                                         tokens: mode.cacheTokens(config.model), numFrames: clipFrames,
-                                         inputSize: config.model.inputSize, patchSize: config.model.patchSize,
-                                         tubeletSize: config.model.tubeletSize, dataRoot: dataRoot?.path)
+        let data = try CacheTrainingData(
+            url: cache, teacherNames: names,
+            tokens: mode.cacheTokens(config.model), numFrames: clipFrames,
+            inputSize: config.model.inputSize, patchSize: config.model.patchSize,
+            tubeletSize: config.model.tubeletSize, dataRoot: dataRoot?.path)
         var rng = SplitMix64(seed: seed)
-        let student = Student(fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
-                              dropPath: dropPath, positionEncoding: config.positionEncoding, using: &rng)
+        let student = Student(
+            fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
+            dropPath: dropPath, positionEncoding: config.positionEncoding, using: &rng)
         return (config, student, data)
     }
 
@@ -47,21 +49,23 @@ extension DistillCommand {
         var widths: [String: Int] = [:], kinds: [String: TeacherKind] = [:]
         for name in names {
             guard let spec = reader?.teachers.first(where: { $0.name == name }) else {
-                throw ValidationError("--teachers: the cache \(cache.path) has no teacher '\(name)'; it holds "
-                                      + "\((reader?.teachers.map(\.name) ?? []).joined(separator: ", "))")
+                throw ValidationError(
+                    "--teachers: the cache \(cache.path) has no teacher '\(name)'; it holds "
+                        + "\((reader?.teachers.map(\.name) ?? []).joined(separator: ", "))")
             }
             widths[name] = spec.embedDim
             kinds[name] = spec.kind
         }
-        let config = TrainConfig(model: model, architecture: arch, positionEncoding: positionTable ?? mode.defaultPositionEncoding,
-                                 objective: objective, imageFrameStride: mode.imageFrameStride,
-                                 samplesPerRow: mode.samplesPerRow(clipFrames: clipFrames), mask: mode.mask(requested: mask),
-                                 maskRatio: maskRatio ?? mode.defaultMaskRatio, epochs: epochs, batchSize: batchSize,
-                                 accumulate: accumulate, ranks: LaunchEnvironment().size, baseLR: lr, minLR: minLR, warmupEpochs: warmupEpochs,
-                                 weightDecay: weightDecay, clipGrad: clipGrad, dropPath: dropPath, seed: seed,
-                                 saveEvery: saveEvery, logEvery: logEvery, teacherWidths: widths,
-                                 teacherKinds: mode.usesTeachers ? kinds : nil,
-                                 precision: precision.resolved(recorded: resumedPrecision()))
+        let config = TrainConfig(
+            model: model, architecture: arch, positionEncoding: positionTable ?? mode.defaultPositionEncoding,
+            objective: objective, imageFrameStride: mode.imageFrameStride,
+            samplesPerRow: mode.samplesPerRow(clipFrames: clipFrames), mask: mode.mask(requested: mask),
+            maskRatio: maskRatio ?? mode.defaultMaskRatio, epochs: epochs, batchSize: batchSize,
+            accumulate: accumulate, ranks: LaunchEnvironment().size, baseLR: lr, minLR: minLR, warmupEpochs: warmupEpochs,
+            weightDecay: weightDecay, clipGrad: clipGrad, dropPath: dropPath, seed: seed,
+            saveEvery: saveEvery, logEvery: logEvery, teacherWidths: widths,
+            teacherKinds: mode.usesTeachers ? kinds : nil,
+            precision: precision.resolved(recorded: resumedPrecision()))
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         return (config, clipFrames)
     }
@@ -97,10 +101,12 @@ extension DistillCommand {
             }
             return list.values.count == 1 ? list.values[0] : list.values[i]
         }
-        return .distill(try names.indices.map { i in
-            TeacherTerm(name: names[i], loss: try pick(loss, i, "--loss"), weight: try pick(lossWeight, i, "--loss-weight"),
-                        normalizeTargets: normTargets)
-        })
+        return .distill(
+            try names.indices.map { i in
+                TeacherTerm(
+                    name: names[i], loss: try pick(loss, i, "--loss"), weight: try pick(lossWeight, i, "--loss-weight"),
+                    normalizeTargets: normTargets)
+            })
     }
 }
 

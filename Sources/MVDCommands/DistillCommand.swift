@@ -57,22 +57,27 @@ public struct DistillCommand: ParsableCommand {
 
     @Option(help: "The feature cache (.h5) written by extract-features.", transform: URL.init(fileURLWithPath:)) var cache: URL
     @Option(help: "The run directory.", transform: URL.init(fileURLWithPath:)) var out: URL
-    @Option(help: "Videos directory, when the cache holds no pixels (rows are re-decoded from their frames and crop).",
-            transform: URL.init(fileURLWithPath:))
+    @Option(
+        help: "Videos directory, when the cache holds no pixels (rows are re-decoded from their frames and crop).",
+        transform: URL.init(fileURLWithPath:))
     var dataRoot: URL?
     @Option(help: "Student preset: vit_small, vit_base, vit_large, vit_huge.") var student: String?
     @Option(help: "Custom student JSON (see --help of extract-features for the keys).", transform: URL.init(fileURLWithPath:))
     var modelConfig: URL?
     @Option(help: "features (MVD) or pixels (VideoMAE / MAE objective).") var target: TargetKind = .features
     @Flag(help: "With --target pixels: train a single-frame image model (MAE objective on frames 0, 2, 4, …).") var imageModel = false
-    @Option(help: "With --target pixels: patch (each patch normalised by its own mean and std, as VideoMAE and MAE's norm_pix_loss) or none (the pixels in [0, 1]).")
+    @Option(
+        help:
+            "With --target pixels: patch (each patch normalised by its own mean and std, as VideoMAE and MAE's norm_pix_loss) or none (the pixels in [0, 1])."
+    )
     var pixelNorm: PixelNormChoice = .patch
     @Option(help: "Teacher groups of the cache to distil from, comma-separated (default: all).") var teachers: CommaSeparated<String>?
     @Option(help: "Loss per teacher: one value, or one per --teachers entry (smooth-l1, l2, l1).")
     var loss = CommaSeparated<RegressionLoss>([.smoothL1])
     @Option(help: "Weight per teacher: one value, or one per --teachers entry.") var lossWeight = CommaSeparated<Float>([1])
     @Flag(help: "Parameter-free LayerNorm on the teacher features before the loss (MVD's --norm_feature).") var normTargets = false
-    @Option(help: "Position table of the student (default: sincos-3d for features, sinusoid-1d for video pixels, sincos-2d for --image-model).") var positionTable: PositionEncoding?
+    @Option(help: "Position table of the student (default: sincos-3d for features, sinusoid-1d for video pixels, sincos-2d for --image-model).")
+    var positionTable: PositionEncoding?
     @Option(help: "tube or random.") var mask: MaskKind = .tube
     @Option(help: "Fraction of tokens masked.") var maskRatio: Double?
     @Option(help: "Decoder depth (default 2, or the config's decoder).") var decoderDepth: Int?
@@ -103,12 +108,14 @@ public struct DistillCommand: ParsableCommand {
         if resume {
             guard !overwrite else { throw ValidationError("--resume continues the run in \(out.path) and --overwrite replaces it; give one of them") }
             guard FileManager.default.fileExists(atPath: run.checkpointURL.path) else {
-                throw ValidationError("--resume: there is no checkpoint at \(run.checkpointURL.path), so there is nothing to continue; "
-                                      + "start the run without --resume (with --overwrite if \(out.path) holds files of an earlier start)")
+                throw ValidationError(
+                    "--resume: there is no checkpoint at \(run.checkpointURL.path), so there is nothing to continue; "
+                        + "start the run without --resume (with --overwrite if \(out.path) holds files of an earlier start)")
             }
         } else if !overwrite, let existing = run.existingRunFiles.first {
-            throw ValidationError("\(out.path) already holds a run (\(existing.path)); continue it with --resume, choose a new --out, "
-                                  + "or pass --overwrite to replace it")
+            throw ValidationError(
+                "\(out.path) already holds a run (\(existing.path)); continue it with --resume, choose a new --out, "
+                    + "or pass --overwrite to replace it")
         }
         _ = try trainConfig()
     }
@@ -131,9 +138,13 @@ public struct DistillCommand: ParsableCommand {
         }
         if root {
             print(precisionLine(config.precision))
-            print("distill: \(trainer.videoCount) videos (\(data.rowCount) rows, one view per video per epoch), \(trainer.stepsPerEpoch) steps/epoch, \(trainer.totalSteps) steps; peak lr \(String(format: "%.3g", config.peakLR)); objective \(config.objective.termNames.joined(separator: "+"))")
+            print(
+                "distill: \(trainer.videoCount) videos (\(data.rowCount) rows, one view per video per epoch), \(trainer.stepsPerEpoch) steps/epoch, \(trainer.totalSteps) steps; peak lr \(String(format: "%.3g", config.peakLR)); objective \(config.objective.termNames.joined(separator: "+"))"
+            )
             if config.ranks > 1 {
-                print("distill: \(config.ranks) processes × \(config.batchSize) clips × \(config.accumulate) accumulation = total batch \(config.totalBatch)")
+                print(
+                    "distill: \(config.ranks) processes × \(config.batchSize) clips × \(config.accumulate) accumulation = total batch \(config.totalBatch)"
+                )
             }
         }
         let line = ProgressLine(plainInterval: 5)
@@ -147,9 +158,11 @@ public struct DistillCommand: ParsableCommand {
                 sum.stepSeconds += Double(config.totalBatch) / max(p.clipsPerSecond, 1e-9)
                 let terms = zip(config.objective.termNames, p.loss.terms).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: " ")
                 let gradientSum = config.ranks > 1 ? String(format: " grad-sum %.0f ms", 1000 * p.gradientSumSeconds) : ""
-                line.update(String(format: "step %d/%d epoch %d loss %.4f (%@) lr %.2e %.1f clips/s data-wait %.0f%%%@ ETA %@",
-                                   p.step, p.totalSteps, p.epoch, p.loss.total, terms, p.lr, p.clipsPerSecond,
-                                   100 * p.dataWaitFraction, gradientSum, formatDuration(p.secondsRemaining)), force: p.step == p.totalSteps)
+                line.update(
+                    String(
+                        format: "step %d/%d epoch %d loss %.4f (%@) lr %.2e %.1f clips/s data-wait %.0f%%%@ ETA %@",
+                        p.step, p.totalSteps, p.epoch, p.loss.total, terms, p.lr, p.clipsPerSecond,
+                        100 * p.dataWaitFraction, gradientSum, formatDuration(p.secondsRemaining)), force: p.step == p.totalSteps)
             }
         } catch {
             // The library's error (a non-finite loss, an unreadable row) is shown as it is, without the usage text.
@@ -162,9 +175,11 @@ public struct DistillCommand: ParsableCommand {
             let n = Double(sum.steps)
             let mb = Double(sum.bytes) / 1e6
             let wire = mb * 2 * Double(config.ranks - 1) / Double(config.ranks)
-            print(String(format: "gradient sum over %d processes: %.1f MB of gradients per step (%.1f MB sent and as much received by each process), "
-                         + "%.1f ms per step on average, %.0f%% of the step", config.ranks, mb, wire, 1000 * sum.seconds / n,
-                         100 * sum.seconds / max(sum.stepSeconds, 1e-9)))
+            print(
+                String(
+                    format: "gradient sum over %d processes: %.1f MB of gradients per step (%.1f MB sent and as much received by each process), "
+                        + "%.1f ms per step on average, %.0f%% of the step", config.ranks, mb, wire, 1000 * sum.seconds / n,
+                    100 * sum.seconds / max(sum.stepSeconds, 1e-9)))
         }
         print("done: \(run.checkpointURL.path), metrics in \(run.metricsURL.path)")
     }

@@ -59,10 +59,16 @@ public struct EvaluateCommand: ParsableCommand {
     var mixup = true
     @Option(help: "Fine-tuning recipe: k400 (dense sampler, flips, 5x3 test views) or ssv2 (segment sampler, no flips, 2x3 test views).")
     var dataset: FineTuneDataset = .k400
-    @Flag(inversion: .prefixedNo, help: "Random horizontal flips while fine-tuning (default: on for k400, off for ssv2); --no-flip for tasks a mirror image changes, such as left vs right motion.")
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Random horizontal flips while fine-tuning (default: on for k400, off for ssv2); --no-flip for tasks a mirror image changes, such as left vs right motion."
+    )
     var flip: Bool?
-    @Option(help: "Fine-tuning RandAugment of each training view: m<magnitude>-n<ops>[-mstd<std>] (default m7-n4, std 0.5, as the original's rand-m7-n4-mstd0.5-inc1).",
-            transform: EvaluateCommand.randAugment(_:))
+    @Option(
+        help:
+            "Fine-tuning RandAugment of each training view: m<magnitude>-n<ops>[-mstd<std>] (default m7-n4, std 0.5, as the original's rand-m7-n4-mstd0.5-inc1).",
+        transform: EvaluateCommand.randAugment(_:))
     var randAugment: RandAugment?
     @Flag(help: "Fine-tuning without RandAugment.") var noRandAugment = false
     @Option(help: "Fine-tuning probability that a training view gets one box of N(0, 1) noise after normalisation (default 0.25; 0 = off).")
@@ -71,10 +77,15 @@ public struct EvaluateCommand: ParsableCommand {
     var repeatedAugment: Int = 2
     @Option(help: "Fine-tuning training crop: random-resized (area 8-100 %, aspect 3/4-4/3, the original's) or multi-scale (the pre-training crop).")
     var trainCrop: FineTuneCrop = .randomResized
-    @Option(help: "Pooling of the frozen tokens for knn/linear: mean (over all tokens) or time (spatial mean per time step, concatenated in order: keeps the direction of time).")
+    @Option(
+        help:
+            "Pooling of the frozen tokens for knn/linear: mean (over all tokens) or time (spatial mean per time step, concatenated in order: keeps the direction of time)."
+    )
     var pooling: FeaturePooling = .mean
-    @Option(help: "After fine-tuning, write the fine-tuned encoder here as a video teacher for extract-features (safetensors, VideoMAE layout; needs --position-table sinusoid-1d).",
-            transform: URL.init(fileURLWithPath:))
+    @Option(
+        help:
+            "After fine-tuning, write the fine-tuned encoder here as a video teacher for extract-features (safetensors, VideoMAE layout; needs --position-table sinusoid-1d).",
+        transform: URL.init(fileURLWithPath:))
     var saveTeacher: URL?
     @Option(help: "Temporal × spatial test views (default 5x3 for k400, 2x3 for ssv2).", transform: ViewGrid.init(parsing:))
     var testViews: ViewGrid?
@@ -118,8 +129,9 @@ public struct EvaluateCommand: ParsableCommand {
     /// `--rand-augment`'s value, refused with the form it must have.
     static func randAugment(_ spec: String) throws -> RandAugment {
         guard let parsed = RandAugment(spec: spec) else {
-            throw ValidationError("must look like m7-n4 (magnitude 0-\(Int(RandAugment.maxMagnitude)), 1-\(RandAugment.maxCount) ops, "
-                                  + "optional -mstd0.5), got \(spec)")
+            throw ValidationError(
+                "must look like m7-n4 (magnitude 0-\(Int(RandAugment.maxMagnitude)), 1-\(RandAugment.maxCount) ops, "
+                    + "optional -mstd0.5), got \(spec)")
         }
         return parsed
     }
@@ -191,19 +203,23 @@ public struct EvaluateCommand: ParsableCommand {
     /// unreadable stops the evaluation rather than silently dropping the per-kind accuracies.
     func classSubsets() throws -> [ClassSubset] {
         guard let root = dataRoot,
-              FileManager.default.fileExists(atPath: root.appendingPathComponent(SyntheticDataset.classesFile).path) else { return [] }
+            FileManager.default.fileExists(atPath: root.appendingPathComponent(SyntheticDataset.classesFile).path)
+        else { return [] }
         let classes: [SyntheticClass]
         do { classes = try SyntheticDataset.loadClasses(from: root) } catch {
-            throw CommandFailure("\(root.appendingPathComponent(SyntheticDataset.classesFile).path) cannot be read (\(error)); "
-                                 + "write it again with mvd synth, or remove it to evaluate without per-kind accuracies")
+            throw CommandFailure(
+                "\(root.appendingPathComponent(SyntheticDataset.classesFile).path) cannot be read (\(error)); "
+                    + "write it again with mvd synth, or remove it to evaluate without per-kind accuracies")
         }
         return SyntheticClassKind.allCases.map { kind in
             ClassSubset(name: kind.rawValue, classes: classes.filter { $0.kind == kind }.map(\.label))
         }.filter { !$0.classes.isEmpty }
     }
 
-    func frozenProtocols(_ protocols: [ProtocolChoice], train: [ManifestEntry], val: [ManifestEntry], classes: Int,
-                         subsets: [ClassSubset]) throws -> [EvaluationResult] {
+    func frozenProtocols(
+        _ protocols: [ProtocolChoice], train: [ManifestEntry], val: [ManifestEntry], classes: Int,
+        subsets: [ClassSubset]
+    ) throws -> [EvaluationResult] {
         let line = ProgressLine(plainInterval: 10)
         let tr: EncodedSet, va: EncodedSet
         if encoder.rawPixels {
@@ -212,22 +228,30 @@ public struct EvaluateCommand: ParsableCommand {
             va = ClipFeatures.rawPixels(entries: val, config: config, samplingRate: frameStride) { i, n in line.update("reading val \(i)/\(n)") }
         } else {
             let model = try encoder.classifier(classes: classes, dropPath: 0, seed: seed)
-            tr = ClipFeatures.pooled(encoder: model, entries: train, samplingRate: frameStride, pooling: pooling) { i, n in line.update("encoding train \(i)/\(n)") }
-            va = ClipFeatures.pooled(encoder: model, entries: val, samplingRate: frameStride, pooling: pooling) { i, n in line.update("encoding val \(i)/\(n)") }
+            tr = ClipFeatures.pooled(encoder: model, entries: train, samplingRate: frameStride, pooling: pooling) { i, n in
+                line.update("encoding train \(i)/\(n)")
+            }
+            va = ClipFeatures.pooled(encoder: model, entries: val, samplingRate: frameStride, pooling: pooling) { i, n in
+                line.update("encoding val \(i)/\(n)")
+            }
         }
         line.finish()
         let skipped = tr.failures + va.failures
         for text in SkippedVideoReport.lines(skipped, of: train.count + val.count, recordedIn: resultFile.path) { print(text) }
         var out: [EvaluationResult] = []
         if protocols.contains(.knn) {
-            out.append(try evaluateKNN(run: encoder.label, trainFeatures: tr.features, trainLabels: tr.labels, valFeatures: va.features,
-                                       valLabels: va.labels, classCount: classes, configuration: KNNConfiguration(k: k), subsets: subsets))
+            out.append(
+                try evaluateKNN(
+                    run: encoder.label, trainFeatures: tr.features, trainLabels: tr.labels, valFeatures: va.features,
+                    valLabels: va.labels, classCount: classes, configuration: KNNConfiguration(k: k), subsets: subsets))
         }
         if protocols.contains(.linear) {
             var c = LinearProbeConfiguration()
             c.seed = seed
-            out.append(try evaluateLinearProbe(run: encoder.label, trainFeatures: tr.features, trainLabels: tr.labels, valFeatures: va.features,
-                                               valLabels: va.labels, classCount: classes, configuration: c, subsets: subsets))
+            out.append(
+                try evaluateLinearProbe(
+                    run: encoder.label, trainFeatures: tr.features, trainLabels: tr.labels, valFeatures: va.features,
+                    valLabels: va.labels, classCount: classes, configuration: c, subsets: subsets))
         }
         for i in out.indices { out[i].skippedVideos = skipped }
         return out

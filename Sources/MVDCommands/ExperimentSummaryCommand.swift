@@ -38,14 +38,16 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         ("distilling a supervised teacher transfers its knowledge", "transfer-student", "student-random-teacher", "appearance"),
         ("distilling a supervised teacher transfers its knowledge", "transfer-student", "student-random-teacher", "motion"),
         ("pre-training beats no pre-training (students)", "student-both", "untrained", "appearance"),
-        ("pre-training beats no pre-training (students)", "student-both", "untrained", "motion"),
+        ("pre-training beats no pre-training (students)", "student-both", "untrained", "motion")
     ]
 
     public func run() throws {
         let root = out
         // Baselines first, then teachers, then students; runs of other names after them.
-        let order = ["untrained", "untrained-image", "pixel-probe", "supervised", "transfer-teacher", "transfer-student", "student-random-teacher",
-                     "teacher-image", "teacher-video", "student-pixels", "student-image", "student-video", "student-both"]
+        let order = [
+            "untrained", "untrained-image", "pixel-probe", "supervised", "transfer-teacher", "transfer-student", "student-random-teacher",
+            "teacher-image", "teacher-video", "student-pixels", "student-image", "student-video", "student-both"
+        ]
         let rank = { (run: String) in order.firstIndex(of: run) ?? order.count }
         let measurements = try collect(root).enumerated().sorted {
             (rank($0.element.run), $0.offset) < (rank($1.element.run), $1.offset)
@@ -64,20 +66,28 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(summary).write(to: root.appendingPathComponent("results.json"), options: .atomic)
 
-        var md = "# Results\n\nTop-1 accuracy (%), mean over seeds with its 95% confidence interval; n is the number of seeds "
+        var md =
+            "# Results\n\nTop-1 accuracy (%), mean over seeds with its 95% confidence interval; n is the number of seeds "
             + "(teacher sets for the teachers, student seeds for the students and baselines).\n\n"
         md += ExperimentSummary.markdown(rows)
         md += "\n## The paper's comparisons (paired by seed: a − b)\n\n" + ExperimentSummary.markdown(comparisons)
         md += "\n## Transfer check\n\n"
         for t in transfer {
-            let head = String(format: "- %@ %@: teacher %.1f, distilled student %.1f, chance %.1f: ", t.task, t.evaluationProtocol,
-                              t.teacher, t.student, t.chance)
+            let head = String(
+                format: "- %@ %@: teacher %.1f, distilled student %.1f, chance %.1f: ", t.task, t.evaluationProtocol,
+                t.teacher, t.student, t.chance)
             if let retained = t.retained {
-                md += head + String(format: "the student keeps %.0f%% of what the teacher knows above chance (%@ %.0f%%)\n",
-                                    100 * retained, t.passed ? "≥" : "<", 100 * transferFraction)
+                md +=
+                    head
+                    + String(
+                        format: "the student keeps %.0f%% of what the teacher knows above chance (%@ %.0f%%)\n",
+                        100 * retained, t.passed ? "≥" : "<", 100 * transferFraction)
             } else {
-                md += head + String(format: "the teacher is within %.0f points of chance, so there is nothing to transfer (not passed)\n",
-                                    ExperimentSummary.minimumTeacherMargin)
+                md +=
+                    head
+                    + String(
+                        format: "the teacher is within %.0f points of chance, so there is nothing to transfer (not passed)\n",
+                        ExperimentSummary.minimumTeacherMargin)
             }
         }
         try md.write(to: root.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
@@ -103,24 +113,31 @@ public struct ExperimentSummaryCommand: ParsableCommand {
     /// The transfer student's accuracy above chance as a fraction of its teacher's, per task and frozen protocol.
     func transferCheck(_ rows: [ExperimentRow]) -> [TransferResult] {
         rows.filter { $0.run == "transfer-teacher" && $0.evaluationProtocol != "finetune" }.compactMap { teacher in
-            guard let student = rows.first(where: { $0.run == "transfer-student" && $0.task == teacher.task
-                && $0.evaluationProtocol == teacher.evaluationProtocol }) else { return nil }
+            guard
+                let student = rows.first(where: {
+                    $0.run == "transfer-student" && $0.task == teacher.task
+                        && $0.evaluationProtocol == teacher.evaluationProtocol
+                })
+            else { return nil }
             let chance = chanceLevel(task: teacher.task)
             let retained = ExperimentSummary.retained(teacher: teacher.mean, student: student.mean, chance: chance)
-            return TransferResult(task: teacher.task, evaluationProtocol: teacher.evaluationProtocol, teacher: teacher.mean,
-                                  student: student.mean, chance: chance, retained: retained,
-                                  passed: (retained ?? 0) >= transferFraction)
+            return TransferResult(
+                task: teacher.task, evaluationProtocol: teacher.evaluationProtocol, teacher: teacher.mean,
+                student: student.mean, chance: chance, retained: retained,
+                passed: (retained ?? 0) >= transferFraction)
         }
     }
 
     /// 100 / classes, from any evaluation.json of the task.
     func chanceLevel(task: String) -> Double {
         guard let seeds = try? seedFolders(out), let seed = seeds.first,
-              let runs = try? FileManager.default.contentsOfDirectory(atPath: seed.appendingPathComponent("eval").path) else { return 0 }
+            let runs = try? FileManager.default.contentsOfDirectory(atPath: seed.appendingPathComponent("eval").path)
+        else { return 0 }
         for run in runs {
             let file = seed.appendingPathComponent("eval/\(run)/\(task)/evaluation.json")
             if let data = try? Data(contentsOf: file), let r = try? JSONDecoder().decode([EvaluationResult].self, from: data).first,
-               r.classCount > 0 {
+                r.classCount > 0
+            {
                 return 100 / Double(r.classCount)
             }
         }
@@ -147,8 +164,10 @@ public struct ExperimentSummaryCommand: ParsableCommand {
                         throw CommandFailure("\(file.path) is not an evaluation result (\(error)); rerun that evaluation")
                     }
                     for r in results {
-                        out.append(ExperimentMeasurement(run: run, task: task, evaluationProtocol: Self.protocolName(r.evaluationProtocol),
-                                                         seed: seed, top1: r.top1))
+                        out.append(
+                            ExperimentMeasurement(
+                                run: run, task: task, evaluationProtocol: Self.protocolName(r.evaluationProtocol),
+                                seed: seed, top1: r.top1))
                     }
                 }
             }
@@ -173,12 +192,14 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         guard !runs.isEmpty else { return }
         let series = tasks.map { task -> BarSeries in
             let cells = runs.map { run in probe.first { $0.run == run && $0.task == task } }
-            return BarSeries(name: task, values: cells.map { $0?.mean ?? .nan },
-                             // Accuracies lie in [0, 100]; a t-interval may reach past them, the whisker does not.
-                             intervals: cells.map { c in c?.ci95.map { max(0, $0[0])...min(100, $0[1]) } })
+            return BarSeries(
+                name: task, values: cells.map { $0?.mean ?? .nan },
+                // Accuracies lie in [0, 100]; a t-interval may reach past them, the whisker does not.
+                intervals: cells.map { c in c?.ci95.map { max(0, $0[0])...min(100, $0[1]) } })
         }
-        let chart = BarChart(title: "linear probe top-1 (%), mean and 95% interval over seeds", xLabel: "run", yLabel: "top-1 %",
-                             categories: runs, series: series, valueFormat: "%.0f", width: max(900, 120 * runs.count + 300))
+        let chart = BarChart(
+            title: "linear probe top-1 (%), mean and 95% interval over seeds", xLabel: "run", yLabel: "top-1 %",
+            categories: runs, series: series, valueFormat: "%.0f", width: max(900, 120 * runs.count + 300))
         try PNG.write(try chart.render(), to: url)
     }
 }

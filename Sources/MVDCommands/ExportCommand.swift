@@ -36,7 +36,9 @@ public struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("as"), help: "Key layout: student, encoder, video-teacher, image-teacher.")
     var layout: ExportLayout = .student
 
-    @Option(name: .shortAndLong, help: "Output file (default: RUN_DIR/<layout>.<format>; must not exist unless --overwrite).", transform: URL.init(fileURLWithPath:))
+    @Option(
+        name: .shortAndLong, help: "Output file (default: RUN_DIR/<layout>.<format>; must not exist unless --overwrite).",
+        transform: URL.init(fileURLWithPath:))
     var out: URL?
 
     @Flag(help: "Replace the output file when it exists.")

@@ -50,9 +50,15 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     @Option(help: "Frames per view (default: the model's).") var numFrames: Int?
     @Option(help: "Frame stride within a view.") var samplingRate: Int = 4
     @Option(help: "Side of the square input (default: the model's).") var inputSize: Int?
-    @Option(help: "Side of the frames the teacher sees: each stored crop resized to it (default: --input-size). 196 for the patch-14 MAE ViT-H image teacher, whose 14×14 token grid then matches a patch-16 student at 224.")
+    @Option(
+        help:
+            "Side of the frames the teacher sees: each stored crop resized to it (default: --input-size). 196 for the patch-14 MAE ViT-H image teacher, whose 14×14 token grid then matches a patch-16 student at 224."
+    )
     var teacherInputSize: Int?
-    @Option(help: "float16 (default), float32, or int8 (a signed byte per value and a float32 scale per token: about half of float16's size; docs/cache-format.md).") var dtype: FeatureDType = .float16
+    @Option(
+        help:
+            "float16 (default), float32, or int8 (a signed byte per value and a float32 scale per token: about half of float16's size; docs/cache-format.md)."
+    ) var dtype: FeatureDType = .float16
     @Flag(help: "Also store each row's exact uint8 student input in /pixels (no re-decoding when training).") var storePixels = false
     @Option(help: "This process's part, I/N: N processes each run with their I; join them with `mvd merge`.", transform: Shard.init(parsing:))
     var shard: Shard = .whole
@@ -75,17 +81,19 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         let launch = LaunchEnvironment()
         if launch.isParallel {
             guard shard.isWhole else {
-                throw ValidationError("--shard \(shard) under mpirun -n \(launch.size): mpirun already splits the manifest (process r writes "
-                                      + "shard r/\(launch.size)); drop --shard, or run the shards as separate processes without mpirun")
+                throw ValidationError(
+                    "--shard \(shard) under mpirun -n \(launch.size): mpirun already splits the manifest (process r writes "
+                        + "shard r/\(launch.size)); drop --shard, or run the shards as separate processes without mpirun")
             }
             part = try Shard(index: launch.rank, count: launch.size)
         }
-        return ExtractConfig(teacher: teacher, checkpoint: checkpoint, architecture: arch, model: config, manifest: manifest,
-                             dataRoot: dataRoot, out: writtenPath(launch), name: name, viewsPerVideo: viewsPerVideo, view: view,
-                             numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
-                             inputSize: inputSize ?? config.inputSize, dtype: dtype, storePixels: storePixels,
-                             shardIndex: part.index, shardCount: part.count, batchSize: batchSize, decodeThreads: decodeThreads, seed: seed,
-                             precision: precision.resolved(recorded: recordedPrecision()), teacherInputSize: teacherInputSize)
+        return ExtractConfig(
+            teacher: teacher, checkpoint: checkpoint, architecture: arch, model: config, manifest: manifest,
+            dataRoot: dataRoot, out: writtenPath(launch), name: name, viewsPerVideo: viewsPerVideo, view: view,
+            numFrames: numFrames ?? config.numFrames, samplingRate: samplingRate,
+            inputSize: inputSize ?? config.inputSize, dtype: dtype, storePixels: storePixels,
+            shardIndex: part.index, shardCount: part.count, batchSize: batchSize, decodeThreads: decodeThreads, seed: seed,
+            precision: precision.resolved(recorded: recordedPrecision()), teacherInputSize: teacherInputSize)
     }
 
     /// The file this process writes: --out, or under mpirun its shard file beside --out.
@@ -109,9 +117,10 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         let config = try makeConfig()
         if LaunchEnvironment().isParallel && FileManager.default.fileExists(atPath: out.path) {
             // The merge builds --out afresh; a cache that exists already is extended by a single process.
-            throw ValidationError("\(out.path) exists, and under mpirun extract-features writes a new cache (shards merged into --out); "
-                                  + "add a teacher to an existing cache without mpirun, or give a new --out (delete \(out.path) first if it is "
-                                  + "what an earlier mpirun run merged and you mean to redo it)")
+            throw ValidationError(
+                "\(out.path) exists, and under mpirun extract-features writes a new cache (shards merged into --out); "
+                    + "add a teacher to an existing cache without mpirun, or give a new --out (delete \(out.path) first if it is "
+                    + "what an earlier mpirun run merged and you mean to redo it)")
         }
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         // The manifest's and the disk's problems are not the flags': their typed errors are shown without the usage.
@@ -146,16 +155,18 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         let failedShards = sums.indices.filter { sums[$0] != 0 }
         guard failedShards.isEmpty else {
             let names = failedShards.map { "\($0)/\(size)" }.joined(separator: ", ")
-            throw SharedFailure(error: CommandFailure(
-                "shard \(names) failed (the message of each is above); the shard files are kept beside \(out.path) "
-                + "(\(shards.map(\.lastPathComponent).joined(separator: ", "))). Fix the cause and rerun the same mpirun command: "
-                + "every shard resumes where it stopped, and the shards are merged into \(out.path) when all are done"))
+            throw SharedFailure(
+                error: CommandFailure(
+                    "shard \(names) failed (the message of each is above); the shard files are kept beside \(out.path) "
+                        + "(\(shards.map(\.lastPathComponent).joined(separator: ", "))). Fix the cause and rerun the same mpirun command: "
+                        + "every shard resumes where it stopped, and the shards are merged into \(out.path) when all are done"))
         }
         guard rank == 0 else { return }
         let report: FeatureStoreMerge.Report
         do { report = try FeatureStoreMerge.merge(shards: shards, into: out) } catch {
-            throw CommandFailure("merging the \(size) shards into \(out.path) failed: \(error). The shards are kept; rerun the same "
-                                 + "command, or join them with `mvd merge \(shards.map(\.path).joined(separator: " ")) --out \(out.path)`")
+            throw CommandFailure(
+                "merging the \(size) shards into \(out.path) failed: \(error). The shards are kept; rerun the same "
+                    + "command, or join them with `mvd merge \(shards.map(\.path).joined(separator: " ")) --out \(out.path)`")
         }
         for url in shards { try? FileManager.default.removeItem(at: url) }
         let done = report.rowsDone.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
@@ -167,21 +178,27 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         let extractor = try Extractor(config: config)
         let part = config.shardCount > 1 && LaunchEnvironment().isParallel ? "shard \(config.shardIndex)/\(config.shardCount) " : ""
         if !extractor.skippedKeys.isEmpty && root {
-            print("teacher \(config.name): skipped \(extractor.skippedKeys.count) checkpoint keys the original also ignores: \(extractor.skippedKeys.joined(separator: ", "))")
+            print(
+                "teacher \(config.name): skipped \(extractor.skippedKeys.count) checkpoint keys the original also ignores: \(extractor.skippedKeys.joined(separator: ", "))"
+            )
         }
         if root { print(precisionLine(config.precision)) }
         let line = ProgressLine()
         let summary = try extractor.run { p in
             guard root else { return }
-            line.update(String(format: "extract %@: %@%d/%d rows, %.2f clips/s, %d failed, ETA %@", config.name, part, p.rowsDone, p.rowsTotal,
-                               p.clipsPerSecond, p.videosFailed, formatDuration(p.secondsRemaining)))
+            line.update(
+                String(
+                    format: "extract %@: %@%d/%d rows, %.2f clips/s, %d failed, ETA %@", config.name, part, p.rowsDone, p.rowsTotal,
+                    p.clipsPerSecond, p.videosFailed, formatDuration(p.secondsRemaining)))
         }
         if root { line.finish() }
-        print(String(format: "%@done: %d rows written (%d already done), %d videos failed, %.2f clips/s, %.1f MB written, %@ "
-                     + "(decode %.1fs on the reader thread, teacher %.1fs, write %.1fs, waited for decode %.1fs)", part,
-                     summary.rowsWritten, summary.rowsAlreadyDone, summary.videosFailed, summary.clipsPerSecond,
-                     Double(summary.bytesWritten) / 1e6, formatDuration(summary.seconds), summary.decodeSeconds,
-                     summary.forwardSeconds, summary.writeSeconds, summary.waitSeconds))
+        print(
+            String(
+                format: "%@done: %d rows written (%d already done), %d videos failed, %.2f clips/s, %.1f MB written, %@ "
+                    + "(decode %.1fs on the reader thread, teacher %.1fs, write %.1fs, waited for decode %.1fs)", part,
+                summary.rowsWritten, summary.rowsAlreadyDone, summary.videosFailed, summary.clipsPerSecond,
+                Double(summary.bytesWritten) / 1e6, formatDuration(summary.seconds), summary.decodeSeconds,
+                summary.forwardSeconds, summary.writeSeconds, summary.waitSeconds))
         for f in summary.failures.prefix(5) { print("  failed: \(f.path): \(f.reason)") }
         if summary.failures.count > 5 { print("  … and \(summary.failures.count - 5) more (see `mvd inspect \(config.out.path)`)") }
     }

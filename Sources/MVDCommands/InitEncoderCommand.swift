@@ -30,7 +30,9 @@ public struct InitEncoderCommand: ParsableCommand {
     var overwrite = false
 
     public func validate() throws {
-        guard layout != .imageTeacher else { throw ValidationError("--as image-teacher is not supported here; use video-teacher, student or encoder") }
+        guard layout != .imageTeacher else {
+            throw ValidationError("--as image-teacher is not supported here; use video-teacher, student or encoder")
+        }
         try FlagChecks.refuseExisting([out], overwrite: overwrite)
     }
 

@@ -11,16 +11,20 @@ extension PipelineBenchmark {
     static func studentCache(at url: URL, rows: Int, student model: ModelConfig, teacher: ModelConfig) throws {
         try? FileManager.default.removeItem(at: url)
         let (frames, size, tokens) = (model.numFrames, model.inputSize, model.videoTokens)
-        let attributes = CacheAttributes(manifestSHA256: String(repeating: "0", count: 64), numFrames: frames, samplingRate: 4,
-                                         tubeletSize: model.tubeletSize, inputSize: size, patchSize: model.patchSize, viewsPerVideo: 1,
-                                         seed: 0, createdBy: "mvd bench")
+        let attributes = CacheAttributes(
+            manifestSHA256: String(repeating: "0", count: 64), numFrames: frames, samplingRate: 4,
+            tubeletSize: model.tubeletSize, inputSize: size, patchSize: model.patchSize, viewsPerVideo: 1,
+            seed: 0, createdBy: "mvd bench")
         let teachers = ["image", "video"].map {
-            TeacherSpec(name: $0, kind: $0 == "image" ? .image : .video, arch: "random", embedDim: teacher.embedDim, depth: teacher.depth,
-                        numHeads: teacher.numHeads, patchSize: model.patchSize, inputSize: size, frameStride: $0 == "image" ? 2 : 1,
-                        checkpointSHA256: "random", checkpointName: "random", tokenCount: tokens)
+            TeacherSpec(
+                name: $0, kind: $0 == "image" ? .image : .video, arch: "random", embedDim: teacher.embedDim, depth: teacher.depth,
+                numHeads: teacher.numHeads, patchSize: model.patchSize, inputSize: size, frameStride: $0 == "image" ? 2 : 1,
+                checkpointSHA256: "random", checkpointName: "random", tokenCount: tokens)
         }
-        let writer = try FeatureStoreWriter(at: url, request: .init(
-            attributes: attributes, videos: (0..<rows).map { VideoEntry(path: "v\($0).mp4", label: 0) }, teachers: teachers, storePixels: true))
+        let writer = try FeatureStoreWriter(
+            at: url,
+            request: .init(
+                attributes: attributes, videos: (0..<rows).map { VideoEntry(path: "v\($0).mp4", label: 0) }, teachers: teachers, storePixels: true))
         var rng = SplitMix64(seed: 3)
         for row in 0..<rows {
             let pixels = (0..<(frames * size * size * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -43,38 +47,46 @@ extension PipelineBenchmark {
     /// Seconds per optimiser step of a `student` (ViT-S) with two branches as wide as `teacher` (ViT-B): (a) targets
     /// read from the cache, (b) two random teachers of that size run inside the step as the original does. Writes into
     /// `dir`, creating it.
-    static func studentStep(batch: Int, dir: URL, steps: Int = 3, student model: ModelConfig = try! .preset("vit_small"),
-                            teacher base: ModelConfig = try! .preset("vit_base"), precision: Precision = .fp32) throws -> StudentStepTimes {
+    static func studentStep(
+        batch: Int, dir: URL, steps: Int = 3, student model: ModelConfig = try! .preset("vit_small"),
+        teacher base: ModelConfig = try! .preset("vit_base"), precision: Precision = .fp32
+    ) throws -> StudentStepTimes {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let cache = dir.appendingPathComponent("student-bench.h5")
         let width = base.embedDim
         try studentCache(at: cache, rows: batch * (steps + 1), student: model, teacher: base)
-        let data = try CacheTrainingData(url: cache, teacherNames: ["image", "video"], tokens: model.videoTokens, numFrames: model.numFrames,
-                                         inputSize: model.inputSize, patchSize: model.patchSize, tubeletSize: model.tubeletSize, dataRoot: nil)
-        let config = TrainConfig(model: model, architecture: "vit_small", objective: .distill([TeacherTerm(name: "image"), TeacherTerm(name: "video")]),
-                                 epochs: 1, batchSize: batch, warmupEpochs: 0, dropPath: 0.1, saveEvery: 1000, logEvery: 1000,
-                                 teacherWidths: ["image": width, "video": width], precision: precision)
+        let data = try CacheTrainingData(
+            url: cache, teacherNames: ["image", "video"], tokens: model.videoTokens, numFrames: model.numFrames,
+            inputSize: model.inputSize, patchSize: model.patchSize, tubeletSize: model.tubeletSize, dataRoot: nil)
+        let config = TrainConfig(
+            model: model, architecture: "vit_small", objective: .distill([TeacherTerm(name: "image"), TeacherTerm(name: "video")]),
+            epochs: 1, batchSize: batch, warmupEpochs: 0, dropPath: 0.1, saveEvery: 1000, logEvery: 1000,
+            teacherWidths: ["image": width, "video": width], precision: precision)
         var rng = SplitMix64(seed: 1)
         let branches = config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry)
         let student = Student(fresh: model, branches: branches, dropPath: 0.1, using: &rng)
         var stepTimes: [Double] = [], waits: [Double] = []
         let trainer = try Trainer(config: config, data: data, run: RunDirectory(dir.appendingPathComponent("student-run")), student: student)
         try trainer.train(resume: false) { p in
-            stepTimes.append(Double(batch) / p.clipsPerSecond); waits.append(p.dataWaitFraction)
+            stepTimes.append(Double(batch) / p.clipsPerSecond)
+            waits.append(p.dataWaitFraction)
         }
         // (b): the same step with both teachers computing the targets first.
         let image = ImageTeacher(random: base, using: &rng), video = VideoTeacher(random: base, using: &rng)
         var s = trainer.student
         let masks = config.maskGenerator
         let batchData = try data.load(rows: Array(0..<batch))
-        let online = ComputePrecision.with(precision) { TensorBenchmark.time(minSeconds: 1, maxRuns: steps) {
-            let targets = [image.clipFeatures(batchData.clips, frameStride: 2), video.features(clips: batchData.clips)]
-            var maskRng = SplitMix64(seed: 9)
-            s.zeroGrad()
-            _ = s.trainingStep(TrainingBatch(clips: batchData.clips, teacherFeatures: targets),
-                               mask: masks.make(batch: batch, using: &maskRng), objective: config.objective, using: &maskRng)
-        }}
-        let timed = Array(stepTimes.dropFirst()).sorted()   // the first step warms up
+        let online = ComputePrecision.with(precision) {
+            TensorBenchmark.time(minSeconds: 1, maxRuns: steps) {
+                let targets = [image.clipFeatures(batchData.clips, frameStride: 2), video.features(clips: batchData.clips)]
+                var maskRng = SplitMix64(seed: 9)
+                s.zeroGrad()
+                _ = s.trainingStep(
+                    TrainingBatch(clips: batchData.clips, teacherFeatures: targets),
+                    mask: masks.make(batch: batch, using: &maskRng), objective: config.objective, using: &maskRng)
+            }
+        }
+        let timed = Array(stepTimes.dropFirst()).sorted()  // the first step warms up
         let cached = TensorBenchmark.Timing(median: timed[timed.count / 2], runs: timed.count)
         return StudentStepTimes(cached: cached, online: online, dataWait: waits.dropFirst().reduce(0, +) / Double(max(1, waits.count - 1)))
     }

@@ -15,11 +15,16 @@ enum PipelineBenchmark {
         var lines: [String] = []
         for v in 0..<count {
             var clip = Clip(frameCount: 80, height: 320, width: 426)
-            for t in 0..<80 { for y in 0..<320 { for x in 0..<426 {
-                let i = ((t * 320 + y) * 426 + x) * 3
-                clip.pixels[i] = UInt8((x + 3 * t + 40 * v) & 255); clip.pixels[i + 1] = UInt8((y + 2 * t) & 255)
-                clip.pixels[i + 2] = UInt8(((x ^ y) + t) & 255)
-            } } }
+            for t in 0..<80 {
+                for y in 0..<320 {
+                    for x in 0..<426 {
+                        let i = ((t * 320 + y) * 426 + x) * 3
+                        clip.pixels[i] = UInt8((x + 3 * t + 40 * v) & 255)
+                        clip.pixels[i + 1] = UInt8((y + 2 * t) & 255)
+                        clip.pixels[i + 2] = UInt8(((x ^ y) + t) & 255)
+                    }
+                }
+            }
             try VideoEncoder.write(clip, to: dir.appendingPathComponent("v\(v).mp4").path, options: EncodeOptions(codec: .h264, gopSize: 16))
             lines.append("v\(v).mp4 0")
         }
@@ -50,8 +55,9 @@ enum PipelineBenchmark {
         try randomTeacher(kind, config, to: weights)
         let out = dir.appendingPathComponent("\(arch)-\(kind.rawValue).h5")
         try? FileManager.default.removeItem(at: out)
-        let c = ExtractConfig(teacher: kind, checkpoint: weights, architecture: arch, model: config, manifest: manifest,
-                              dataRoot: manifest.deletingLastPathComponent(), out: out, view: .random, precision: precision)
+        let c = ExtractConfig(
+            teacher: kind, checkpoint: weights, architecture: arch, model: config, manifest: manifest,
+            dataRoot: manifest.deletingLastPathComponent(), out: out, view: .random, precision: precision)
         return try Extractor(config: c).run { _ in }
     }
 }

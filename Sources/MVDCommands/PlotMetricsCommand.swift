@@ -5,8 +5,9 @@ import Plot
 
 /// `mvd plot-metrics`: loss curves of runs as a PNG.
 public struct PlotMetricsCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "plot-metrics",
-                                                           abstract: "Plot the training loss of one or more runs (from metrics.jsonl) as a PNG.")
+    public static let configuration = CommandConfiguration(
+        commandName: "plot-metrics",
+        abstract: "Plot the training loss of one or more runs (from metrics.jsonl) as a PNG.")
 
     @Argument(help: "Run directories.", transform: URL.init(fileURLWithPath:)) var runs: [URL]
     @Option(help: "Output PNG.", transform: URL.init(fileURLWithPath:)) var out: URL
@@ -26,8 +27,9 @@ public struct PlotMetricsCommand: ParsableCommand {
             let m = try RunDirectory(dir).readMetrics()
             return LineSeries(name: dir.lastPathComponent, x: m.map { Double($0.step) }, y: m.map(\.loss))
         }
-        try PNG.write(try LineChart(title: title, xLabel: "optimiser step", yLabel: "loss", series: series, logY: logY).render(),
-                      to: out)
+        try PNG.write(
+            try LineChart(title: title, xLabel: "optimiser step", yLabel: "loss", series: series, logY: logY).render(),
+            to: out)
         print("wrote \(out.path)")
     }
 }

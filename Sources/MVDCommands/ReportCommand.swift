@@ -47,8 +47,9 @@ public struct ReportCommand: ParsableCommand {
                 series.append(BarSeries(name: "\(p) \(subset)", values: values))
             }
         }
-        let chart = BarChart(title: "top-1 accuracy (%) by class kind", xLabel: "run", yLabel: "top-1 %", categories: names, series: series,
-                             width: max(800, 300 + 130 * names.count))
+        let chart = BarChart(
+            title: "top-1 accuracy (%) by class kind", xLabel: "run", yLabel: "top-1 %", categories: names, series: series,
+            width: max(800, 300 + 130 * names.count))
         try PNG.write(try chart.render(), to: chartFile)
         print("wrote \(markdownFile.path) and \(chartFile.path)")
     }

@@ -83,7 +83,7 @@ public struct SimilarityCommand: ParsableCommand {
                 skipped.append(SkippedVideo(path: entry.path, reason: "\(error)"))
                 continue
             }
-            let f = features(ClipFeatures.batch([clip]))                         // [1, T'·L, D]
+            let f = features(ClipFeatures.batch([clip]))  // [1, T'·L, D]
             clips.append(f.reshaped([slices, f.shape[1] / slices, f.shape[2]]))
         }
         for text in SkippedVideoReport.lines(skipped, of: entries.count, recordedIn: matrixFile.path) { print(text) }
@@ -98,8 +98,10 @@ public struct SimilarityCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(matrix).write(to: matrixFile, options: .atomic)
-        print(String(format: "%@: %d videos, mean off-diagonal similarity %.3f; wrote %@ and %@", subject.rawValue, matrix.clipCount,
-                     matrix.meanOffDiagonal ?? 1, imageFile.path, matrixFile.path))
+        print(
+            String(
+                format: "%@: %d videos, mean off-diagonal similarity %.3f; wrote %@ and %@", subject.rawValue, matrix.clipCount,
+                matrix.meanOffDiagonal ?? 1, imageFile.path, matrixFile.path))
     }
 
     /// The model config and a function from clips [1, 3, T, S, S] to per-token features [1, T'·L, D].
@@ -107,8 +109,9 @@ public struct SimilarityCommand: ParsableCommand {
         switch subject {
         case .image, .video:
             let (_, config) = try model.resolve(defaultArch: "vit_base", positionTable: subject == .image ? .sincos2D : .sinusoid1D)
-            let (teacher, _) = try FrozenTeacher.load(subject == .image ? .image : .video, checkpoint: try subjectFile(),
-                                                      config: config, frameStride: config.tubeletSize)
+            let (teacher, _) = try FrozenTeacher.load(
+                subject == .image ? .image : .video, checkpoint: try subjectFile(),
+                config: config, frameStride: config.tubeletSize)
             return (config, teacher.features)
         case .student:
             let student = try RunDirectory(try subjectFile()).loadStudent()

@@ -10,8 +10,10 @@ enum SkippedVideoReport {
     /// Nothing when no video was skipped.
     static func lines(_ skipped: [SkippedVideo], of total: Int, recordedIn file: String) -> [String] {
         guard !skipped.isEmpty else { return [] }
-        var lines = ["skipped \(skipped.count) of \(total) videos that failed to decode; the results are over the other "
-                     + "\(total - skipped.count) (all listed in \(file))"]
+        var lines = [
+            "skipped \(skipped.count) of \(total) videos that failed to decode; the results are over the other "
+                + "\(total - skipped.count) (all listed in \(file))"
+        ]
         lines += skipped.prefix(namedCount).map { "  skipped \($0.path): \($0.reason)" }
         if skipped.count > namedCount { lines.append("  … and \(skipped.count - namedCount) more") }
         return lines

@@ -36,10 +36,16 @@ public struct SynthCommand: ParsableCommand {
     @Option(help: "Multiplies every object's size (1 = objects of radius 7-12 px at 64 px).")
     var objectScale: Double = 1
 
-    @Option(help: "Nuisance variation: full (any background colour, clutter rectangles, noise up to ±14) or low (dark grey background, no clutter, noise up to ±3).")
+    @Option(
+        help:
+            "Nuisance variation: full (any background colour, clutter rectangles, noise up to ±14) or low (dark grey background, no clutter, noise up to ±3)."
+    )
     var nuisance: SyntheticNuisance = .full
 
-    @Option(help: "Copies of the object in every video, moving together (more than one gives masked modelling visible copies to learn shape and motion from).")
+    @Option(
+        help:
+            "Copies of the object in every video, moving together (more than one gives masked modelling visible copies to learn shape and motion from)."
+    )
     var objects: Int = 1
 
     @Option(help: "Where the copies go: random, or grid (a k×k lattice of period size/k; --objects must be a square).")
@@ -62,32 +68,37 @@ public struct SynthCommand: ParsableCommand {
         let k = Int(Double(objects).squareRoot().rounded())
         if layout == .grid && k * k != objects { throw ValidationError("--layout grid needs a square --objects (4, 9, 16, …), not \(objects)") }
         if !parsed.isLossless && size % 2 != 0 { throw ValidationError("--size must be even for \(codec)") }
-        try FlagChecks.refuseExisting([SyntheticDataset.trainManifest, SyntheticDataset.valManifest, SyntheticDataset.classesFile]
-            .map { out.appendingPathComponent($0) }, overwrite: overwrite)
+        try FlagChecks.refuseExisting(
+            [SyntheticDataset.trainManifest, SyntheticDataset.valManifest, SyntheticDataset.classesFile]
+                .map { out.appendingPathComponent($0) }, overwrite: overwrite)
     }
 
     public func run() throws {
         FFmpegLog.setLevel(.error)
         var chosen = VideoCodec(rawValue: codec) ?? .h264
         if chosen == .h264 { chosen = VideoCodec.bestAvailableLossy }
-        var config = SyntheticDatasetConfig(videosPerClass: videosPerClass, valVideosPerClass: valVideosPerClass, size: size,
-                                            frames: frames, frameRate: frameRate, seed: seed, codec: chosen)
+        var config = SyntheticDatasetConfig(
+            videosPerClass: videosPerClass, valVideosPerClass: valVideosPerClass, size: size,
+            frames: frames, frameRate: frameRate, seed: seed, codec: chosen)
         if objectScale != 1 { config.objectScale = objectScale }
         if nuisance != .full { config.nuisance = nuisance }
         if objects != 1 { config.objects = objects }
         if layout != .random { config.layout = layout }
         let directory = out
-        print("synth: \(config.classes.count) classes, \(videosPerClass)+\(valVideosPerClass) videos per class, "
-              + "\(size)x\(size), \(frames) frames, \(chosen.rawValue), seed \(seed) -> \(directory.path)")
+        print(
+            "synth: \(config.classes.count) classes, \(videosPerClass)+\(valVideosPerClass) videos per class, "
+                + "\(size)x\(size), \(frames) frames, \(chosen.rawValue), seed \(seed) -> \(directory.path)")
         let start = Date()
         let (train, val) = try SyntheticDataset.write(config, to: directory) { step in
             if step.index == 1 || step.index % 20 == 0 || step.index == step.total {
                 print("[\(step.index)/\(step.total)] \(step.path)")
             }
         }
-        print(String(format: "synth: wrote %d train + %d val videos in %.1f s; manifests %@ and %@, classes %@",
-                     train.count, val.count, Date().timeIntervalSince(start), SyntheticDataset.trainManifest,
-                     SyntheticDataset.valManifest, SyntheticDataset.classesFile))
+        print(
+            String(
+                format: "synth: wrote %d train + %d val videos in %.1f s; manifests %@ and %@, classes %@",
+                train.count, val.count, Date().timeIntervalSince(start), SyntheticDataset.trainManifest,
+                SyntheticDataset.valManifest, SyntheticDataset.classesFile))
     }
 }
 

@@ -46,11 +46,13 @@ public struct SynthWorldCommand: ParsableCommand {
 
     public func run() throws {
         FFmpegLog.setLevel(.error)
-        let config = TwoTaskWorldConfig(unlabeled: unlabeled, trainPerPair: trainPerPair, valPerPair: valPerPair,
-                                        size: size, frames: frames, seed: seed)
+        let config = TwoTaskWorldConfig(
+            unlabeled: unlabeled, trainPerPair: trainPerPair, valPerPair: valPerPair,
+            size: size, frames: frames, seed: seed)
         let directory = out
-        print("synth-world: \(unlabeled) unlabeled, \(trainPerPair * 16) train + \(valPerPair * 16) val labelled videos, "
-              + "\(size)x\(size), \(frames) frames, seed \(seed) -> \(directory.path)")
+        print(
+            "synth-world: \(unlabeled) unlabeled, \(trainPerPair * 16) train + \(valPerPair * 16) val labelled videos, "
+                + "\(size)x\(size), \(frames) frames, seed \(seed) -> \(directory.path)")
         let start = Date()
         let line = ProgressLine(plainInterval: 10)
         try TwoTaskWorld.write(config, to: directory) { done, total in

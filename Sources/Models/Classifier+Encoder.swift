@@ -10,8 +10,10 @@ extension Classifier {
 
     /// A fresh classifier: an encoder whose Linear weights are trunc-normal 0.02 (as fine-tuning initialises them)
     /// and a fresh head.
-    public init(fresh config: ModelConfig, classes: Int, dropPath: Float = 0, positionEncoding: PositionEncoding = .sincos3D,
-                initScale: Float = 0.001, using rng: inout SplitMix64) {
+    public init(
+        fresh config: ModelConfig, classes: Int, dropPath: Float = 0, positionEncoding: PositionEncoding = .sincos3D,
+        initScale: Float = 0.001, using rng: inout SplitMix64
+    ) {
         let (patch, blocks) = BlockFactory.freshVideoEncoder(config, dropPath: dropPath, initWeight: .truncatedNormal(std: 0.02), using: &rng)
         let (fcNorm, head) = Classifier.freshHead(width: config.embedDim, classes: classes, initScale: initScale, using: &rng)
         self.init(config: config, patchEmbed: patch, blocks: blocks, fcNorm: fcNorm, head: head, positionEncoding: positionEncoding)
@@ -24,8 +26,9 @@ extension Classifier {
         let rates = BlockFactory.dropPathRates(dropPath, depth: student.blocks.count)
         var blocks = student.blocks
         for i in blocks.indices { blocks[i].dropPath = rates[i] }
-        self.init(config: student.config, patchEmbed: student.patchEmbed, blocks: blocks, fcNorm: fcNorm, head: head,
-                  positionEncoding: student.positionEncoding)
+        self.init(
+            config: student.config, patchEmbed: student.patchEmbed, blocks: blocks, fcNorm: fcNorm, head: head,
+            positionEncoding: student.positionEncoding)
     }
 
     /// Fine-tuning initialisation from a pre-training checkpoint (docs/method.md §8.5): an MVD student (either branch
@@ -35,8 +38,10 @@ extension Classifier {
     /// (`isPreTrainingOnly`) are skipped and returned in `reader.skipped`; `fc_norm` and `head` start fresh. The
     /// original loads non-strictly; here any other key is an error, so that a checkpoint of another model kind or
     /// size is never half-loaded.
-    public init(encoderWeights r: WeightReader, config: ModelConfig, classes: Int, dropPath: Float = 0,
-                positionEncoding: PositionEncoding = .sincos3D, initScale: Float = 0.001, using rng: inout SplitMix64) throws {
+    public init(
+        encoderWeights r: WeightReader, config: ModelConfig, classes: Int, dropPath: Float = 0,
+        positionEncoding: PositionEncoding = .sincos3D, initScale: Float = 0.001, using rng: inout SplitMix64
+    ) throws {
         r.renameKeys { key in
             for prefix in ["backbone.", "encoder."] where key.hasPrefix(prefix) { return String(key.dropFirst(prefix.count)) }
             return key
@@ -88,8 +93,12 @@ extension Classifier {
             let prefix = "blocks.\(i).attn."
             guard let bias = r.peek(prefix + "qkv.bias"), bias.shape == [3 * d], !r.contains(prefix + "q_bias"), !r.contains(prefix + "v_bias")
             else { continue }
-            r.replace(prefix + "qkv.bias", with: [(prefix + "q_bias", Tensor(shape: [d], Array(bias.storage[0..<d]))),
-                                                  (prefix + "v_bias", Tensor(shape: [d], Array(bias.storage[(2 * d)...])))])
+            r.replace(
+                prefix + "qkv.bias",
+                with: [
+                    (prefix + "q_bias", Tensor(shape: [d], Array(bias.storage[0..<d]))),
+                    (prefix + "v_bias", Tensor(shape: [d], Array(bias.storage[(2 * d)...])))
+                ])
         }
     }
 }

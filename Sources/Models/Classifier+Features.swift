@@ -18,7 +18,9 @@ extension Classifier {
     /// Only for encoders with VideoMAE's 1-D position table, which the video teacher always uses.
     public mutating func videoTeacherTensors(positionEncoding: PositionEncoding) throws -> [(String, Tensor)] {
         guard positionEncoding == .sinusoid1D else {
-            throw ModelConfigError.invalid("a video teacher uses VideoMAE's 1-D position table, but this encoder was trained with \(positionEncoding.rawValue); fine-tune it with --position-table sinusoid-1d to save it as a teacher")
+            throw ModelConfigError.invalid(
+                "a video teacher uses VideoMAE's 1-D position table, but this encoder was trained with \(positionEncoding.rawValue); fine-tune it with --position-table sinusoid-1d to save it as a teacher"
+            )
         }
         var out: [(String, Tensor)] = []
         for (name, value) in checkpointTensors() where !name.hasPrefix("head.") {

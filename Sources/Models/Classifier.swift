@@ -5,7 +5,7 @@ import Tensor
 public struct Classifier: ParameterContainer, Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
-    public let positions: Tensor       // [N, D], not in the state dict
+    public let positions: Tensor  // [N, D], not in the state dict
     public var stack: BlockStack
     public var fcNorm: LayerNorm
     public var head: Linear
@@ -20,9 +20,15 @@ public struct Classifier: ParameterContainer, Sendable {
         let dropMask: Tensor?
     }
 
-    public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], fcNorm: LayerNorm, head: Linear,
-                positionEncoding: PositionEncoding = .sincos3D) {
-        self.config = config; self.patchEmbed = patchEmbed; self.stack = BlockStack(blocks); self.fcNorm = fcNorm; self.head = head
+    public init(
+        config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], fcNorm: LayerNorm, head: Linear,
+        positionEncoding: PositionEncoding = .sincos3D
+    ) {
+        self.config = config
+        self.patchEmbed = patchEmbed
+        self.stack = BlockStack(blocks)
+        self.fcNorm = fcNorm
+        self.head = head
         self.positions = PositionTables.table(positionEncoding, embedDim: config.embedDim, config: config)
     }
 

@@ -5,12 +5,12 @@ import Tensor
 /// Checkpoint keys: `mask_token_<name>`, `down_<name>.*`, `decoder_<name>.{blocks.i.*, norm.*, head.*}`, `pos_embed_<name>`.
 public struct DecoderBranch: ParameterContainer, Sendable {
     public let name: String
-    public var maskToken: Parameter      // [1, 1, Dd]
-    public var down: Linear              // [Dd, D] with bias
-    public let positions: Tensor         // [N, Dd], frozen
+    public var maskToken: Parameter  // [1, 1, Dd]
+    public var down: Linear  // [Dd, D] with bias
+    public let positions: Tensor  // [N, Dd], frozen
     public var stack: BlockStack
     public var norm: LayerNorm
-    public var head: Linear              // [Dt, Dd]
+    public var head: Linear  // [Dt, Dd]
 
     public var width: Int { down.outFeatures }
     public var targetWidth: Int { head.outFeatures }
@@ -27,8 +27,13 @@ public struct DecoderBranch: ParameterContainer, Sendable {
     }
 
     public init(name: String, maskToken: Tensor, down: Linear, positions: Tensor, blocks: [ViTBlock], norm: LayerNorm, head: Linear) {
-        self.name = name; self.maskToken = Parameter(maskToken); self.down = down; self.positions = positions
-        self.stack = BlockStack(blocks); self.norm = norm; self.head = head
+        self.name = name
+        self.maskToken = Parameter(maskToken)
+        self.down = down
+        self.positions = positions
+        self.stack = BlockStack(blocks)
+        self.norm = norm
+        self.head = head
     }
 
     /// e: encoder output on visible tokens [B, Nv, D]; mask [B·N] (true = masked). Returns [B, Nm, Dt], rows in

@@ -8,7 +8,7 @@ public struct ImageTeacher: ParameterContainer, Sendable {
     /// [D]. Official MAE checkpoints have one; image models trained here with pixel targets do not, and then
     /// the teacher runs on the patch tokens alone, exactly as it was trained.
     public var clsToken: Tensor?
-    public let positions: Tensor         // [1 + P, D], row 0 (CLS) all zeros; regenerated, never loaded
+    public let positions: Tensor  // [1 + P, D], row 0 (CLS) all zeros; regenerated, never loaded
     public var stack: BlockStack
     /// Present in MAE checkpoints and loaded, but not applied (the targets are pre-norm features).
     public var finalNorm: LayerNorm
@@ -29,10 +29,12 @@ public struct ImageTeacher: ParameterContainer, Sendable {
         self.positions = PositionTables.sincos2DWithCLS(embedDim: d, gridSide: config.gridSide)
         let geometry = PatchGeometry(frames: 1, height: config.inputSize, width: config.inputSize, tubelet: 1, patch: p)
         self.patchEmbed = PatchEmbed(weight: Tensor.zeros([d, geometry.patchSize]), bias: Tensor.zeros([d]), geometry: geometry, image: true)
-        self.stack = BlockStack((0..<config.depth).map { _ in
-            BlockFactory.fresh(width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .combined,
-                               initWeight: .xavierUniform, using: &shapeOnly)
-        })
+        self.stack = BlockStack(
+            (0..<config.depth).map { _ in
+                BlockFactory.fresh(
+                    width: d, heads: config.numHeads, hidden: config.mlpHidden, style: .combined,
+                    initWeight: .xavierUniform, using: &shapeOnly)
+            })
         self.finalNorm = LayerNorm(dimension: d)
         try r.load(into: &self)
         try r.finish()
@@ -41,7 +43,7 @@ public struct ImageTeacher: ParameterContainer, Sendable {
     /// Token features of single frames: [B', 3, S, S] -> [B', P, D].
     public func features(frames: Tensor) -> Tensor {
         let d = config.embedDim, count = frames.count / (3 * config.inputSize * config.inputSize)
-        let tokens = patchEmbed(frames)                                       // [B', P, D]
+        let tokens = patchEmbed(frames)  // [B', P, D]
         let pTable = Tensor(shape: [positions.shape[0] - 1, d], Array(positions.storage[d...]))
         var x = addPerToken(tokens, pTable)
         if let clsToken {  // + the zero table row 0
@@ -57,7 +59,7 @@ public struct ImageTeacher: ParameterContainer, Sendable {
         let (b, t) = (clips.shape[0], clips.shape[2])
         let kept = (t + s - 1) / s
         let frames = strideFrames(clips, stride: s)
-        let f = features(frames: frames)                                      // [B·kept, P, D]
+        let f = features(frames: frames)  // [B·kept, P, D]
         return f.reshaped([b, kept * f.shape[1], f.shape[2]])
     }
 

@@ -20,11 +20,19 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         case mlpRatio = "mlp_ratio", decoder
     }
 
-    public init(embedDim: Int, depth: Int, numHeads: Int, patchSize: Int = 16, inputSize: Int = 224,
-                numFrames: Int = 16, tubeletSize: Int = 2, mlpRatio: Double = 4, decoder: DecoderConfig? = nil) {
-        self.embedDim = embedDim; self.depth = depth; self.numHeads = numHeads; self.patchSize = patchSize
-        self.inputSize = inputSize; self.numFrames = numFrames; self.tubeletSize = tubeletSize
-        self.mlpRatio = mlpRatio; self.decoder = decoder
+    public init(
+        embedDim: Int, depth: Int, numHeads: Int, patchSize: Int = 16, inputSize: Int = 224,
+        numFrames: Int = 16, tubeletSize: Int = 2, mlpRatio: Double = 4, decoder: DecoderConfig? = nil
+    ) {
+        self.embedDim = embedDim
+        self.depth = depth
+        self.numHeads = numHeads
+        self.patchSize = patchSize
+        self.inputSize = inputSize
+        self.numFrames = numFrames
+        self.tubeletSize = tubeletSize
+        self.mlpRatio = mlpRatio
+        self.decoder = decoder
     }
 
     public var mlpHidden: Int { Int(Double(embedDim) * mlpRatio) }
@@ -36,8 +44,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     /// Upper bounds of every size. They sit far above any ViT in use (ViT-H is 1280 wide, 32 deep, 632 M parameters)
     /// and far below what overflows an `Int` or exhausts memory, so that a typo in a config file is refused before
     /// anything is allocated instead of ending in a trap or an allocation failure.
-    public static let limits = (embedDim: 16_384, depth: 256, numHeads: 256, patchSize: 256, inputSize: 4_096,
-                                numFrames: 1_024, tokens: 65_536, mlpRatio: 16.0, parameters: 2_000_000_000)
+    public static let limits = (
+        embedDim: 16_384, depth: 256, numHeads: 256, patchSize: 256, inputSize: 4_096,
+        numFrames: 1_024, tokens: 65_536, mlpRatio: 16.0, parameters: 2_000_000_000
+    )
 
     /// Weights of the encoder and the decoder, counted from the shapes (patch embedding, blocks, final norm); the
     /// bound on model size is checked against it.
@@ -59,27 +69,33 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public func validate(needsSinCos3D: Bool = true) throws {
         func fail(_ m: String) -> ModelConfigError { ModelConfigError.invalid(m) }
         let limits = Self.limits
-        for (name, value, limit) in [("embed_dim", embedDim, limits.embedDim), ("depth", depth, limits.depth),
-                                     ("num_heads", numHeads, limits.numHeads), ("patch_size", patchSize, limits.patchSize),
-                                     ("input_size", inputSize, limits.inputSize), ("num_frames", numFrames, limits.numFrames),
-                                     ("tubelet_size", tubeletSize, limits.numFrames)] {
+        for (name, value, limit) in [
+            ("embed_dim", embedDim, limits.embedDim), ("depth", depth, limits.depth),
+            ("num_heads", numHeads, limits.numHeads), ("patch_size", patchSize, limits.patchSize),
+            ("input_size", inputSize, limits.inputSize), ("num_frames", numFrames, limits.numFrames),
+            ("tubelet_size", tubeletSize, limits.numFrames)
+        ] {
             guard value >= 1 && value <= limit else { throw fail("\(name) must be between 1 and \(limit), got \(value)") }
         }
         guard mlpRatio.isFinite, mlpRatio > 0, mlpRatio <= limits.mlpRatio, mlpHidden >= 1 else {
-            throw fail("mlp_ratio must be a number in (0, \(limits.mlpRatio)] that gives an MLP at least 1 wide "
-                        + "(embed_dim \(embedDim) × mlp_ratio), got \(mlpRatio)")
+            throw fail(
+                "mlp_ratio must be a number in (0, \(limits.mlpRatio)] that gives an MLP at least 1 wide "
+                    + "(embed_dim \(embedDim) × mlp_ratio), got \(mlpRatio)")
         }
         guard embedDim % numHeads == 0 else { throw fail("embed_dim \(embedDim) is not divisible by num_heads \(numHeads)") }
         guard inputSize % patchSize == 0 else { throw fail("input_size \(inputSize) is not divisible by patch_size \(patchSize)") }
         guard numFrames % tubeletSize == 0 else { throw fail("num_frames \(numFrames) is not divisible by tubelet_size \(tubeletSize)") }
         guard videoTokens <= limits.tokens else {
-            throw fail("\(videoTokens) tokens per clip ((num_frames / tubelet_size) × (input_size / patch_size)²) exceed "
-                        + "\(limits.tokens); use a larger patch_size or tubelet_size, or fewer frames or pixels")
+            throw fail(
+                "\(videoTokens) tokens per clip ((num_frames / tubelet_size) × (input_size / patch_size)²) exceed "
+                    + "\(limits.tokens); use a larger patch_size or tubelet_size, or fewer frames or pixels")
         }
         guard !needsSinCos3D || embedDim % 16 == 0 else { throw fail("embed_dim \(embedDim) must be a multiple of 16 for the 3-D sin-cos table") }
         if let d = decoder {
-            for (name, value, limit) in [("decoder embed_dim", d.embedDim, limits.embedDim), ("decoder depth", d.depth, limits.depth),
-                                         ("decoder num_heads", d.numHeads, limits.numHeads)] {
+            for (name, value, limit) in [
+                ("decoder embed_dim", d.embedDim, limits.embedDim), ("decoder depth", d.depth, limits.depth),
+                ("decoder num_heads", d.numHeads, limits.numHeads)
+            ] {
                 guard value >= 1 && value <= limit else { throw fail("\(name) must be between 1 and \(limit), got \(value)") }
             }
             guard d.embedDim % d.numHeads == 0, d.embedDim % 16 == 0 else {
@@ -87,8 +103,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             }
         }
         guard approximateParameterCount <= Double(limits.parameters) else {
-            throw fail(String(format: "the model would have about %.3g parameters, more than the %.3g this implementation "
-                              + "trains in memory; lower embed_dim, depth or mlp_ratio", approximateParameterCount, Double(limits.parameters)))
+            throw fail(
+                String(
+                    format: "the model would have about %.3g parameters, more than the %.3g this implementation "
+                        + "trains in memory; lower embed_dim, depth or mlp_ratio", approximateParameterCount, Double(limits.parameters)))
         }
     }
 
@@ -120,8 +138,10 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ModelConfigError.invalid("\(url.path) is not a JSON object")
         }
-        let allowed: Set<String> = ["embed_dim", "depth", "num_heads", "patch_size", "input_size", "num_frames",
-                                    "tubelet_size", "mlp_ratio", "decoder"]
+        let allowed: Set<String> = [
+            "embed_dim", "depth", "num_heads", "patch_size", "input_size", "num_frames",
+            "tubelet_size", "mlp_ratio", "decoder"
+        ]
         if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
             throw ModelConfigError.invalid("\(url.path): unknown key '\(unknown)'; allowed keys: \(allowed.sorted().joined(separator: ", "))")
         }
@@ -144,7 +164,9 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case embedDim = "embed_dim", depth, numHeads = "num_heads" }
 
     public init(embedDim: Int, depth: Int, numHeads: Int) {
-        self.embedDim = embedDim; self.depth = depth; self.numHeads = numHeads
+        self.embedDim = embedDim
+        self.depth = depth
+        self.numHeads = numHeads
     }
 }
 

@@ -37,7 +37,8 @@ public enum PositionTables {
     public static func sincos3D(embedDim e: Int, gridT: Int, gridSide g: Int) -> Tensor {
         precondition(e % 16 == 0, "3-D sin-cos table needs a width divisible by 16, got \(e)")
         let et = e / 4, es = (3 * e / 4) / 2
-        var out = [Float](); out.reserveCapacity(gridT * g * g * e)
+        var out = [Float]()
+        out.reserveCapacity(gridT * g * g * e)
         for t in 0..<gridT {
             let tPart = sincos1D(et, Double(t))
             for h in 0..<g {
@@ -80,11 +81,14 @@ extension ModelConfig {
         switch encoding {
         case .sincos3D:
             guard embedDim % 16 == 0 else {
-                throw ModelConfigError.invalid("embed_dim \(embedDim) must be a multiple of 16 for the 3-D sin-cos position table (or choose --position-table sinusoid-1d)")
+                throw ModelConfigError.invalid(
+                    "embed_dim \(embedDim) must be a multiple of 16 for the 3-D sin-cos position table (or choose --position-table sinusoid-1d)")
             }
         case .sincos2D:
             guard numFrames / tubeletSize == 1, embedDim % 4 == 0 else {
-                throw ModelConfigError.invalid("the 2-D sin-cos position table is for single-frame models with embed_dim a multiple of 4; this model has \(numFrames / tubeletSize) time slices and embed_dim \(embedDim)")
+                throw ModelConfigError.invalid(
+                    "the 2-D sin-cos position table is for single-frame models with embed_dim a multiple of 4; this model has \(numFrames / tubeletSize) time slices and embed_dim \(embedDim)"
+                )
             }
         case .sinusoid1D:
             break

@@ -4,7 +4,10 @@ import Tensor
 public struct BranchSpec: Sendable, Equatable, Codable {
     public var name: String
     public var targetWidth: Int
-    public init(name: String, targetWidth: Int) { self.name = name; self.targetWidth = targetWidth }
+    public init(name: String, targetWidth: Int) {
+        self.name = name
+        self.targetWidth = targetWidth
+    }
 }
 
 extension Student {
@@ -15,8 +18,10 @@ extension Student {
 
     /// Loads a student checkpoint in the official layout (docs/method.md §8.4) strictly: the student is built by
     /// shape and every parameter read under its visitor's name. The frozen position tables are skipped and regenerated.
-    public init(weights r: WeightReader, config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
-                positionEncoding: PositionEncoding = .sincos3D) throws {
+    public init(
+        weights r: WeightReader, config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
+        positionEncoding: PositionEncoding = .sincos3D
+    ) throws {
         var shapeOnly = SplitMix64(seed: 0)
         self.init(fresh: config, branches: specs, dropPath: dropPath, positionEncoding: positionEncoding, using: &shapeOnly)
         try load(r)
@@ -41,8 +46,10 @@ extension Student {
     /// A student initialised as the original does from scratch (docs/method.md §2.8): xavier-uniform Linear weights,
     /// zero biases, LayerNorm (1, 0), PyTorch's default Conv3d init for the tubelet embedding (U(±1/√fan_in)),
     /// mask tokens truncated normal (std 0.02, cut at ±0.02).
-    public init(fresh config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
-                positionEncoding: PositionEncoding = .sincos3D, using rng: inout SplitMix64) {
+    public init(
+        fresh config: ModelConfig, branches specs: [BranchSpec], dropPath: Float = 0,
+        positionEncoding: PositionEncoding = .sincos3D, using rng: inout SplitMix64
+    ) {
         let d = config.embedDim
         let dec = Student.decoderConfig(config)
         let (patch, blocks) = BlockFactory.freshVideoEncoder(config, dropPath: dropPath, initWeight: .xavierUniform, using: &rng)
@@ -54,14 +61,16 @@ extension Student {
                 down: Linear(weight: LinearInit.xavierUniform.make([dd, d], using: &rng), bias: Tensor.zeros([dd])),
                 positions: PositionTables.table(positionEncoding, embedDim: dd, config: config),
                 blocks: (0..<dec.depth).map {
-                    BlockFactory.fresh(width: dd, heads: dec.numHeads, hidden: Int(Double(dd) * config.mlpRatio), style: .separateQV,
-                                       dropPath: decRates[$0], initWeight: .xavierUniform, using: &rng)
+                    BlockFactory.fresh(
+                        width: dd, heads: dec.numHeads, hidden: Int(Double(dd) * config.mlpRatio), style: .separateQV,
+                        dropPath: decRates[$0], initWeight: .xavierUniform, using: &rng)
                 },
                 norm: LayerNorm(dimension: dd),
                 head: Linear(weight: LinearInit.xavierUniform.make([spec.targetWidth, dd], using: &rng), bias: Tensor.zeros([spec.targetWidth])))
         }
-        self.init(config: config, patchEmbed: patch, blocks: blocks, norm: LayerNorm(dimension: d), branches: branches,
-                  positionEncoding: positionEncoding)
+        self.init(
+            config: config, patchEmbed: patch, blocks: blocks, norm: LayerNorm(dimension: d), branches: branches,
+            positionEncoding: positionEncoding)
     }
 
     /// The state dict in the official key layout and shapes (docs/method.md §8.4), frozen tables included, so the original

@@ -5,7 +5,7 @@ import Tensor
 public struct Student: ParameterContainer, Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
-    public let positions: Tensor          // [N, D], frozen
+    public let positions: Tensor  // [N, D], frozen
     public let positionEncoding: PositionEncoding
     public var stack: BlockStack
     public var norm: LayerNorm
@@ -16,11 +16,17 @@ public struct Student: ParameterContainer, Sendable {
         let mask: [Bool], batch: Int
     }
 
-    public init(config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], norm: LayerNorm, branches: [DecoderBranch],
-                positionEncoding: PositionEncoding = .sincos3D) {
-        self.config = config; self.patchEmbed = patchEmbed; self.positionEncoding = positionEncoding
+    public init(
+        config: ModelConfig, patchEmbed: PatchEmbed, blocks: [ViTBlock], norm: LayerNorm, branches: [DecoderBranch],
+        positionEncoding: PositionEncoding = .sincos3D
+    ) {
+        self.config = config
+        self.patchEmbed = patchEmbed
+        self.positionEncoding = positionEncoding
         self.positions = PositionTables.table(positionEncoding, embedDim: config.embedDim, config: config)
-        self.stack = BlockStack(blocks); self.norm = norm; self.branches = branches
+        self.stack = BlockStack(blocks)
+        self.norm = norm
+        self.branches = branches
     }
 
     public var tokens: Int { positions.shape[0] }
@@ -42,7 +48,8 @@ public struct Student: ParameterContainer, Sendable {
         var predictions: [Tensor] = [], branchCaches: [DecoderBranch.Cache] = []
         for branch in branches {
             let (p, c) = branch.forward(e, mask: mask, using: &rng)
-            predictions.append(p); branchCaches.append(c)
+            predictions.append(p)
+            branchCaches.append(c)
         }
         return (predictions, Cache(patch: pc, blocks: caches, norm: nc, branches: branchCaches, mask: mask, batch: b))
     }

@@ -5,7 +5,7 @@ import Tensor
 public struct VideoTeacher: ParameterContainer, Sendable {
     public let config: ModelConfig
     public var patchEmbed: PatchEmbed
-    public let positions: Tensor        // [N, D]
+    public let positions: Tensor  // [N, D]
     public var stack: BlockStack
     /// Loaded, not applied.
     public var finalNorm: LayerNorm

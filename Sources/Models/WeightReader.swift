@@ -17,10 +17,12 @@ public enum ModelLoadError: Error, CustomStringConvertible, Equatable {
             return "\(s): key '\(k)' has shape \(f), the model expects \(e). The checkpoint is probably for another model size."
         case .unusedKeys(let keys, let s):
             let shown = keys.prefix(8).joined(separator: ", ")
-            return "\(s): \(keys.count) checkpoint key(s) were not used by the model: \(shown)\(keys.count > 8 ? ", …" : ""). The checkpoint holds more layers than the chosen architecture, or is of another model kind."
+            return
+                "\(s): \(keys.count) checkpoint key(s) were not used by the model: \(shown)\(keys.count > 8 ? ", …" : ""). The checkpoint holds more layers than the chosen architecture, or is of another model kind."
         case .nonFinite(let k, let index, let value, let shape, let s):
             let shown = value.isNaN ? "NaN" : value > 0 ? "+infinity" : "-infinity"
-            return "\(s): key '\(k)' (shape \(shape)) holds \(shown) at element \(index). The checkpoint is corrupt or was saved after training diverged; use an earlier checkpoint."
+            return
+                "\(s): key '\(k)' (shape \(shape)) holds \(shown) at element \(index). The checkpoint is corrupt or was saved after training diverged; use an earlier checkpoint."
         }
     }
 }
@@ -61,7 +63,8 @@ public final class WeightReader {
     /// Marks every key matching `predicate` as deliberately skipped.
     public func skip(where predicate: (String) -> Bool) {
         for k in tensors.keys.sorted() where predicate(k) && !used.contains(k) {
-            used.insert(k); skipped.append(k)
+            used.insert(k)
+            skipped.append(k)
         }
     }
 
@@ -90,8 +93,10 @@ public final class WeightReader {
     /// Fills every parameter of `model` that `selected` accepts from the key of the visitor's name after `prefix`,
     /// which must have the parameter's checkpoint shape and finite values. The model's parameter visitor is thus
     /// the one place that names checkpoint keys; the first missing, mis-shaped or non-finite key is thrown.
-    public func load<M: ParameterContainer>(into model: inout M, prefix: String = "",
-                                            where selected: (String) -> Bool = { _ in true }) throws {
+    public func load<M: ParameterContainer>(
+        into model: inout M, prefix: String = "",
+        where selected: (String) -> Bool = { _ in true }
+    ) throws {
         var failure: Error?
         model.visitParameters(prefix: "") { name, p in
             guard failure == nil, selected(name) else { return }

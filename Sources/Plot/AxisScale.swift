@@ -13,7 +13,8 @@ public struct AxisScale: Sendable, Equatable {
         var (lo, hi) = (minimum, maximum)
         if hi - lo <= abs(hi) * 1e-12 {  // a flat range still gets a visible axis
             let pad = lo == 0 ? 1 : abs(lo) * 0.1
-            lo -= pad; hi += pad
+            lo -= pad
+            hi += pad
         }
         let step = niceStep((hi - lo) / Double(max(1, targetTicks - 1)))
         let first = (lo / step).rounded(.down) * step, last = (hi / step).rounded(.up) * step
@@ -36,8 +37,9 @@ public struct AxisScale: Sendable, Equatable {
             ticks.append(power)
             if dense && e < highExponent { ticks += [2 * power, 5 * power] }
         }
-        return AxisScale(lower: pow(10, Double(lowExponent)), upper: pow(10, Double(highExponent)),
-                         logarithmic: true, ticks: ticks)
+        return AxisScale(
+            lower: pow(10, Double(lowExponent)), upper: pow(10, Double(highExponent)),
+            logarithmic: true, ticks: ticks)
     }
 
     /// Where `value` falls, 0 at `lower` and 1 at `upper` (outside values fall outside [0, 1]).

@@ -10,7 +10,10 @@ public struct BarSeries: Sendable, Equatable {
     public var intervals: [ClosedRange<Double>?]?
 
     public init(name: String, values: [Double], color: RGB? = nil, intervals: [ClosedRange<Double>?]? = nil) {
-        self.name = name; self.values = values; self.color = color; self.intervals = intervals
+        self.name = name
+        self.values = values
+        self.color = color
+        self.intervals = intervals
     }
 }
 
@@ -27,16 +30,28 @@ public struct BarChart: Sendable {
     public var width: Int
     public var height: Int
 
-    public init(title: String, xLabel: String, yLabel: String, categories: [String], series: [BarSeries],
-                valueFormat: String? = "%.1f", width: Int = 800, height: Int = 480) {
-        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.categories = categories
-        self.series = series; self.valueFormat = valueFormat; self.width = width; self.height = height
+    public init(
+        title: String, xLabel: String, yLabel: String, categories: [String], series: [BarSeries],
+        valueFormat: String? = "%.1f", width: Int = 800, height: Int = 480
+    ) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.categories = categories
+        self.series = series
+        self.valueFormat = valueFormat
+        self.width = width
+        self.height = height
     }
 
     /// Draws the chart. The y-axis always includes 0. Non-finite values draw no bar.
     public func render() throws -> Image {
         for s in series where s.values.count != categories.count || (s.intervals.map { $0.count != categories.count } ?? false) {
-            throw PlotError.invalidData(title: title, reason: "series '\(s.name)' has \(s.values.count) values (and \(s.intervals?.count ?? 0) intervals) for \(categories.count) categories; pass one value (and interval) per category")
+            throw PlotError.invalidData(
+                title: title,
+                reason:
+                    "series '\(s.name)' has \(s.values.count) values (and \(s.intervals?.count ?? 0) intervals) for \(categories.count) categories; pass one value (and interval) per category"
+            )
         }
         let ends = series.compactMap(\.intervals).flatMap { $0.compactMap { $0 }.flatMap { [$0.lowerBound, $0.upperBound] } }
         let finite = (series.flatMap(\.values) + ends).filter(\.isFinite)
@@ -49,10 +64,12 @@ public struct BarChart: Sendable {
         let plotWidth = width - left - right
         let widest = categories.map(ChartFrame.textWidth).max() ?? 0
         let tickRows = widest + 4 > plotWidth / categories.count ? 2 : 1
-        let area = PixelRect(x: left, y: ChartFrame.plotTop, width: plotWidth,
-                             height: height - ChartFrame.plotTop - (1 + tickRows) * ChartFrame.lineHeight - 24)
+        let area = PixelRect(
+            x: left, y: ChartFrame.plotTop, width: plotWidth,
+            height: height - ChartFrame.plotTop - (1 + tickRows) * ChartFrame.lineHeight - 24)
         guard area.width >= categories.count * max(1, series.count), area.height >= 16 else {
-            throw PlotError.invalidData(title: title, reason: "\(width)×\(height) is too small for \(categories.count) groups of \(series.count) bars; use a larger width")
+            throw PlotError.invalidData(
+                title: title, reason: "\(width)×\(height) is too small for \(categories.count) groups of \(series.count) bars; use a larger width")
         }
         var canvas = try Canvas(width: width, height: height)
         ChartFrame.drawTitle(title, on: &canvas)
@@ -64,8 +81,10 @@ public struct BarChart: Sendable {
         return canvas.image
     }
 
-    private func drawBars(entries: [(name: String, color: RGB)], yScale: AxisScale, area: PixelRect, tickRows: Int,
-                          on canvas: inout Canvas) {
+    private func drawBars(
+        entries: [(name: String, color: RGB)], yScale: AxisScale, area: PixelRect, tickRows: Int,
+        on canvas: inout Canvas
+    ) {
         let groupWidth = Double(area.width) / Double(categories.count)
         let inner = groupWidth * 0.8, barWidth = inner / Double(max(1, series.count))
         let zeroRow = area.row(yScale.fraction(0))
@@ -87,13 +106,15 @@ public struct BarChart: Sendable {
                     labelTop = min(labelTop, hi)
                 }
                 if let valueFormat {
-                    canvas.text(String(format: valueFormat, s.values[g]), x: (x0 + x1) / 2, y: labelTop - 10,
-                                color: .axisGrey, scale: 1, alignment: .center)
+                    canvas.text(
+                        String(format: valueFormat, s.values[g]), x: (x0 + x1) / 2, y: labelTop - 10,
+                        color: .axisGrey, scale: 1, alignment: .center)
                 }
             }
-            canvas.text(category, x: Int(Double(area.x) + (Double(g) + 0.5) * groupWidth),
-                        y: area.maxY + 10 + (g % tickRows) * ChartFrame.lineHeight,
-                        color: .axisGrey, scale: ChartFrame.textScale, alignment: .center)
+            canvas.text(
+                category, x: Int(Double(area.x) + (Double(g) + 0.5) * groupWidth),
+                y: area.maxY + 10 + (g % tickRows) * ChartFrame.lineHeight,
+                color: .axisGrey, scale: ChartFrame.textScale, alignment: .center)
         }
     }
 }

@@ -24,7 +24,8 @@ public enum BitmapFont {
         text.isEmpty ? 0 : (text.count * advance - 1) * scale
     }
 
-    static let glyphs: [Character: [String]] = digitsAndPunctuation
+    static let glyphs: [Character: [String]] =
+        digitsAndPunctuation
         .merging(upperCase) { a, _ in a }
         .merging(lowerCase) { a, _ in a }
 }

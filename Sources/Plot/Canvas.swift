@@ -46,19 +46,29 @@ public struct Canvas: Sendable {
         var (x, y) = start
         let pen = max(1, thickness), offset = (pen - 1) / 2
         while true {
-            if pen == 1 { plot(x: x, y: y, color: color) } else {
+            if pen == 1 {
+                plot(x: x, y: y, color: color)
+            } else {
                 fillRect(x: x - offset, y: y - offset, width: pen, height: pen, color: color)
             }
             if x == end.x && y == end.y { break }
             let twice = 2 * error
-            if twice >= dy { error += dy; x += sx }
-            if twice <= dx { error += dx; y += sy }
+            if twice >= dy {
+                error += dy
+                x += sx
+            }
+            if twice <= dx {
+                error += dx
+                y += sy
+            }
         }
     }
 
     /// Draws `text` with its top edge at `y`; `alignment` says whether `x` is its left edge, centre or right edge.
-    public mutating func text(_ text: String, x: Int, y: Int, color: RGB = .black, scale: Int = 2,
-                              alignment: TextAlignment = .left) {
+    public mutating func text(
+        _ text: String, x: Int, y: Int, color: RGB = .black, scale: Int = 2,
+        alignment: TextAlignment = .left
+    ) {
         let width = BitmapFont.width(of: text, scale: scale)
         var penX = alignedStart(x, width: width, alignment)
         for character in text {

@@ -6,7 +6,10 @@ public struct PixelRect: Sendable, Equatable {
     public var height: Int
 
     public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x; self.y = y; self.width = width; self.height = height
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
     }
 
     public var maxX: Int { x + width - 1 }
@@ -61,8 +64,9 @@ enum ChartFrame {
 
     /// `tickRows`: lines of tick labels under the axis (2 when long category names are staggered).
     static func drawXLabel(_ label: String, area: PixelRect, tickRows: Int = 1, on canvas: inout Canvas) {
-        canvas.text(label, x: area.x + area.width / 2, y: area.maxY + 18 + tickRows * lineHeight, color: .black,
-                    scale: textScale, alignment: .center)
+        canvas.text(
+            label, x: area.x + area.width / 2, y: area.maxY + 18 + tickRows * lineHeight, color: .black,
+            scale: textScale, alignment: .center)
     }
 
     /// The left and bottom axis lines.

@@ -5,7 +5,9 @@ public struct RGB: Equatable, Hashable, Sendable, Codable {
     public var b: UInt8
 
     public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) {
-        self.r = r; self.g = g; self.b = b
+        self.r = r
+        self.g = g
+        self.b = b
     }
 
     public static let white = RGB(255, 255, 255)
@@ -16,7 +18,7 @@ public struct RGB: Equatable, Hashable, Sendable, Codable {
     /// Ten well-separated colours for chart series, used in order and then repeated.
     public static let seriesPalette: [RGB] = [
         RGB(31, 119, 180), RGB(255, 127, 14), RGB(44, 160, 44), RGB(214, 39, 40), RGB(148, 103, 189),
-        RGB(140, 86, 75), RGB(227, 119, 194), RGB(127, 127, 127), RGB(188, 189, 34), RGB(23, 190, 207),
+        RGB(140, 86, 75), RGB(227, 119, 194), RGB(127, 127, 127), RGB(188, 189, 34), RGB(23, 190, 207)
     ]
 
     /// The palette colour for series number `index`.
@@ -46,7 +48,7 @@ public struct ColorMap: Sendable, Equatable {
     /// A perceptually ordered dark-purple → blue → green → yellow map (viridis-like).
     public static let viridis = ColorMap(anchors: [
         RGB(68, 1, 84), RGB(71, 44, 122), RGB(59, 81, 139), RGB(44, 113, 142), RGB(33, 144, 141),
-        RGB(39, 173, 129), RGB(92, 200, 99), RGB(170, 220, 50), RGB(253, 231, 37),
+        RGB(39, 173, 129), RGB(92, 200, 99), RGB(170, 220, 50), RGB(253, 231, 37)
     ])
 
     /// A white → dark-blue map.

@@ -12,10 +12,17 @@ public struct HeatMap: Sendable {
     /// Largest side of the cell grid in pixels (cells are square and at least 1 pixel).
     public var gridSide: Int
 
-    public init(title: String, xLabel: String, yLabel: String, values: [[Double]],
-                range: ClosedRange<Double>? = nil, colorMap: ColorMap = .viridis, gridSide: Int = 480) {
-        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.values = values
-        self.range = range; self.colorMap = colorMap; self.gridSide = gridSide
+    public init(
+        title: String, xLabel: String, yLabel: String, values: [[Double]],
+        range: ClosedRange<Double>? = nil, colorMap: ColorMap = .viridis, gridSide: Int = 480
+    ) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.values = values
+        self.range = range
+        self.colorMap = colorMap
+        self.gridSide = gridSide
     }
 
     /// Draws the map. Throws `PlotError.emptyChart` for an empty or all-NaN matrix and `PlotError.invalidData`
@@ -24,7 +31,8 @@ public struct HeatMap: Sendable {
         let rows = values.count, columns = values.first?.count ?? 0
         guard rows > 0, columns > 0 else { throw PlotError.emptyChart(title: title) }
         if let bad = values.firstIndex(where: { $0.count != columns }) {
-            throw PlotError.invalidData(title: title, reason: "row \(bad) has \(values[bad].count) values but row 0 has \(columns); pass a rectangular matrix")
+            throw PlotError.invalidData(
+                title: title, reason: "row \(bad) has \(values[bad].count) values but row 0 has \(columns); pass a rectangular matrix")
         }
         let finite = values.joined().filter(\.isFinite)
         guard let low = range?.lowerBound ?? finite.min(), let high = range?.upperBound ?? finite.max() else {
@@ -77,8 +85,10 @@ public struct HeatMap: Sendable {
         }
     }
 
-    private func drawColorBar(x: Int, area: PixelRect, low: Double, high: Double, scale: AxisScale, ticks: [Double],
-                              on canvas: inout Canvas) {
+    private func drawColorBar(
+        x: Int, area: PixelRect, low: Double, high: Double, scale: AxisScale, ticks: [Double],
+        on canvas: inout Canvas
+    ) {
         for y in area.y...area.maxY {
             let f = area.height > 1 ? Double(area.maxY - y) / Double(area.height - 1) : 0.5
             canvas.fillRect(x: x, y: y, width: 20, height: 1, color: colorMap.color(at: f))

@@ -21,9 +21,13 @@ public struct Image: Equatable, Sendable {
     /// An image of `width` × `height` pixels filled with `background` (opaque in RGBA).
     public init(width: Int, height: Int, format: PixelFormat = .rgb8, background: RGB = .white) throws {
         try Image.checkSize(width: width, height: height)
-        self.width = width; self.height = height; self.format = format
-        let pixel = format == .rgb8 ? [background.r, background.g, background.b]
-                                    : [background.r, background.g, background.b, 255]
+        self.width = width
+        self.height = height
+        self.format = format
+        let pixel =
+            format == .rgb8
+            ? [background.r, background.g, background.b]
+            : [background.r, background.g, background.b, 255]
         var buffer = [UInt8]()
         buffer.reserveCapacity(width * height * format.channels)
         for _ in 0..<(width * height) { buffer.append(contentsOf: pixel) }
@@ -35,7 +39,10 @@ public struct Image: Equatable, Sendable {
         try Image.checkSize(width: width, height: height)
         let expected = width * height * format.channels
         guard pixels.count == expected else { throw PlotError.pixelCountMismatch(expected: expected, actual: pixels.count) }
-        self.width = width; self.height = height; self.format = format; self.pixels = pixels
+        self.width = width
+        self.height = height
+        self.format = format
+        self.pixels = pixels
     }
 
     private static func checkSize(width: Int, height: Int) throws {
@@ -55,7 +62,9 @@ public struct Image: Equatable, Sendable {
     public mutating func setColor(_ c: RGB, x: Int, y: Int) {
         guard x >= 0, x < width, y >= 0, y < height else { return }
         let i = (y * width + x) * format.channels
-        pixels[i] = c.r; pixels[i + 1] = c.g; pixels[i + 2] = c.b
+        pixels[i] = c.r
+        pixels[i + 1] = c.g
+        pixels[i + 2] = c.b
         if format == .rgba8 { pixels[i + 3] = 255 }
     }
 }

@@ -7,7 +7,10 @@ public struct LineSeries: Sendable, Equatable {
     public var color: RGB?
 
     public init(name: String, x: [Double], y: [Double], color: RGB? = nil) {
-        self.name = name; self.x = x; self.y = y; self.color = color
+        self.name = name
+        self.x = x
+        self.y = y
+        self.color = color
     }
 
     /// A series with x = 0, 1, 2, … (e.g. a per-step loss).
@@ -30,29 +33,40 @@ public struct LineChart: Sendable {
     public var width: Int
     public var height: Int
 
-    public init(title: String, xLabel: String, yLabel: String, series: [LineSeries], logY: Bool = false,
-                width: Int = 800, height: Int = 480) {
-        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
-        self.logY = logY; self.width = width; self.height = height
+    public init(
+        title: String, xLabel: String, yLabel: String, series: [LineSeries], logY: Bool = false,
+        width: Int = 800, height: Int = 480
+    ) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
+        self.logY = logY
+        self.width = width
+        self.height = height
     }
 
     /// Draws the chart. Throws `PlotError.invalidData` when a series has different x and y counts and
     /// `PlotError.emptyChart` when no point can be drawn.
     public func render() throws -> Image {
         for s in series where s.x.count != s.y.count {
-            throw PlotError.invalidData(title: title, reason: "series '\(s.name)' has \(s.x.count) x values but \(s.y.count) y values; pass one x per y")
+            throw PlotError.invalidData(
+                title: title, reason: "series '\(s.name)' has \(s.x.count) x values but \(s.y.count) y values; pass one x per y")
         }
         let points = series.flatMap { s in zip(s.x, s.y).filter { drawable($0.0, $0.1) } }
         guard !points.isEmpty else { throw PlotError.emptyChart(title: title) }
         let xs = points.map(\.0), ys = points.map(\.1)
         let xScale = AxisScale.linear(minimum: xs.min()!, maximum: xs.max()!)
-        let yScale = logY ? AxisScale.logarithmic(minimum: ys.min()!, maximum: ys.max()!)
-                          : AxisScale.linear(minimum: ys.min()!, maximum: ys.max()!)
+        let yScale =
+            logY
+            ? AxisScale.logarithmic(minimum: ys.min()!, maximum: ys.max()!)
+            : AxisScale.linear(minimum: ys.min()!, maximum: ys.max()!)
         let entries = series.enumerated().map { (name: $1.name, color: $1.color ?? RGB.series($0)) }
         let left = ChartFrame.leftMargin(tickLabels: yScale.ticks.map(yScale.label))
         let right = ChartFrame.legendWidth(entries.map(\.name)) + 20
-        let area = PixelRect(x: left, y: ChartFrame.plotTop, width: width - left - right,
-                             height: height - ChartFrame.plotTop - 2 * ChartFrame.lineHeight - 24)
+        let area = PixelRect(
+            x: left, y: ChartFrame.plotTop, width: width - left - right,
+            height: height - ChartFrame.plotTop - 2 * ChartFrame.lineHeight - 24)
         guard area.width >= 16, area.height >= 16 else {
             throw PlotError.invalidData(title: title, reason: "\(width)×\(height) leaves no room for the plot; use a larger width or height")
         }
@@ -73,8 +87,10 @@ public struct LineChart: Sendable {
     }
 
     /// Lines through each run of consecutive drawable points; a run of one point gets a 3×3 marker.
-    private func drawSeries(_ s: LineSeries, color: RGB, xScale: AxisScale, yScale: AxisScale, area: PixelRect,
-                            on canvas: inout Canvas) {
+    private func drawSeries(
+        _ s: LineSeries, color: RGB, xScale: AxisScale, yScale: AxisScale, area: PixelRect,
+        on canvas: inout Canvas
+    ) {
         var runs: [[(x: Int, y: Int)]] = [[]]
         for (x, y) in zip(s.x, s.y) {
             if drawable(x, y) {

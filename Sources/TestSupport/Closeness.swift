@@ -25,19 +25,24 @@ public func closeness<A: Collection, E: Collection>(
     let a = actual.map { Double($0) }
     let e = expected.map { Double($0) }
     guard a.count == e.count else {
-        return CloseReport(ok: false, count: max(a.count, e.count), failures: max(a.count, e.count),
-                           maxAbsDiff: .infinity, worstIndex: -1, label: label,
-                           preview: "count mismatch: actual \(a.count) vs expected \(e.count)")
+        return CloseReport(
+            ok: false, count: max(a.count, e.count), failures: max(a.count, e.count),
+            maxAbsDiff: .infinity, worstIndex: -1, label: label,
+            preview: "count mismatch: actual \(a.count) vs expected \(e.count)")
     }
     var failures = 0, maxDiff = 0.0, worst = 0
     for i in 0..<a.count {
         let d = abs(a[i] - e[i])
         let bad = !(d <= atol + rtol * abs(e[i]))  // NaN counts as a failure
         if bad { failures += 1 }
-        if d > maxDiff || d.isNaN { maxDiff = d.isNaN ? .nan : d; worst = i }
+        if d > maxDiff || d.isNaN {
+            maxDiff = d.isNaN ? .nan : d
+            worst = i
+        }
     }
     let n = min(5, a.count)
     let preview = "first \(n): actual \(a.prefix(n).map { String(format: "%.6g", $0) }) expected \(e.prefix(n).map { String(format: "%.6g", $0) })"
-    return CloseReport(ok: failures == 0 && a.count > 0, count: a.count, failures: failures, maxAbsDiff: maxDiff,
-                       worstIndex: worst, label: label, preview: preview)
+    return CloseReport(
+        ok: failures == 0 && a.count > 0, count: a.count, failures: failures, maxAbsDiff: maxDiff,
+        worstIndex: worst, label: label, preview: preview)
 }

@@ -37,8 +37,10 @@ extension Fixtures {
     /// them), or a tool on the system path.
     public static func builtProduct(_ name: String) -> URL? {
         let built = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
-        let candidates = [built.path, packageRoot.appendingPathComponent(".build/debug/\(name)").path,
-                          "/usr/bin/\(name)", "/usr/local/bin/\(name)"]
+        let candidates = [
+            built.path, packageRoot.appendingPathComponent(".build/debug/\(name)").path,
+            "/usr/bin/\(name)", "/usr/local/bin/\(name)"
+        ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }.map { URL(fileURLWithPath: $0) }
     }
 }

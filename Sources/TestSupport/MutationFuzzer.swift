@@ -42,14 +42,19 @@ public struct MutationFuzzer {
     }
 
     /// Runs mutated inputs through `body` until `seconds` have passed or `maxIterations` inputs were tried.
-    public mutating func run(seconds: Double = MutationFuzzer.budgetSeconds(), maxIterations: Int = .max,
-                             _ body: ([UInt8]) throws -> Void) -> Summary {
+    public mutating func run(
+        seconds: Double = MutationFuzzer.budgetSeconds(), maxIterations: Int = .max,
+        _ body: ([UInt8]) throws -> Void
+    ) -> Summary {
         var summary = Summary()
         let deadline = Date().addingTimeInterval(seconds)
         while summary.iterations < maxIterations && Date() < deadline {
             let input = mutated()
             FileManager.default.createFile(atPath: lastInputPath.path, contents: Data(input))
-            do { try body(input); summary.accepted += 1 } catch { summary.rejected += 1 }
+            do {
+                try body(input)
+                summary.accepted += 1
+            } catch { summary.rejected += 1 }
             summary.iterations += 1
         }
         try? FileManager.default.removeItem(at: lastInputPath)
@@ -65,11 +70,14 @@ public struct MutationFuzzer {
 
     private static let interesting: [UInt64] = [
         0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF,
-        0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, .max, 16, 64, 1 << 20, 1 << 31, 1 << 40,
+        0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, .max, 16, 64, 1 << 20, 1 << 31, 1 << 40
     ]
 
     private mutating func mutate(_ bytes: inout [UInt8]) {
-        if bytes.isEmpty { bytes = [UInt8(truncatingIfNeeded: random.next())]; return }
+        if bytes.isEmpty {
+            bytes = [UInt8(truncatingIfNeeded: random.next())]
+            return
+        }
         switch index(7) {
         case 0:  // flip one bit
             bytes[index(bytes.count)] ^= UInt8(1) << UInt8(index(8))

@@ -38,16 +38,19 @@ func parse(_ arguments: [String]) throws -> Options {
 /// The job: 7 videos, 2 views each, video 3 fails; an image teacher stored as float16 and a video teacher
 /// stored as float32; pixels stored.
 enum Job {
-    static let attributes = CacheAttributes(manifestSHA256: String(repeating: "ab", count: 32), numFrames: 4,
-                                            samplingRate: 2, tubeletSize: 2, inputSize: 4, patchSize: 2,
-                                            viewsPerVideo: 2, seed: 7, createdBy: "featurestore-crash-writer 1")
+    static let attributes = CacheAttributes(
+        manifestSHA256: String(repeating: "ab", count: 32), numFrames: 4,
+        samplingRate: 2, tubeletSize: 2, inputSize: 4, patchSize: 2,
+        viewsPerVideo: 2, seed: 7, createdBy: "featurestore-crash-writer 1")
     static let videos = (0..<7).map { VideoEntry(path: "videos/v\($0).mp4", label: $0 % 3) }
     static let teachers = [
-        TeacherSpec(name: "image", kind: .image, arch: "vit_tiny", embedDim: 6, depth: 2, numHeads: 2, patchSize: 2,
-                    inputSize: 4, frameStride: 2, checkpointSHA256: "11", checkpointName: "img.pth", tokenCount: 8),
-        TeacherSpec(name: "video", kind: .video, arch: "vit_tiny", embedDim: 5, depth: 2, numHeads: 1, patchSize: 2,
-                    inputSize: 4, frameStride: 1, checkpointSHA256: "22", checkpointName: "vid.pth", tokenCount: 8,
-                    dtype: .float32),
+        TeacherSpec(
+            name: "image", kind: .image, arch: "vit_tiny", embedDim: 6, depth: 2, numHeads: 2, patchSize: 2,
+            inputSize: 4, frameStride: 2, checkpointSHA256: "11", checkpointName: "img.pth", tokenCount: 8),
+        TeacherSpec(
+            name: "video", kind: .video, arch: "vit_tiny", embedDim: 5, depth: 2, numHeads: 1, patchSize: 2,
+            inputSize: 4, frameStride: 1, checkpointSHA256: "22", checkpointName: "vid.pth", tokenCount: 8,
+            dtype: .float32)
     ]
 
     static func view(row: Int) -> RowView {
@@ -63,8 +66,9 @@ enum Job {
 
 func run(_ options: Options) throws {
     let teachers = Job.teachers.filter { options.teachers.contains($0.name) }
-    let request = FeatureStoreWriter.Request(attributes: Job.attributes, videos: Job.videos, teachers: teachers,
-                                             storePixels: true, shard: options.shard)
+    let request = FeatureStoreWriter.Request(
+        attributes: Job.attributes, videos: Job.videos, teachers: teachers,
+        storePixels: true, shard: options.shard)
     let writer = try FeatureStoreWriter(at: URL(fileURLWithPath: options.path), request: request, commitEvery: 3)
     var commits: [FeatureStoreWriter.FaultPoint: Int] = [:]
     writer.faultHook = { point in

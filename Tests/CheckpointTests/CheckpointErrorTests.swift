@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Checkpoint
 
 /// Writes `bytes` to a fresh temporary file and returns its URL.
@@ -15,7 +16,10 @@ func truncatedTorchFile(_ fraction: Double) throws {
     let whole = try Data(contentsOf: Fixtures.url("student_init_checkpoint.pth"))
     let url = try temporaryFile(whole.prefix(Int(Double(whole.count) * fraction)), name: "cut.pth")
     let error = try #require(throws: WeightLoadError.self) { try TorchCheckpoint.read(url) }
-    guard case let .truncated(path, _) = error else { Issue.record("expected truncated, got \(error)"); return }
+    guard case let .truncated(path, _) = error else {
+        Issue.record("expected truncated, got \(error)")
+        return
+    }
     #expect(path == url.path)
     #expect(error.description.contains("Download or copy the file again"))
 }
@@ -37,12 +41,14 @@ func unknownOpcode() throws {
     #expect(error.description.contains("0xFE"))
 }
 
-@Test("a pickle that ends without STOP or pops an empty stack throws, naming the problem", arguments: [
-    ([0x80, 2, UInt8(ascii: "}")], "truncated"),
-    ([0x80, 2, UInt8(ascii: "s"), UInt8(ascii: ".")], "stack underflow"),
-    ([0x80, 2, UInt8(ascii: "h"), 9, UInt8(ascii: ".")], "memo entry 9"),
-    ([0x80, 2, UInt8(ascii: "X"), 0xFF, 0xFF, 0xFF, 0x7F], "truncated"),
-] as [([UInt8], String)])
+@Test(
+    "a pickle that ends without STOP or pops an empty stack throws, naming the problem",
+    arguments: [
+        ([0x80, 2, UInt8(ascii: "}")], "truncated"),
+        ([0x80, 2, UInt8(ascii: "s"), UInt8(ascii: ".")], "stack underflow"),
+        ([0x80, 2, UInt8(ascii: "h"), 9, UInt8(ascii: ".")], "memo entry 9"),
+        ([0x80, 2, UInt8(ascii: "X"), 0xFF, 0xFF, 0xFF, 0x7F], "truncated")
+    ] as [([UInt8], String)])
 func malformedPickle(_ program: [UInt8], _ expected: String) throws {
     var unpickler = Unpickler(program, path: "p.pth") { _ in .value(.none) }
     let error = try #require(throws: WeightLoadError.self) { _ = try unpickler.load() }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Checkpoint
 
 /// The `.pth` / `.safetensors` fixture pairs written by the reference implementation from the same weights.
@@ -8,7 +9,7 @@ let fixturePairs: [(pth: String, safetensors: String)] = [
     ("image_teacher_mae_checkpoint.pth", "image_teacher_weights.safetensors"),
     ("video_teacher_videomae_checkpoint.pth", "video_teacher_weights.safetensors"),
     ("student_init_checkpoint.pth", "student_init_weights.safetensors"),
-    ("finetune_checkpoint.pth", "finetune_weights.safetensors"),
+    ("finetune_checkpoint.pth", "finetune_weights.safetensors")
 ]
 
 /// The `files` section of the fixture manifest.
@@ -18,8 +19,9 @@ func manifestFiles() throws -> [String: Any] {
     return try #require(root["files"] as? [String: Any])
 }
 
-@Test("each .pth fixture and its safetensors twin hold the same names, shapes and values",
-      arguments: fixturePairs.map { [$0.pth, $0.safetensors] })
+@Test(
+    "each .pth fixture and its safetensors twin hold the same names, shapes and values",
+    arguments: fixturePairs.map { [$0.pth, $0.safetensors] })
 func fixtureFormatsAgree(_ pair: [String]) throws {
     let fromTorch = try TorchCheckpoint.read(Fixtures.url(pair[0]))
     let fromSafeTensors = try SafeTensors.read(Fixtures.url(pair[1]))
@@ -44,10 +46,13 @@ func torchFixtureMatchesManifest(_ file: String) throws {
     for (name, shape) in expected { #expect(try stateDict.shape(of: name) == shape, "\(name)") }
 }
 
-@Test("every safetensors fixture matches the manifest's names, shapes and dtypes",
-      arguments: ["image_teacher_weights.safetensors", "student_io.safetensors", "tiny_clip_io.safetensors",
-                  "image_teacher_io.safetensors", "video_teacher_io.safetensors", "finetune_io.safetensors",
-                  "pos_embed_tables.safetensors"])
+@Test(
+    "every safetensors fixture matches the manifest's names, shapes and dtypes",
+    arguments: [
+        "image_teacher_weights.safetensors", "student_io.safetensors", "tiny_clip_io.safetensors",
+        "image_teacher_io.safetensors", "video_teacher_io.safetensors", "finetune_io.safetensors",
+        "pos_embed_tables.safetensors"
+    ])
 func safeTensorsFixtureMatchesManifest(_ file: String) throws {
     let entry = try #require(try manifestFiles()[file] as? [String: Any])
     let expected = try #require(entry["tensors"] as? [String: [String: Any]])

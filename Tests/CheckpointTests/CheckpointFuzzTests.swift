@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Checkpoint
 
 /// Mutation fuzzing of the checkpoint readers. Any thrown error is an acceptable answer to a mutated file; a
@@ -72,9 +73,11 @@ struct CheckpointFuzzTests {
             return [UInt8](try archive.contents(of: entry))
         }
         var tensor = PickleBytes()
-        tensor.op("}"); tensor.string("t")
+        tensor.op("}")
+        tensor.string("t")
         tensor.floatTensor(key: "0", numel: 12, offset: 1, shape: [2, 3], strides: [1, 2])
-        tensor.op("s"); tensor.op(".")
+        tensor.op("s")
+        tensor.op(".")
         seeds.append(tensor.bytes)
         for seed in seeds { try Self.unpickle(seed) }
         let summary = Self.fuzz("pickle", seeds: seeds, Self.unpickle)

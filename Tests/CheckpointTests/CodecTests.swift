@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Checkpoint
 
 @Test("CRC-32 of the standard check string is 0xCBF43926, also when fed in pieces")
@@ -9,10 +10,12 @@ func crcCheckValue() {
     #expect(CRC32.checksum(text.suffix(4), previous: CRC32.checksum(text.prefix(5))) == 0xCBF4_3926)
 }
 
-@Test("binary16 conversions are exact for normal, subnormal and special values", arguments: [
-    (UInt16(0x3C00), Float(1)), (0xC000, -2), (0x7BFF, 65504), (0x0001, 5.9604645e-08), (0x0400, 6.1035156e-05),
-    (0x8000, -0.0), (0x7C00, .infinity), (0x3555, 0.33325195),
-] as [(UInt16, Float)])
+@Test(
+    "binary16 conversions are exact for normal, subnormal and special values",
+    arguments: [
+        (UInt16(0x3C00), Float(1)), (0xC000, -2), (0x7BFF, 65504), (0x0001, 5.9604645e-08), (0x0400, 6.1035156e-05),
+        (0x8000, -0.0), (0x7C00, .infinity), (0x3555, 0.33325195)
+    ] as [(UInt16, Float)])
 func halfConversions(_ bits: UInt16, _ value: Float) {
     #expect(HalfPrecision.float(fromHalf: bits) == value)
     #expect(HalfPrecision.half(from: value) == bits)

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Checkpoint
 
 @Test("hundreds of random byte corruptions of a real data.pkl either decode or throw WeightLoadError")

@@ -24,14 +24,27 @@ struct PickleBytes {
     /// `_rebuild_tensor_v2(storage(key, numel), offset, size, stride, False, OrderedDict())` for float32.
     mutating func floatTensor(key: String, numel: UInt8, offset: UInt8, shape: [UInt8], strides: [UInt8]) {
         global("torch._utils", "_rebuild_tensor_v2")
-        op("("); op("(")
-        string("storage"); global("torch", "FloatStorage"); string(key); string("cpu"); int(numel)
-        op("t"); op("Q")
+        op("(")
+        op("(")
+        string("storage")
+        global("torch", "FloatStorage")
+        string(key)
+        string("cpu")
+        int(numel)
+        op("t")
+        op("Q")
         int(offset)
-        op("("); shape.forEach { int($0) }; op("t")
-        op("("); strides.forEach { int($0) }; op("t")
+        op("(")
+        shape.forEach { int($0) }
+        op("t")
+        op("(")
+        strides.forEach { int($0) }
+        op("t")
         op(0x89)
-        global("collections", "OrderedDict"); op(")"); op("R")
-        op("t"); op("R")
+        global("collections", "OrderedDict")
+        op(")")
+        op("R")
+        op("t")
+        op("R")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Checkpoint
 
 /// A safetensors file made of `header` (JSON text) and `dataBytes` zero bytes, with `declaredLength` overriding the length field.
@@ -56,19 +57,24 @@ func safeTensorsAtomicReplace() throws {
     #expect(throws: WeightLoadError.self) { try SafeTensors.write(StateDict(), to: missing) }
 }
 
-@Test("malformed safetensors headers throw errors that say what is wrong", arguments: [
-    (safeTensorsBytes("{}", dataBytes: 0, declaredLength: 1_000_000), "exceeds"),
-    (safeTensorsBytes("{not json", dataBytes: 0), "not a JSON object"),
-    (safeTensorsBytes(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 4), "outside the 4 data bytes"),
-    (safeTensorsBytes(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataBytes: 8), "needs 12"),
-    (safeTensorsBytes(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
-                      dataBytes: 12), "overlaps"),
-    (safeTensorsBytes(#"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, dataBytes: 8), "non-negative"),
-    (safeTensorsBytes(#"{"a":{"dtype":"F32","shape":[2]}}"#, dataBytes: 8), "data_offsets"),
-    (safeTensorsBytes(#"{"__metadata__":{"k":1}}"#, dataBytes: 0), "__metadata__"),
-    (safeTensorsBytes(#"{"a":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}}"#, dataBytes: 2), "F8_E4M3"),
-    (Data([1, 2, 3]), "truncated"),
-] as [(Data, String)])
+@Test(
+    "malformed safetensors headers throw errors that say what is wrong",
+    arguments: [
+        (safeTensorsBytes("{}", dataBytes: 0, declaredLength: 1_000_000), "exceeds"),
+        (safeTensorsBytes("{not json", dataBytes: 0), "not a JSON object"),
+        (safeTensorsBytes(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 4), "outside the 4 data bytes"),
+        (safeTensorsBytes(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataBytes: 8), "needs 12"),
+        (
+            safeTensorsBytes(
+                #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                dataBytes: 12), "overlaps"
+        ),
+        (safeTensorsBytes(#"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, dataBytes: 8), "non-negative"),
+        (safeTensorsBytes(#"{"a":{"dtype":"F32","shape":[2]}}"#, dataBytes: 8), "data_offsets"),
+        (safeTensorsBytes(#"{"__metadata__":{"k":1}}"#, dataBytes: 0), "__metadata__"),
+        (safeTensorsBytes(#"{"a":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}}"#, dataBytes: 2), "F8_E4M3"),
+        (Data([1, 2, 3]), "truncated")
+    ] as [(Data, String)])
 func malformedSafeTensors(_ bytes: Data, _ expected: String) throws {
     let url = try temporaryFile(bytes, name: "bad.safetensors")
     let error = try #require(throws: WeightLoadError.self) { try SafeTensors.read(url) }

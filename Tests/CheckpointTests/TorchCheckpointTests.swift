@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Checkpoint
 
 /// Float32 bytes of `values`.
@@ -45,13 +46,23 @@ func torchWriterLayout() throws {
 @Test("strided, offset and scalar views of one shared storage are materialised row-major")
 func torchStridedViews() throws {
     var pickle = PickleBytes()
-    pickle.op("}"); pickle.string("model"); pickle.global("collections", "OrderedDict"); pickle.op(")"); pickle.op("R")
+    pickle.op("}")
+    pickle.string("model")
+    pickle.global("collections", "OrderedDict")
+    pickle.op(")")
+    pickle.op("R")
     pickle.op("(")
-    pickle.string("transposed"); pickle.floatTensor(key: "0", numel: 6, offset: 0, shape: [3, 2], strides: [1, 3])
-    pickle.string("tail"); pickle.floatTensor(key: "0", numel: 6, offset: 4, shape: [2], strides: [1])
-    pickle.string("every_other"); pickle.floatTensor(key: "0", numel: 6, offset: 0, shape: [2, 2], strides: [3, 2])
-    pickle.string("broadcast"); pickle.floatTensor(key: "0", numel: 6, offset: 1, shape: [2, 3], strides: [0, 1])
-    pickle.op("u"); pickle.op("s"); pickle.op(".")
+    pickle.string("transposed")
+    pickle.floatTensor(key: "0", numel: 6, offset: 0, shape: [3, 2], strides: [1, 3])
+    pickle.string("tail")
+    pickle.floatTensor(key: "0", numel: 6, offset: 4, shape: [2], strides: [1])
+    pickle.string("every_other")
+    pickle.floatTensor(key: "0", numel: 6, offset: 0, shape: [2, 2], strides: [3, 2])
+    pickle.string("broadcast")
+    pickle.floatTensor(key: "0", numel: 6, offset: 1, shape: [2, 3], strides: [0, 1])
+    pickle.op("u")
+    pickle.op("s")
+    pickle.op(".")
     let file = try Fixtures.temporaryDirectory("pth").appendingPathComponent("views.pth")
     try TorchCheckpoint.writeArchive(pickle: pickle.bytes, storages: [("0", floatBytes([0, 1, 2, 3, 4, 5]))], to: file)
     let loaded = try TorchCheckpoint.read(file)
@@ -65,13 +76,21 @@ func torchStridedViews() throws {
 @Test("a view reaching past its storage is refused with the storage named")
 func torchViewOutOfRange() throws {
     var pickle = PickleBytes()
-    pickle.op("}"); pickle.string("model"); pickle.op("}")
-    pickle.string("bad"); pickle.floatTensor(key: "0", numel: 6, offset: 1, shape: [3], strides: [3])
-    pickle.op("s"); pickle.op("s"); pickle.op(".")
+    pickle.op("}")
+    pickle.string("model")
+    pickle.op("}")
+    pickle.string("bad")
+    pickle.floatTensor(key: "0", numel: 6, offset: 1, shape: [3], strides: [3])
+    pickle.op("s")
+    pickle.op("s")
+    pickle.op(".")
     let file = try Fixtures.temporaryDirectory("pth").appendingPathComponent("bad-view.pth")
     try TorchCheckpoint.writeArchive(pickle: pickle.bytes, storages: [("0", floatBytes([0, 1, 2, 3, 4, 5]))], to: file)
     let error = try #require(throws: WeightLoadError.self) { try TorchCheckpoint.read(file) }
-    guard case let .invalidTensor(_, tensor, detail) = error else { Issue.record("got \(error)"); return }
+    guard case let .invalidTensor(_, tensor, detail) = error else {
+        Issue.record("got \(error)")
+        return
+    }
     #expect(tensor == "storage 0")
     #expect(detail.contains("reaches element 7"))
 }
@@ -79,20 +98,38 @@ func torchViewOutOfRange() throws {
 @Test("an MVD-style checkpoint with an argparse.Namespace next to the model still yields the model")
 func torchCheckpointWithNamespace() throws {
     var pickle = PickleBytes()
-    pickle.op("}"); pickle.op("(")
+    pickle.op("}")
+    pickle.op("(")
     pickle.string("args")
-    pickle.global("argparse", "Namespace"); pickle.op(")"); pickle.op(0x81)  // NEWOBJ
-    pickle.op("}"); pickle.op("("); pickle.string("model_key"); pickle.string("model|module")
-    pickle.string("lr"); pickle.op("G"); pickle.op(0x3F, 0x50, 0x62, 0x4D, 0xD2, 0xF1, 0xA9, 0xFC)  // 1e-3
-    pickle.op("u"); pickle.op("b")  // BUILD
-    pickle.string("epoch"); pickle.int(9)
-    pickle.string("model"); pickle.op("}"); pickle.string("w"); pickle.floatTensor(key: "0", numel: 2, offset: 0, shape: [2], strides: [1]); pickle.op("s")
-    pickle.op("u"); pickle.op(".")
+    pickle.global("argparse", "Namespace")
+    pickle.op(")")
+    pickle.op(0x81)  // NEWOBJ
+    pickle.op("}")
+    pickle.op("(")
+    pickle.string("model_key")
+    pickle.string("model|module")
+    pickle.string("lr")
+    pickle.op("G")
+    pickle.op(0x3F, 0x50, 0x62, 0x4D, 0xD2, 0xF1, 0xA9, 0xFC)  // 1e-3
+    pickle.op("u")
+    pickle.op("b")  // BUILD
+    pickle.string("epoch")
+    pickle.int(9)
+    pickle.string("model")
+    pickle.op("}")
+    pickle.string("w")
+    pickle.floatTensor(key: "0", numel: 2, offset: 0, shape: [2], strides: [1])
+    pickle.op("s")
+    pickle.op("u")
+    pickle.op(".")
     let file = try Fixtures.temporaryDirectory("pth").appendingPathComponent("mvd.pth")
     try TorchCheckpoint.writeArchive(pickle: pickle.bytes, storages: [("0", floatBytes([7, 8]))], to: file)
     let object = try TorchCheckpoint.loadObject(file)
     #expect(object.stringKeys == ["args", "epoch", "model"])
-    guard case let .object(namespace)? = object["args"] else { Issue.record("args is \(String(describing: object["args"]))"); return }
+    guard case let .object(namespace)? = object["args"] else {
+        Issue.record("args is \(String(describing: object["args"]))")
+        return
+    }
     #expect(namespace.className == "argparse.Namespace")
     #expect(namespace.state?["lr"] == .float(1e-3))
     #expect(object["epoch"] == .int(9))

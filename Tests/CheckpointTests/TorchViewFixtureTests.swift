@@ -1,10 +1,12 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Checkpoint
 
-@Test("views that torch.save wrote (protocols 2 and 4) read back row-major in every dtype",
-      arguments: ["checkpoint/torch_views.pth", "checkpoint/torch_views_p4.pth"])
+@Test(
+    "views that torch.save wrote (protocols 2 and 4) read back row-major in every dtype",
+    arguments: ["checkpoint/torch_views.pth", "checkpoint/torch_views_p4.pth"])
 func torchWrittenViews(_ file: String) throws {
     let model = try TorchCheckpoint.read(Fixtures.url(file))
     let base = (0..<24).map(Float.init)  // arange(24).reshape(4, 6)

@@ -1,10 +1,11 @@
-@testable import Distill
 import FeatureStore
 import Foundation
 import Models
 import Tensor
-import Testing
 import TestSupport
+import Testing
+
+@testable import Distill
 
 /// Rows of `views` consecutive views per video (row = video × views + view), loaded from synthetic clips.
 final class MultiViewData: TrainingData {
@@ -25,9 +26,10 @@ struct EpochViewTests {
     static let model = TrainerTests.model
 
     static func trainer(videos: Int, views: Int, epochs: Int, saveEvery: Int = 100, dir: URL? = nil) throws -> Trainer {
-        try Trainer(config: TrainerTests.config(epochs: epochs, saveEvery: saveEvery),
-                    data: MultiViewData(videos: videos, views: views, config: model),
-                    run: RunDirectory(dir ?? FileManager.default.temporaryDirectory), student: TrainerTests.student())
+        try Trainer(
+            config: TrainerTests.config(epochs: epochs, saveEvery: saveEvery),
+            data: MultiViewData(videos: videos, views: views, config: model),
+            run: RunDirectory(dir ?? FileManager.default.temporaryDirectory), student: TrainerTests.student())
     }
 
     @Test("with 3 views of 4 videos, epoch e reads one row per video, view (e + offset) mod 3, and 3 epochs read every row once")
@@ -59,9 +61,10 @@ struct EpochViewTests {
     @Test("with one view per video the plan is the row shuffle of an epoch counting rows")
     func oneViewKeepsTheRowPlan() throws {
         let config = TrainerTests.config(epochs: 3)
-        let trainer = try Trainer(config: config, data: SyntheticData(rows: 10, config: Self.model),
-                                  run: RunDirectory(FileManager.default.temporaryDirectory),
-                                  student: TrainerTests.student())
+        let trainer = try Trainer(
+            config: config, data: SyntheticData(rows: 10, config: Self.model),
+            run: RunDirectory(FileManager.default.temporaryDirectory),
+            student: TrainerTests.student())
         // The rule for a row-counted epoch: shuffle all rows from (seed, epoch), steps = rows / total batch.
         let rows = 10, steps = rows / config.totalBatch
         var expected: [[Int]] = []
@@ -81,7 +84,10 @@ struct EpochViewTests {
     @Test("a run over several views stopped after a checkpoint and resumed equals an uninterrupted run")
     func resumeWithViews() throws {
         let a = try Fixtures.temporaryDirectory("views-full"), b = try Fixtures.temporaryDirectory("views-resumed")
-        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        defer {
+            try? FileManager.default.removeItem(at: a)
+            try? FileManager.default.removeItem(at: b)
+        }
         let data = MultiViewData(videos: 8, views: 3, config: Self.model)
         let config = TrainerTests.config(epochs: 4, saveEvery: 3)
         let full = try Trainer(config: config, data: data, run: RunDirectory(a), student: TrainerTests.student())
@@ -101,21 +107,28 @@ struct EpochViewTests {
         let dir = try Fixtures.temporaryDirectory("views-cache")
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("cache.h5")
-        let attributes = CacheAttributes(manifestSHA256: String(repeating: "0", count: 64), numFrames: 2,
-                                         samplingRate: 1, tubeletSize: 2, inputSize: 8, patchSize: 4,
-                                         viewsPerVideo: 3, seed: 0, createdBy: "EpochViewTests")
-        let writer = try FeatureStoreWriter(at: url, request: .init(
-            attributes: attributes, videos: (0..<4).map { VideoEntry(path: "v\($0).mkv", label: 0) }, teachers: []))
+        let attributes = CacheAttributes(
+            manifestSHA256: String(repeating: "0", count: 64), numFrames: 2,
+            samplingRate: 1, tubeletSize: 2, inputSize: 8, patchSize: 4,
+            viewsPerVideo: 3, seed: 0, createdBy: "EpochViewTests")
+        let writer = try FeatureStoreWriter(
+            at: url,
+            request: .init(
+                attributes: attributes, videos: (0..<4).map { VideoEntry(path: "v\($0).mkv", label: 0) }, teachers: []))
         for video in 0..<4 {
-            guard video != 1 else { try writer.failVideo(1, reason: "unreadable"); continue }
+            guard video != 1 else {
+                try writer.failVideo(1, reason: "unreadable")
+                continue
+            }
             for row in writer.rows(ofVideo: video) {
                 try writer.writeView(row: row, RowView(frames: [0, 1], crop: (0, 0, 8, 8)))
             }
             try writer.finishVideo(video)
         }
         try writer.close()
-        let data = try CacheTrainingData(url: url, teacherNames: [], tokens: 0, numFrames: 2, inputSize: 8,
-                                         patchSize: 4, tubeletSize: 2, dataRoot: dir.path)
+        let data = try CacheTrainingData(
+            url: url, teacherNames: [], tokens: 0, numFrames: 2, inputSize: 8,
+            patchSize: 4, tubeletSize: 2, dataRoot: dir.path)
         #expect(data.rows == [0, 1, 2, 6, 7, 8, 9, 10, 11])
         #expect(data.videoRows == [[0, 1, 2], [3, 4, 5], [6, 7, 8]], "indices into rows, one group per usable video")
     }

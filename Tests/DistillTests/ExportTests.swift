@@ -1,30 +1,34 @@
 import Checkpoint
-import Foundation
-import Testing
-import TestSupport
-import Tensor
-import Models
 import FeatureStore
+import Foundation
+import Models
+import Tensor
+import TestSupport
+import Testing
+
 @testable import Distill
 
 /// `export --as student` writes the original's branch names for an image + video teacher pair (docs/method.md §8.4),
 /// and what it writes loads back.
 @Suite struct ExportTests {
     /// The fixture student's shapes (Tests/Fixtures/README.md): encoder 32 wide, decoders 16 wide, heads 64 (image) and 40 (video).
-    static let model = ModelConfig(embedDim: 32, depth: 2, numHeads: 2, patchSize: 8, inputSize: 32,
-                                   decoder: DecoderConfig(embedDim: 16, depth: 2, numHeads: 2))
+    static let model = ModelConfig(
+        embedDim: 32, depth: 2, numHeads: 2, patchSize: 8, inputSize: 32,
+        decoder: DecoderConfig(embedDim: 16, depth: 2, numHeads: 2))
 
     /// A distillation config with teachers named `names` (in branch order) of kinds `kinds`.
     static func config(_ names: [String], kinds: [TeacherKind]?, widths: [Int]) -> TrainConfig {
-        TrainConfig(model: model, architecture: "custom", objective: .distill(names.map { TeacherTerm(name: $0) }), epochs: 1, batchSize: 1,
-                    teacherWidths: Dictionary(uniqueKeysWithValues: zip(names, widths)),
-                    teacherKinds: kinds.map { Dictionary(uniqueKeysWithValues: zip(names, $0)) })
+        TrainConfig(
+            model: model, architecture: "custom", objective: .distill(names.map { TeacherTerm(name: $0) }), epochs: 1, batchSize: 1,
+            teacherWidths: Dictionary(uniqueKeysWithValues: zip(names, widths)),
+            teacherKinds: kinds.map { Dictionary(uniqueKeysWithValues: zip(names, $0)) })
     }
 
     static func student(_ config: TrainConfig) -> Student {
         var rng = SplitMix64(seed: 5)
-        return Student(fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
-                       using: &rng)
+        return Student(
+            fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
+            using: &rng)
     }
 
     @Test("an image + video student is written with exactly the official student's keys and shapes, the branch names taken from the kinds")
@@ -79,8 +83,9 @@ import FeatureStore
         let dict = StateDict(tensors: try student.exported(as: .student, branchNames: config.officialBranchNames))
         if format == "pth" { try TorchCheckpoint.write(dict, to: url) } else { try SafeTensors.write(dict, to: url) }
 
-        let reloaded = try Student(weights: WeightReader(contentsOf: url), config: Self.model,
-                                   branches: [BranchSpec(name: "vid", targetWidth: 40), BranchSpec(name: "img", targetWidth: 64)])
+        let reloaded = try Student(
+            weights: WeightReader(contentsOf: url), config: Self.model,
+            branches: [BranchSpec(name: "vid", targetWidth: 40), BranchSpec(name: "img", targetWidth: 64)])
         var rng = SplitMix64(seed: 9)
         let clips = Tensor.uniform([1, 3, 16, 32, 32], bound: 1, using: &rng)
         let mask = config.maskGenerator.make(batch: 1, using: &rng)

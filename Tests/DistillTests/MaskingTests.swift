@@ -1,6 +1,7 @@
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Distill
 
 @Suite("masks")

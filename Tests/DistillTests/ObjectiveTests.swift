@@ -1,27 +1,37 @@
 import Checkpoint
-import Testing
-import TestSupport
-import Tensor
 import Models
+import Tensor
+import TestSupport
+import Testing
+
 @testable import Distill
 
 @Suite("objectives")
 struct ObjectiveTests {
-    static let config = ModelConfig(embedDim: 32, depth: 2, numHeads: 2, patchSize: 8, inputSize: 32,
-                                    decoder: DecoderConfig(embedDim: 16, depth: 2, numHeads: 2))
+    static let config = ModelConfig(
+        embedDim: 32, depth: 2, numHeads: 2, patchSize: 8, inputSize: 32,
+        decoder: DecoderConfig(embedDim: 16, depth: 2, numHeads: 2))
 
     @Test("one distillation step on the fixture student reproduces the original's losses and gradient norm")
     func fixtureStep() throws {
-        var student = try Student(weights: WeightReader(contentsOf: Fixtures.url("student_init_weights.safetensors")),
-                                  config: Self.config, branches: [BranchSpec(name: "img", targetWidth: 64), BranchSpec(name: "vid", targetWidth: 40)])
+        var student = try Student(
+            weights: WeightReader(contentsOf: Fixtures.url("student_init_weights.safetensors")),
+            config: Self.config, branches: [BranchSpec(name: "img", targetWidth: 64), BranchSpec(name: "vid", targetWidth: 40)])
         let io = try SafeTensors.read(Fixtures.url("student_io.safetensors"))
-        func t(_ n: String) throws -> Tensor { let d = try io.tensor(n); return Tensor(shape: d.shape, d.floats()) }
+        func t(_ n: String) throws -> Tensor {
+            let d = try io.tensor(n)
+            return Tensor(shape: d.shape, d.floats())
+        }
         let batch = TrainingBatch(clips: try t("input/videos"), teacherFeatures: [try t("teacher/image_features"), try t("teacher/video_features")])
         let mask = try #require(try io.tensor("input/bool_masked_pos").bools())
         var rng = SplitMix64(seed: 0)
         student.zeroGrad()
-        let loss = student.trainingStep(batch, mask: mask, objective: .distill([TeacherTerm(name: "img", normalizeTargets: true),
-                                                                                 TeacherTerm(name: "vid", normalizeTargets: true)]), using: &rng)
+        let loss = student.trainingStep(
+            batch, mask: mask,
+            objective: .distill([
+                TeacherTerm(name: "img", normalizeTargets: true),
+                TeacherTerm(name: "vid", normalizeTargets: true)
+            ]), using: &rng)
         let expected = [try t("loss/smoothl1_image").storage[0], try t("loss/smoothl1_video").storage[0]].map(Double.init)
         let r = closeness(loss.terms, expected, atol: 1e-6, rtol: 1e-5, label: "losses")
         #expect(r.ok, "\(r)")
@@ -37,7 +47,8 @@ struct ObjectiveTests {
         let mask = [false, true, false, true]
         let term = [TeacherTerm(name: "x")]
         let (a, ga) = distillationLoss(predictions: [pred], teacherFeatures: [features], mask: mask, terms: term)
-        features.storage[0] = 100; features.storage[9] = -7   // tokens 0 and 2 are visible
+        features.storage[0] = 100
+        features.storage[9] = -7  // tokens 0 and 2 are visible
         let (b, gb) = distillationLoss(predictions: [pred], teacherFeatures: [features], mask: mask, terms: term)
         #expect(a == b && ga[0] == gb[0])
     }
@@ -60,7 +71,7 @@ struct ObjectiveTests {
         let clips = Tensor.uniform([1, 3, 2, 4, 4], bound: 2, using: &rng)
         let v = PixelTarget.videoMAE.targets(clips: clips, geometry: g)
         #expect(v.shape == [1, 4, 24])
-        for c in 0..<3 {   // token 0, channel c: values at (t, y, x, c) = index i·3 + c
+        for c in 0..<3 {  // token 0, channel c: values at (t, y, x, c) = index i·3 + c
             let xs = (0..<8).map { Double(v.storage[$0 * 3 + c]) }
             let m = xs.reduce(0, +) / 8
             let sd = (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / 7).squareRoot()
@@ -78,16 +89,28 @@ struct ObjectiveTests {
         // Pixel (c, t, y, x) holds the value v = (c + 3·(t·16 + y·4 + x)) / 100 in [0, 1], ImageNet-normalised.
         func value(_ c: Int, _ t: Int, _ y: Int, _ x: Int) -> Float { Float(c + 3 * (t * 16 + y * 4 + x)) / 100 }
         var storage = [Float](repeating: 0, count: 3 * 2 * 4 * 4)
-        for c in 0..<3 { for t in 0..<2 { for y in 0..<4 { for x in 0..<4 {
-            storage[((c * 2 + t) * 4 + y) * 4 + x] = (value(c, t, y, x) - mean[c]) / std[c]
-        } } } }
+        for c in 0..<3 {
+            for t in 0..<2 {
+                for y in 0..<4 {
+                    for x in 0..<4 {
+                        storage[((c * 2 + t) * 4 + y) * 4 + x] = (value(c, t, y, x) - mean[c]) / std[c]
+                    }
+                }
+            }
+        }
         let r = PixelTarget.raw.targets(clips: Tensor(shape: [1, 3, 2, 4, 4], storage), geometry: g)
         #expect(r.shape == [1, 4, 24])
-        let token = 3   // row 1, column 1 of the 2×2 grid: pixels y, x ∈ {2, 3}
+        let token = 3  // row 1, column 1 of the 2×2 grid: pixels y, x ∈ {2, 3}
         var i = 0
-        for t in 0..<2 { for y in 2..<4 { for x in 2..<4 { for c in 0..<3 {
-            #expect(abs(r.storage[token * 24 + i] - value(c, t, y, x)) < 1e-6)
-            i += 1
-        } } } }
+        for t in 0..<2 {
+            for y in 2..<4 {
+                for x in 2..<4 {
+                    for c in 0..<3 {
+                        #expect(abs(r.storage[token * 24 + i] - value(c, t, y, x)) < 1e-6)
+                        i += 1
+                    }
+                }
+            }
+        }
     }
 }

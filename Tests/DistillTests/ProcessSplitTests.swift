@@ -1,14 +1,18 @@
 import Collective
 import Foundation
-import Testing
-import TestSupport
 import Models
+import TestSupport
+import Testing
+
 @testable import Distill
 
 /// One rank of a run over several processes, for the parts of training that need no peer (the plan, the checks).
 private final class RankOf: Communicator {
     let rank: Int, size: Int
-    init(_ rank: Int, of size: Int) { self.rank = rank; self.size = size }
+    init(_ rank: Int, of size: Int) {
+        self.rank = rank
+        self.size = size
+    }
     func sumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Float>) {}
     func sumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     func barrier() {}
@@ -22,7 +26,9 @@ private struct Stop: Error {}
 struct ProcessSplitTests {
     static func config(batch: Int, accumulate: Int, ranks: Int = 1) -> TrainConfig {
         var c = TrainerTests.config(epochs: 2, saveEvery: 2)
-        c.batchSize = batch; c.accumulate = accumulate; c.ranks = ranks
+        c.batchSize = batch
+        c.accumulate = accumulate
+        c.ranks = ranks
         return c
     }
 
@@ -33,8 +39,9 @@ struct ProcessSplitTests {
         let data = SyntheticData(rows: 16, config: TrainerTests.model)
         let one = try Trainer(config: Self.config(batch: 2, accumulate: 4), data: data, run: RunDirectory(dir), student: TrainerTests.student())
         let ranks = try (0..<2).map { r in
-            try Trainer(config: Self.config(batch: 2, accumulate: 2, ranks: 2), data: data, run: RunDirectory(dir),
-                        student: TrainerTests.student(), communicator: RankOf(r, of: 2))
+            try Trainer(
+                config: Self.config(batch: 2, accumulate: 2, ranks: 2), data: data, run: RunDirectory(dir),
+                student: TrainerTests.student(), communicator: RankOf(r, of: 2))
         }
         #expect(ranks[0].totalSteps == one.totalSteps && one.totalSteps == 4)
         let whole = one.plan(from: 1), parts = ranks.map { $0.plan(from: 1) }
@@ -92,13 +99,18 @@ struct ProcessSplitTests {
     func launchEnvironment() {
         let two = LaunchEnvironment(environment: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "1", "OMPI_COMM_WORLD_LOCAL_SIZE": "2"])
         #expect(two == LaunchEnvironment(rank: 1, size: 2, localSize: 2) && two.isParallel)
-        for bad in [[:], ["OMPI_COMM_WORLD_SIZE": "2"], ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "2"],
-                    ["OMPI_COMM_WORLD_SIZE": "0", "OMPI_COMM_WORLD_RANK": "0"], ["OMPI_COMM_WORLD_SIZE": "x", "OMPI_COMM_WORLD_RANK": "0"],
-                    ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "-1"]] {
+        for bad in [
+            [:], ["OMPI_COMM_WORLD_SIZE": "2"], ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "2"],
+            ["OMPI_COMM_WORLD_SIZE": "0", "OMPI_COMM_WORLD_RANK": "0"], ["OMPI_COMM_WORLD_SIZE": "x", "OMPI_COMM_WORLD_RANK": "0"],
+            ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "-1"]
+        ] {
             #expect(LaunchEnvironment(environment: bad) == .single, "\(bad)")
         }
         // A local size beyond the world (a broken launcher) cannot divide the cores by more than the processes.
-        #expect(LaunchEnvironment(environment: ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "0",
-                                                "OMPI_COMM_WORLD_LOCAL_SIZE": "99"]).localSize == 2)
+        #expect(
+            LaunchEnvironment(environment: [
+                "OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_RANK": "0",
+                "OMPI_COMM_WORLD_LOCAL_SIZE": "99"
+            ]).localSize == 2)
     }
 }

@@ -2,8 +2,9 @@ import Checkpoint
 import Foundation
 import Models
 import Tensor
-import Testing
 import TestSupport
+import Testing
+
 @testable import Distill
 
 /// A damaged run checkpoint is refused with the key at fault, before any training: a wrong shape used to trap

@@ -1,8 +1,10 @@
+import Checkpoint
 import Foundation
-import Testing
-import TestSupport
-import Tensor
 import Models
+import Tensor
+import TestSupport
+import Testing
+
 @testable import Distill
 
 /// In-memory rows: random clips, and a "teacher" whose features are a fixed linear map of each tubelet.
@@ -14,8 +16,9 @@ final class SyntheticData: TrainingData {
 
     init(rows: Int, config: ModelConfig, width: Int = 8, seed: UInt64 = 1) {
         var rng = SplitMix64(seed: seed)
-        let g = PatchGeometry(frames: config.numFrames, height: config.inputSize, width: config.inputSize,
-                              tubelet: config.tubeletSize, patch: config.patchSize)
+        let g = PatchGeometry(
+            frames: config.numFrames, height: config.inputSize, width: config.inputSize,
+            tubelet: config.tubeletSize, patch: config.patchSize)
         let map = Tensor.uniform([width, g.patchSize], bound: 0.1, using: &rng)
         clips = (0..<rows).map { _ in Tensor.uniform([1, 3, g.frames, g.height, g.width], bound: 1, using: &rng) }
         features = clips.map { linearForward(patchify($0, g), weight: map, bias: nil) }
@@ -31,13 +34,15 @@ final class SyntheticData: TrainingData {
 
 @Suite("training runs", .serialized)
 struct TrainerTests {
-    static let model = ModelConfig(embedDim: 32, depth: 1, numHeads: 2, patchSize: 8, inputSize: 32, numFrames: 4,
-                                   decoder: DecoderConfig(embedDim: 16, depth: 1, numHeads: 2))
+    static let model = ModelConfig(
+        embedDim: 32, depth: 1, numHeads: 2, patchSize: 8, inputSize: 32, numFrames: 4,
+        decoder: DecoderConfig(embedDim: 16, depth: 1, numHeads: 2))
 
     static func config(epochs: Int = 6, saveEvery: Int = 100) -> TrainConfig {
-        TrainConfig(model: model, architecture: "custom", objective: .distill([TeacherTerm(name: "t", loss: .l2)]),
-                    maskRatio: 0.75, epochs: epochs, batchSize: 2, accumulate: 2, baseLR: 0.05, minLR: 0.005, warmupEpochs: 1,
-                    dropPath: 0.1, seed: 7, saveEvery: saveEvery, logEvery: 1, teacherWidths: ["t": 8])
+        TrainConfig(
+            model: model, architecture: "custom", objective: .distill([TeacherTerm(name: "t", loss: .l2)]),
+            maskRatio: 0.75, epochs: epochs, batchSize: 2, accumulate: 2, baseLR: 0.05, minLR: 0.005, warmupEpochs: 1,
+            dropPath: 0.1, seed: 7, saveEvery: saveEvery, logEvery: 1, teacherWidths: ["t": 8])
     }
 
     static func student() -> Student {
@@ -49,8 +54,9 @@ struct TrainerTests {
     func lowersLoss() throws {
         let dir = try Fixtures.temporaryDirectory("train")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let trainer = try Trainer(config: Self.config(epochs: 10), data: SyntheticData(rows: 8, config: Self.model),
-                                  run: RunDirectory(dir), student: Self.student())
+        let trainer = try Trainer(
+            config: Self.config(epochs: 10), data: SyntheticData(rows: 8, config: Self.model),
+            run: RunDirectory(dir), student: Self.student())
         try trainer.train(resume: false) { _ in }
         let metrics = try RunDirectory(dir).readMetrics()
         #expect(metrics.count == trainer.totalSteps && trainer.totalSteps == 20)
@@ -64,7 +70,10 @@ struct TrainerTests {
     @Test("a run stopped after a checkpoint and resumed equals an uninterrupted run")
     func resumeEqualsUninterrupted() throws {
         let a = try Fixtures.temporaryDirectory("full"), b = try Fixtures.temporaryDirectory("resumed")
-        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
+        defer {
+            try? FileManager.default.removeItem(at: a)
+            try? FileManager.default.removeItem(at: b)
+        }
         let data = SyntheticData(rows: 8, config: Self.model)
         let full = try Trainer(config: Self.config(saveEvery: 3), data: data, run: RunDirectory(a), student: Self.student())
         try full.train(resume: false) { _ in }
@@ -97,11 +106,17 @@ struct TrainerTests {
         var poisoned = false
         do {
             try trainer.train(resume: false) { p in
-                if p.step == 4 && !poisoned { poisoned = true; data.poisonRow = 0 }   // every later batch holding row 0 is poisoned
+                if p.step == 4 && !poisoned {
+                    poisoned = true
+                    data.poisonRow = 0
+                }  // every later batch holding row 0 is poisoned
             }
             Issue.record("expected the run to stop")
         } catch let error as DistillError {
-            guard case .nonFiniteLoss(let step, _) = error else { Issue.record("unexpected \(error)"); return }
+            guard case .nonFiniteLoss(let step, _) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
             #expect(step >= 4)
             #expect(error.description.contains("non-finite"))
         }
@@ -169,13 +184,13 @@ struct TrainerTests {
     @Test("too little data for one step is refused")
     func tooLittleData() throws {
         #expect(throws: DistillError.notEnoughData(videos: 3, batch: 4)) {
-            try Trainer(config: Self.config(), data: SyntheticData(rows: 3, config: Self.model),
-                        run: RunDirectory(FileManager.default.temporaryDirectory), student: Self.student())
+            try Trainer(
+                config: Self.config(), data: SyntheticData(rows: 3, config: Self.model),
+                run: RunDirectory(FileManager.default.temporaryDirectory), student: Self.student())
         }
     }
 }
 
-import Checkpoint
 enum SafeTensorsProbe {
     static func step(of url: URL) throws -> Int { Int(try SafeTensors.read(url).metadata["step"] ?? "") ?? -1 }
 }
@@ -190,8 +205,9 @@ final class UniformColourData: TrainingData {
         let pixels = config.numFrames * config.inputSize * config.inputSize
         clips = (0..<rows).map { _ in
             let colour = Tensor.uniform([3], bound: 1.5, using: &rng).storage
-            return Tensor(shape: [1, 3, config.numFrames, config.inputSize, config.inputSize],
-                          colour.flatMap { [Float](repeating: $0, count: pixels) })
+            return Tensor(
+                shape: [1, 3, config.numFrames, config.inputSize, config.inputSize],
+                colour.flatMap { [Float](repeating: $0, count: pixels) })
         }
     }
 
@@ -218,12 +234,14 @@ struct ContextTests {
         let model = TrainerTests.model
         let dir = try Fixtures.temporaryDirectory("context")
         let data = UniformColourData(rows: 16, config: model)
-        let config = TrainConfig(model: model, architecture: "custom", positionEncoding: .sinusoid1D, objective: .pixels(.raw),
-                                 mask: .random, maskRatio: 0.5, epochs: 60, batchSize: 4, baseLR: 0.1, minLR: 0.001,
-                                 warmupEpochs: 5, dropPath: 0, seed: 5, saveEvery: 10_000, logEvery: 10)
+        let config = TrainConfig(
+            model: model, architecture: "custom", positionEncoding: .sinusoid1D, objective: .pixels(.raw),
+            mask: .random, maskRatio: 0.5, epochs: 60, batchSize: 4, baseLR: 0.1, minLR: 0.001,
+            warmupEpochs: 5, dropPath: 0, seed: 5, saveEvery: 10_000, logEvery: 10)
         var rng = SplitMix64(seed: 9)
-        let student = Student(fresh: model, branches: Objective.pixels(.raw).branches(teacherWidths: [:], geometry: config.geometry),
-                              positionEncoding: .sinusoid1D, using: &rng)
+        let student = Student(
+            fresh: model, branches: Objective.pixels(.raw).branches(teacherWidths: [:], geometry: config.geometry),
+            positionEncoding: .sinusoid1D, using: &rng)
         let trainer = try Trainer(config: config, data: data, run: RunDirectory(dir), student: student)
         try trainer.train(resume: false) { _ in }
         let last = try RunDirectory(dir).readMetrics().suffix(3).map(\.loss).reduce(0, +) / 3

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Evaluate
 
 /// Means, Student-t intervals and paired comparisons of the experiment summary, against hand computation.
@@ -17,7 +18,7 @@ final class ExperimentSummaryTests: XCTestCase {
         let m = [
             ExperimentMeasurement(run: "b", task: "motion", evaluationProtocol: "probe", seed: 2, top1: 30),
             ExperimentMeasurement(run: "a", task: "motion", evaluationProtocol: "probe", seed: 1, top1: 10),
-            ExperimentMeasurement(run: "b", task: "motion", evaluationProtocol: "probe", seed: 1, top1: 20),
+            ExperimentMeasurement(run: "b", task: "motion", evaluationProtocol: "probe", seed: 1, top1: 20)
         ]
         let rows = ExperimentSummary.rows(m)
         XCTAssertEqual(rows.map(\.run), ["b", "a"])
@@ -31,7 +32,7 @@ final class ExperimentSummaryTests: XCTestCase {
             ExperimentMeasurement(run: "teacher", task: "motion", evaluationProtocol: "probe", seed: 1, top1: 90),
             ExperimentMeasurement(run: "student", task: "motion", evaluationProtocol: "probe", seed: 1, top1: 40),
             ExperimentMeasurement(run: "student", task: "motion", evaluationProtocol: "probe", seed: 2, top1: 44),
-            ExperimentMeasurement(run: "student", task: "motion", evaluationProtocol: "knn", seed: 1, top1: 30),
+            ExperimentMeasurement(run: "student", task: "motion", evaluationProtocol: "knn", seed: 1, top1: 30)
         ]
         let lines = ExperimentSummary.markdown(ExperimentSummary.rows(m)).split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[0], "| run | n | motion knn | motion probe |")
@@ -42,8 +43,10 @@ final class ExperimentSummaryTests: XCTestCase {
     func testPairedComparisonUsesSharedSeedsAndGivesAVerdict() throws {
         // a has seeds 1-4, b only 1-3: seed 4 must be ignored.
         var m = [(1, 50.0, 40.0), (2, 52.0, 41.0), (3, 49.0, 40.0)].flatMap { seed, a, b in
-            [ExperimentMeasurement(run: "a", task: "t", evaluationProtocol: "probe", seed: seed, top1: a),
-             ExperimentMeasurement(run: "b", task: "t", evaluationProtocol: "probe", seed: seed, top1: b)]
+            [
+                ExperimentMeasurement(run: "a", task: "t", evaluationProtocol: "probe", seed: seed, top1: a),
+                ExperimentMeasurement(run: "b", task: "t", evaluationProtocol: "probe", seed: seed, top1: b)
+            ]
         }
         m.append(ExperimentMeasurement(run: "a", task: "t", evaluationProtocol: "probe", seed: 4, top1: 70))
         let c = try XCTUnwrap(ExperimentSummary.compare(claim: "a beats b", a: "a", b: "b", task: "t", evaluationProtocol: "probe", in: m))
@@ -57,8 +60,10 @@ final class ExperimentSummaryTests: XCTestCase {
 
     func testNoisyDifferenceIsInconclusive() throws {
         let m = [(1, 50.0, 45.0), (2, 40.0, 46.0), (3, 52.0, 47.0)].flatMap { seed, a, b in
-            [ExperimentMeasurement(run: "a", task: "t", evaluationProtocol: "knn", seed: seed, top1: a),
-             ExperimentMeasurement(run: "b", task: "t", evaluationProtocol: "knn", seed: seed, top1: b)]
+            [
+                ExperimentMeasurement(run: "a", task: "t", evaluationProtocol: "knn", seed: seed, top1: a),
+                ExperimentMeasurement(run: "b", task: "t", evaluationProtocol: "knn", seed: seed, top1: b)
+            ]
         }
         let c = try XCTUnwrap(ExperimentSummary.compare(claim: "c", a: "a", b: "b", task: "t", evaluationProtocol: "knn", in: m))
         XCTAssertEqual(c.verdict, "inconclusive")

@@ -1,12 +1,13 @@
 import Tensor
 import Testing
+
 @testable import Evaluate
 
 /// Time-ordered pooling keeps the order of time that mean pooling erases.
 @Suite("feature pooling")
 struct FeaturePoolingTests {
     // One clip, 3 time steps of 2 tokens, width 2: token values chosen so every mean is exact.
-    static let tokens = Tensor(shape: [1, 6, 2], [1, 10, 3, 30,   5, 50, 7, 70,   9, 90, 11, 110])
+    static let tokens = Tensor(shape: [1, 6, 2], [1, 10, 3, 30, 5, 50, 7, 70, 9, 90, 11, 110])
 
     @Test("time pooling is the spatial mean of each time step, in order; mean pooling is the mean of all")
     func byHand() {

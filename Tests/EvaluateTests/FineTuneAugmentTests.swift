@@ -1,9 +1,10 @@
 import Foundation
 import Models
 import Tensor
-import Testing
 import TestSupport
+import Testing
 import VideoIO
+
 @testable import Evaluate
 
 /// The fine-tuning augmentation: RandAugment's draws, random erasing, repeated views, determinism from the seed.
@@ -46,7 +47,9 @@ struct FineTuneAugmentTests {
         let mean = rotations.map(abs).reduce(0, +) / Double(rotations.count)
         #expect(abs(mean - 21) < 0.5 && rotations.allSatisfy { abs($0) <= 30 })
         #expect(rotations.contains { $0 < 0 } && rotations.contains { $0 > 0 })
-        var all = RandAugment(); all.probability = 1; all.magnitudeStd = 0
+        var all = RandAugment()
+        all.probability = 1
+        all.magnitudeStd = 0
         #expect(all.sample(using: &rng).count == 4)
     }
 
@@ -67,11 +70,15 @@ struct FineTuneAugmentTests {
             var frames: [[Float]] = []
             for f in 0..<t {
                 var inside: [Float] = []
-                for c in 0..<3 { for y in 0..<h { for x in 0..<w {
-                    let v = batch.storage[per + ((c * t + f) * h + y) * w + x]
-                    let inBox = x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height
-                    if inBox { inside.append(v) } else { #expect(v == 0) }
-                } } }
+                for c in 0..<3 {
+                    for y in 0..<h {
+                        for x in 0..<w {
+                            let v = batch.storage[per + ((c * t + f) * h + y) * w + x]
+                            let inBox = x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height
+                            if inBox { inside.append(v) } else { #expect(v == 0) }
+                        }
+                    }
+                }
                 frames.append(inside)
             }
             if box.width * box.height > 4 { #expect(frames[0] != frames[1] && frames[1] != frames[2]) }
@@ -105,7 +112,11 @@ struct FineTuneAugmentTests {
 
     @Test("without RandAugment and with one view a training view is the crop alone; the multi-scale crop is selectable")
     func switches() {
-        let plain = FineTuneTests.tuner { $0.randAugment = nil; $0.repeatedAugment = 1; $0.flip = false }
+        let plain = FineTuneTests.tuner {
+            $0.randAugment = nil
+            $0.repeatedAugment = 1
+            $0.flip = false
+        }
         let decoded = Self.sameFrames(2)
         var rng = SplitMix64(seed: 3), same = SplitMix64(seed: 3)
         let views = plain.augmentedViews(of: decoded, frames: [0, 1], using: &rng)
@@ -116,7 +127,9 @@ struct FineTuneAugmentTests {
         let box = multi.spatialView(frames: [0], width: 64, height: 48, using: &m).spatial
         if case let .cropThenResize(crop, _, _) = box {
             #expect(MultiScaleCrop(inputSize: 32).sizePairs(width: 64, height: 48).contains { $0.width == crop.width && $0.height == crop.height })
-        } else { Issue.record("expected a crop then resize, got \(box)") }
+        } else {
+            Issue.record("expected a crop then resize, got \(box)")
+        }
     }
 
     @Test("a micro-batch holds each video's views adjacent with its label repeated; bad settings are refused by flag name")
@@ -134,7 +147,8 @@ struct FineTuneAugmentTests {
         #expect(c.randAugment == RandAugment() && c.randomErasing == 0.25 && c.repeatedAugment == 2 && c.crop == .randomResized)
         c.repeatedAugment = 0
         #expect { try c.validate() } throws: { "\($0)".contains("--repeated-augment") }
-        c.repeatedAugment = 2; c.randomErasing = 1.5
+        c.repeatedAugment = 2
+        c.randomErasing = 1.5
         #expect { try c.validate() } throws: { "\($0)".contains("--random-erasing") }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import Models
 import Tensor
-import Testing
 import TestSupport
+import Testing
 import VideoIO
+
 @testable import Evaluate
 
 /// Fine-tuning on a tiny generated dataset whose answer is known: each class is a solid colour.
@@ -20,7 +21,8 @@ struct FineTuneTests {
                 var clip = Clip(frameCount: 12, height: 40, width: 48)
                 for p in 0..<(12 * 40 * 48) {
                     let noise = Int(rng.next() % 21) - 10
-                    clip.pixels[3 * p] = UInt8(clamping: Int(c.0) + noise); clip.pixels[3 * p + 1] = UInt8(clamping: Int(c.1) + noise)
+                    clip.pixels[3 * p] = UInt8(clamping: Int(c.0) + noise)
+                    clip.pixels[3 * p + 1] = UInt8(clamping: Int(c.1) + noise)
                     clip.pixels[3 * p + 2] = UInt8(clamping: Int(c.2) + noise)
                 }
                 let name = "c\(label)_\(i).mkv"
@@ -40,7 +42,13 @@ struct FineTuneTests {
         let student = Student(fresh: Self.config, branches: [], using: &rng)
         let model = Classifier(encoderOf: student, classes: 3, initScale: 1, using: &rng)
         var ft = FineTuneConfig()
-        ft.epochs = 6; ft.batchSize = 4; ft.baseLR = 0.5; ft.warmupEpochs = 1; ft.samplingRate = 2; ft.testSegments = 2; ft.testCrops = 2
+        ft.epochs = 6
+        ft.batchSize = 4
+        ft.baseLR = 0.5
+        ft.warmupEpochs = 1
+        ft.samplingRate = 2
+        ft.testSegments = 2
+        ft.testCrops = 2
         ft.mixup = true
         let tuner = FineTuner(model: model, config: ft)
         var losses: [Double] = []
@@ -96,9 +104,16 @@ struct FineTuneTests {
             let per = t.count / t.shape[0]
             return Tensor(shape: [2] + t.shape.dropFirst(), Array(t.storage[(2 * h * per)..<(2 * (h + 1) * per)]))
         }
-        let whole = Self.tuner { $0.batchSize = 4; $0.dropPath = 0 }
+        let whole = Self.tuner {
+            $0.batchSize = 4
+            $0.dropPath = 0
+        }
         let wholeLoss = try whole.accumulateGradients(clips, targets, dropRng: SplitMix64(seed: 0), epoch: 0)
-        let split = Self.tuner { $0.batchSize = 2; $0.accumulate = 2; $0.dropPath = 0 }
+        let split = Self.tuner {
+            $0.batchSize = 2
+            $0.accumulate = 2
+            $0.dropPath = 0
+        }
         var splitLoss = 0.0
         for h in 0..<2 { splitLoss += try split.accumulateGradients(half(clips, h), half(targets, h), dropRng: SplitMix64(seed: 0), epoch: 0) }
         #expect(abs(wholeLoss - splitLoss) <= 1e-6 * abs(wholeLoss), "loss \(wholeLoss) vs \(splitLoss)")
@@ -116,7 +131,11 @@ struct FineTuneTests {
 
     @Test("the lr scales with batch × accumulate; an epoch is as many total batches as the videos fill; 5 warm-up epochs")
     func totalBatchScaling() throws {
-        let tuner = Self.tuner { $0.batchSize = 2; $0.accumulate = 3; $0.epochs = 10 }
+        let tuner = Self.tuner {
+            $0.batchSize = 2
+            $0.accumulate = 3
+            $0.epochs = 10
+        }
         #expect(tuner.config.warmupEpochs == 5)
         let (schedule, steps) = try tuner.schedule(videos: 25)
         #expect(steps == 4)
@@ -131,9 +150,18 @@ struct FineTuneTests {
         let dir = try Fixtures.temporaryDirectory("finetune-accumulate")
         defer { try? FileManager.default.removeItem(at: dir) }
         let entries = try Self.dataset(in: dir, perClass: 3)
-        let tuner = Self.tuner { $0.epochs = 2; $0.batchSize = 2; $0.accumulate = 2; $0.warmupEpochs = 1; $0.fcDropout = 0.5 }
+        let tuner = Self.tuner {
+            $0.epochs = 2
+            $0.batchSize = 2
+            $0.accumulate = 2
+            $0.warmupEpochs = 1
+            $0.fcDropout = 0.5
+        }
         var steps: [Int] = []
-        try tuner.train(entries, classes: 3) { step, total, loss in steps.append(step); #expect(total == 4 && loss.isFinite) }
+        try tuner.train(entries, classes: 3) { step, total, loss in
+            steps.append(step)
+            #expect(total == 4 && loss.isFinite)
+        }
         #expect(steps == [1, 2, 3, 4])
     }
 
@@ -145,7 +173,8 @@ struct FineTuneTests {
         var rng = SplitMix64(seed: 8), copy = rng
         let view = tuner.trainingView(frameCount: 300, width: 64, height: 48, using: &rng)
         #expect(view.frames == TemporalSampling.kineticsDense(frameCount: 300, clipLength: 4, samplingRate: 4, using: &copy))
-        #expect(tuner.testViews(frameCount: 300, width: 64, height: 48)
+        #expect(
+            tuner.testViews(frameCount: 300, width: 64, height: 48)
                 == TestViews.kinetics(frameCount: 300, width: 64, height: 48, clipLength: 4, samplingRate: 4, segments: 5, crops: 3, inputSize: 32))
     }
 

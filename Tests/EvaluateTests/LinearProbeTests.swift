@@ -1,6 +1,7 @@
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Evaluate
 
 @Suite("linear probe")
@@ -8,8 +9,9 @@ struct LinearProbeTests {
     @Test("separable class directions give 100% top-1 and a falling loss")
     func separable() throws {
         let d = SyntheticFeatures.separableSplit(train: 300, val: 120, classes: 6, dimensions: 24, seed: 11)
-        let result = try evaluateLinearProbe(run: "sep", trainFeatures: d.train, trainLabels: d.trainLabels, valFeatures: d.val,
-                                             valLabels: d.valLabels, classCount: 6)
+        let result = try evaluateLinearProbe(
+            run: "sep", trainFeatures: d.train, trainLabels: d.trainLabels, valFeatures: d.val,
+            valLabels: d.valLabels, classCount: 6)
         #expect(result.top1 == 100, "loss curve \(result.trainingLoss ?? [])")
         let loss = try #require(result.trainingLoss)
         #expect(loss.count > 10 && loss.last! < 0.2 * loss.first!, "loss \(loss.first!) → \(loss.last!)")
@@ -20,9 +22,10 @@ struct LinearProbeTests {
         var rng = SplitMix64(seed: 12)
         let (train, trainLabels) = SyntheticFeatures.random(rows: 800, classes: 4, dimensions: 16, using: &rng)
         let (val, valLabels) = SyntheticFeatures.random(rows: 1000, classes: 4, dimensions: 16, using: &rng)
-        let result = try evaluateLinearProbe(run: "rnd", trainFeatures: train, trainLabels: trainLabels, valFeatures: val,
-                                             valLabels: valLabels, classCount: 4,
-                                             configuration: LinearProbeConfiguration(epochs: 30, batchSize: 128))
+        let result = try evaluateLinearProbe(
+            run: "rnd", trainFeatures: train, trainLabels: trainLabels, valFeatures: val,
+            valLabels: valLabels, classCount: 4,
+            configuration: LinearProbeConfiguration(epochs: 30, batchSize: 128))
         #expect(result.top1 > 15 && result.top1 < 35, "top-1 \(result.top1)")
     }
 
@@ -44,8 +47,9 @@ struct LinearProbeTests {
     func earlyStop() throws {
         var rng = SplitMix64(seed: 14)
         let (x, y) = SyntheticFeatures.separable(rows: 60, classes: 3, dimensions: 6, noise: 0.05, using: &rng)
-        let t = try LinearProbe.train(features: x, labels: y, classCount: 3,
-                                      configuration: LinearProbeConfiguration(epochs: 400, learningRate: 0.05, tolerance: 1e-3, patience: 3))
+        let t = try LinearProbe.train(
+            features: x, labels: y, classCount: 3,
+            configuration: LinearProbeConfiguration(epochs: 400, learningRate: 0.05, tolerance: 1e-3, patience: 3))
         #expect(t.stoppedEarly && t.lossCurve.count < 400)
         let n = t.lossCurve.count
         #expect(t.lossCurve[(n - 3)...].indices.dropFirst().allSatisfy { abs(t.lossCurve[$0] - t.lossCurve[$0 - 1]) < 1e-3 })

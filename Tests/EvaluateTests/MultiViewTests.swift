@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Evaluate
 
 @Suite("multi-view merging and metrics")
@@ -14,9 +15,11 @@ struct MultiViewTests {
     func averagedDiffersFromPerView() throws {
         // Views: [4, 0] → [0.982, 0.018]; [0, 0.5] twice → [0.378, 0.622]. Per-view argmax: 0, 1, 1.
         // Mean probability of class 0: (0.982 + 2 · 0.378) / 3 = 0.579 → class 0.
-        let views = [ViewPrediction(videoID: "a", viewID: 0, label: 0, logits: [4, 0]),
-                     ViewPrediction(videoID: "a", viewID: 1, label: 0, logits: [0, 0.5]),
-                     ViewPrediction(videoID: "a", viewID: 2, label: 0, logits: [0, 0.5])]
+        let views = [
+            ViewPrediction(videoID: "a", viewID: 0, label: 0, logits: [4, 0]),
+            ViewPrediction(videoID: "a", viewID: 1, label: 0, logits: [0, 0.5]),
+            ViewPrediction(videoID: "a", viewID: 2, label: 0, logits: [0, 0.5])
+        ]
         let merged = try mergeViews(views)
         let q0 = 1 / (1 + exp(-4.0)), q1 = 1 / (1 + exp(0.5))
         let expected0 = (q0 + 2 * q1) / 3
@@ -30,11 +33,13 @@ struct MultiViewTests {
     func deduplication() throws {
         // Distinct views give class 0: (0.881 + 0.269) / 2 = 0.575. Counting the two repeats of view 1 would give
         // (0.881 + 3 · 0.269) / 4 = 0.422 → class 1.
-        let views = [ViewPrediction(videoID: "v", viewID: 0, label: 0, logits: [2, 0]),
-                     ViewPrediction(videoID: "v", viewID: 1, label: 0, logits: [0, 1]),
-                     ViewPrediction(videoID: "v", viewID: 1, label: 0, logits: [0, 1]),
-                     ViewPrediction(videoID: "w", viewID: 1, label: 1, logits: [0, 1]),
-                     ViewPrediction(videoID: "v", viewID: 1, label: 0, logits: [0, 1])]
+        let views = [
+            ViewPrediction(videoID: "v", viewID: 0, label: 0, logits: [2, 0]),
+            ViewPrediction(videoID: "v", viewID: 1, label: 0, logits: [0, 1]),
+            ViewPrediction(videoID: "v", viewID: 1, label: 0, logits: [0, 1]),
+            ViewPrediction(videoID: "w", viewID: 1, label: 1, logits: [0, 1]),
+            ViewPrediction(videoID: "v", viewID: 1, label: 0, logits: [0, 1])
+        ]
         let merged = try mergeViews(views)
         #expect(merged.videoIDs == ["v", "w"] && merged.labels == [0, 1])
         #expect(merged.viewCounts == [2, 1] && merged.duplicatesDropped == 2)
@@ -47,12 +52,16 @@ struct MultiViewTests {
     @Test("views that disagree on label or logit count are refused")
     func inconsistentViews() {
         #expect(throws: EvaluateError.inconsistentLabel(video: "a", first: 0, second: 1)) {
-            try mergeViews([ViewPrediction(videoID: "a", viewID: 0, label: 0, logits: [1, 0]),
-                            ViewPrediction(videoID: "a", viewID: 1, label: 1, logits: [1, 0])])
+            try mergeViews([
+                ViewPrediction(videoID: "a", viewID: 0, label: 0, logits: [1, 0]),
+                ViewPrediction(videoID: "a", viewID: 1, label: 1, logits: [1, 0])
+            ])
         }
         #expect(throws: EvaluateError.logitCountMismatch(video: "b", expected: 2, actual: 3)) {
-            try mergeViews([ViewPrediction(videoID: "a", viewID: 0, label: 0, logits: [1, 0]),
-                            ViewPrediction(videoID: "b", viewID: 0, label: 0, logits: [1, 0, 0])])
+            try mergeViews([
+                ViewPrediction(videoID: "a", viewID: 0, label: 0, logits: [1, 0]),
+                ViewPrediction(videoID: "b", viewID: 0, label: 0, logits: [1, 0, 0])
+            ])
         }
         #expect(throws: EvaluateError.self) { try mergeViews([]) }
     }
@@ -62,18 +71,28 @@ struct MultiViewTests {
         // Row 0: label 2 is top. Row 1: label 0 ties with class 1 for the top but class 0 < 1 wins → hit.
         // Row 2: label 1 ties with class 0 → class 0 ranks above → miss at top-1, hit at top-5.
         // Row 3: 6 classes, label 5 has the lowest score → miss at top-5 too.
-        let scores = Tensor(shape: [4, 6], [0, 0, 9, 0, 0, 0,
-                                            5, 5, 0, 0, 0, 0,
-                                            5, 5, 0, 0, 0, 0,
-                                            6, 5, 4, 3, 2, 1])
+        let scores = Tensor(
+            shape: [4, 6],
+            [
+                0, 0, 9, 0, 0, 0,
+                5, 5, 0, 0, 0, 0,
+                5, 5, 0, 0, 0, 0,
+                6, 5, 4, 3, 2, 1
+            ])
         let labels = [2, 0, 1, 5]
-        let m = try ClassificationMetrics(scores: scores, labels: labels,
-                                          subsets: [ClassSubset(name: "motion", classes: [1, 5]),
-                                                    ClassSubset(name: "appearance", classes: [0, 2])])
+        let m = try ClassificationMetrics(
+            scores: scores, labels: labels,
+            subsets: [
+                ClassSubset(name: "motion", classes: [1, 5]),
+                ClassSubset(name: "appearance", classes: [0, 2])
+            ])
         #expect(m.count == 4 && m.top1 == 50 && m.top5 == 75)
         #expect(m.perClass.map(\.label) == [0, 1, 2, 5] && m.perClass.map(\.top1) == [100, 0, 100, 0])
-        #expect(m.subsets == [SubsetAccuracy(name: "motion", count: 2, top1: 0, top5: 50),
-                              SubsetAccuracy(name: "appearance", count: 2, top1: 100, top5: 100)])
+        #expect(
+            m.subsets == [
+                SubsetAccuracy(name: "motion", count: 2, top1: 0, top5: 50),
+                SubsetAccuracy(name: "appearance", count: 2, top1: 100, top5: 100)
+            ])
         #expect(topKAccuracy(scores: scores, labels: labels, k: 2) == 75)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Evaluate
 
 @Suite("frame similarity and results")
@@ -34,9 +35,11 @@ struct SimilarityAndResultTests {
     }
 
     static func sampleResult() -> EvaluationResult {
-        EvaluationResult(run: "mvd-b", evaluationProtocol: .linear, metrics: try! ClassificationMetrics(
-            scores: Tensor(shape: [2, 3], [1, 0, 0, 0, 0, 1]), labels: [0, 1],
-            subsets: [ClassSubset(name: "motion", classes: [1])]),
+        EvaluationResult(
+            run: "mvd-b", evaluationProtocol: .linear,
+            metrics: try! ClassificationMetrics(
+                scores: Tensor(shape: [2, 3], [1, 0, 0, 0, 0, 1]), labels: [0, 1],
+                subsets: [ClassSubset(name: "motion", classes: [1])]),
             trainCount: 10, classCount: 3, linear: LinearProbeConfiguration(), trainingLoss: [1.5, 0.75])
     }
 
@@ -55,7 +58,10 @@ struct SimilarityAndResultTests {
     @Test("the terminal table aligns every column and marks missing subsets with '-'")
     func table() {
         var knn = Self.sampleResult()
-        knn.run = "videomae-baseline"; knn.evaluationProtocol = .knn; knn.subsets = []; knn.top1 = 7.5
+        knn.run = "videomae-baseline"
+        knn.evaluationProtocol = .knn
+        knn.subsets = []
+        knn.top1 = 7.5
         let text = renderResultTable([Self.sampleResult(), knn])
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)

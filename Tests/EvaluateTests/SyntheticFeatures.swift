@@ -4,8 +4,10 @@ import Tensor
 enum SyntheticFeatures {
     /// Rows near class-specific one-hot directions: row i has label i % classes and features
     /// e_label + noise · N(0, 1) in `dimensions` ≥ classes dimensions. Perfectly separable for small noise.
-    static func separable(rows: Int, classes: Int, dimensions: Int, noise: Float,
-                          using rng: inout SplitMix64) -> (Tensor, [Int]) {
+    static func separable(
+        rows: Int, classes: Int, dimensions: Int, noise: Float,
+        using rng: inout SplitMix64
+    ) -> (Tensor, [Int]) {
         precondition(dimensions >= classes)
         let labels = (0..<rows).map { $0 % classes }
         var x = Tensor(shape: [rows, dimensions])
@@ -17,8 +19,11 @@ enum SyntheticFeatures {
     }
 
     /// A training and a validation set drawn by `separable` from one generator seeded with `seed`.
-    static func separableSplit(train: Int, val: Int, classes: Int, dimensions: Int, seed: UInt64)
-        -> (train: Tensor, trainLabels: [Int], val: Tensor, valLabels: [Int]) {
+    static func separableSplit(
+        train: Int, val: Int, classes: Int, dimensions: Int, seed: UInt64
+    )
+        -> (train: Tensor, trainLabels: [Int], val: Tensor, valLabels: [Int])
+    {
         var rng = SplitMix64(seed: seed)
         let (x, y) = separable(rows: train, classes: classes, dimensions: dimensions, noise: 0.1, using: &rng)
         let (v, w) = separable(rows: val, classes: classes, dimensions: dimensions, noise: 0.1, using: &rng)

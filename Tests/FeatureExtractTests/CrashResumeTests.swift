@@ -1,8 +1,8 @@
 import FeatureExtract
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("extract-features survives kill -9", .serialized)
 struct CrashResumeTests {
@@ -30,10 +30,12 @@ struct CrashResumeTests {
         let root = dir.appendingPathComponent("data")
         let manifest = try ExtractionFixtures.dataset(in: root, perClass: 4)
         func arguments(_ out: URL) -> [String] {
-            ["--teacher", "video", "--checkpoint", Fixtures.url("video_teacher_videomae_checkpoint.pth").path,
-             "--model-config", Fixtures.url("configs/fixture_video_teacher.json").path, "--manifest", manifest.path,
-             "--data-root", root.path, "--out", out.path, "--views-per-video", "3", "--sampling-rate", "2",
-             "--batch-size", "1", "--threads", "1", "--seed", "9"]
+            [
+                "--teacher", "video", "--checkpoint", Fixtures.url("video_teacher_videomae_checkpoint.pth").path,
+                "--model-config", Fixtures.url("configs/fixture_video_teacher.json").path, "--manifest", manifest.path,
+                "--data-root", root.path, "--out", out.path, "--views-per-video", "3", "--sampling-rate", "2",
+                "--batch-size", "1", "--threads", "1", "--seed", "9"
+            ]
         }
         let reference = dir.appendingPathComponent("reference.h5"), killed = dir.appendingPathComponent("killed.h5")
         let start = Date()

@@ -2,8 +2,8 @@ import Checkpoint
 import FeatureExtract
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 @Suite("extract-features", .serialized)
@@ -21,7 +21,9 @@ struct ExtractionTests {
         let (dir, manifest, out) = try Self.tinyClipManifest("tiny")
         defer { try? FileManager.default.removeItem(at: dir) }
         for teacher in [TeacherChoice.image, .video] {
-            let summary = try Extractor(config: ExtractionFixtures.config(teacher, manifest: manifest, dataRoot: Fixtures.url(""), out: out)).run { _ in }
+            let summary = try Extractor(config: ExtractionFixtures.config(teacher, manifest: manifest, dataRoot: Fixtures.url(""), out: out)).run {
+                _ in
+            }
             #expect(summary.rowsWritten == 1 && summary.videosFailed == 0)
         }
         let io = try SafeTensors.read(Fixtures.url("tiny_clip_io.safetensors"))
@@ -62,10 +64,13 @@ struct ExtractionTests {
         #expect(Fixtures.errorMessage { _ = try Extractor(config: geometry) }.contains("sampling_rate"))
         let other = dir.appendingPathComponent("other.csv")
         try "tiny_clip.mkv 1\n".write(to: other, atomically: true, encoding: .utf8)
-        #expect(Fixtures.errorMessage { _ = try Extractor(config: ExtractionFixtures.config(.video, manifest: other, dataRoot: Fixtures.url(""), out: out)) }
+        #expect(
+            Fixtures.errorMessage {
+                _ = try Extractor(config: ExtractionFixtures.config(.video, manifest: other, dataRoot: Fixtures.url(""), out: out))
+            }
             .contains("manifest"))
         var otherCheckpoint = try ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)
-        otherCheckpoint.checkpoint = Fixtures.url("video_teacher_weights.safetensors")   // same weights, another file
+        otherCheckpoint.checkpoint = Fixtures.url("video_teacher_weights.safetensors")  // same weights, another file
         #expect(Fixtures.errorMessage { _ = try Extractor(config: otherCheckpoint) }.contains("checkpoint"))
         var dtype = try ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)
         dtype.dtype = .float16
@@ -80,15 +85,21 @@ struct ExtractionTests {
         let root = dir.appendingPathComponent("data")
         let single = dir.appendingPathComponent("single.h5")
         for teacher in [TeacherChoice.video, .image] {
-            _ = try Extractor(config: ExtractionFixtures.config(teacher, manifest: manifest, dataRoot: root, out: single, view: .random,
-                                                                samplingRate: 2, float32: false, views: 2)).run { _ in }
+            _ = try Extractor(
+                config: ExtractionFixtures.config(
+                    teacher, manifest: manifest, dataRoot: root, out: single, view: .random,
+                    samplingRate: 2, float32: false, views: 2)
+            ).run { _ in }
         }
         var shards: [URL] = []
         for i in 0..<2 {
             let url = dir.appendingPathComponent("shard\(i).h5")
             for teacher in [TeacherChoice.video, .image] {
-                _ = try Extractor(config: ExtractionFixtures.config(teacher, manifest: manifest, dataRoot: root, out: url, view: .random,
-                                                                    samplingRate: 2, float32: false, shard: (i, 2), views: 2)).run { _ in }
+                _ = try Extractor(
+                    config: ExtractionFixtures.config(
+                        teacher, manifest: manifest, dataRoot: root, out: url, view: .random,
+                        samplingRate: 2, float32: false, shard: (i, 2), views: 2)
+                ).run { _ in }
             }
             shards.append(url)
         }

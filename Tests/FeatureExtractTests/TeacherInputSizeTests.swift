@@ -5,8 +5,8 @@ import FeatureStore
 import Foundation
 import Models
 import Tensor
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 /// The ViT-H recipe in small: a patch-14 image teacher that sees each crop resized to 42 px (3×3 tokens) feeding a
@@ -14,13 +14,15 @@ import VideoIO
 @Suite("a teacher at its own input size", .serialized)
 struct TeacherInputSizeTests {
     static let teacherModel = ModelConfig(embedDim: 32, depth: 1, numHeads: 2, patchSize: 14, inputSize: 42)
-    static let student = ModelConfig(embedDim: 32, depth: 1, numHeads: 2, patchSize: 16, inputSize: 48,
-                                     decoder: DecoderConfig(embedDim: 16, depth: 1, numHeads: 2))
+    static let student = ModelConfig(
+        embedDim: 32, depth: 1, numHeads: 2, patchSize: 16, inputSize: 48,
+        decoder: DecoderConfig(embedDim: 16, depth: 1, numHeads: 2))
 
     /// A freshly initialised patch-14 image model saved in MAE's layout.
     static func teacherCheckpoint(in dir: URL) throws -> URL {
         var image = teacherModel
-        image.numFrames = 1; image.tubeletSize = 1
+        image.numFrames = 1
+        image.tubeletSize = 1
         var rng = SplitMix64(seed: 7)
         var model = Student(fresh: image, branches: [], positionEncoding: .sincos2D, using: &rng)
         let file = dir.appendingPathComponent("mae-patch14.safetensors")
@@ -36,9 +38,10 @@ struct TeacherInputSizeTests {
     }
 
     static func config(checkpoint: URL, manifest: URL, root: URL, out: URL, teacherInputSize: Int?) -> ExtractConfig {
-        ExtractConfig(teacher: .image, checkpoint: checkpoint, architecture: "mae_patch14_tiny", model: teacherModel,
-                      manifest: manifest, dataRoot: root, out: out, view: .random, numFrames: 16, samplingRate: 2,
-                      inputSize: 48, dtype: .float32, batchSize: 2, seed: 3, commitEvery: 2, teacherInputSize: teacherInputSize)
+        ExtractConfig(
+            teacher: .image, checkpoint: checkpoint, architecture: "mae_patch14_tiny", model: teacherModel,
+            manifest: manifest, dataRoot: root, out: out, view: .random, numFrames: 16, samplingRate: 2,
+            inputSize: 48, dtype: .float32, batchSize: 2, seed: 3, commitEvery: 2, teacherInputSize: teacherInputSize)
     }
 
     @Test("extraction resizes each crop to 42 px for the patch-14 teacher; the patch-16 student at 48 px trains from the cache")
@@ -69,14 +72,17 @@ struct TeacherInputSizeTests {
         #expect(r.ok, "\(r)")
         reader.close()
 
-        let data = try CacheTrainingData(url: out, teacherNames: ["image"], tokens: 72, numFrames: 16, inputSize: 48, patchSize: 16,
-                                         tubeletSize: 2, dataRoot: root.path)
-        let train = TrainConfig(model: Self.student, architecture: "tiny", objective: .distill([TeacherTerm(name: "image")]),
-                                maskRatio: 0.75, epochs: 2, batchSize: 2, baseLR: 0.05, minLR: 0.01, warmupEpochs: 0, dropPath: 0,
-                                seed: 1, saveEvery: 100, logEvery: 1, teacherWidths: ["image": 32])
+        let data = try CacheTrainingData(
+            url: out, teacherNames: ["image"], tokens: 72, numFrames: 16, inputSize: 48, patchSize: 16,
+            tubeletSize: 2, dataRoot: root.path)
+        let train = TrainConfig(
+            model: Self.student, architecture: "tiny", objective: .distill([TeacherTerm(name: "image")]),
+            maskRatio: 0.75, epochs: 2, batchSize: 2, baseLR: 0.05, minLR: 0.01, warmupEpochs: 0, dropPath: 0,
+            seed: 1, saveEvery: 100, logEvery: 1, teacherWidths: ["image": 32])
         var rng = SplitMix64(seed: 2)
-        let model = Student(fresh: Self.student, branches: train.objective.branches(teacherWidths: train.teacherWidths, geometry: train.geometry),
-                            using: &rng)
+        let model = Student(
+            fresh: Self.student, branches: train.objective.branches(teacherWidths: train.teacherWidths, geometry: train.geometry),
+            using: &rng)
         let run = RunDirectory(dir.appendingPathComponent("run"))
         try Trainer(config: train, data: data, run: run, student: model).train(resume: false) { _ in }
         let metrics = try run.readMetrics()
@@ -89,18 +95,27 @@ struct TeacherInputSizeTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         // 70 px / patch 14 = 5×5 tokens, which no patch divides 48 px into.
         let out = dir.appendingPathComponent("five.h5")
-        let five = Fixtures.errorMessage { _ = try Extractor(config: Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: out,
-                                                                        teacherInputSize: 70)) }
+        let five = Fixtures.errorMessage {
+            _ = try Extractor(
+                config: Self.config(
+                    checkpoint: checkpoint, manifest: manifest, root: root, out: out,
+                    teacherInputSize: 70))
+        }
         #expect(five.contains("5×5") && five.contains("48 px") && five.contains("--teacher-input-size"), "\(five)")
         #expect(!FileManager.default.fileExists(atPath: out.path), "nothing is created")
-        let odd = Fixtures.errorMessage { try Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: out, teacherInputSize: 40).validate() }
+        let odd = Fixtures.errorMessage {
+            try Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: out, teacherInputSize: 40).validate()
+        }
         #expect(odd.contains("40") && odd.contains("patch size 14"), "\(odd)")
 
         // 28 px / patch 14 = 2×2 tokens: a valid cache (24 px per token), but not for the 3×3 patch-16 student.
         let two = dir.appendingPathComponent("two.h5")
         _ = try Extractor(config: Self.config(checkpoint: checkpoint, manifest: manifest, root: root, out: two, teacherInputSize: 28)).run { _ in }
-        let refused = Fixtures.errorMessage { _ = try CacheTrainingData(url: two, teacherNames: ["image"], tokens: 72, numFrames: 16, inputSize: 48,
-                                                               patchSize: 16, tubeletSize: 2, dataRoot: root.path) }
+        let refused = Fixtures.errorMessage {
+            _ = try CacheTrainingData(
+                url: two, teacherNames: ["image"], tokens: 72, numFrames: 16, inputSize: 48,
+                patchSize: 16, tubeletSize: 2, dataRoot: root.path)
+        }
         #expect(refused.contains("8×2×2") && refused.contains("8×3×3"), "\(refused)")
     }
 }

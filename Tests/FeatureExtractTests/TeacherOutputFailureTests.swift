@@ -2,8 +2,8 @@ import Checkpoint
 import FeatureExtract
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("teacher outputs that cannot be stored", .serialized)
 struct TeacherOutputFailureTests {
@@ -27,9 +27,10 @@ struct TeacherOutputFailureTests {
     static func extract(_ checkpoint: URL, in dir: URL, float32: Bool) throws -> (ExtractSummary, FeatureStoreReader) {
         let data = dir.appendingPathComponent(float32 ? "data32" : "data16")
         let manifest = try ExtractionFixtures.dataset(in: data)
-        var config = try ExtractionFixtures.config(.image, manifest: manifest, dataRoot: data,
-                                                   out: dir.appendingPathComponent(float32 ? "f32.h5" : "f16.h5"),
-                                                   float32: float32, views: 2)
+        var config = try ExtractionFixtures.config(
+            .image, manifest: manifest, dataRoot: data,
+            out: dir.appendingPathComponent(float32 ? "f32.h5" : "f16.h5"),
+            float32: float32, views: 2)
         config.checkpoint = checkpoint
         let summary = try Extractor(config: config).run { _ in }
         return (summary, try FeatureStoreReader(at: config.out))
@@ -67,7 +68,8 @@ struct TeacherOutputFailureTests {
         #expect(half.rowsWritten == 0 && half.videosFailed == halfReader.videoCount)
         #expect(try halfReader.doneFlags(teacher: "image").allSatisfy { !$0 })
         for error in try halfReader.videoErrors() {
-            #expect(error.contains("teacher output overflows float16 (") && error.contains("at token 0, channel 5, beyond ±65504)")
+            #expect(
+                error.contains("teacher output overflows float16 (") && error.contains("at token 0, channel 5, beyond ±65504)")
                     && error.contains("--dtype float32"), "\(error)")
         }
         let (full, fullReader) = try Self.extract(checkpoint, in: dir, float32: true)

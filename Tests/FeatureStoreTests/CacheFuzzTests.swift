@@ -1,7 +1,7 @@
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Mutated cache files go through everything a reader does with a cache: open, verify, read every row of every
 /// teacher, every view and pixel row, the video lists. Throwing is the right answer to garbage; a crash is a bug.
@@ -25,8 +25,10 @@ struct CacheFuzzTests {
         for row in 0..<reader.rowCount {
             let view = try reader.view(row: row)
             if reader.hasPixels {
-                var pixels = [UInt8](repeating: 0, count: view.frames.count * reader.attributes.inputSize
-                                     * reader.attributes.inputSize * 3)
+                var pixels = [UInt8](
+                    repeating: 0,
+                    count: view.frames.count * reader.attributes.inputSize
+                        * reader.attributes.inputSize * 3)
                 try reader.readPixels(row: row, into: &pixels)
             }
         }
@@ -36,11 +38,13 @@ struct CacheFuzzTests {
     func fuzzCache() throws {
         let dir = try Fixtures.temporaryDirectory("fuzz-cache")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let seed = try CacheSurgery.finished("fuzz-seed", teachers: [TestCache.teacher("image", tokens: 2, width: 2)],
-                                             pixels: true)
+        let seed = try CacheSurgery.finished(
+            "fuzz-seed", teachers: [TestCache.teacher("image", tokens: 2, width: 2)],
+            pixels: true)
         // An int8 teacher brings the scale dataset, its checks and the dequantising read path into reach.
-        let int8Seed = try CacheSurgery.finished("fuzz-seed-int8",
-                                                 teachers: [TestCache.teacher("video", dtype: .int8, tokens: 2, width: 2)])
+        let int8Seed = try CacheSurgery.finished(
+            "fuzz-seed-int8",
+            teachers: [TestCache.teacher("video", dtype: .int8, tokens: 2, width: 2)])
         let input = dir.appendingPathComponent("input.h5")
         let run = { (bytes: [UInt8]) throws in
             try Data(bytes).write(to: input)
@@ -49,8 +53,12 @@ struct CacheFuzzTests {
         for (name, bytes) in MutationFuzzer.regressions("cache") {
             #expect(throws: (any Error).self, "regression \(name)") { try run(bytes) }
         }
-        var fuzzer = MutationFuzzer(target: "cache", corpus: [[UInt8](try Data(contentsOf: seed)),
-                                                              [UInt8](try Data(contentsOf: int8Seed))])
+        var fuzzer = MutationFuzzer(
+            target: "cache",
+            corpus: [
+                [UInt8](try Data(contentsOf: seed)),
+                [UInt8](try Data(contentsOf: int8Seed))
+            ])
         let summary = fuzzer.run(maxIterations: 1_000_000, run)
         #expect(summary.iterations > 0)
         #expect(summary.rejected > 0, "mutations should break some files: \(summary)")
@@ -80,10 +88,13 @@ struct CacheFuzzTests {
             try Data(try Self.damagingFreeSpace(of: seed, size: size)).write(to: url)
             let error = try #require(CacheOpenTests.refusal(url), "free space of \(size) bytes")
             #expect(error.code == .notACache, "\(error)")
-            #expect(error.message.contains("the file is corrupt, its global heap (where strings are stored) is "
-                                           + "damaged: object 0 at byte"), "\(error)")
-            #expect(error.message.contains("claims \(size) bytes") && error.message.contains("run extract-features"),
-                    "\(error)")
+            #expect(
+                error.message.contains(
+                    "the file is corrupt, its global heap (where strings are stored) is "
+                        + "damaged: object 0 at byte"), "\(error)")
+            #expect(
+                error.message.contains("claims \(size) bytes") && error.message.contains("run extract-features"),
+                "\(error)")
         }
     }
 }

@@ -1,13 +1,16 @@
-@testable import FeatureStore
 import CHDF5
 import Foundation
+
+@testable import FeatureStore
 
 /// Damages a valid cache on purpose, through the package's own HDF5 wrapper: rewrites attributes, replaces
 /// datasets with other shapes or types, overwrites stored values.
 enum CacheSurgery {
     /// A finished cache of TestCache's 5 videos (video 2 failed), 2 rows each, with the given teachers.
-    static func finished(_ tag: String, teachers: [TeacherSpec] = [TestCache.teacher("image")],
-                         pixels: Bool = false) throws -> URL {
+    static func finished(
+        _ tag: String, teachers: [TeacherSpec] = [TestCache.teacher("image")],
+        pixels: Bool = false
+    ) throws -> URL {
         let url = try TestCache.temporaryFile(tag)
         let writer = try FeatureStoreWriter(at: url, request: TestCache.request(teachers, pixels: pixels))
         try TestCache.fill(writer, teachers, pixels: pixels)

@@ -1,7 +1,7 @@
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// SIGKILL a writer process at chosen points, check that what it committed is intact, resume it with the
 /// same command, and compare the result with an uninterrupted run (every dataset, and `h5diff`).
@@ -9,12 +9,12 @@ import TestSupport
 struct CrashTests {
     /// Arguments of the killed run of `featurestore-crash-writer`; each kills itself or is killed.
     static let killPoints: [[String]] = [
-        ["--kill-after-writes", "1"],      // first features written, nothing committed
-        ["--kill-after-writes", "7"],      // mid-batch after a commit
-        ["--kill-at", "data:1"],           // data flushed, done flags not yet written
-        ["--kill-at", "data:3"],           // around the failed video's error string
-        ["--kill-at", "commit:2"],         // right after a commit
-        ["--kill-after-writes", "19"],     // last rows
+        ["--kill-after-writes", "1"],  // first features written, nothing committed
+        ["--kill-after-writes", "7"],  // mid-batch after a commit
+        ["--kill-at", "data:1"],  // data flushed, done flags not yet written
+        ["--kill-at", "data:3"],  // around the failed video's error string
+        ["--kill-at", "commit:2"],  // right after a commit
+        ["--kill-after-writes", "19"]  // last rows
     ]
 
     @Test("kill -9 at a chosen point, then resume, gives the same cache as an uninterrupted run", arguments: killPoints)

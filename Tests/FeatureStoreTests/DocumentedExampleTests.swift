@@ -1,7 +1,7 @@
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The h5py example of docs/cache-format.md ("Example: one row with h5py"), step by step through our reader, so
 /// that the page's recipe is checked against real caches: if the format changes under it, these tests fail.
@@ -34,8 +34,9 @@ struct DocumentedExampleTests {
             try f.readPixels(row: r, into: &pixels)
             stored = pixels
         }
-        return ExampleRow(targets: targets, frames: view.frames, crop: view.crop, inputSize: f.attributes.inputSize,
-                          path: try f.videos()[v].path, storedPixels: stored)
+        return ExampleRow(
+            targets: targets, frames: view.frames, crop: view.crop, inputSize: f.attributes.inputSize,
+            path: try f.videos()[v].path, storedPixels: stored)
     }
 
     /// What the writer was given for global row `row`, as the file stores it (float16-rounded).

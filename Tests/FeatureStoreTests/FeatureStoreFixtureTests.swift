@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Test("the fixture folder is present for FeatureStore tests")
 func fixtureFolderPresentFeatureStore() {

@@ -1,6 +1,7 @@
 import CHDF5
-@testable import FeatureStore
 import Testing
+
+@testable import FeatureStore
 
 @Suite("HDF5 element types")
 struct H5ScalarTests {

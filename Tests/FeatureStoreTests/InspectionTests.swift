@@ -1,8 +1,8 @@
 import Benchmarks
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("inspection, verification and the h5dump view")
 struct InspectionTests {
@@ -18,14 +18,20 @@ struct InspectionTests {
         #expect(status == 0)
         let text = try captureOutput(h5dump, ["-H", "-p", url.path])
         let found = dumpPaths(text)
-        var wanted = ["/videos/path", "/videos/label", "/videos/status", "/videos/error", "/clips/video", "/clips/frames",
-                      "/clips/crop", "/pixels"]
-        wanted += ["format", "format_version", "manifest_sha256", "num_frames", "sampling_rate", "tubelet_size",
-                   "input_size", "patch_size", "views_per_video", "seed", "created_by"].map { "/@\($0)" }
+        var wanted = [
+            "/videos/path", "/videos/label", "/videos/status", "/videos/error", "/clips/video", "/clips/frames",
+            "/clips/crop", "/pixels"
+        ]
+        wanted += [
+            "format", "format_version", "manifest_sha256", "num_frames", "sampling_rate", "tubelet_size",
+            "input_size", "patch_size", "views_per_video", "seed", "created_by"
+        ].map { "/@\($0)" }
         for name in ["image", "video"] {
             wanted += ["/teachers/\(name)/features", "/teachers/\(name)/done"]
-            wanted += ["kind", "arch", "embed_dim", "depth", "num_heads", "patch_size", "input_size", "frame_stride",
-                       "checkpoint_sha256", "checkpoint_name", "output", "dtype"].map { "/teachers/\(name)@\($0)" }
+            wanted += [
+                "kind", "arch", "embed_dim", "depth", "num_heads", "patch_size", "input_size", "frame_stride",
+                "checkpoint_sha256", "checkpoint_name", "output", "dtype"
+            ].map { "/teachers/\(name)@\($0)" }
         }
         let missing = wanted.filter { !found.contains($0) }
         #expect(missing.isEmpty, "h5dump lacks \(missing)")

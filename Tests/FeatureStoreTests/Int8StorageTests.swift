@@ -1,8 +1,9 @@
-@testable import FeatureStore
 import CHDF5
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import FeatureStore
 
 /// int8 teachers: per-token symmetric codes, their scales beside them, format version 2.
 @Suite("int8 storage")
@@ -48,8 +49,10 @@ struct Int8StorageTests {
         defer { cache.close() }
         let t = try cache.teacher(teacher)
         let scale = try #require(t.scale)
-        return (try t.features.read(rows: row..<row + 1, as: Int8.self),
-                try scale.read(rows: row..<row + 1, as: Float.self))
+        return (
+            try t.features.read(rows: row..<row + 1, as: Int8.self),
+            try scale.read(rows: row..<row + 1, as: Float.self)
+        )
     }
 
     @Test("quantisation: scale = max|x| / 127, |x - q s| <= s / 2 exactly, zero and tiny tokens are zeros, NaN refused")
@@ -57,10 +60,10 @@ struct Int8StorageTests {
         let width = 5
         var random = TestRandom(seed: 7)
         var values = random.array(6 * width, scale: 3)
-        for c in 0..<width { values[width + c] = 0 }                     // token 1: all zeros
+        for c in 0..<width { values[width + c] = 0 }  // token 1: all zeros
         for c in 0..<width { values[2 * width + c] = 1e-37 * Float(c) }  // token 2: below the smallest scale
-        values[3 * width + 1] = 1e30                                     // token 3: one huge value
-        values[4 * width + 2] = -4.5                                     // token 4: the largest value is negative
+        values[3 * width + 1] = 1e30  // token 3: one huge value
+        values[4 * width + 2] = -4.5  // token 4: the largest value is negative
         var codes = [Int8](repeating: 99, count: values.count), scales = [Float](repeating: 99, count: 6)
         let bad = values.withUnsafeBufferPointer { v in
             codes.withUnsafeMutableBufferPointer { c in
@@ -127,8 +130,9 @@ struct Int8StorageTests {
         values[3 * Self.teacher.embedDim + 4] = .infinity
         let error = #expect(throws: FeatureStoreError.self) { try writer.writeFeatures(row: 0, teacher: "video", values) }
         #expect(error?.code == .invalidArgument)
-        #expect(error?.message.contains("row 0 of video: value inf at token 3, channel 4 is not finite") == true,
-                "\(error?.message ?? "")")
+        #expect(
+            error?.message.contains("row 0 of video: value inf at token 3, channel 4 is not finite") == true,
+            "\(error?.message ?? "")")
         try writer.close()
         #expect(try FeatureStoreReader(at: url).doneFlags(teacher: "video").allSatisfy { !$0 })
     }
@@ -157,25 +161,55 @@ struct Int8StorageTests {
     @Test("crafted int8 teachers are refused on open: scales of the wrong shape, type or missing; unsigned codes; wrong version")
     func craftedRefused() throws {
         let cases: [(String, (URL) throws -> Void, String)] = [
-            ("scale-shape", { try CacheSurgery.replaceDataset($0, "/teachers/video", "features_scale",
-                                                              type: swh5_T_IEEE_F32LE(), dims: [10, 9]) },
-             "/teachers/video/features_scale has shape [10, 9] of 32-bit float values, but an int8 teacher with 10 "
-             + "rows of 8 tokens needs [10, 8] 32-bit floats"),
-            ("scale-rank", { try CacheSurgery.replaceDataset($0, "/teachers/video", "features_scale",
-                                                             type: swh5_T_IEEE_F32LE(), dims: [10]) },
-             "features_scale has shape [10] of 32-bit float values"),
-            ("scale-type", { try CacheSurgery.replaceDataset($0, "/teachers/video", "features_scale",
-                                                             type: swh5_T_STD_I32LE(), dims: [10, 8]) },
-             "features_scale has shape [10, 8] of 32-bit integer values"),
-            ("scale-missing", { url in try CacheSurgery.edit(url, "/teachers/video") { try $0.removeChild("features_scale") } },
-             "dataset /teachers/video/features_scale is missing"),
-            ("unsigned", { try CacheSurgery.replaceDataset($0, "/teachers/video", "features",
-                                                           type: swh5_T_STD_U8LE(), dims: [10, 8, 6]) },
-             "/teachers/video/features stores unsigned 8-bit integer values but its dtype attribute says int8"),
-            ("version-1", { try CacheSurgery.setInt($0, "/", "format_version", 1) },
-             "format_version is 1 but the file holds an int8 teacher (version 2)"),
-            ("version-3", { try CacheSurgery.setInt($0, "/", "format_version", 3) },
-             "is not an MVD feature cache of format 1 or 2 (format \"mvd-feature-cache\", version 3)"),
+            (
+                "scale-shape",
+                {
+                    try CacheSurgery.replaceDataset(
+                        $0, "/teachers/video", "features_scale",
+                        type: swh5_T_IEEE_F32LE(), dims: [10, 9])
+                },
+                "/teachers/video/features_scale has shape [10, 9] of 32-bit float values, but an int8 teacher with 10 "
+                    + "rows of 8 tokens needs [10, 8] 32-bit floats"
+            ),
+            (
+                "scale-rank",
+                {
+                    try CacheSurgery.replaceDataset(
+                        $0, "/teachers/video", "features_scale",
+                        type: swh5_T_IEEE_F32LE(), dims: [10])
+                },
+                "features_scale has shape [10] of 32-bit float values"
+            ),
+            (
+                "scale-type",
+                {
+                    try CacheSurgery.replaceDataset(
+                        $0, "/teachers/video", "features_scale",
+                        type: swh5_T_STD_I32LE(), dims: [10, 8])
+                },
+                "features_scale has shape [10, 8] of 32-bit integer values"
+            ),
+            (
+                "scale-missing", { url in try CacheSurgery.edit(url, "/teachers/video") { try $0.removeChild("features_scale") } },
+                "dataset /teachers/video/features_scale is missing"
+            ),
+            (
+                "unsigned",
+                {
+                    try CacheSurgery.replaceDataset(
+                        $0, "/teachers/video", "features",
+                        type: swh5_T_STD_U8LE(), dims: [10, 8, 6])
+                },
+                "/teachers/video/features stores unsigned 8-bit integer values but its dtype attribute says int8"
+            ),
+            (
+                "version-1", { try CacheSurgery.setInt($0, "/", "format_version", 1) },
+                "format_version is 1 but the file holds an int8 teacher (version 2)"
+            ),
+            (
+                "version-3", { try CacheSurgery.setInt($0, "/", "format_version", 3) },
+                "is not an MVD feature cache of format 1 or 2 (format \"mvd-feature-cache\", version 3)"
+            )
         ]
         for (tag, damage, expected) in cases {
             let url = try Self.cache("int8-crafted-\(tag)")
@@ -202,9 +236,12 @@ struct Int8StorageTests {
             var row = [Float](repeating: 0, count: Self.teacher.rowElements)
             try reader.read(row: 1, teacher: "video", into: &row)
             let error = #expect(throws: FeatureStoreError.self) { try reader.read(row: 3, teacher: "video", into: &row) }
-            #expect(error?.code == .notACache && error?.message.contains("row 3: /teachers/video/features_scale holds "
-                                                                        + "\(bad) for token 5") == true,
-                    "\(error?.message ?? "")")
+            #expect(
+                error?.code == .notACache
+                    && error?.message.contains(
+                        "row 3: /teachers/video/features_scale holds "
+                            + "\(bad) for token 5") == true,
+                "\(error?.message ?? "")")
         }
     }
 
@@ -229,8 +266,10 @@ struct Int8StorageTests {
         let url = try Self.cache("int8-inspect", teachers: [TestCache.teacher("image"), Self.teacher])
         let text = try FeatureStoreInspection.summary(of: url).description
         #expect(text.contains("MVD feature cache, format 2"), "\(text)")
-        #expect(text.contains("teacher video: video vit_test, L 8 x D 6, int8 with per-token scales in features_scale "
-                              + "[10, 8] float32, computed in fp32, checkpoint"), "\(text)")
+        #expect(
+            text.contains(
+                "teacher video: video vit_test, L 8 x D 6, int8 with per-token scales in features_scale "
+                    + "[10, 8] float32, computed in fp32, checkpoint"), "\(text)")
         #expect(text.contains("teacher image: image vit_test, L 8 x D 6, float16, computed in fp32, checkpoint"), "\(text)")
     }
 }

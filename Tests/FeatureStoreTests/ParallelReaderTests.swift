@@ -1,7 +1,7 @@
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("parallel readers")
 struct ParallelReaderTests {

@@ -1,7 +1,8 @@
-@testable import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import FeatureStore
 
 @Suite("append, reopen, resume and fingerprints")
 struct ResumeTests {
@@ -60,7 +61,7 @@ struct ResumeTests {
         ("teachers/video.dtype", TestCache.request([TestCache.teacher(dtype: .float32)])),
         ("teachers/video.embed_dim", TestCache.request([TestCache.teacher(width: 7)])),
         ("teachers/video.precision", TestCache.request([TestCache.teacher(precision: "bf16")])),
-        ("/pixels (--store-pixels)", TestCache.request([TestCache.teacher()], pixels: true)),
+        ("/pixels (--store-pixels)", TestCache.request([TestCache.teacher()], pixels: true))
     ]
 
     @Test("reopening with a different request is refused, naming the field and both values", arguments: mismatches)

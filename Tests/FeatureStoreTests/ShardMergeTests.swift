@@ -1,7 +1,7 @@
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("shards and merge")
 struct ShardMergeTests {
@@ -35,8 +35,9 @@ struct ShardMergeTests {
         #expect(try runProcess(writer, [part.path, "--shard", "2/3"]).0 == 0)
         let target = folder.appendingPathComponent("merged.h5")
         let error = #expect(throws: FeatureStoreError.self) { try FeatureStoreMerge.merge(shards: [part], into: target) }
-        #expect(error?.code == .shardMismatch && error?.message.contains("missing [\"0/3\", \"1/3\"]") == true,
-                "\(error?.message ?? "")")
+        #expect(
+            error?.code == .shardMismatch && error?.message.contains("missing [\"0/3\", \"1/3\"]") == true,
+            "\(error?.message ?? "")")
         #expect(!FileManager.default.fileExists(atPath: target.path))
         let exists = #expect(throws: FeatureStoreError.self) { try FeatureStoreMerge.merge(shards: [part], into: part) }
         #expect(exists?.message.contains("exists") == true)

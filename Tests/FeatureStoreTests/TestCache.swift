@@ -1,27 +1,33 @@
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A small deterministic extraction used by the in-process tests.
 enum TestCache {
     static func attributes(manifest: String = "0f" + String(repeating: "e", count: 62), frames: Int = 4) -> CacheAttributes {
-        CacheAttributes(manifestSHA256: manifest, numFrames: frames, samplingRate: 4, tubeletSize: 2, inputSize: 4,
-                        patchSize: 2, viewsPerVideo: 2, seed: 1, createdBy: "FeatureStoreTests")
+        CacheAttributes(
+            manifestSHA256: manifest, numFrames: frames, samplingRate: 4, tubeletSize: 2, inputSize: 4,
+            patchSize: 2, viewsPerVideo: 2, seed: 1, createdBy: "FeatureStoreTests")
     }
 
-    static func teacher(_ name: String = "video", dtype: FeatureDType = .float16, checkpoint: String = "c0ffee",
-                        tokens: Int = 8, width: Int = 6, precision: String = "fp32") -> TeacherSpec {
-        TeacherSpec(name: name, kind: name == "image" ? .image : .video, arch: "vit_test", embedDim: width, depth: 2,
-                    numHeads: 2, patchSize: 2, inputSize: 4, frameStride: name == "image" ? 2 : 1,
-                    checkpointSHA256: checkpoint, checkpointName: "\(name).pth", tokenCount: tokens, dtype: dtype,
-                    precision: precision)
+    static func teacher(
+        _ name: String = "video", dtype: FeatureDType = .float16, checkpoint: String = "c0ffee",
+        tokens: Int = 8, width: Int = 6, precision: String = "fp32"
+    ) -> TeacherSpec {
+        TeacherSpec(
+            name: name, kind: name == "image" ? .image : .video, arch: "vit_test", embedDim: width, depth: 2,
+            numHeads: 2, patchSize: 2, inputSize: 4, frameStride: name == "image" ? 2 : 1,
+            checkpointSHA256: checkpoint, checkpointName: "\(name).pth", tokenCount: tokens, dtype: dtype,
+            precision: precision)
     }
 
     static let videos = (0..<5).map { VideoEntry(path: "clips/video \($0) ü.mp4", label: 10 + $0) }
 
-    static func request(_ teachers: [TeacherSpec], attributes: CacheAttributes = attributes(),
-                        pixels: Bool = false) -> FeatureStoreWriter.Request {
+    static func request(
+        _ teachers: [TeacherSpec], attributes: CacheAttributes = attributes(),
+        pixels: Bool = false
+    ) -> FeatureStoreWriter.Request {
         .init(attributes: attributes, videos: videos, teachers: teachers, storePixels: pixels)
     }
 
@@ -37,16 +43,19 @@ enum TestCache {
     static func pixels(_ row: Int) -> [UInt8] { (0..<(4 * 4 * 4 * 3)).map { UInt8(truncatingIfNeeded: $0 * 7 + row) } }
 
     /// Writes `videos` through the public API; video 2 fails.
-    static func fill(_ writer: FeatureStoreWriter, _ teachers: [TeacherSpec], videos: [Int]? = nil,
-                     pixels: Bool = false) throws {
+    static func fill(
+        _ writer: FeatureStoreWriter, _ teachers: [TeacherSpec], videos: [Int]? = nil,
+        pixels: Bool = false
+    ) throws {
         for video in videos ?? writer.remainingVideos() {
             if video == 2 {
                 try writer.failVideo(video, reason: "no such file: clips/video 2 ü.mp4")
                 continue
             }
             for row in writer.rows(ofVideo: video) {
-                try writer.writeView(row: row, try writer.storedView(row: row) ?? view(row),
-                                     pixels: pixels ? TestCache.pixels(row) : nil)
+                try writer.writeView(
+                    row: row, try writer.storedView(row: row) ?? view(row),
+                    pixels: pixels ? TestCache.pixels(row) : nil)
                 for t in teachers where !writer.isDone(row: row, teacher: t.name) {
                     try writer.writeFeatures(row: row, teacher: t.name, features(row, t))
                 }
@@ -80,8 +89,9 @@ func expectSameCache(_ a: URL, _ b: URL, sourceLocation: SourceLocation = #_sour
         }
     }
     for t in x.teachers {
-        #expect(try x.doneFlags(teacher: t.name) == y.doneFlags(teacher: t.name), "done of \(t.name)",
-                sourceLocation: sourceLocation)
+        #expect(
+            try x.doneFlags(teacher: t.name) == y.doneFlags(teacher: t.name), "done of \(t.name)",
+            sourceLocation: sourceLocation)
         var p = [Float](repeating: 0, count: t.rowElements), q = p
         for row in 0..<min(x.rowCount, y.rowCount) {
             try x.read(row: row, teacher: t.name, into: &p)

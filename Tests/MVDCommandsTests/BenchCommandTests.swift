@@ -1,8 +1,9 @@
 import Foundation
-@testable import MVDCommands
 import Models
-import Testing
 import TestSupport
+import Testing
+
+@testable import MVDCommands
 
 /// `mvd bench`: the student path runs on its own, and `--json` prints one parseable record per figure.
 @Suite struct BenchCommandTests {
@@ -28,8 +29,12 @@ import TestSupport
     @Test("--json prints only JSON lines, one per product, backend and thread count, with the shape, kernels and timing")
     func jsonLines() throws {
         let out = dir.appendingPathComponent("bench.jsonl")
-        let result = try CommandFixtures.run("mvd", ["bench", "--json", "--skip-block", "--threads", "1,2",
-                                                     "--gemm-shapes", "8x16x4,3×5×7", "--precision", "fp32"], stdout: out)
+        let result = try CommandFixtures.run(
+            "mvd",
+            [
+                "bench", "--json", "--skip-block", "--threads", "1,2",
+                "--gemm-shapes", "8x16x4,3×5×7", "--precision", "fp32"
+            ], stdout: out)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("OpenBLAS kernel"), "headings go to standard error: \(result.stderr)")
         let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
@@ -55,14 +60,18 @@ import TestSupport
             #expect(try #require(object["repeats"] as? Int) >= 3, "a median rests on at least 3 runs")
             #expect(try #require(object["max_relative_error"] as? Double) < 1e-5, "\(line)")
         }
-        #expect(seen == ["8x16x4@1 linear-openblas", "8x16x4@1 linear", "3x5x7@1 linear-openblas", "3x5x7@1 linear",
-                         "8x16x4@2 linear-openblas", "8x16x4@2 linear", "3x5x7@2 linear-openblas", "3x5x7@2 linear"])
+        #expect(
+            seen == [
+                "8x16x4@1 linear-openblas", "8x16x4@1 linear", "3x5x7@1 linear-openblas", "3x5x7@1 linear",
+                "8x16x4@2 linear-openblas", "8x16x4@2 linear", "3x5x7@2 linear-openblas", "3x5x7@2 linear"
+            ])
     }
 
     @Test("a record's JSON line decodes to the same record, and its table row shows its time and repeats", arguments: BenchRecord.Figure.allCases)
     func recordRenderings(figure: BenchRecord.Figure) throws {
-        var r = BenchRecord(what: figure, model: "vit_small", kind: "video", precision: "fp32", threads: 2, seconds: 0.123456,
-                            repeats: 7, blasKernel: "Haswell")
+        var r = BenchRecord(
+            what: figure, model: "vit_small", kind: "video", precision: "fp32", threads: 2, seconds: 0.123456,
+            repeats: 7, blasKernel: "Haswell")
         (r.batch, r.gflops, r.m, r.k, r.n, r.tokens, r.frames) = (2, 98.7, 1568, 768, 3072, 1568, 16)
         (r.clipsPerSecond, r.maxRelativeError, r.decodeSeconds, r.forwardSeconds) = (8.1, 2.5e-7, 0.011, 0.222)
         (r.writeSeconds, r.bytesPerRow, r.dataWait) = (0.0033, 2_408_448, 0.25)
@@ -74,14 +83,15 @@ import TestSupport
         #expect(try decoder.decode(BenchRecord.self, from: Data(line.utf8)) == r, "\(line)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["what"] as? String == figure.rawValue && object["blas_kernel"] as? String == "Haswell")
-        let shown: [String] = switch figure {
-        case .gemm: ["1568×", "3072", "98.7", "1.23e-01", "   7   ", "2.5e-07"]
-        case .blockForward, .blockBackward: ["threads 2", "0.123 s", "99 GFLOP/s", "7 runs"]
-        case .teacherForward: ["vit_small fp32 threads 2", "video", "16 frames", "0.123 s/clip", "8.10 clips/s", "7 runs"]
-        case .extract: ["8.100 clips/s", "0.123 s/clip", "decode 0.011", "forward 0.222", "write 0.0033", "2408448 bytes/row", "7 clips"]
-        case .studentStep: ["batch 2", "0.123 s/step", "7 runs", "data wait 25.0%"]
-        case .bf16Accuracy: ["vit_small video teacher", "max rel. error 2.5e-07", "mean rel. error 1.5e-03", "cosine 0.999990"]
-        }
+        let shown: [String] =
+            switch figure {
+            case .gemm: ["1568×", "3072", "98.7", "1.23e-01", "   7   ", "2.5e-07"]
+            case .blockForward, .blockBackward: ["threads 2", "0.123 s", "99 GFLOP/s", "7 runs"]
+            case .teacherForward: ["vit_small fp32 threads 2", "video", "16 frames", "0.123 s/clip", "8.10 clips/s", "7 runs"]
+            case .extract: ["8.100 clips/s", "0.123 s/clip", "decode 0.011", "forward 0.222", "write 0.0033", "2408448 bytes/row", "7 clips"]
+            case .studentStep: ["batch 2", "0.123 s/step", "7 runs", "data wait 25.0%"]
+            case .bf16Accuracy: ["vit_small video teacher", "max rel. error 2.5e-07", "mean rel. error 1.5e-03", "cosine 0.999990"]
+            }
         let row = r.tableLine
         for text in shown { #expect(row.contains(text), "'\(text)' missing from the row: \(row)") }
     }

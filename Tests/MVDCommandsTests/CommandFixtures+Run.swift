@@ -1,9 +1,10 @@
 import Distill
 import Foundation
 import Models
-@testable import MVDCommands
 import Tensor
 import TestSupport
+
+@testable import MVDCommands
 
 extension CommandFixtures {
     /// A run folder under `dir` as `distill` leaves it before its first step: the fixture student on the fixture
@@ -14,9 +15,10 @@ extension CommandFixtures {
         let out = dir.appendingPathComponent("run")
         let (config, _) = try DistillCommand.parse(["--cache", cache.path, "--out", out.path, "--model-config", model.path]).trainConfig()
         var rng = SplitMix64(seed: 1)
-        var student = Student(fresh: config.model,
-                              branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
-                              using: &rng)
+        var student = Student(
+            fresh: config.model,
+            branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
+            using: &rng)
         let run = RunDirectory(out)
         try run.create()
         try run.writeConfig(config)

@@ -1,14 +1,15 @@
 import ArgumentParser
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 /// Small inputs for the command tests: a student config, a feature cache with two teachers, manifests.
 enum CommandFixtures {
     /// A 32-wide student on 4 frames of 32²: 2 time slices of 16 tokens.
-    static let studentConfig = #"{"embed_dim": 32, "depth": 1, "num_heads": 2, "patch_size": 8, "input_size": 32, "num_frames": 4, "tubelet_size": 2, "mlp_ratio": 4.0}"#
+    static let studentConfig =
+        #"{"embed_dim": 32, "depth": 1, "num_heads": 2, "patch_size": 8, "input_size": 32, "num_frames": 4, "tubelet_size": 2, "mlp_ratio": 4.0}"#
 
     static func write(_ text: String, to url: URL) throws -> URL {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -19,16 +20,24 @@ enum CommandFixtures {
     /// A cache of two videos with the teachers "image" and "video" (16 wide), no rows written: enough for flag checks.
     static func cache(in dir: URL) throws -> URL {
         let url = dir.appendingPathComponent("feats.h5")
-        let attributes = CacheAttributes(manifestSHA256: String(repeating: "ab", count: 32), numFrames: 4, samplingRate: 2,
-                                         tubeletSize: 2, inputSize: 32, patchSize: 8, viewsPerVideo: 1, seed: 0, createdBy: "MVDCommandsTests")
+        let attributes = CacheAttributes(
+            manifestSHA256: String(repeating: "ab", count: 32), numFrames: 4, samplingRate: 2,
+            tubeletSize: 2, inputSize: 32, patchSize: 8, viewsPerVideo: 1, seed: 0, createdBy: "MVDCommandsTests")
         let teachers = ["image", "video"].map { name in
-            TeacherSpec(name: name, kind: name == "image" ? .image : .video, arch: "fixture", embedDim: 16, depth: 1, numHeads: 2,
-                        patchSize: 8, inputSize: 32, frameStride: name == "image" ? 2 : 1, checkpointSHA256: "c0ffee",
-                        checkpointName: "\(name).pth", tokenCount: 32)
+            TeacherSpec(
+                name: name, kind: name == "image" ? .image : .video, arch: "fixture", embedDim: 16, depth: 1, numHeads: 2,
+                patchSize: 8, inputSize: 32, frameStride: name == "image" ? 2 : 1, checkpointSHA256: "c0ffee",
+                checkpointName: "\(name).pth", tokenCount: 32)
         }
-        let writer = try FeatureStoreWriter(at: url, request: .init(attributes: attributes, videos: [VideoEntry(path: "a.mp4", label: 0),
-                                                                                                   VideoEntry(path: "b.mp4", label: 1)],
-                                                                    teachers: teachers))
+        let writer = try FeatureStoreWriter(
+            at: url,
+            request: .init(
+                attributes: attributes,
+                videos: [
+                    VideoEntry(path: "a.mp4", label: 0),
+                    VideoEntry(path: "b.mp4", label: 1)
+                ],
+                teachers: teachers))
         try writer.close()
         return url
     }

@@ -1,8 +1,8 @@
 import Distill
 import Foundation
 import MVDCommands
-import Testing
 import TestSupport
+import Testing
 
 /// `distill` refuses, before writing anything, runs that would replace or fail to continue an earlier one, and
 /// values out of range.
@@ -63,23 +63,36 @@ import TestSupport
     @Test("a teacher named twice is refused instead of trapping")
     func duplicateTeachers() throws {
         let out = dir.appendingPathComponent("dup")
-        let refusal = try #require(CommandFixtures.message(DistillCommand.self, ["--cache", cache.path, "--out", out.path, "--model-config",
-                                                                                 config.path, "--teachers", "image,image"]))
+        let refusal = try #require(
+            CommandFixtures.message(
+                DistillCommand.self,
+                [
+                    "--cache", cache.path, "--out", out.path, "--model-config",
+                    config.path, "--teachers", "image,image"
+                ]))
         #expect(refusal.contains("'image' is named twice"), "\(refusal)")
         for bad in ["image,", "imag"] {
-            let other = try #require(CommandFixtures.message(DistillCommand.self, ["--cache", cache.path, "--out", out.path,
-                                                                                   "--model-config", config.path, "--teachers", bad]))
+            let other = try #require(
+                CommandFixtures.message(
+                    DistillCommand.self,
+                    [
+                        "--cache", cache.path, "--out", out.path,
+                        "--model-config", config.path, "--teachers", bad
+                    ]))
             #expect(other.contains("has no teacher"), "\(other)")
         }
     }
 
-    @Test("NaN, infinite, negative and zero values are refused with their flag, and no run folder is created",
-          arguments: [("--lr", "nan"), ("--lr", "inf"), ("--lr", "-1e-4"), ("--lr", "0"), ("--min-lr", "nan"), ("--min-lr", "-1"),
-                      ("--weight-decay", "inf"), ("--weight-decay", "-0.1"), ("--clip-grad", "nan"), ("--clip-grad", "-1"),
-                      ("--clip-grad", "0"), ("--loss-weight", "nan"), ("--loss-weight", "inf"), ("--loss-weight", "-1"),
-                      ("--loss-weight", "1,nan"), ("--drop-path", "nan"), ("--epochs", "0"), ("--batch-size", "-2"),
-                      ("--accumulate", "0"), ("--epochs", "100000000"), ("--save-every", "0"), ("--log-every", "-1"),
-                      ("--warmup-epochs", "-1"), ("--decoder-depth", "0"), ("--threads", "0")])
+    @Test(
+        "NaN, infinite, negative and zero values are refused with their flag, and no run folder is created",
+        arguments: [
+            ("--lr", "nan"), ("--lr", "inf"), ("--lr", "-1e-4"), ("--lr", "0"), ("--min-lr", "nan"), ("--min-lr", "-1"),
+            ("--weight-decay", "inf"), ("--weight-decay", "-0.1"), ("--clip-grad", "nan"), ("--clip-grad", "-1"),
+            ("--clip-grad", "0"), ("--loss-weight", "nan"), ("--loss-weight", "inf"), ("--loss-weight", "-1"),
+            ("--loss-weight", "1,nan"), ("--drop-path", "nan"), ("--epochs", "0"), ("--batch-size", "-2"),
+            ("--accumulate", "0"), ("--epochs", "100000000"), ("--save-every", "0"), ("--log-every", "-1"),
+            ("--warmup-epochs", "-1"), ("--decoder-depth", "0"), ("--threads", "0")
+        ])
     func badValues(flag: String, value: String) throws {
         let out = dir.appendingPathComponent("bad\(flag)\(value)")
         let refusal = try #require(message(out, ["\(flag)=\(value)"]), "\(flag) \(value) was accepted")

@@ -3,10 +3,11 @@ import Distill
 import FeatureStore
 import Foundation
 import Models
-@testable import MVDCommands
 import Tensor
-import Testing
 import TestSupport
+import Testing
+
+@testable import MVDCommands
 
 /// What `distill` records about its teachers reaches `export`, and what `distill --help` promises adds up.
 @Suite struct DistillExportTests {
@@ -19,8 +20,10 @@ import TestSupport
         let file = dir.appendingPathComponent("student.safetensors")
         try ExportCommand.parse([out.path, "--format", "safetensors", "--out", file.path]).run()
         let names = try CheckpointFile.load(file).names
-        for key in ["mask_token_img", "pos_embed_img", "down_img.weight", "decoder_img.head.weight",
-                    "mask_token_vid", "pos_embed_vid", "down_vid.bias", "decoder_vid.blocks.1.attn.q_bias"] {
+        for key in [
+            "mask_token_img", "pos_embed_img", "down_img.weight", "decoder_img.head.weight",
+            "mask_token_vid", "pos_embed_vid", "down_vid.bias", "decoder_vid.blocks.1.attn.q_bias"
+        ] {
             #expect(names.contains(key), "\(key) missing from \(names)")
         }
         #expect(!names.contains { $0.contains("image") || $0.contains("video") }, "\(names)")
@@ -32,7 +35,10 @@ import TestSupport
         let lines = text.components(separatedBy: "\n")
         var i = try #require(lines.firstIndex { $0.contains("distill --cache k400") }, "no paper example in \(text)")
         var command = lines[i]
-        while command.hasSuffix("\\") { i += 1; command = String(command.dropLast()) + lines[i] }
+        while command.hasSuffix("\\") {
+            i += 1
+            command = String(command.dropLast()) + lines[i]
+        }
         let words = command.split(separator: " ").map(String.init)
         func value(_ flag: String) throws -> Double {
             let at = try #require(words.firstIndex(of: flag), "\(flag) missing from \(command)")

@@ -1,7 +1,7 @@
 import FeatureStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// What a user reads when a command fails: a flag problem gets the usage text, anything else (a missing or
 /// unusable input, a failed step of the work) only its own message, and every failure a non-zero status.
@@ -15,8 +15,12 @@ import TestSupport
     }
 
     func distill(cache: URL, out: String, _ extra: [String] = []) throws -> (status: Int32, stderr: String) {
-        try CommandFixtures.run("mvd", ["distill", "--cache", cache.path, "--out", dir.appendingPathComponent(out).path,
-                                        "--model-config", config.path, "--threads", "1"] + extra)
+        try CommandFixtures.run(
+            "mvd",
+            [
+                "distill", "--cache", cache.path, "--out", dir.appendingPathComponent(out).path,
+                "--model-config", config.path, "--threads", "1"
+            ] + extra)
     }
 
     static func showsUsage(_ text: String) -> Bool { text.contains("USAGE:") || text.contains("OPTIONS:") || text.contains("--help") }
@@ -53,18 +57,27 @@ import TestSupport
     /// the squared difference overflows to infinity at the first step.
     func overflowingCache() throws -> URL {
         let url = dir.appendingPathComponent("overflow.h5")
-        let attributes = CacheAttributes(manifestSHA256: String(repeating: "cd", count: 32), numFrames: 4, samplingRate: 2,
-                                         tubeletSize: 2, inputSize: 32, patchSize: 8, viewsPerVideo: 1, seed: 0, createdBy: "MVDCommandsTests")
-        let teacher = TeacherSpec(name: "video", kind: .video, arch: "fixture", embedDim: 16, depth: 1, numHeads: 2, patchSize: 8,
-                                  inputSize: 32, frameStride: 1, checkpointSHA256: "c0ffee", checkpointName: "video.pth", tokenCount: 32,
-                                  dtype: .float32)
-        let writer = try FeatureStoreWriter(at: url, request: .init(attributes: attributes, videos: [VideoEntry(path: "a.mp4", label: 0),
-                                                                                                   VideoEntry(path: "b.mp4", label: 1)],
-                                                                    teachers: [teacher], storePixels: true))
+        let attributes = CacheAttributes(
+            manifestSHA256: String(repeating: "cd", count: 32), numFrames: 4, samplingRate: 2,
+            tubeletSize: 2, inputSize: 32, patchSize: 8, viewsPerVideo: 1, seed: 0, createdBy: "MVDCommandsTests")
+        let teacher = TeacherSpec(
+            name: "video", kind: .video, arch: "fixture", embedDim: 16, depth: 1, numHeads: 2, patchSize: 8,
+            inputSize: 32, frameStride: 1, checkpointSHA256: "c0ffee", checkpointName: "video.pth", tokenCount: 32,
+            dtype: .float32)
+        let writer = try FeatureStoreWriter(
+            at: url,
+            request: .init(
+                attributes: attributes,
+                videos: [
+                    VideoEntry(path: "a.mp4", label: 0),
+                    VideoEntry(path: "b.mp4", label: 1)
+                ],
+                teachers: [teacher], storePixels: true))
         for video in writer.remainingVideos() {
             for row in writer.rows(ofVideo: video) {
-                try writer.writeView(row: row, RowView(frames: [0, 2, 4, 6], crop: (0, 0, 32, 32)),
-                                     pixels: [UInt8](repeating: 128, count: 4 * 32 * 32 * 3))
+                try writer.writeView(
+                    row: row, RowView(frames: [0, 2, 4, 6], crop: (0, 0, 32, 32)),
+                    pixels: [UInt8](repeating: 128, count: 4 * 32 * 32 * 3))
                 let targets: [Float] = (0..<(32 * 16)).map { $0 % 2 == 0 ? 1e30 : -1e30 }
                 try writer.writeFeatures(row: row, teacher: "video", targets)
             }
@@ -76,8 +89,9 @@ import TestSupport
 
     @Test("a non-finite loss stops the run with the step and the terms, without the usage text")
     func nonFiniteLoss() throws {
-        let result = try distill(cache: try overflowingCache(), out: "run-overflow",
-                                 ["--loss", "l2", "--epochs", "1", "--batch-size", "1", "--warmup-epochs", "0"])
+        let result = try distill(
+            cache: try overflowingCache(), out: "run-overflow",
+            ["--loss", "l2", "--epochs", "1", "--batch-size", "1", "--warmup-epochs", "0"])
         #expect(result.status == 1, "exit status \(result.status): \(result.stderr)")
         #expect(result.stderr.contains("the loss became non-finite at step 0 (video)"), "\(result.stderr)")
         #expect(!Self.showsUsage(result.stderr), "\(result.stderr)")

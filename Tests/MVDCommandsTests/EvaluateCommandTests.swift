@@ -1,9 +1,10 @@
-import Foundation
-@testable import MVDCommands
 import Evaluate
-import Testing
+import Foundation
 import TestSupport
+import Testing
 import VideoIO
+
+@testable import MVDCommands
 
 /// `evaluate` refuses bad values before loading an encoder, and labels that are not class indices before
 /// allocating a classifier for them.
@@ -15,17 +16,20 @@ import VideoIO
         ["--random-init", "--train-manifest", "t.csv", "--val-manifest", "v.csv", "--out", dir.path] + extra
     }
 
-    @Test("values out of range are refused with their flag",
-          arguments: [["--protocol", "finetune", "--epochs=0"], ["--protocol", "finetune", "--batch-size=0"],
-                      ["--protocol", "finetune", "--epochs=-3"], ["--sampling-rate=0"], ["--sampling-rate=100000"],
-                      ["--protocol", "finetune", "--lr=nan"], ["--protocol", "finetune", "--lr=-1"],
-                      ["--protocol", "finetune", "--layer-decay=-0.5"], ["--protocol", "finetune", "--layer-decay=inf"],
-                      ["--protocol", "finetune", "--drop-path=1"], ["--k=0"], ["--threads=0"],
-                      ["--protocol", "finetune", "--accumulate=0"], ["--protocol", "finetune", "--accumulate=5000"],
-                      ["--protocol", "finetune", "--warmup-epochs=-1"], ["--protocol", "finetune", "--epochs=3", "--warmup-epochs=4"],
-                      ["--protocol", "finetune", "--fc-dropout=1"], ["--protocol", "finetune", "--fc-dropout=-0.1"],
-                      ["--protocol", "finetune", "--dataset", "ssv2", "--flip"],
-                      ["--protocol", "finetune", "--dataset", "ssv2", "--sampling-rate=2"]])
+    @Test(
+        "values out of range are refused with their flag",
+        arguments: [
+            ["--protocol", "finetune", "--epochs=0"], ["--protocol", "finetune", "--batch-size=0"],
+            ["--protocol", "finetune", "--epochs=-3"], ["--sampling-rate=0"], ["--sampling-rate=100000"],
+            ["--protocol", "finetune", "--lr=nan"], ["--protocol", "finetune", "--lr=-1"],
+            ["--protocol", "finetune", "--layer-decay=-0.5"], ["--protocol", "finetune", "--layer-decay=inf"],
+            ["--protocol", "finetune", "--drop-path=1"], ["--k=0"], ["--threads=0"],
+            ["--protocol", "finetune", "--accumulate=0"], ["--protocol", "finetune", "--accumulate=5000"],
+            ["--protocol", "finetune", "--warmup-epochs=-1"], ["--protocol", "finetune", "--epochs=3", "--warmup-epochs=4"],
+            ["--protocol", "finetune", "--fc-dropout=1"], ["--protocol", "finetune", "--fc-dropout=-0.1"],
+            ["--protocol", "finetune", "--dataset", "ssv2", "--flip"],
+            ["--protocol", "finetune", "--dataset", "ssv2", "--sampling-rate=2"]
+        ])
     func badValues(_ extra: [String]) throws {
         let refusal = try #require(CommandFixtures.message(EvaluateCommand.self, flags(extra)), "\(extra) was accepted")
         let flag = String(extra.last!.split(separator: "=")[0])
@@ -38,11 +42,19 @@ import VideoIO
         #expect(refusal != nil, "--test-views \(views) was accepted")
     }
 
-    @Test("no encoder source, or two, is refused before anything is loaded", arguments: [[], ["--random-init", "--raw-pixels"],
-                                                                                      ["--run", "r", "--checkpoint", "c.pth"]])
+    @Test(
+        "no encoder source, or two, is refused before anything is loaded",
+        arguments: [
+            [], ["--random-init", "--raw-pixels"],
+            ["--run", "r", "--checkpoint", "c.pth"]
+        ])
     func encoderSource(_ source: [String]) throws {
-        let refusal = CommandFixtures.message(EvaluateCommand.self, ["--train-manifest", "t.csv", "--val-manifest", "v.csv",
-                                                                     "--out", dir.path] + source)
+        let refusal = CommandFixtures.message(
+            EvaluateCommand.self,
+            [
+                "--train-manifest", "t.csv", "--val-manifest", "v.csv",
+                "--out", dir.path
+            ] + source)
         #expect(refusal?.contains("give exactly one of --run") == true, "\(refusal ?? "accepted")")
     }
 
@@ -59,50 +71,74 @@ import VideoIO
         #expect(k400.testSegments == 5 && k400.testCrops == 3 && k400.accumulate == 1 && k400.fcDropout == 0)
         let ssv2 = try EvaluateCommand.parse(flags(["--protocol", "finetune", "--dataset", "ssv2"])).fineTuneConfig()
         #expect(ssv2.dataset == .ssv2 && !ssv2.flip && ssv2.testSegments == 2 && ssv2.testCrops == 3)
-        let set = try EvaluateCommand.parse(flags(["--protocol", "finetune", "--no-mixup", "--no-flip", "--test-views", "1x1", "--accumulate", "3",
-                                                   "--warmup-epochs", "1", "--fc-dropout", "0.5", "--sampling-rate", "2"])).fineTuneConfig()
+        let set = try EvaluateCommand.parse(
+            flags([
+                "--protocol", "finetune", "--no-mixup", "--no-flip", "--test-views", "1x1", "--accumulate", "3",
+                "--warmup-epochs", "1", "--fc-dropout", "0.5", "--sampling-rate", "2"
+            ])
+        ).fineTuneConfig()
         #expect(!set.mixup && !set.flip && set.testSegments == 1 && set.testCrops == 1 && set.accumulate == 3 && set.totalBatch == 24)
         #expect(set.warmupEpochs == 1 && set.fcDropout == 0.5 && set.samplingRate == 2)
     }
 
-    @Test("fine-tuning augmentation flags: the K400 defaults (m7-n4, erasing 0.25, two views, random-resized crop); each can be turned off; bad values are refused")
+    @Test(
+        "fine-tuning augmentation flags: the K400 defaults (m7-n4, erasing 0.25, two views, random-resized crop); each can be turned off; bad values are refused"
+    )
     func augmentationFlags() throws {
         let defaults = try EvaluateCommand.parse(flags(["--protocol", "finetune"])).fineTuneConfig()
-        #expect(defaults.randAugment == RandAugment() && defaults.randomErasing == 0.25 && defaults.repeatedAugment == 2 && defaults.crop == .randomResized)
-        let off = try EvaluateCommand.parse(flags(["--protocol", "finetune", "--no-rand-augment", "--random-erasing", "0", "--repeated-augment", "1",
-                                                   "--train-crop", "multi-scale"])).fineTuneConfig()
+        #expect(
+            defaults.randAugment == RandAugment() && defaults.randomErasing == 0.25 && defaults.repeatedAugment == 2
+                && defaults.crop == .randomResized)
+        let off = try EvaluateCommand.parse(
+            flags([
+                "--protocol", "finetune", "--no-rand-augment", "--random-erasing", "0", "--repeated-augment", "1",
+                "--train-crop", "multi-scale"
+            ])
+        ).fineTuneConfig()
         #expect(off.randAugment == nil && off.randomErasing == 0 && off.repeatedAugment == 1 && off.crop == .multiScale)
         let m9 = try EvaluateCommand.parse(flags(["--protocol", "finetune", "--rand-augment", "m9-n2"])).fineTuneConfig()
         #expect(m9.randAugment?.magnitude == 9 && m9.randAugment?.count == 2)
-        for (bad, words) in [(["--rand-augment", "m7"], "--rand-augment"), (["--rand-augment", "m7-n4", "--no-rand-augment"], "contradict"),
-                             (["--random-erasing", "2"], "--random-erasing"), (["--repeated-augment", "0"], "--repeated-augment")] {
+        for (bad, words) in [
+            (["--rand-augment", "m7"], "--rand-augment"), (["--rand-augment", "m7-n4", "--no-rand-augment"], "contradict"),
+            (["--random-erasing", "2"], "--random-erasing"), (["--repeated-augment", "0"], "--repeated-augment")
+        ] {
             let message = CommandFixtures.message(EvaluateCommand.self, flags(["--protocol", "finetune"] + bad))
             #expect(message?.contains(words) == true, "\(bad): \(message ?? "accepted")")
         }
     }
 
-    @Test("a training label of 2^62 or 10^8 ends in an error naming the manifest line, not a trap",
-          arguments: [Int64(1) << 62, 100_000_000, -1])
+    @Test(
+        "a training label of 2^62 or 10^8 ends in an error naming the manifest line, not a trap",
+        arguments: [Int64(1) << 62, 100_000_000, -1])
     func hugeLabel(_ label: Int64) throws {
         let train = try CommandFixtures.write("a.mp4 0\n\nb.mp4 \(label)\n", to: dir.appendingPathComponent("train-\(label).csv"))
         let val = try CommandFixtures.write("c.mp4 1\n", to: dir.appendingPathComponent("val.csv"))
         let config = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("model.json"))
-        let result = try CommandFixtures.run("mvd", ["evaluate", "--random-init", "--model-config", config.path, "--train-manifest", train.path,
-                                                     "--val-manifest", val.path, "--out", dir.appendingPathComponent("out-\(label)").path,
-                                                     "--protocol", "finetune", "--threads", "1"])
+        let result = try CommandFixtures.run(
+            "mvd",
+            [
+                "evaluate", "--random-init", "--model-config", config.path, "--train-manifest", train.path,
+                "--val-manifest", val.path, "--out", dir.appendingPathComponent("out-\(label)").path,
+                "--protocol", "finetune", "--threads", "1"
+            ])
         #expect(result.status == 64 || result.status == 1, "exit status \(result.status): \(result.stderr)")
         #expect(result.stderr.contains("\(train.path):3") && result.stderr.contains("0..<\(Manifest.maxClassCount)"), "\(result.stderr)")
     }
 
-    @Test("a width the position table cannot be built for ends in an error naming it, not a trap",
-          arguments: [("sincos-3d", 24), ("sincos-2d", 32)])
+    @Test(
+        "a width the position table cannot be built for ends in an error naming it, not a trap",
+        arguments: [("sincos-3d", 24), ("sincos-2d", 32)])
     func positionTableWidth(_ table: String, _ width: Int) throws {
         let train = try CommandFixtures.write("a.mp4 0\n", to: dir.appendingPathComponent("train.csv"))
         let model = CommandFixtures.studentConfig.replacingOccurrences(of: "\"embed_dim\": 32", with: "\"embed_dim\": \(width)")
         let config = try CommandFixtures.write(model, to: dir.appendingPathComponent("model-\(width).json"))
-        let result = try CommandFixtures.run("mvd", ["evaluate", "--random-init", "--model-config", config.path, "--position-table", table,
-                                                     "--train-manifest", train.path, "--val-manifest", train.path,
-                                                     "--out", dir.appendingPathComponent("out-\(table)").path, "--threads", "1"])
+        let result = try CommandFixtures.run(
+            "mvd",
+            [
+                "evaluate", "--random-init", "--model-config", config.path, "--position-table", table,
+                "--train-manifest", train.path, "--val-manifest", train.path,
+                "--out", dir.appendingPathComponent("out-\(table)").path, "--threads", "1"
+            ])
         #expect(result.status == 64 || result.status == 1, "exit status \(result.status): \(result.stderr)")
         #expect(result.stderr.contains("position table"), "\(result.stderr)")
     }
@@ -115,9 +151,11 @@ import VideoIO
         let val = try CommandFixtures.write("c.mkv 0\nbroken.mkv 1\n", to: root.appendingPathComponent("val.csv"))
         let config = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("model.json"))
         let out = dir.appendingPathComponent("skipped")
-        var command = try EvaluateCommand.parse(["--random-init", "--model-config", config.path, "--train-manifest", train.path,
-                                                 "--val-manifest", val.path, "--data-root", root.path, "--out", out.path,
-                                                 "--protocol", "knn", "--k", "1", "--sampling-rate", "1", "--threads", "1"])
+        var command = try EvaluateCommand.parse([
+            "--random-init", "--model-config", config.path, "--train-manifest", train.path,
+            "--val-manifest", val.path, "--data-root", root.path, "--out", out.path,
+            "--protocol", "knn", "--k", "1", "--sampling-rate", "1", "--threads", "1"
+        ])
         try command.run()
         let data = try Data(contentsOf: out.appendingPathComponent("evaluation.json"))
         let results = try JSONDecoder().decode([EvaluationResult].self, from: data)
@@ -134,10 +172,13 @@ import VideoIO
         _ = try CommandFixtures.write("[{\"label\": ", to: root.appendingPathComponent(SyntheticDataset.classesFile))
         let manifest = try CommandFixtures.write("a.mkv 0\nb.mkv 1\n", to: root.appendingPathComponent("all.csv"))
         let config = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("model.json"))
-        var command = try EvaluateCommand.parse(["--random-init", "--model-config", config.path, "--train-manifest", manifest.path,
-                                                 "--val-manifest", manifest.path, "--data-root", root.path, "--out", dir.appendingPathComponent("c").path,
-                                                 "--protocol", "knn", "--k", "1", "--sampling-rate", "1", "--threads", "1"])
+        var command = try EvaluateCommand.parse([
+            "--random-init", "--model-config", config.path, "--train-manifest", manifest.path,
+            "--val-manifest", manifest.path, "--data-root", root.path, "--out", dir.appendingPathComponent("c").path,
+            "--protocol", "knn", "--k", "1", "--sampling-rate", "1", "--threads", "1"
+        ])
         let error = #expect(throws: (any Error).self) { try command.run() }
-        #expect("\(error.map { "\($0)" } ?? "")".contains(root.appendingPathComponent(SyntheticDataset.classesFile).path), "\(String(describing: error))")
+        #expect(
+            "\(error.map { "\($0)" } ?? "")".contains(root.appendingPathComponent(SyntheticDataset.classesFile).path), "\(String(describing: error))")
     }
 }

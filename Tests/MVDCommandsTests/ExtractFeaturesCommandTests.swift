@@ -1,10 +1,11 @@
 import FeatureExtract
 import FeatureStore
 import Foundation
-@testable import MVDCommands
 import Models
-import Testing
 import TestSupport
+import Testing
+
+@testable import MVDCommands
 
 /// `extract-features` refuses absurd sizes, bad labels and caches that cannot fit on disk before creating anything.
 @Suite struct ExtractFeaturesCommandTests {
@@ -20,31 +21,39 @@ import TestSupport
         ["--teacher", "video", "--checkpoint", "teacher.pth", "--manifest", manifest.path, "--out", out.path] + extra
     }
 
-    @Test("absurd counts are refused with their flag",
-          arguments: [["--views-per-video=100000000"], ["--views-per-video=0"], ["--sampling-rate=0"], ["--sampling-rate=1000000"],
-                      ["--batch-size=0"], ["--decode-threads=100000"], ["--threads=0"], ["--num-frames=100000000"],
-                      ["--input-size=-32"], ["--dtype=int16"]])
+    @Test(
+        "absurd counts are refused with their flag",
+        arguments: [
+            ["--views-per-video=100000000"], ["--views-per-video=0"], ["--sampling-rate=0"], ["--sampling-rate=1000000"],
+            ["--batch-size=0"], ["--decode-threads=100000"], ["--threads=0"], ["--num-frames=100000000"],
+            ["--input-size=-32"], ["--dtype=int16"]
+        ])
     func absurdCounts(_ extra: [String]) throws {
         let out = dir.appendingPathComponent("absurd.h5")
         let refusal = try #require(CommandFixtures.message(ExtractFeaturesCommand.self, flags(out, extra)), "\(extra) was accepted")
-        #expect(refusal.contains(String(extra[0].split(separator: "=")[0])) || refusal.contains("num_frames") || refusal.contains("input_size"),
-                "\(refusal)")
+        #expect(
+            refusal.contains(String(extra[0].split(separator: "=")[0])) || refusal.contains("num_frames") || refusal.contains("input_size"),
+            "\(refusal)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 
     @Test("--arch vit_huge for the image teacher is MAE's patch-14 ViT-H; at --teacher-input-size 196 its 14×14 grid is a patch-16 student's at 224")
     func vitHugeImageTeacher() throws {
         let out = dir.appendingPathComponent("huge.h5")
-        let image = try ExtractFeaturesCommand.parse(["--teacher", "image", "--arch", "vit_huge", "--checkpoint", "mae.pth", "--manifest", manifest.path,
-                                                      "--out", out.path, "--teacher-input-size", "196"]).makeConfig()
+        let image = try ExtractFeaturesCommand.parse([
+            "--teacher", "image", "--arch", "vit_huge", "--checkpoint", "mae.pth", "--manifest", manifest.path,
+            "--out", out.path, "--teacher-input-size", "196"
+        ]).makeConfig()
         #expect(image.model.patchSize == 14 && image.model.embedDim == 1280 && image.model.depth == 32 && image.model.numHeads == 16)
         #expect(image.teacherModel.inputSize == 196 && image.inputSize == 224 && image.gridSide == 14 && image.cachePatchSize == 16)
         #expect(image.tokensPerRow == 1568)
         let video = try ExtractFeaturesCommand.parse(flags(out, ["--arch", "vit_huge"])).makeConfig()
         #expect(video.model.patchSize == 16 && video.cachePatchSize == 16 && video.tokensPerRow == 1568)
         // Without the smaller input, patch 14 on 224 px gives a 16×16 grid, which a patch-16 student does not have.
-        let plain = try ExtractFeaturesCommand.parse(["--teacher", "image", "--arch", "vit_huge", "--checkpoint", "mae.pth", "--manifest", manifest.path,
-                                                      "--out", out.path]).makeConfig()
+        let plain = try ExtractFeaturesCommand.parse([
+            "--teacher", "image", "--arch", "vit_huge", "--checkpoint", "mae.pth", "--manifest", manifest.path,
+            "--out", out.path
+        ]).makeConfig()
         #expect(plain.gridSide == 16 && plain.cachePatchSize == 14)
         let refusal = CommandFixtures.message(ExtractFeaturesCommand.self, flags(out, ["--teacher-input-size", "200"]))
         #expect(refusal?.contains("--teacher-input-size 200") == true, "\(refusal ?? "accepted")")
@@ -53,11 +62,14 @@ import TestSupport
     @Test("a cache larger than the free space is refused with both sizes")
     func cacheLargerThanDisk() throws {
         // 65,536 tokens of width 16,384 in float16: 2.1 GB a row, 2,000 rows, about 4.3 TB.
-        let config = try CommandFixtures.write(#"{"embed_dim": 16384, "depth": 1, "num_heads": 16, "patch_size": 16, "input_size": 4096, "num_frames": 2, "tubelet_size": 2, "mlp_ratio": 1.0}"#,
-                                               to: dir.appendingPathComponent("wide.json"))
+        let config = try CommandFixtures.write(
+            #"{"embed_dim": 16384, "depth": 1, "num_heads": 16, "patch_size": 16, "input_size": 4096, "num_frames": 2, "tubelet_size": 2, "mlp_ratio": 1.0}"#,
+            to: dir.appendingPathComponent("wide.json"))
         let out = dir.appendingPathComponent("huge.h5")
-        let refusal = try #require(CommandFixtures.message(ExtractFeaturesCommand.self,
-                                                            flags(out, ["--model-config", config.path, "--views-per-video", "1000"])))
+        let refusal = try #require(
+            CommandFixtures.message(
+                ExtractFeaturesCommand.self,
+                flags(out, ["--model-config", config.path, "--views-per-video", "1000"])))
         #expect(refusal.contains("4295.0 GB") && refusal.contains("GB free"), "\(refusal)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
@@ -65,8 +77,9 @@ import TestSupport
     @Test("the size estimate counts features, pixels and row records of this shard")
     func requiredBytes() throws {
         let model = try ModelConfig.preset("vit_base")
-        let config = ExtractConfig(teacher: .video, checkpoint: nil, architecture: "vit_base", model: model, manifest: manifest,
-                                   dataRoot: nil, out: dir.appendingPathComponent("none.h5"), viewsPerVideo: 3)
+        let config = ExtractConfig(
+            teacher: .video, checkpoint: nil, architecture: "vit_base", model: model, manifest: manifest,
+            dataRoot: nil, out: dir.appendingPathComponent("none.h5"), viewsPerVideo: 3)
         let rows: Double = 10 * 3
         let features: Double = rows * 1568 * 768 * 2
         let records: Double = rows * 89 + 10 * 64  // video id, 16 frame indices, crop box, done flag; per video its strings
@@ -86,8 +99,10 @@ import TestSupport
     @Test("labels that are not class indices are refused with the manifest line", arguments: ["-1", "100000", "4611686018427387904"])
     func badLabel(_ label: String) throws {
         let bad = try CommandFixtures.write("a.mp4 0\nb.mp4 \(label)\n", to: dir.appendingPathComponent("bad\(label).csv"))
-        let refusal = try #require(CommandFixtures.message(ExtractFeaturesCommand.self,
-                                                            ["--teacher", "none", "--manifest", bad.path, "--out", dir.appendingPathComponent("l.h5").path]))
+        let refusal = try #require(
+            CommandFixtures.message(
+                ExtractFeaturesCommand.self,
+                ["--teacher", "none", "--manifest", bad.path, "--out", dir.appendingPathComponent("l.h5").path]))
         #expect(refusal.contains("\(bad.path):2") && refusal.contains("label \(label)"), "\(refusal)")
     }
 }

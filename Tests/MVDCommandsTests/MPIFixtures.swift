@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 /// Runs the built commands under `mpirun` on this machine (ranks talk over loopback and shared memory).
@@ -47,12 +47,14 @@ enum MPIFixtures {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
         for name in names {
             guard let pid = pid_t(name),
-                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
             // Fields after the command name: state, then the parent's id.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             guard fields.count > 1, pid_t(fields[1]) == parent,
-                  let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/environ") else { continue }
+                let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/environ")
+            else { continue }
             let environ = handle.readDataToEndOfFile()
             try? handle.close()
             if environ.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=\(rank)" }) {
@@ -71,12 +73,15 @@ enum MPIFixtures {
 
     /// extract-features with the fixture video teacher over `dataset`, storing pixels (so that distill needs no videos).
     static func extractArguments(dataset root: URL, manifest: URL, out: URL) -> [String] {
-        ["--teacher", "video", "--checkpoint", Fixtures.url("video_teacher_videomae_checkpoint.pth").path,
-         "--model-config", Fixtures.url("configs/fixture_video_teacher.json").path, "--manifest", manifest.path,
-         "--data-root", root.path, "--out", out.path, "--sampling-rate", "2", "--store-pixels", "--threads", "1",
-         "--precision", "fp32", "--seed", "3"]
+        [
+            "--teacher", "video", "--checkpoint", Fixtures.url("video_teacher_videomae_checkpoint.pth").path,
+            "--model-config", Fixtures.url("configs/fixture_video_teacher.json").path, "--manifest", manifest.path,
+            "--data-root", root.path, "--out", out.path, "--sampling-rate", "2", "--store-pixels", "--threads", "1",
+            "--precision", "fp32", "--seed", "3"
+        ]
     }
 
     /// A 32-wide student on the fixture teacher's token grid (16 frames of 32², patch 8, tubelet 2).
-    static let studentConfig = #"{"embed_dim": 32, "depth": 1, "num_heads": 2, "patch_size": 8, "input_size": 32, "num_frames": 16, "tubelet_size": 2, "mlp_ratio": 4.0}"#
+    static let studentConfig =
+        #"{"embed_dim": 32, "depth": 1, "num_heads": 2, "patch_size": 8, "input_size": 32, "num_frames": 16, "tubelet_size": 2, "mlp_ratio": 4.0}"#
 }

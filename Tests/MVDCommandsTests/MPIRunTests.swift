@@ -1,8 +1,8 @@
 import Checkpoint
 import Distill
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `mpirun -n 2` runs of the commands against one process: the same cache, the same training, and no rank left
 /// waiting when another dies.
@@ -23,9 +23,11 @@ struct MPIRunTests {
         }
 
         func distill(_ out: URL, epochs: Int, extra: [String] = []) -> [String] {
-            ["--cache", cache.path, "--model-config", student.path, "--out", out.path, "--epochs", "\(epochs)", "--batch-size", "2",
-             "--precision", "fp32", "--threads", "1", "--log-every", "1", "--save-every", "1", "--warmup-epochs", "0",
-             "--lr", "1e-2", "--seed", "4"] + extra
+            [
+                "--cache", cache.path, "--model-config", student.path, "--out", out.path, "--epochs", "\(epochs)", "--batch-size", "2",
+                "--precision", "fp32", "--threads", "1", "--log-every", "1", "--save-every", "1", "--warmup-epochs", "0",
+                "--lr", "1e-2", "--seed", "4"
+            ] + extra
         }
 
         func log(_ name: String) -> URL { dir.appendingPathComponent(name + ".log") }
@@ -40,7 +42,8 @@ struct MPIRunTests {
         let w = try Workspace("mpi-extract")
         defer { try? FileManager.default.removeItem(at: w.dir) }
         let out = w.dir.appendingPathComponent("ranks.h5")
-        let r = try MPIFixtures.run(2, "extract-features", MPIFixtures.extractArguments(dataset: w.root, manifest: w.manifest, out: out), log: w.log("ranks"))
+        let r = try MPIFixtures.run(
+            2, "extract-features", MPIFixtures.extractArguments(dataset: w.root, manifest: w.manifest, out: out), log: w.log("ranks"))
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try ChildProcess.h5diff(w.cache, out) == 0)
         let left = try FileManager.default.contentsOfDirectory(atPath: w.dir.path).filter { $0.contains(".shard-") }

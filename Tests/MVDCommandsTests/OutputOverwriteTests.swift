@@ -1,7 +1,7 @@
 import Foundation
 import MVDCommands
-import Testing
 import TestSupport
+import Testing
 
 /// Commands that write files refuse to replace an existing one unless given --overwrite (as `mvd merge` refuses).
 @Suite struct OutputOverwriteTests {
@@ -35,12 +35,19 @@ import TestSupport
         let prefix = dir.appendingPathComponent("out").path
         _ = try CommandFixtures.write("x", to: URL(fileURLWithPath: prefix + ".png"))
         let cases: [(String?, String?)] = [
-            (CommandFixtures.message(ReportCommand.self, ["run", "--out", prefix]),
-             CommandFixtures.message(ReportCommand.self, ["run", "--out", prefix, "--overwrite"])),
-            (CommandFixtures.message(SimilarityCommand.self, ["--subject", "image", "--checkpoint", "w.pth", "--manifest", "m", "--out", prefix]),
-             CommandFixtures.message(SimilarityCommand.self, ["--subject", "image", "--checkpoint", "w.pth", "--manifest", "m", "--out", prefix, "--overwrite"])),
-            (CommandFixtures.message(PlotMetricsCommand.self, ["run", "--out", prefix + ".png"]),
-             CommandFixtures.message(PlotMetricsCommand.self, ["run", "--out", prefix + ".png", "--overwrite"])),
+            (
+                CommandFixtures.message(ReportCommand.self, ["run", "--out", prefix]),
+                CommandFixtures.message(ReportCommand.self, ["run", "--out", prefix, "--overwrite"])
+            ),
+            (
+                CommandFixtures.message(SimilarityCommand.self, ["--subject", "image", "--checkpoint", "w.pth", "--manifest", "m", "--out", prefix]),
+                CommandFixtures.message(
+                    SimilarityCommand.self, ["--subject", "image", "--checkpoint", "w.pth", "--manifest", "m", "--out", prefix, "--overwrite"])
+            ),
+            (
+                CommandFixtures.message(PlotMetricsCommand.self, ["run", "--out", prefix + ".png"]),
+                CommandFixtures.message(PlotMetricsCommand.self, ["run", "--out", prefix + ".png", "--overwrite"])
+            )
         ]
         for (refused, allowed) in cases {
             let message = try #require(refused)

@@ -2,10 +2,11 @@ import Distill
 import Evaluate
 import Foundation
 import Models
-@testable import MVDCommands
 import Tensor
-import Testing
 import TestSupport
+import Testing
+
+@testable import MVDCommands
 
 /// `similarity` averages over the videos that decode and says which it left out.
 @Suite struct SimilarityCommandTests {
@@ -19,8 +20,10 @@ import TestSupport
         try CommandFixtures.videos(in: root, [("a.mkv", 40), ("c.mkv", 200)], broken: ["broken.mkv"])
         let manifest = try CommandFixtures.write("a.mkv 0\nbroken.mkv 0\nc.mkv 1\n", to: root.appendingPathComponent("val.csv"))
         let prefix = dir.appendingPathComponent("sim").path
-        try SimilarityCommand.parse(["--subject", "student", "--run", out.path, "--manifest", manifest.path, "--data-root", root.path,
-                                     "--out", prefix, "--sampling-rate", "1", "--threads", "1"]).run()
+        try SimilarityCommand.parse([
+            "--subject", "student", "--run", out.path, "--manifest", manifest.path, "--data-root", root.path,
+            "--out", prefix, "--sampling-rate", "1", "--threads", "1"
+        ]).run()
         let matrix = try JSONDecoder().decode(SimilarityMatrix.self, from: Data(contentsOf: URL(fileURLWithPath: prefix + ".json")))
         #expect(matrix.clipCount == 2)
         let skipped = try #require(matrix.skippedVideos)

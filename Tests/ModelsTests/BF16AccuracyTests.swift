@@ -1,7 +1,8 @@
 import Checkpoint
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Models
 
 /// bf16 against fp32 on the same weights and inputs. bf16 keeps 8 bits of mantissa, so relative errors of a few
@@ -48,8 +49,9 @@ struct BF16AccuracyTests {
             gatherTokens(layerNormForward(try FixtureModels.tensor(io, $0), weight: nil, bias: nil, eps: 1e-6).0, mask: mask, select: true)
         }
         func losses(_ precision: Precision) throws -> [Double] {
-            var student = try Student(weights: FixtureModels.reader("student_init_weights.safetensors"), config: FixtureModels.student,
-                                      branches: FixtureModels.studentBranches)
+            var student = try Student(
+                weights: FixtureModels.reader("student_init_weights.safetensors"), config: FixtureModels.student,
+                branches: FixtureModels.studentBranches)
             var opt = AdamW(beta1: 0.9, beta2: 0.95, eps: 1e-8)
             return ComputePrecision.with(precision) {
                 (0..<30).map { _ in

@@ -1,5 +1,6 @@
-import Testing
 import Tensor
+import Testing
+
 @testable import Models
 
 /// Dropout between fc_norm and the head: active in the training forward (and its backward), absent at evaluation.
@@ -40,11 +41,13 @@ import Tensor
         model.backward(dLogits, cache)
         let (b, d, k) = (logits.shape[0], Self.config.embedDim, logits.shape[1])
         var biasGrad = [Float](repeating: 0, count: d)
-        for s in 0..<b { for j in 0..<d {
-            var g: Float = 0
-            for c in 0..<k { g += dLogits.storage[s * k + c] * model.head.weight.value.storage[c * d + j] }
-            biasGrad[j] += g * mask.storage[s * d + j]
-        } }
+        for s in 0..<b {
+            for j in 0..<d {
+                var g: Float = 0
+                for c in 0..<k { g += dLogits.storage[s * k + c] * model.head.weight.value.storage[c * d + j] }
+                biasGrad[j] += g * mask.storage[s * d + j]
+            }
+        }
         let got = model.fcNorm.bias!.grad.storage
         for j in 0..<d { #expect(abs(got[j] - biasGrad[j]) <= 1e-4 * max(1, abs(biasGrad[j])), "feature \(j): \(got[j]) vs \(biasGrad[j])") }
     }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Models
 
 /// A fine-tuned classifier saved as a video teacher (the supervised teacher of the transfer check) loads as one and
@@ -22,12 +23,14 @@ struct ClassifierTeacherExportTests {
         let tensors = try model.videoTeacherTensors(positionEncoding: .sinusoid1D)
         #expect(tensors.contains { $0.0 == "encoder.patch_embed.proj.weight" && $0.1.shape == [48, 3, 2, 8, 8] })
         #expect(!tensors.contains { $0.0.hasPrefix("encoder.head.") })
-        let teacher = try VideoTeacher(weights: WeightReader(Dictionary(uniqueKeysWithValues: tensors), source: "test"),
-                                       config: Self.config)
+        let teacher = try VideoTeacher(
+            weights: WeightReader(Dictionary(uniqueKeysWithValues: tensors), source: "test"),
+            config: Self.config)
         var rng = TestRandom(seed: 9)
         let clips = Tensor(shape: [2, 3, 4, 16, 16], rng.array(2 * 3 * 4 * 16 * 16))
-        let report = closeness(teacher.features(clips: clips).storage, model.tokenFeatures(clips).storage, atol: 0, rtol: 0,
-                               label: "teacher vs classifier tokens")
+        let report = closeness(
+            teacher.features(clips: clips).storage, model.tokenFeatures(clips).storage, atol: 0, rtol: 0,
+            label: "teacher vs classifier tokens")
         #expect(report.ok, "\(report)")
     }
 

@@ -1,8 +1,9 @@
 import Checkpoint
 import Foundation
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Models
 
 @Suite("strict checkpoint mapping, saving, configurations")
@@ -36,7 +37,7 @@ struct LoadingTests {
     @Test("a key left unused is an error; deliberately ignored keys are reported, not errors")
     func unusedKey() throws {
         var tensors = try Self.studentTensors()
-        tensors["blocks.2.norm1.weight"] = Tensor.zeros([32])   // a third block the 2-block config does not have
+        tensors["blocks.2.norm1.weight"] = Tensor.zeros([32])  // a third block the 2-block config does not have
         do {
             _ = try Student(weights: WeightReader(tensors, source: "edited"), config: FixtureModels.student, branches: FixtureModels.studentBranches)
             Issue.record("expected an unused-key error")
@@ -59,8 +60,9 @@ struct LoadingTests {
 
     @Test("a student saved in the official layout (.pth and safetensors) loads back identically", arguments: ["pth", "safetensors"])
     func saveAndReload(format: String) throws {
-        let student = try Student(weights: FixtureModels.reader("student_init_checkpoint.pth"), config: FixtureModels.student,
-                                  branches: FixtureModels.studentBranches)
+        let student = try Student(
+            weights: FixtureModels.reader("student_init_checkpoint.pth"), config: FixtureModels.student,
+            branches: FixtureModels.studentBranches)
         let dir = try Fixtures.temporaryDirectory("student-save")
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("student.\(format)")
@@ -91,12 +93,14 @@ struct LoadingTests {
         let dir = try Fixtures.temporaryDirectory("config")
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = dir.appendingPathComponent("good.json")
-        try #"{"embed_dim": 64, "depth": 3, "num_heads": 4, "patch_size": 8, "input_size": 64, "num_frames": 8, "tubelet_size": 2, "mlp_ratio": 4.0, "decoder": {"embed_dim": 32, "depth": 1, "num_heads": 2}}"#
+        try
+            #"{"embed_dim": 64, "depth": 3, "num_heads": 4, "patch_size": 8, "input_size": 64, "num_frames": 8, "tubelet_size": 2, "mlp_ratio": 4.0, "decoder": {"embed_dim": 32, "depth": 1, "num_heads": 2}}"#
             .write(to: good, atomically: true, encoding: .utf8)
         let c = try ModelConfig.load(from: good)
         #expect(c.videoTokens == 4 * 64 && c.decoder?.depth == 1)
         let typo = dir.appendingPathComponent("typo.json")
-        try #"{"embed_dims": 64, "depth": 3, "num_heads": 4, "patch_size": 8, "input_size": 64, "num_frames": 8, "tubelet_size": 2, "mlp_ratio": 4.0}"#
+        try
+            #"{"embed_dims": 64, "depth": 3, "num_heads": 4, "patch_size": 8, "input_size": 64, "num_frames": 8, "tubelet_size": 2, "mlp_ratio": 4.0}"#
             .write(to: typo, atomically: true, encoding: .utf8)
         #expect(throws: ModelConfigError.self) { try ModelConfig.load(from: typo) }
         let bad = dir.appendingPathComponent("bad.json")

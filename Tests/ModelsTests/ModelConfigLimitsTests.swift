@@ -1,12 +1,13 @@
 import Foundation
 import Models
-import Testing
 import TestSupport
+import Testing
 
 /// Every field of a model configuration has a range; values outside it are refused with the field and the value
 /// instead of trapping or exhausting memory when the model is built.
 @Suite struct ModelConfigLimitsTests {
-    static let base = #"{"embed_dim": 64, "depth": 2, "num_heads": 4, "patch_size": 8, "input_size": 32, "num_frames": 4, "tubelet_size": 2, "mlp_ratio": 4.0}"#
+    static let base =
+        #"{"embed_dim": 64, "depth": 2, "num_heads": 4, "patch_size": 8, "input_size": 32, "num_frames": 4, "tubelet_size": 2, "mlp_ratio": 4.0}"#
 
     /// `base` with one key replaced, loaded through the file reader of `--model-config`.
     static func load(_ key: String, _ value: String) throws -> ModelConfig {
@@ -22,14 +23,17 @@ import TestSupport
         #expect(try Self.load("depth", "2").depth == 2)
     }
 
-    @Test("out-of-range values are refused naming the field",
-          arguments: [("mlp_ratio", "0"), ("mlp_ratio", "0.01"), ("mlp_ratio", "-4"), ("mlp_ratio", "1e300"), ("embed_dim", "1048576"),
-                      ("embed_dim", "0"), ("depth", "0"), ("depth", "-1"), ("depth", "100000"), ("num_heads", "0"), ("num_heads", "3"),
-                      ("patch_size", "0"), ("input_size", "-32"), ("input_size", "1000000000"), ("num_frames", "0"),
-                      ("tubelet_size", "0"), ("num_frames", "1000000000"),
-                      ("decoder", #"{"embed_dim": 32, "depth": 1, "num_heads": 0}"#),
-                      ("decoder", #"{"embed_dim": 0, "depth": 1, "num_heads": 2}"#),
-                      ("decoder", #"{"embed_dim": 32, "depth": -1, "num_heads": 2}"#)])
+    @Test(
+        "out-of-range values are refused naming the field",
+        arguments: [
+            ("mlp_ratio", "0"), ("mlp_ratio", "0.01"), ("mlp_ratio", "-4"), ("mlp_ratio", "1e300"), ("embed_dim", "1048576"),
+            ("embed_dim", "0"), ("depth", "0"), ("depth", "-1"), ("depth", "100000"), ("num_heads", "0"), ("num_heads", "3"),
+            ("patch_size", "0"), ("input_size", "-32"), ("input_size", "1000000000"), ("num_frames", "0"),
+            ("tubelet_size", "0"), ("num_frames", "1000000000"),
+            ("decoder", #"{"embed_dim": 32, "depth": 1, "num_heads": 0}"#),
+            ("decoder", #"{"embed_dim": 0, "depth": 1, "num_heads": 2}"#),
+            ("decoder", #"{"embed_dim": 32, "depth": -1, "num_heads": 2}"#)
+        ])
     func refused(key: String, value: String) throws {
         do {
             let config = try Self.load(key, value)

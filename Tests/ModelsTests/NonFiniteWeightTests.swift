@@ -1,8 +1,9 @@
 import Checkpoint
 import Foundation
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Models
 
 @Suite("weights holding NaN or infinity are refused when a model is built")
@@ -20,15 +21,20 @@ struct NonFiniteWeightTests {
 
     @Test("an image teacher checkpoint with a NaN weight is refused, naming the key, element and value")
     func imageTeacherNaN() throws {
-        let url = try Self.corrupted("image_teacher_weights.safetensors", key: "blocks.1.mlp.fc1.weight", index: 5,
-                                     value: .nan, pth: true)
+        let url = try Self.corrupted(
+            "image_teacher_weights.safetensors", key: "blocks.1.mlp.fc1.weight", index: 5,
+            value: .nan, pth: true)
         let error = try #require(throws: ModelLoadError.self) {
             try ImageTeacher(weights: WeightReader(contentsOf: url), config: FixtureModels.imageTeacher)
         }
-        guard case let .nonFinite(key, index, value, shape, source) = error else { Issue.record("\(error)"); return }
+        guard case let .nonFinite(key, index, value, shape, source) = error else {
+            Issue.record("\(error)")
+            return
+        }
         #expect(key == "blocks.1.mlp.fc1.weight" && index == 5 && value.isNaN && shape == [256, 64] && source == "w.pth")
-        #expect(error.description.contains("'blocks.1.mlp.fc1.weight'") && error.description.contains("NaN at element 5"),
-                "\(error)")
+        #expect(
+            error.description.contains("'blocks.1.mlp.fc1.weight'") && error.description.contains("NaN at element 5"),
+            "\(error)")
     }
 
     @Test("a video teacher checkpoint with an infinite weight is refused")
@@ -46,8 +52,9 @@ struct NonFiniteWeightTests {
         var tensors = try LoadingTests.studentTensors()
         tensors["blocks.0.attn.proj.bias"]?.storage[3] = .infinity
         #expect(throws: ModelLoadError.nonFinite("blocks.0.attn.proj.bias", index: 3, value: .infinity, shape: [32], source: "edited")) {
-            try Student(weights: WeightReader(tensors, source: "edited"), config: FixtureModels.student,
-                        branches: FixtureModels.studentBranches)
+            try Student(
+                weights: WeightReader(tensors, source: "edited"), config: FixtureModels.student,
+                branches: FixtureModels.studentBranches)
         }
         var rng = SplitMix64(seed: 1)
         #expect(throws: ModelLoadError.nonFinite("blocks.0.attn.proj.bias", index: 3, value: .infinity, shape: [32], source: "edited")) {

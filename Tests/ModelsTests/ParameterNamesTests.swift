@@ -1,7 +1,8 @@
 import Checkpoint
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Models
 
 /// The parameter visitor is the one place that names checkpoint keys: loading, export and resume all walk it, so
@@ -36,7 +37,8 @@ struct ParameterNamesTests {
         let videoFile = "video_teacher_videomae_checkpoint.pth"
         let videoReader = try FixtureModels.reader(videoFile)
         var video = try VideoTeacher(weights: videoReader, config: FixtureModels.videoTeacher)
-        #expect(Self.visited(&video, prefix: "encoder.")
+        #expect(
+            Self.visited(&video, prefix: "encoder.")
                 == (try Self.official(videoFile, without: videoReader.skipped)))
         let imageFile = "image_teacher_mae_checkpoint.pth"
         let imageReader = try FixtureModels.reader(imageFile)

@@ -1,7 +1,8 @@
 import Checkpoint
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Models
 
 /// Fine-tuning starts from pre-training checkpoints of VideoMAE and MAE, as the original does: their decoders are
@@ -14,10 +15,14 @@ import Tensor
     func videoMAE() throws {
         let reader = try FixtureModels.reader("video_teacher_videomae_checkpoint.pth")
         var rng = SplitMix64(seed: 1)
-        let model = try Classifier(encoderWeights: reader, config: FixtureModels.videoTeacher, classes: 5,
-                                   positionEncoding: .sinusoid1D, using: &rng)
-        #expect(Set(reader.skipped) == ["mask_token", "encoder_to_decoder.weight", "decoder.norm.weight", "decoder.norm.bias",
-                                        "decoder.head.weight", "decoder.head.bias", "norm.weight", "norm.bias"])
+        let model = try Classifier(
+            encoderWeights: reader, config: FixtureModels.videoTeacher, classes: 5,
+            positionEncoding: .sinusoid1D, using: &rng)
+        #expect(
+            Set(reader.skipped) == [
+                "mask_token", "encoder_to_decoder.weight", "decoder.norm.weight", "decoder.norm.bias",
+                "decoder.head.weight", "decoder.head.bias", "norm.weight", "norm.bias"
+            ])
         #expect(Classifier.skippedSummary(reader.skipped) == "decoder.* (4 keys), encoder_to_decoder.weight, mask_token, norm.* (2 keys)")
         // The encoder is the VideoMAE encoder the video teacher runs: same tokens.
         let teacher = try VideoTeacher(weights: FixtureModels.reader("video_teacher_videomae_checkpoint.pth"), config: FixtureModels.videoTeacher)
@@ -43,8 +48,10 @@ import Tensor
     @Test("MAE's own decoder (full pre-training checkpoints) is skipped too")
     func maeDecoder() throws {
         var tensors = try Self.tensors("image_teacher_mae_checkpoint.pth")
-        let extra = ["mask_token": [1, 1, 16], "decoder_embed.weight": [16, 64], "decoder_embed.bias": [16], "decoder_pos_embed": [1, 17, 16],
-                     "decoder_blocks.0.norm1.weight": [16], "decoder_norm.weight": [16], "decoder_pred.weight": [192, 16]]
+        let extra = [
+            "mask_token": [1, 1, 16], "decoder_embed.weight": [16, 64], "decoder_embed.bias": [16], "decoder_pos_embed": [1, 17, 16],
+            "decoder_blocks.0.norm1.weight": [16], "decoder_norm.weight": [16], "decoder_pred.weight": [192, 16]
+        ]
         for (k, shape) in extra { tensors[k] = Tensor.zeros(shape) }
         let reader = WeightReader(tensors, source: "mae_full")
         var rng = SplitMix64(seed: 3)
@@ -52,15 +59,17 @@ import Tensor
         #expect(Set(extra.keys).isSubset(of: Set(reader.skipped)))
     }
 
-    @Test("a key that is no known pre-training part is still refused, naming it",
-          arguments: ["projector.weight", "blocks.0.attn.k_bias", "encoder_head.weight", "encoder.blocks.2.norm1.weight"])
+    @Test(
+        "a key that is no known pre-training part is still refused, naming it",
+        arguments: ["projector.weight", "blocks.0.attn.k_bias", "encoder_head.weight", "encoder.blocks.2.norm1.weight"])
     func unknownKeyRefused(_ key: String) throws {
         var tensors = try Self.tensors("video_teacher_videomae_checkpoint.pth")
         tensors[key] = Tensor.zeros([40])
         var rng = SplitMix64(seed: 4)
         let error = try #require(throws: ModelLoadError.self) {
-            try Classifier(encoderWeights: WeightReader(tensors, source: "edited"), config: FixtureModels.videoTeacher, classes: 5,
-                           positionEncoding: .sinusoid1D, using: &rng)
+            try Classifier(
+                encoderWeights: WeightReader(tensors, source: "edited"), config: FixtureModels.videoTeacher, classes: 5,
+                positionEncoding: .sinusoid1D, using: &rng)
         }
         let stripped = key.hasPrefix("encoder.") ? String(key.dropFirst("encoder.".count)) : key
         #expect(error == .unusedKeys([stripped], source: "edited"))
@@ -72,8 +81,9 @@ import Tensor
         tensors["blocks.1.attn.qkv.bias"] = Tensor.zeros([190])
         var rng = SplitMix64(seed: 5)
         #expect(throws: ModelLoadError.self) {
-            try Classifier(encoderWeights: WeightReader(tensors, source: "edited"), config: Self.imageModel, classes: 5,
-                           positionEncoding: .sincos2D, using: &rng)
+            try Classifier(
+                encoderWeights: WeightReader(tensors, source: "edited"), config: Self.imageModel, classes: 5,
+                positionEncoding: .sincos2D, using: &rng)
         }
     }
 

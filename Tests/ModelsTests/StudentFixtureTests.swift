@@ -1,7 +1,8 @@
 import Checkpoint
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Models
 
 /// One complete MVD training step of the tiny student against `student_io.safetensors` (produced by the
@@ -18,8 +19,9 @@ struct StudentFixtureTests {
 
     /// Forward, targets (parameter-free LayerNorm, then masked gather), SmoothL1 backward.
     static func runStep(weights file: String) throws -> Step {
-        var student = try Student(weights: FixtureModels.reader(file), config: FixtureModels.student,
-                                  branches: FixtureModels.studentBranches)
+        var student = try Student(
+            weights: FixtureModels.reader(file), config: FixtureModels.student,
+            branches: FixtureModels.studentBranches)
         let io = try FixtureModels.io("student_io.safetensors")
         let clips = try FixtureModels.tensor(io, "input/videos")
         let mask = try #require(try io.tensor("input/bool_masked_pos").bools())
@@ -32,7 +34,8 @@ struct StudentFixtureTests {
             let target = gatherTokens(normed, mask: mask, select: true)
             let smooth = regressionLoss(.smoothL1, prediction: predictions[k], target: target)
             losses.append((smooth.loss, regressionLoss(.l2, prediction: predictions[k], target: target).loss))
-            targets.append(target); grads.append(smooth.grad)
+            targets.append(target)
+            grads.append(smooth.grad)
         }
         student.zeroGrad()
         student.backward(grads, cache)
@@ -62,7 +65,10 @@ struct StudentFixtureTests {
         var checked = 0, missing: [String] = []
         let io = s.io
         s.student.visitParameters(prefix: "") { name, p in
-            guard let g = try? FixtureModels.tensor(io, "grad/\(name)") else { missing.append(name); return }
+            guard let g = try? FixtureModels.tensor(io, "grad/\(name)") else {
+                missing.append(name)
+                return
+            }
             let r = closeness(p.grad.storage, g.storage, atol: 1e-6, rtol: 1e-3, label: "grad/\(name)")
             #expect(r.ok, "\(r)")
             checked += 1
@@ -82,8 +88,9 @@ struct StudentFixtureTests {
 
     @Test("AdamW with the original's groups, fed the stored gradients, gives the stored parameters")
     func optimizerFromSavedGradients() throws {
-        var student = try Student(weights: FixtureModels.reader("student_init_weights.safetensors"), config: FixtureModels.student,
-                                  branches: FixtureModels.studentBranches)
+        var student = try Student(
+            weights: FixtureModels.reader("student_init_weights.safetensors"), config: FixtureModels.student,
+            branches: FixtureModels.studentBranches)
         let io = try FixtureModels.io("student_io.safetensors")
         student.visitParameters(prefix: "") { name, p in
             if let g = try? FixtureModels.tensor(io, "grad/\(name)") { p.setGrad(g) }

@@ -1,7 +1,8 @@
 import Checkpoint
-import Testing
-import TestSupport
 import Tensor
+import TestSupport
+import Testing
+
 @testable import Models
 
 @Suite("teachers and classifier reproduce the original's outputs")
@@ -17,12 +18,16 @@ struct TeacherFixtureTests {
         #expect(r.ok, "\(r)")
     }
 
-    @Test("video teacher from the .pth and from safetensors", arguments: ["video_teacher_videomae_checkpoint.pth", "video_teacher_weights.safetensors"])
+    @Test(
+        "video teacher from the .pth and from safetensors", arguments: ["video_teacher_videomae_checkpoint.pth", "video_teacher_weights.safetensors"])
     func videoTeacher(file: String) throws {
         let reader = try FixtureModels.reader(file)
         let teacher = try VideoTeacher(weights: reader, config: FixtureModels.videoTeacher)
-        #expect(Set(reader.skipped) == ["mask_token", "encoder_to_decoder.weight", "decoder.norm.weight", "decoder.norm.bias",
-                                        "decoder.head.weight", "decoder.head.bias"])
+        #expect(
+            Set(reader.skipped) == [
+                "mask_token", "encoder_to_decoder.weight", "decoder.norm.weight", "decoder.norm.bias",
+                "decoder.head.weight", "decoder.head.bias"
+            ])
         let io = try FixtureModels.io("video_teacher_io.safetensors")
         let out = teacher.features(clips: try FixtureModels.tensor(io, "input/clip"))
         let expected = try FixtureModels.tensor(io, "output/features")
@@ -36,10 +41,12 @@ struct TeacherFixtureTests {
         let clip = try FixtureModels.tensor(io, "input/clip")
         let image = try ImageTeacher(weights: FixtureModels.reader("image_teacher_weights.safetensors"), config: FixtureModels.imageTeacher)
         let video = try VideoTeacher(weights: FixtureModels.reader("video_teacher_weights.safetensors"), config: FixtureModels.videoTeacher)
-        let ri = closeness(image.clipFeatures(clip, frameStride: 2).storage, try FixtureModels.tensor(io, "image_teacher/features_strided").storage,
-                           atol: 1e-4, rtol: 1e-4, label: "strided image features")
-        let rv = closeness(video.features(clips: clip).storage, try FixtureModels.tensor(io, "video_teacher/features").storage,
-                           atol: 1e-4, rtol: 1e-4, label: "video features")
+        let ri = closeness(
+            image.clipFeatures(clip, frameStride: 2).storage, try FixtureModels.tensor(io, "image_teacher/features_strided").storage,
+            atol: 1e-4, rtol: 1e-4, label: "strided image features")
+        let rv = closeness(
+            video.features(clips: clip).storage, try FixtureModels.tensor(io, "video_teacher/features").storage,
+            atol: 1e-4, rtol: 1e-4, label: "video features")
         #expect(ri.ok, "\(ri)")
         #expect(rv.ok, "\(rv)")
     }
@@ -64,7 +71,7 @@ struct TeacherFixtureTests {
             ("sincos_3d_student_decoder", PositionTables.sincos3D(embedDim: 16, gridT: 8, gridSide: 4)),
             ("sincos_2d_image_teacher_with_cls", PositionTables.sincos2DWithCLS(embedDim: 64, gridSide: 4)),
             ("sinusoid_1d", PositionTables.sinusoid1D(positions: 128, embedDim: 40)),
-            ("sinusoid_1d_extra", PositionTables.sinusoid1D(positions: 37, embedDim: 20)),
+            ("sinusoid_1d_extra", PositionTables.sinusoid1D(positions: 37, embedDim: 20))
         ]
         for (name, ours) in cases {
             let r = closeness(ours.storage, try FixtureModels.tensor(io, name).storage, atol: 1e-6, rtol: 0, label: name)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Plot
 
 @Suite("raster canvas and bitmap font")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Plot
 
 @Suite("charts")
@@ -13,10 +14,12 @@ struct ChartTests {
     static let red = RGB(220, 0, 0), blue = RGB(0, 0, 220)
 
     static func lossChart(logY: Bool = false) -> LineChart {
-        LineChart(title: "training loss", xLabel: "step", yLabel: "loss", series: [
-            LineSeries(name: "falling", x: [0, 50, 100], y: [1, 0.5, 0.1], color: red),
-            LineSeries(name: "flat", x: [0, 100], y: [0.3, 0.3], color: blue),
-        ], logY: logY)
+        LineChart(
+            title: "training loss", xLabel: "step", yLabel: "loss",
+            series: [
+                LineSeries(name: "falling", x: [0, 50, 100], y: [1, 0.5, 0.1], color: red),
+                LineSeries(name: "flat", x: [0, 100], y: [0.3, 0.3], color: blue)
+            ], logY: logY)
     }
 
     @Test("a line chart draws each series in its colour where its points are, and a legend swatch")
@@ -37,8 +40,9 @@ struct ChartTests {
 
     @Test("a log-y chart draws every positive point and labels decades")
     func logChart() throws {
-        let chart = LineChart(title: "log", xLabel: "x", yLabel: "y",
-                              series: [LineSeries(name: "a", y: [100, 10, 1, 0, 0.01], color: Self.red)], logY: true)
+        let chart = LineChart(
+            title: "log", xLabel: "x", yLabel: "y",
+            series: [LineSeries(name: "a", y: [100, 10, 1, 0, 0.01], color: Self.red)], logY: true)
         let image = try chart.render()
         #expect(Self.count(Self.red, in: image) > 50)
         let scale = AxisScale.logarithmic(minimum: 0.01, maximum: 100)
@@ -57,8 +61,9 @@ struct ChartTests {
 
     @Test("a heat map colours each cell by its value and draws a colour bar")
     func heatMap() throws {
-        let map = HeatMap(title: "similarity", xLabel: "frame", yLabel: "frame",
-                          values: [[1, 0], [0, 1]], range: 0...1, gridSide: 100)
+        let map = HeatMap(
+            title: "similarity", xLabel: "frame", yLabel: "frame",
+            values: [[1, 0], [0, 1]], range: 0...1, gridSide: 100)
         let image = try map.render()
         let high = ColorMap.viridis.color(at: 1), low = ColorMap.viridis.color(at: 0)
         // 50-pixel cells: two diagonal cells at the top colour, two at the bottom colour, plus the colour bar ends.
@@ -69,9 +74,12 @@ struct ChartTests {
 
     @Test("a grouped bar chart draws one bar per value with heights in proportion")
     func barChart() throws {
-        let chart = BarChart(title: "top-1", xLabel: "protocol", yLabel: "accuracy (%)", categories: ["knn", "linear"],
-                             series: [BarSeries(name: "A", values: [40, 80], color: Self.red),
-                                      BarSeries(name: "B", values: [20, 10], color: Self.blue)], valueFormat: nil)
+        let chart = BarChart(
+            title: "top-1", xLabel: "protocol", yLabel: "accuracy (%)", categories: ["knn", "linear"],
+            series: [
+                BarSeries(name: "A", values: [40, 80], color: Self.red),
+                BarSeries(name: "B", values: [20, 10], color: Self.blue)
+            ], valueFormat: nil)
         let image = try chart.render()
         let red = CanvasTests.pixels(of: Self.red, in: image).filter { $0[1] > ChartFrame.plotTop + 1 || $0[0] < 600 }
         let columns = Dictionary(grouping: red, by: { $0[0] }).mapValues(\.count)

@@ -1,10 +1,15 @@
 import CZlib
+
 @testable import Plot
 
 /// An independent reader for the PNGs under test: splits chunks, checks CRCs with a bitwise reference, inflates the
 /// IDAT data with zlib's own inflate (any deflate block type, Adler-32 checked) and removes the filter bytes.
 struct PNGReader {
-    struct Chunk { let type: String; let data: [UInt8]; let crcMatches: Bool }
+    struct Chunk {
+        let type: String
+        let data: [UInt8]
+        let crcMatches: Bool
+    }
 
     enum Failure: Error { case badSignature, truncated, unsupported(String), checksum(String) }
 
@@ -21,8 +26,10 @@ struct PNGReader {
             guard p + 12 + length <= bytes.count else { throw Failure.truncated }
             let typeAndData = Array(bytes[(p + 4)..<(p + 8 + length)])
             let stored = PNGReader.bigEndian(bytes, p + 8 + length)
-            chunks.append(Chunk(type: String(decoding: typeAndData[0..<4], as: UTF8.self),
-                                data: Array(typeAndData[4...]), crcMatches: crc32Reference(typeAndData) == stored))
+            chunks.append(
+                Chunk(
+                    type: String(decoding: typeAndData[0..<4], as: UTF8.self),
+                    data: Array(typeAndData[4...]), crcMatches: crc32Reference(typeAndData) == stored))
             p += 12 + length
         }
         self.chunks = chunks

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Plot
 
 @Suite("PNG encoding")
@@ -27,8 +28,9 @@ struct PNGTests {
         #expect(Zlib.crc32(text) == crc32Reference(text))
     }
 
-    @Test("signature, chunk order and CRCs, IHDR fields and pixels inflated by zlib are exact",
-          arguments: [PixelFormat.rgb8, .rgba8])
+    @Test(
+        "signature, chunk order and CRCs, IHDR fields and pixels inflated by zlib are exact",
+        arguments: [PixelFormat.rgb8, .rgba8])
     func roundTrip(format: PixelFormat) throws {
         let image = try Self.sampleImage(format: format)
         let png = try PNGReader(PNG.encode(image))

@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import Tensor
 
 @Suite("results do not depend on thread timing or thread count", .serialized)
@@ -9,8 +10,9 @@ struct DeterminismTests {
         defer { ComputeThreads.set(2) }
         var rng = TestRandom(seed: 21)
         let (c, hidden) = (16, 64)
-        var block = ViTBlockReferenceTests.block(ViTBlockReferenceTests.parameters(c: c, hidden: hidden, style: .separateQV, rng: &rng),
-                                                 c: c, hidden: hidden, heads: 4)
+        var block = ViTBlockReferenceTests.block(
+            ViTBlockReferenceTests.parameters(c: c, hidden: hidden, style: .separateQV, rng: &rng),
+            c: c, hidden: hidden, heads: 4)
         // 300 rows: enough for several parallel blocks in every kernel
         let x = Tensor(shape: [3, 100, c], rng.array(300 * c))
         var gen = SplitMix64(seed: 1)

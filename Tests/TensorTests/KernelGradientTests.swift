@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Tensor
 
 @Suite("backward passes match finite differences")
@@ -43,7 +44,9 @@ struct KernelGradientTests {
         #expect(abs(row0.reduce(0, +)) < 1e-5)
         #expect(abs(row0.map { $0 * $0 }.reduce(0, +) / 5 - 1) < 1e-4)
         let dx = ln.backward(upstream(x.shape, r), cache)
-        expectGradient(dx.storage, at: x.storage, "dx") { contract(layerNormForward(Tensor(shape: x.shape, $0), weight: nil, bias: nil, eps: 1e-6).0, r) }
+        expectGradient(dx.storage, at: x.storage, "dx") {
+            contract(layerNormForward(Tensor(shape: x.shape, $0), weight: nil, bias: nil, eps: 1e-6).0, r)
+        }
     }
 
     @Test("exact GELU: values and gradient")
@@ -74,14 +77,17 @@ struct KernelGradientTests {
         let (b, n, c, h) = (2, 4, 6, 2)
         let x = Tensor(shape: [b, n, c], rng.array(b * n * c)), r = rng.array(b * n * c)
         func make(_ p: [String: [Float]]) -> Attention {
-            Attention(qkvWeight: Tensor(shape: [3 * c, c], p["qkv"]!),
-                      qkvBias: style == .combined ? Tensor(shape: [3 * c], p["qkvb"]!) : nil,
-                      qBias: style == .separateQV ? Tensor(shape: [c], p["qb"]!) : nil,
-                      vBias: style == .separateQV ? Tensor(shape: [c], p["vb"]!) : nil,
-                      projWeight: Tensor(shape: [c, c], p["proj"]!), projBias: Tensor(shape: [c], p["projb"]!), heads: h)
+            Attention(
+                qkvWeight: Tensor(shape: [3 * c, c], p["qkv"]!),
+                qkvBias: style == .combined ? Tensor(shape: [3 * c], p["qkvb"]!) : nil,
+                qBias: style == .separateQV ? Tensor(shape: [c], p["qb"]!) : nil,
+                vBias: style == .separateQV ? Tensor(shape: [c], p["vb"]!) : nil,
+                projWeight: Tensor(shape: [c, c], p["proj"]!), projBias: Tensor(shape: [c], p["projb"]!), heads: h)
         }
-        let params: [String: [Float]] = ["qkv": rng.array(3 * c * c), "qkvb": rng.array(3 * c), "qb": rng.array(c),
-                                         "vb": rng.array(c), "proj": rng.array(c * c), "projb": rng.array(c)]
+        let params: [String: [Float]] = [
+            "qkv": rng.array(3 * c * c), "qkvb": rng.array(3 * c), "qb": rng.array(c),
+            "vb": rng.array(c), "proj": rng.array(c * c), "projb": rng.array(c)
+        ]
         var attn = make(params)
         #expect(attn.biasStyle == style)
         let (y, cache) = attn.forward(x)
@@ -95,7 +101,8 @@ struct KernelGradientTests {
         for (name, g) in grads {
             let key = keyOf[name]!
             expectGradient(g, at: params[key]!, name) { v in
-                var p = params; p[key] = v
+                var p = params
+                p[key] = v
                 return contract(make(p)(x), r)
             }
         }
@@ -129,9 +136,9 @@ struct KernelGradientTests {
         let mask = [true, false, true, false, false, false, true, true, false, false]  // 2 selected per sample
         let gx = gatherTokens(x, mask: mask, select: true)
         #expect(gx.shape == [2, 2, 3])
-        #expect(Array(gx.storage[0..<3]) == Array(x.storage[0..<3]))      // sample 0, token 0
-        #expect(Array(gx.storage[3..<6]) == Array(x.storage[6..<9]))      // sample 0, token 2
-        #expect(Array(gx.storage[6..<9]) == Array(x.storage[18..<21]))    // sample 1, token 1
+        #expect(Array(gx.storage[0..<3]) == Array(x.storage[0..<3]))  // sample 0, token 0
+        #expect(Array(gx.storage[3..<6]) == Array(x.storage[6..<9]))  // sample 0, token 2
+        #expect(Array(gx.storage[6..<9]) == Array(x.storage[18..<21]))  // sample 1, token 1
         let visible = gatherTokens(x, mask: mask, select: false)
         #expect(visible.shape == [2, 3, 3])
         let r = rng.array(12)

@@ -1,11 +1,13 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import Tensor
 
 @Suite("matrix products")
 struct MatmulTests {
-    @Test("products match the naive reference for every transpose combination",
-          arguments: [(false, false), (true, false), (false, true), (true, true)])
+    @Test(
+        "products match the naive reference for every transpose combination",
+        arguments: [(false, false), (true, false), (false, true), (true, true)])
     func transposes(_ transA: Bool, _ transB: Bool) {
         var rng = TestRandom(seed: 7)
         let (m, k, n) = (37, 19, 23)
@@ -25,8 +27,9 @@ struct MatmulTests {
         let bBatched = Tensor(shape: [3, 4, 6], rng.array(72))
         let bShared = Tensor(shape: [6, 4], rng.array(24))
         let r1 = closeness(matmul(a, bBatched).storage, matmulNaive(a, bBatched).storage, atol: 1e-5, rtol: 1e-5)
-        let r2 = closeness(matmul(a, bShared, transB: true).storage, matmulNaive(a, bShared, transB: true).storage,
-                           atol: 1e-5, rtol: 1e-5)
+        let r2 = closeness(
+            matmul(a, bShared, transB: true).storage, matmulNaive(a, bShared, transB: true).storage,
+            atol: 1e-5, rtol: 1e-5)
         #expect(r1.ok, "\(r1)")
         #expect(r2.ok, "\(r2)")
         #expect(matmul(a, bShared, transB: true).shape == [3, 5, 6])
@@ -37,8 +40,9 @@ struct MatmulTests {
         var rng = TestRandom(seed: 9)
         let (m, k, n) = (160, 96, 130)
         let a = Tensor(shape: [m, k], rng.array(m * k)), b = Tensor(shape: [n, k], rng.array(n * k))
-        let r = closeness(matmul(a, b, transB: true).storage, matmulNaive(a, b, transB: true).storage,
-                          atol: 1e-4, rtol: 1e-5)
+        let r = closeness(
+            matmul(a, b, transB: true).storage, matmulNaive(a, b, transB: true).storage,
+            atol: 1e-4, rtol: 1e-5)
         #expect(r.ok, "\(r)")
     }
 

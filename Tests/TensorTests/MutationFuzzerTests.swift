@@ -1,5 +1,5 @@
-import XCTest
 import TestSupport
+import XCTest
 
 /// The fuzzer itself: the same seed gives the same inputs (so a failure can be replayed), and the iteration
 /// bound is honoured.

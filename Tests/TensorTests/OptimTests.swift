@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Tensor
 
 /// A one-parameter-pair model for optimiser tests.
@@ -33,11 +34,13 @@ struct OptimTests {
             for i in 0..<2 {
                 let g = Double(grads[t - 1][i])
                 w[i] *= 1 - 0.1 * 0.05
-                m[i] = 0.9 * m[i] + 0.1 * g; v[i] = 0.95 * v[i] + 0.05 * g * g
+                m[i] = 0.9 * m[i] + 0.1 * g
+                v[i] = 0.95 * v[i] + 0.05 * g * g
                 w[i] -= 0.1 / bc1 * m[i] / (v[i].squareRoot() / bc2.squareRoot() + 1e-8)
             }
             let gb = Double(biasGrads[t - 1])  // bias: no decay
-            mb = 0.9 * mb + 0.1 * gb; vb = 0.95 * vb + 0.05 * gb * gb
+            mb = 0.9 * mb + 0.1 * gb
+            vb = 0.95 * vb + 0.05 * gb * gb
             b -= 0.1 / bc1 * mb / (vb.squareRoot() / bc2.squareRoot() + 1e-8)
             let rw = closeness(model.weight.value.storage, w, atol: 1e-6, rtol: 1e-6, label: "weight step \(t)")
             #expect(rw.ok, "\(rw)")
@@ -62,7 +65,8 @@ struct OptimTests {
         var oa = AdamW(), ob = AdamW()
         for m in [0, 1] {
             var model = m == 0 ? a : b
-            model.weight.setGrad(Tensor(shape: [1, 2], [1, 1])); model.bias.setGrad(Tensor(shape: [1], [1]))
+            model.weight.setGrad(Tensor(shape: [1, 2], [1, 1]))
+            model.bias.setGrad(Tensor(shape: [1], [1]))
             if m == 0 { a = model } else { b = model }
         }
         oa.step(&a, lr: 0.01, weightDecay: 0) { _, _ in ParameterGroup(weightDecay: false, lrScale: 1) }
@@ -89,7 +93,8 @@ struct OptimTests {
     @Test("gradient clipping scales to the maximum norm and reports the norm before")
     func clipping() {
         var model = TwoParameters()
-        model.weight.setGrad(Tensor(shape: [1, 2], [3, 0])); model.bias.setGrad(Tensor(shape: [1], [4]))
+        model.weight.setGrad(Tensor(shape: [1, 2], [3, 0]))
+        model.bias.setGrad(Tensor(shape: [1], [4]))
         let norm = model.clipGradients(maxNorm: 1)
         #expect(abs(norm - 5) < 1e-9)
         #expect(abs(model.gradientNorm() - 1) < 1e-5)

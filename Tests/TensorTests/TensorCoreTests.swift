@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import Tensor
 
 @Test("a tensor keeps its shape and element count")

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Tensor
 
 /// A pre-norm ViT block written with plain loops in Double: the reference for `ViTBlock`.
@@ -22,11 +23,13 @@ private struct ReferenceBlock {
 
     func linear(_ x: [Double], _ w: [Double], _ b: [Double]?, rows: Int, inF: Int, outF: Int) -> [Double] {
         var y = [Double](repeating: 0, count: rows * outF)
-        for r in 0..<rows { for o in 0..<outF {
-            var s = b?[o] ?? 0
-            for i in 0..<inF { s += x[r * inF + i] * w[o * inF + i] }
-            y[r * outF + o] = s
-        } }
+        for r in 0..<rows {
+            for o in 0..<outF {
+                var s = b?[o] ?? 0
+                for i in 0..<inF { s += x[r * inF + i] * w[o * inF + i] }
+                y[r * outF + o] = s
+            }
+        }
         return y
     }
 
@@ -35,20 +38,33 @@ private struct ReferenceBlock {
         let h1 = layerNorm(x, p["norm1.weight"]!, p["norm1.bias"]!, rows: rows)
         var qkvBias = [Double](repeating: 0, count: 3 * c)
         if style == .combined { qkvBias = p["attn.qkv.bias"]! }
-        if style == .separateQV { for j in 0..<c { qkvBias[j] = p["attn.q_bias"]![j]; qkvBias[2 * c + j] = p["attn.v_bias"]![j] } }
+        if style == .separateQV {
+            for j in 0..<c {
+                qkvBias[j] = p["attn.q_bias"]![j]
+                qkvBias[2 * c + j] = p["attn.v_bias"]![j]
+            }
+        }
         let qkv = linear(h1, p["attn.qkv.weight"]!, qkvBias, rows: rows, inF: c, outF: 3 * c)
         var o = [Double](repeating: 0, count: rows * c)
-        for b in 0..<batch { for h in 0..<heads { for i in 0..<n {
-            var logits = [Double](repeating: 0, count: n)
-            for j in 0..<n { for d in 0..<hd {
-                logits[j] += qkv[(b * n + i) * 3 * c + h * hd + d] * qkv[(b * n + j) * 3 * c + c + h * hd + d]
-            } }
-            logits = logits.map { $0 / Double(hd).squareRoot() }
-            let m = logits.max()!, e = logits.map { Foundation.exp($0 - m) }, z = e.reduce(0, +)
-            for j in 0..<n { for d in 0..<hd {
-                o[(b * n + i) * c + h * hd + d] += e[j] / z * qkv[(b * n + j) * 3 * c + 2 * c + h * hd + d]
-            } }
-        } } }
+        for b in 0..<batch {
+            for h in 0..<heads {
+                for i in 0..<n {
+                    var logits = [Double](repeating: 0, count: n)
+                    for j in 0..<n {
+                        for d in 0..<hd {
+                            logits[j] += qkv[(b * n + i) * 3 * c + h * hd + d] * qkv[(b * n + j) * 3 * c + c + h * hd + d]
+                        }
+                    }
+                    logits = logits.map { $0 / Double(hd).squareRoot() }
+                    let m = logits.max()!, e = logits.map { Foundation.exp($0 - m) }, z = e.reduce(0, +)
+                    for j in 0..<n {
+                        for d in 0..<hd {
+                            o[(b * n + i) * c + h * hd + d] += e[j] / z * qkv[(b * n + j) * 3 * c + 2 * c + h * hd + d]
+                        }
+                    }
+                }
+            }
+        }
         let a = linear(o, p["attn.proj.weight"]!, p["attn.proj.bias"]!, rows: rows, inF: c, outF: c)
         let x1 = zip(x, a).map { $0 + $1 }
         let h2 = layerNorm(x1, p["norm2.weight"]!, p["norm2.bias"]!, rows: rows)
@@ -68,9 +84,13 @@ struct ViTBlockReferenceTests {
             "attn.proj.weight": rng.array(c * c, scale: 0.5), "attn.proj.bias": rng.array(c, scale: 0.1),
             "norm2.weight": rng.array(c).map { 1 + 0.2 * $0 }, "norm2.bias": rng.array(c, scale: 0.1),
             "mlp.fc1.weight": rng.array(hidden * c, scale: 0.5), "mlp.fc1.bias": rng.array(hidden, scale: 0.1),
-            "mlp.fc2.weight": rng.array(c * hidden, scale: 0.5), "mlp.fc2.bias": rng.array(c, scale: 0.1)]
+            "mlp.fc2.weight": rng.array(c * hidden, scale: 0.5), "mlp.fc2.bias": rng.array(c, scale: 0.1)
+        ]
         if style == .combined { p["attn.qkv.bias"] = rng.array(3 * c, scale: 0.1) }
-        if style == .separateQV { p["attn.q_bias"] = rng.array(c, scale: 0.1); p["attn.v_bias"] = rng.array(c, scale: 0.1) }
+        if style == .separateQV {
+            p["attn.q_bias"] = rng.array(c, scale: 0.1)
+            p["attn.v_bias"] = rng.array(c, scale: 0.1)
+        }
         return p
     }
 
@@ -78,12 +98,14 @@ struct ViTBlockReferenceTests {
         func t(_ k: String, _ s: [Int]) -> Tensor { Tensor(shape: s, p[k]!) }
         return ViTBlock(
             norm1: LayerNorm(weight: t("norm1.weight", [c]), bias: t("norm1.bias", [c])),
-            attn: Attention(qkvWeight: t("attn.qkv.weight", [3 * c, c]), qkvBias: p["attn.qkv.bias"].map { Tensor(shape: [3 * c], $0) },
-                            qBias: p["attn.q_bias"].map { Tensor(shape: [c], $0) }, vBias: p["attn.v_bias"].map { Tensor(shape: [c], $0) },
-                            projWeight: t("attn.proj.weight", [c, c]), projBias: t("attn.proj.bias", [c]), heads: heads),
+            attn: Attention(
+                qkvWeight: t("attn.qkv.weight", [3 * c, c]), qkvBias: p["attn.qkv.bias"].map { Tensor(shape: [3 * c], $0) },
+                qBias: p["attn.q_bias"].map { Tensor(shape: [c], $0) }, vBias: p["attn.v_bias"].map { Tensor(shape: [c], $0) },
+                projWeight: t("attn.proj.weight", [c, c]), projBias: t("attn.proj.bias", [c]), heads: heads),
             norm2: LayerNorm(weight: t("norm2.weight", [c]), bias: t("norm2.bias", [c])),
-            mlp: MLP(fc1: Linear(weight: t("mlp.fc1.weight", [hidden, c]), bias: t("mlp.fc1.bias", [hidden])),
-                     fc2: Linear(weight: t("mlp.fc2.weight", [c, hidden]), bias: t("mlp.fc2.bias", [c]))))
+            mlp: MLP(
+                fc1: Linear(weight: t("mlp.fc1.weight", [hidden, c]), bias: t("mlp.fc1.bias", [hidden])),
+                fc2: Linear(weight: t("mlp.fc2.weight", [c, hidden]), bias: t("mlp.fc2.bias", [c]))))
     }
 
     @Test("output and every gradient match the reference", arguments: [QKVBiasStyle.separateQV, .combined])
@@ -108,7 +130,9 @@ struct ViTBlockReferenceTests {
         let dx = block.backward(Tensor(shape: [batch, n, c], r), cache)
         // Central differences of the Double reference (eps 1e-5 in Double: error far below the tolerance).
         let dxRef = (0..<xd.count).map { i -> Double in
-            var up = xd, down = xd; up[i] += 1e-5; down[i] -= 1e-5
+            var up = xd, down = xd
+            up[i] += 1e-5
+            down[i] -= 1e-5
             return (refLoss(up, pd) - refLoss(down, pd)) / 2e-5
         }
         let rdx = closeness(dx.storage, dxRef, atol: 1e-4, rtol: 1e-3, label: "dx")
@@ -117,7 +141,9 @@ struct ViTBlockReferenceTests {
         block.visitParameters(prefix: "") { name, p in
             let values = pd[name]!
             let g = (0..<values.count).map { i -> Double in
-                var up = pd, down = pd; up[name]![i] += 1e-5; down[name]![i] -= 1e-5
+                var up = pd, down = pd
+                up[name]![i] += 1e-5
+                down[name]![i] -= 1e-5
                 return (refLoss(xd, up) - refLoss(xd, down)) / 2e-5
             }
             let rep = closeness(p.grad.storage, g, atol: 1e-4, rtol: 1e-3, label: name)

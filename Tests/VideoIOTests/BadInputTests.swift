@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 @Suite("bad input gives a typed error, never a crash or a hang")
@@ -107,8 +107,9 @@ struct BadInputTests {
     @Test("an index past the end is frameIndexOutOfRange; a short video pads by the original's rule")
     func shortVideo() throws {
         let url = dir.appendingPathComponent("short.mkv")
-        try VideoEncoder.write(TestVideos.gradientClip(frames: 10, height: 16, width: 16), to: url.path,
-                               options: EncodeOptions(codec: .ffv1))
+        try VideoEncoder.write(
+            TestVideos.gradientClip(frames: 10, height: 16, width: 16), to: url.path,
+            options: EncodeOptions(codec: .ffv1))
         let reader = try VideoReader(path: url.path)
         #expect(reader.info.frameCount == 10)
         #expect(throws: VideoDecodeError.self) { try reader.frames(at: [3, 10]) }

@@ -71,9 +71,11 @@ struct CropResizeTests {
     func normalisation() {
         let clip = Clip(frameCount: 2, height: 1, width: 1, pixels: [255, 0, 128, 0, 255, 64])
         let values = clip.normalizedChannelsFirst()
-        let expected: [Float] = [(1 - 0.485) / 0.229, (0 - 0.485) / 0.229,
-                                 (0 - 0.456) / 0.224, (1 - 0.456) / 0.224,
-                                 (Float(128) / 255 - 0.406) / 0.225, (Float(64) / 255 - 0.406) / 0.225]
+        let expected: [Float] = [
+            (1 - 0.485) / 0.229, (0 - 0.485) / 0.229,
+            (0 - 0.456) / 0.224, (1 - 0.456) / 0.224,
+            (Float(128) / 255 - 0.406) / 0.225, (Float(64) / 255 - 0.406) / 0.225
+        ]
         #expect(values == expected)
     }
 
@@ -83,7 +85,10 @@ struct CropResizeTests {
         let view = ClipViews.pretraining(frameCount: 300, width: 569, height: 320, using: &rng)
         #expect(view.frames == (0..<16).map { view.frames[0] + 4 * $0 })
         #expect(view.filter == .antialiasedBilinear && !view.flip)
-        guard case let .cropThenResize(box, width, height) = view.spatial else { Issue.record("expected crop-then-resize"); return }
+        guard case let .cropThenResize(box, width, height) = view.spatial else {
+            Issue.record("expected crop-then-resize")
+            return
+        }
         #expect(width == 224 && height == 224)
         #expect([320, 280, 240, 211].contains(box.width) && [320, 280, 240, 211].contains(box.height))
         #expect(box.x + box.width <= 569 && box.y + box.height <= 320)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 @Suite("encoder round trips")
@@ -20,8 +20,9 @@ struct EncoderTests {
         #expect(try reader.frames(at: Array(0..<12)) == clip)
     }
 
-    @Test("lossy codecs keep count, size, rate and stay close to the input",
-          arguments: [(VideoCodec.h264, "mp4"), (.mpeg4, "avi"), (.vp9, "webm")])
+    @Test(
+        "lossy codecs keep count, size, rate and stay close to the input",
+        arguments: [(VideoCodec.h264, "mp4"), (.mpeg4, "avi"), (.vp9, "webm")])
     func lossy(codec: VideoCodec, ext: String) throws {
         let dir = try Fixtures.temporaryDirectory("encode")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -29,10 +30,14 @@ struct EncoderTests {
         let frames = 20, size = 32
         var pixels = [UInt8](repeating: 0, count: frames * size * size * 3)
         for t in 0..<frames {  // a smooth pattern lossy codecs reproduce well
-            for y in 0..<size { for x in 0..<size {
-                let i = ((t * size + y) * size + x) * 3
-                pixels[i] = UInt8(x * 6 + t); pixels[i + 1] = UInt8(y * 6); pixels[i + 2] = 128
-            } }
+            for y in 0..<size {
+                for x in 0..<size {
+                    let i = ((t * size + y) * size + x) * 3
+                    pixels[i] = UInt8(x * 6 + t)
+                    pixels[i + 1] = UInt8(y * 6)
+                    pixels[i + 2] = 128
+                }
+            }
         }
         let clip = Clip(frameCount: frames, height: size, width: size, pixels: pixels)
         try VideoEncoder.write(clip, to: url.path, options: EncodeOptions(codec: codec, frameRate: 25, gopSize: 6, maxBFrames: codec == .vp9 ? 0 : 2))

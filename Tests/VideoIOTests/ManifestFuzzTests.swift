@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 /// Mutated manifests must either parse into entries that keep the format's promises or throw a `ManifestError`;
@@ -11,7 +11,7 @@ struct ManifestFuzzTests {
         "abseiling/-3E7DNxSYMY_000016_000026 0\nclips/b.webm 3\n/abs/c 7\n\n",
         "a/x 0\r\nb.mkv 12\r\n\r\nc -1\r\n",
         "\u{FEFF}caf\u{E9}/v.mp4 399\rz 9223372036854775807\r",
-        "日本/動画 2\nx 1",
+        "日本/動画 2\nx 1"
     ]
 
     @Test("inputs that once broke a promise still parse into well-formed entries or throw ManifestError")
@@ -31,7 +31,10 @@ struct ManifestFuzzTests {
         let summary = fuzzer.run(maxIterations: 50_000_000) { bytes in
             let (accepted, found) = Self.check(bytes)
             violations += found
-            if violations.count > 10 { violations.append("(stopped)"); throw CancellationError() }
+            if violations.count > 10 {
+                violations.append("(stopped)")
+                throw CancellationError()
+            }
             if !accepted { throw CancellationError() }
         }
         #expect(violations.isEmpty, "\(violations.prefix(10))")
@@ -57,8 +60,12 @@ struct ManifestFuzzTests {
         if entries.count > lineBreaks + 1 { found.append("\(entries.count) entries from \(lineBreaks) line breaks") }
         for entry in entries {
             let scalars = entry.path.unicodeScalars
-            if entry.path.isEmpty || scalars.contains(where: { $0 == " " || $0.properties.generalCategory == .control
-                    || $0.properties.generalCategory == .lineSeparator || $0.properties.generalCategory == .paragraphSeparator }) {
+            if entry.path.isEmpty
+                || scalars.contains(where: {
+                    $0 == " " || $0.properties.generalCategory == .control
+                        || $0.properties.generalCategory == .lineSeparator || $0.properties.generalCategory == .paragraphSeparator
+                })
+            {
                 found.append("path \(Array(entry.path.utf8)) is empty or holds a space, control character or line break")
             }
             if entry.resolvedPath != Manifest.resolve(entry.path, dataRoot: "/data") {
@@ -70,7 +77,8 @@ struct ManifestFuzzTests {
         if (try? Manifest.parse(rewritten, dataRoot: "/data")) != entries { found.append("format round trip of \(entries)") }
         // Valid UTF-8 gives the same answer through the String entry point.
         if let text = String(validating: bytes, as: UTF8.self),
-           (try? Manifest.parse(text, dataRoot: "/data")) != entries {
+            (try? Manifest.parse(text, dataRoot: "/data")) != entries
+        {
             found.append("String and byte parses differ for \(bytes)")
         }
         return found

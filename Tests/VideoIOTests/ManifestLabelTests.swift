@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 /// Labels are dense class indices: `Manifest.checkLabels` refuses negative and huge ones, naming the line.
@@ -22,8 +22,9 @@ import VideoIO
         #expect(try check("a.mp4 0\nb.mp4 \(Manifest.maxClassCount - 1)\n") == nil)
     }
 
-    @Test("a negative or huge label is refused with its line, path and value",
-          arguments: [-1, Manifest.maxClassCount, 100_000_000, 1 << 62, Int.max])
+    @Test(
+        "a negative or huge label is refused with its line, path and value",
+        arguments: [-1, Manifest.maxClassCount, 100_000_000, 1 << 62, Int.max])
     func badLabels(_ label: Int) throws {
         let error = try #require(try check("a.mp4 0\n\nb.mp4 1\nc.mp4 \(label)\n"))
         #expect(error.line == 4, "\(error)")

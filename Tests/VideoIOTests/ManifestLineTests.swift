@@ -1,18 +1,23 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 /// What a manifest line may hold: line endings from any platform, and the characters and labels that are refused
 /// with the line's number instead of reaching a C API or a cache in another form.
 @Suite("manifest lines, line endings and forbidden characters")
 struct ManifestLineTests {
-    static let expected = [ManifestEntry(path: "a/x", label: 0, resolvedPath: "/r/a/x.mp4"),
-                           ManifestEntry(path: "b.mkv", label: 12, resolvedPath: "/r/b.mkv")]
+    static let expected = [
+        ManifestEntry(path: "a/x", label: 0, resolvedPath: "/r/a/x.mp4"),
+        ManifestEntry(path: "b.mkv", label: 12, resolvedPath: "/r/b.mkv")
+    ]
 
-    @Test("LF, CRLF, lone CR, mixed endings and a UTF-8 byte order mark all give the same entries",
-          arguments: ["a/x 0\nb.mkv 12\n", "a/x 0\r\nb.mkv 12\r\n", "a/x 0\rb.mkv 12\r", "a/x 0\r\nb.mkv 12",
-                      "a/x 0\n\r\n\rb.mkv 12\n", "\u{FEFF}a/x 0\r\nb.mkv 12\r\n", "a/x 0\r\n\r\nb.mkv 12\r\n\r\n"])
+    @Test(
+        "LF, CRLF, lone CR, mixed endings and a UTF-8 byte order mark all give the same entries",
+        arguments: [
+            "a/x 0\nb.mkv 12\n", "a/x 0\r\nb.mkv 12\r\n", "a/x 0\rb.mkv 12\r", "a/x 0\r\nb.mkv 12",
+            "a/x 0\n\r\n\rb.mkv 12\n", "\u{FEFF}a/x 0\r\nb.mkv 12\r\n", "a/x 0\r\n\r\nb.mkv 12\r\n\r\n"
+        ])
     func lineEndings(text: String) throws {
         #expect(try Manifest.parse(text, dataRoot: "/r") == Self.expected)
     }
@@ -30,10 +35,13 @@ struct ManifestLineTests {
         #expect(error?.description.contains("train.csv:3") == true)
     }
 
-    @Test("a NUL, tab, escape, DEL, C1 control or Unicode line break in a line is refused with its line and byte",
-          arguments: [("a\u{0}b.mp4 1", "NUL", 2), ("a.mp4\t1", "tab", 6), ("a\u{1B}[31m.mp4 1", "U+001B", 2),
-                      ("a\u{7F}.mp4 1", "U+007F", 2), ("a\u{85}.mp4 1", "U+0085", 2), ("a\u{2028}.mp4 1", "U+2028", 2),
-                      ("a.mp4 1\u{0}", "NUL", 8), ("a\u{2029}.mp4 1", "U+2029", 2), ("\u{FEFF}a.mp4 1", "U+FEFF", 1)])
+    @Test(
+        "a NUL, tab, escape, DEL, C1 control or Unicode line break in a line is refused with its line and byte",
+        arguments: [
+            ("a\u{0}b.mp4 1", "NUL", 2), ("a.mp4\t1", "tab", 6), ("a\u{1B}[31m.mp4 1", "U+001B", 2),
+            ("a\u{7F}.mp4 1", "U+007F", 2), ("a\u{85}.mp4 1", "U+0085", 2), ("a\u{2028}.mp4 1", "U+2028", 2),
+            ("a.mp4 1\u{0}", "NUL", 8), ("a\u{2029}.mp4 1", "U+2029", 2), ("\u{FEFF}a.mp4 1", "U+FEFF", 1)
+        ])
     func forbiddenCharacters(line: String, name: String, byte: Int) {
         let error = #expect(throws: ManifestError.self) { try Manifest.parse("ok.mp4 0\n" + line + "\nok2 1\n") }
         #expect(error?.line == 2)
@@ -49,8 +57,9 @@ struct ManifestLineTests {
         #expect(error?.reason.contains("found 3") == true, "\(error?.reason ?? "")")
     }
 
-    @Test("bytes that are not UTF-8 are refused with the line and byte, also through load",
-          arguments: [[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xF4, 0x90, 0x80, 0x80]] as [[UInt8]])
+    @Test(
+        "bytes that are not UTF-8 are refused with the line and byte, also through load",
+        arguments: [[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xF4, 0x90, 0x80, 0x80]] as [[UInt8]])
     func invalidUTF8(bad: [UInt8]) throws {
         let bytes = Array("ok.mp4 0\nab".utf8) + bad + Array(".mp4 1\n".utf8)
         let error = #expect(throws: ManifestError.self) { try Manifest.parse(bytes: bytes) }
@@ -65,11 +74,14 @@ struct ManifestLineTests {
         #expect(loaded?.line == 2 && loaded?.file == url.path)
     }
 
-    @Test("a label with a plus sign, leading zeros, or outside Int is refused with the line and what to write",
-          arguments: [("+5", "write it as 5"), ("007", "write it as 7"), ("-0", "write it as 0"), ("-007", "write it as -7"),
-                      ("9223372036854775808", "64-bit"), ("-9223372036854775809", "64-bit"),
-                      ("99999999999999999999999999", "64-bit"), ("-", "not an integer"), ("+", "not an integer"),
-                      ("1e3", "not an integer"), ("٣", "not an integer"), ("--1", "not an integer")])
+    @Test(
+        "a label with a plus sign, leading zeros, or outside Int is refused with the line and what to write",
+        arguments: [
+            ("+5", "write it as 5"), ("007", "write it as 7"), ("-0", "write it as 0"), ("-007", "write it as -7"),
+            ("9223372036854775808", "64-bit"), ("-9223372036854775809", "64-bit"),
+            ("99999999999999999999999999", "64-bit"), ("-", "not an integer"), ("+", "not an integer"),
+            ("1e3", "not an integer"), ("٣", "not an integer"), ("--1", "not an integer")
+        ])
     func badLabels(label: String, message: String) {
         let error = #expect(throws: ManifestError.self) { try Manifest.parse("a.mp4 1\nb.mp4 \(label)\n") }
         #expect(error?.line == 2)
@@ -88,8 +100,11 @@ struct ManifestLineTests {
     func unicodePaths() throws {
         // "é" precomposed and decomposed are different files on Linux; both stay as written.
         let entries = try Manifest.parse("caf\u{E9}.mp4 0\ncafe\u{301}.mp4 1\n日本/動画 2\n")
-        #expect(entries.map { Array($0.path.utf8) } == [Array("caf\u{E9}.mp4".utf8), Array("cafe\u{301}.mp4".utf8),
-                                                         Array("日本/動画".utf8)])
+        #expect(
+            entries.map { Array($0.path.utf8) } == [
+                Array("caf\u{E9}.mp4".utf8), Array("cafe\u{301}.mp4".utf8),
+                Array("日本/動画".utf8)
+            ])
         #expect(entries[2].resolvedPath == "日本/動画.mp4")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 @Suite("manifests in the original format")
@@ -14,8 +14,9 @@ struct ManifestTests {
         #expect(entries.map(\.resolvedPath) == ["/data/k400/abseiling/xyz.mp4", "/data/k400/clips/b.webm", "/abs/c.mp4"])
     }
 
-    @Test("a line with two spaces, a missing label or a non-integer label names its file and line",
-          arguments: ["a.mp4 1\nb.mp4  2\n", "a.mp4 1\nb.mp4\n", "a.mp4 1\nb.mp4 x\n", "a.mp4 1\nb.mp4 2 3\n"])
+    @Test(
+        "a line with two spaces, a missing label or a non-integer label names its file and line",
+        arguments: ["a.mp4 1\nb.mp4  2\n", "a.mp4 1\nb.mp4\n", "a.mp4 1\nb.mp4 x\n", "a.mp4 1\nb.mp4 2 3\n"])
     func badLine(text: String) throws {
         let dir = try Fixtures.temporaryDirectory("manifest")
         defer { try? FileManager.default.removeItem(at: dir) }

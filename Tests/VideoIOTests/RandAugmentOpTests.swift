@@ -32,7 +32,9 @@ struct RandAugmentOpTests {
         #expect(RandAugmentOp.allCases.count == 15 && RandAugmentOp.allCases.filter(\.signed).count == 9)
     }
 
-    @Test("invert, posterize (2 bits keep 0xC0; 0 bits black; 8 unchanged), solarize (threshold 128; 256 = unchanged), solarize-add (below 128, saturating)")
+    @Test(
+        "invert, posterize (2 bits keep 0xC0; 0 bits black; 8 unchanged), solarize (threshold 128; 256 = unchanged), solarize-add (below 128, saturating)"
+    )
     func lookUpOps() {
         let clip = Self.gray([0, 100, 127, 128, 200, 255], width: 6)
         #expect(Self.levels(clip.applying(Self.step(.invert, 0))) == [255, 155, 128, 127, 55, 0])
@@ -101,12 +103,15 @@ struct RandAugmentOpTests {
     @Test("translate by a quarter of 8 px reads 2 px to the right and fills the vacated columns with 128")
     func translate() {
         let clip = Self.gray([10, 20, 30, 40, 50, 60, 70, 80, 11, 21, 31, 41, 51, 61, 71, 81], width: 8)
-        #expect(Self.levels(clip.applying(Self.step(.translateX, 0.25)))
+        #expect(
+            Self.levels(clip.applying(Self.step(.translateX, 0.25)))
                 == [30, 40, 50, 60, 70, 80, 128, 128, 31, 41, 51, 61, 71, 81, 128, 128])
-        #expect(Self.levels(clip.applying(Self.step(.translateX, -0.25)))
+        #expect(
+            Self.levels(clip.applying(Self.step(.translateX, -0.25)))
                 == [128, 128, 10, 20, 30, 40, 50, 60, 128, 128, 11, 21, 31, 41, 51, 61])
         // Half of 2 rows is one row: row 0 reads row 1, row 1 falls outside.
-        #expect(Self.levels(clip.applying(Self.step(.translateY, 0.5)))
+        #expect(
+            Self.levels(clip.applying(Self.step(.translateY, 0.5)))
                 == [11, 21, 31, 41, 51, 61, 71, 81] + [UInt8](repeating: 128, count: 8))
     }
 
@@ -135,7 +140,8 @@ struct RandAugmentOpTests {
             #expect(box.x >= 0 && box.y >= 0 && box.x + box.width <= 160 && box.y + box.height <= 120)
             let fraction = Double(box.width * box.height) / (160 * 120), aspect = Double(box.width) / Double(box.height)
             #expect(fraction > 0.07 && fraction <= 1 && aspect > 0.7 && aspect < 1.4)
-            small = small || fraction < 0.2; large = large || fraction > 0.8
+            small = small || fraction < 0.2
+            large = large || fraction > 0.8
         }
         #expect(small && large)
         // A strip 100 × 10 never fits a whole-area box of aspect ≤ 4/3: the centre crop 13 × 10 (round(13.33)).

@@ -97,7 +97,8 @@ struct TestViewTests {
         #expect(views[3].view.frames == (14..<30).map { $0 * 4 })
         for view in views {
             guard case let .resizeThenCrop(width, height, box) = view.view.spatial else {
-                Issue.record("expected resize-then-crop"); continue
+                Issue.record("expected resize-then-crop")
+                continue
             }
             #expect(width == 398 && height == 224)
             #expect(box == CropBox(x: [0, 87, 174][view.spatialIndex], y: 0, width: 224, height: 224))
@@ -119,7 +120,8 @@ struct TestViewTests {
         #expect(Array(views[0].view.frames.prefix(2)) == [0, 3])
         #expect(Array(views[3].view.frames.prefix(2)) == [1, 4])
         guard case let .resizeThenCrop(width, height, box) = views[2].view.spatial else {
-            Issue.record("expected resize-then-crop"); return
+            Issue.record("expected resize-then-crop")
+            return
         }
         #expect(width == 224 && height == 398)
         #expect(box == CropBox(x: 0, y: 174, width: 224, height: 224))

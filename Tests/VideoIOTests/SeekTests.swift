@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import VideoIO
 
 @Suite("random access is frame-exact")
@@ -38,16 +38,20 @@ struct SeekTests {
 
     @Test("H.264 with a single keyframe: a late frame is reached by decoding forward")
     func h264LongGOP() throws {
-        let (dir, url) = try TestVideos.scratchTestPattern("seek-h264-long", name: "long_gop.mp4", frames: 60, codec: ["-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-pix_fmt", "yuv420p"])
+        let (dir, url) = try TestVideos.scratchTestPattern(
+            "seek-h264-long", name: "long_gop.mp4", frames: 60, codec: ["-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-pix_fmt", "yuv420p"])
         defer { try? FileManager.default.removeItem(at: dir) }
         try checkRandomAccess(url, expectedCount: 60, indices: [59, 2, 58, 31, 0, 31])
     }
 
-    @Test("VP9 WebM, MPEG-4 AVI, FFV1 MKV and MPEG-2 PS: random fetches equal the sequential decode",
-          arguments: [("vp9.webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", "16"]),
-                      ("mpeg4.avi", ["-c:v", "mpeg4", "-g", "10", "-q:v", "4"]),
-                      ("ffv1.mkv", ["-c:v", "ffv1", "-g", "8"]),
-                      ("mpeg2.mpg", ["-c:v", "mpeg2video", "-g", "12", "-bf", "2", "-q:v", "4"])])
+    @Test(
+        "VP9 WebM, MPEG-4 AVI, FFV1 MKV and MPEG-2 PS: random fetches equal the sequential decode",
+        arguments: [
+            ("vp9.webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", "16"]),
+            ("mpeg4.avi", ["-c:v", "mpeg4", "-g", "10", "-q:v", "4"]),
+            ("ffv1.mkv", ["-c:v", "ffv1", "-g", "8"]),
+            ("mpeg2.mpg", ["-c:v", "mpeg2video", "-g", "12", "-bf", "2", "-q:v", "4"])
+        ])
     func otherContainers(name: String, codec: [String]) throws {
         let (dir, url) = try TestVideos.scratchTestPattern("seek-other", name: name, frames: 60, codec: codec)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -56,7 +60,8 @@ struct SeekTests {
 
     @Test("MPEG-4 AVI with B-frames (pts missing on some packets) is counted by decoding and still exact")
     func aviWithBFrames() throws {
-        let (dir, url) = try TestVideos.scratchTestPattern("seek-avi", name: "bframes.avi", frames: 40, codec: ["-c:v", "mpeg4", "-bf", "2", "-g", "10", "-q:v", "4"])
+        let (dir, url) = try TestVideos.scratchTestPattern(
+            "seek-avi", name: "bframes.avi", frames: 40, codec: ["-c:v", "mpeg4", "-bf", "2", "-g", "10", "-q:v", "4"])
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(try VideoReader(path: url.path).info.frameCountSource == .decoding)
         try checkRandomAccess(url, expectedCount: 40, indices: [39, 0, 17, 17, 3, 38])

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import VideoIO
 
 @Suite("synthetic dataset")
@@ -37,7 +38,10 @@ struct SyntheticDatasetTests {
     @Test("writing twice with the same seed gives identical manifests and video files")
     func reproducibleFiles() throws {
         let first = try Fixtures.temporaryDirectory("synth-a"), second = try Fixtures.temporaryDirectory("synth-b")
-        defer { try? FileManager.default.removeItem(at: first); try? FileManager.default.removeItem(at: second) }
+        defer {
+            try? FileManager.default.removeItem(at: first)
+            try? FileManager.default.removeItem(at: second)
+        }
         var small = config
         small.videosPerClass = 1
         small.valVideosPerClass = 0
@@ -74,7 +78,8 @@ struct SyntheticDatasetTests {
         }
         var explicitFull = config
         explicitFull.nuisance = .full
-        #expect(SyntheticDataset.scene(label: 3, split: "val", index: 0, config: config)
+        #expect(
+            SyntheticDataset.scene(label: 3, split: "val", index: 0, config: config)
                 == SyntheticDataset.scene(label: 3, split: "val", index: 0, config: explicitFull))
     }
 
@@ -97,8 +102,11 @@ struct SyntheticDatasetTests {
         var lattice = SplitMix64(seed: 8)
         var grid = SyntheticScene.random(for: SyntheticClasses.all[0], size: 64, nuisance: .low, objects: 4, layout: .grid, using: &lattice)
         grid.noise = 0
-        #expect(grid.copyCenters == [[grid.centerX + 32, grid.centerY], [grid.centerX, grid.centerY + 32],
-                                     [grid.centerX + 32, grid.centerY + 32]])
+        #expect(
+            grid.copyCenters == [
+                [grid.centerX + 32, grid.centerY], [grid.centerX, grid.centerY + 32],
+                [grid.centerX + 32, grid.centerY + 32]
+            ])
         #expect(area(grid, frame: 5) == 4 * area(grid.withoutCopies, frame: 5))
         var drawn = SplitMix64(seed: 8)
         #expect(SyntheticScene.random(for: SyntheticClasses.all[4], size: 64, objects: 4, using: &drawn).copyCenters.count == 3)
@@ -114,10 +122,15 @@ struct SyntheticDatasetTests {
             let clip = quiet.render(size: 64, frames: 12)
             var sumX = 0, area = 0
             let pixels = clip.frame(frame)
-            for y in 0..<64 { for x in 0..<64 {
-                let i = pixels.startIndex + (y * 64 + x) * 3
-                if pixels[i] == quiet.color[0] && pixels[i + 1] == quiet.color[1] && pixels[i + 2] == quiet.color[2] { sumX += x; area += 1 }
-            } }
+            for y in 0..<64 {
+                for x in 0..<64 {
+                    let i = pixels.startIndex + (y * 64 + x) * 3
+                    if pixels[i] == quiet.color[0] && pixels[i + 1] == quiet.color[1] && pixels[i + 2] == quiet.color[2] {
+                        sumX += x
+                        area += 1
+                    }
+                }
+            }
             return (Double(sumX) / Double(max(area, 1)), area)
         }
         var rng = SplitMix64(seed: 5)
@@ -139,5 +152,9 @@ struct SyntheticDatasetTests {
 }
 
 extension SyntheticScene {
-    var withoutCopies: SyntheticScene { var s = self; s.copyCenters = []; return s }
+    var withoutCopies: SyntheticScene {
+        var s = self
+        s.copyCenters = []
+        return s
+    }
 }

@@ -1,5 +1,5 @@
-import Tensor
 import Foundation
+import Tensor
 import TestSupport
 import VideoIO
 

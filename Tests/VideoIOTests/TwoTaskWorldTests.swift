@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import VideoIO
 
 /// The two-task world: labels crossed evenly, scenes a pure function of the seed, and each video showing what its
@@ -30,10 +31,16 @@ struct TwoTaskWorldTests {
         let size = 32, clip = scene.render(size: size, frames: 8)
         func centroid(_ t: Int) -> (x: Double, y: Double) {
             var sx = 0.0, sy = 0.0, n = 0.0
-            for y in 0..<size { for x in 0..<size {
-                let i = ((t * size + y) * size + x) * 3
-                if (0..<3).allSatisfy({ Int(clip.pixels[i + $0]) == scene.color[$0] }) { sx += Double(x); sy += Double(y); n += 1 }
-            } }
+            for y in 0..<size {
+                for x in 0..<size {
+                    let i = ((t * size + y) * size + x) * 3
+                    if (0..<3).allSatisfy({ Int(clip.pixels[i + $0]) == scene.color[$0] }) {
+                        sx += Double(x)
+                        sy += Double(y)
+                        n += 1
+                    }
+                }
+            }
             return (sx / n, sy / n)
         }
         // At least 1.5% of 32 px per frame: 3.4 px over 7 frames, less a pixel of rasterisation.
@@ -55,13 +62,16 @@ struct TwoTaskWorldTests {
                 var counts: [Int] = []
                 for t in 0..<frames {
                     var count = 0
-                    for y in 0..<size { for x in 0..<size {
-                        let i = ((t * size + y) * size + x) * 3
-                        guard (0..<3).allSatisfy({ Int(clip.pixels[i + $0]) == scene.color[$0] }) else { continue }
-                        count += 1
-                        #expect(x > 0 && y > 0 && x < size - 1 && y < size - 1,
+                    for y in 0..<size {
+                        for x in 0..<size {
+                            let i = ((t * size + y) * size + x) * 3
+                            guard (0..<3).allSatisfy({ Int(clip.pixels[i + $0]) == scene.color[$0] }) else { continue }
+                            count += 1
+                            #expect(
+                                x > 0 && y > 0 && x < size - 1 && y < size - 1,
                                 "\(shape) moving \(motion) touches the border at (\(x), \(y)) in frame \(t)")
-                    } }
+                        }
+                    }
                     counts.append(count)
                 }
                 // A clipped object would lose pixels; a whole one keeps its area up to rasterisation.

@@ -1,7 +1,8 @@
 import Checkpoint
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import VideoIO
 
 @Suite("tiny lossless fixture clip")

@@ -62,7 +62,9 @@ enum GlobalHeapGuard {
             let size = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + 8 + $1]) << (8 * UInt64($1)) }
             let left = UInt64(bytes.count - offset)
             // Object 0 is free space and its size counts its header; others are a header plus data padded to 8.
-            let need: UInt64? = index == 0 ? size
+            let need: UInt64? =
+                index == 0
+                ? size
                 : size > left ? nil : UInt64(objectHeaderSize) + (size + 7) / 8 * 8
             guard let need, need > 0, need <= left else {
                 return "object \(index) at byte \(address + UInt64(offset)) claims \(size) bytes, but its "
@@ -79,7 +81,10 @@ enum GlobalHeapGuard {
         while bytes.count - offset >= objectHeaderSize {
             let index = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8
             let size = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + 8 + $1]) << (8 * UInt64($1)) }
-            if index == 0 { offset += Int(size); continue }
+            if index == 0 {
+                offset += Int(size)
+                continue
+            }
             if sizes[index] == nil { sizes[index] = size }  // libhdf5 keeps the first of a repeated index
             offset += objectHeaderSize + Int((size + 7) / 8 * 8)
         }
@@ -122,8 +127,10 @@ enum GlobalHeapGuard {
         cls.lock = { file, rw in H5FDlock(inner(file!), rw) }
         cls.unlock = { file in H5FDunlock(inner(file!)) }
         // sec2's free-list map (H5FD_FLMAP_DICHOTOMY): raw data and global heap apart from all metadata.
-        cls.fl_map = (H5FD_MEM_SUPER, H5FD_MEM_SUPER, H5FD_MEM_SUPER, H5FD_MEM_DRAW, H5FD_MEM_DRAW, H5FD_MEM_SUPER,
-                      H5FD_MEM_SUPER)
+        cls.fl_map = (
+            H5FD_MEM_SUPER, H5FD_MEM_SUPER, H5FD_MEM_SUPER, H5FD_MEM_DRAW, H5FD_MEM_DRAW, H5FD_MEM_SUPER,
+            H5FD_MEM_SUPER
+        )
         return H5FDregister(&cls)
     }
 
@@ -141,8 +148,10 @@ enum GlobalHeapGuard {
         UnsafeMutableRawPointer(file).load(fromByteOffset: innerOffset, as: UnsafeMutablePointer<H5FD_t>.self)
     }
 
-    private static func open(_ name: UnsafePointer<CChar>?, _ flags: UInt32,
-                             _ maxaddr: haddr_t) -> UnsafeMutablePointer<H5FD_t>? {
+    private static func open(
+        _ name: UnsafePointer<CChar>?, _ flags: UInt32,
+        _ maxaddr: haddr_t
+    ) -> UnsafeMutablePointer<H5FD_t>? {
         guard let inner = H5FDopen(name, flags, sec2Access, maxaddr) else { return nil }
         // Close-on-exec at once, before libhdf5 locks the file: a process another thread starts in between would
         // inherit the descriptor, and with it the lock, for as long as it runs ("another process holds it open").
@@ -157,8 +166,10 @@ enum GlobalHeapGuard {
         return file.assumingMemoryBound(to: H5FD_t.self)
     }
 
-    private static func read(_ file: UnsafeMutablePointer<H5FD_t>, _ type: H5FD_mem_t, _ dxpl: hid_t,
-                             _ address: haddr_t, _ size: Int, _ buffer: UnsafeMutableRawPointer) -> herr_t {
+    private static func read(
+        _ file: UnsafeMutablePointer<H5FD_t>, _ type: H5FD_mem_t, _ dxpl: hid_t,
+        _ address: haddr_t, _ size: Int, _ buffer: UnsafeMutableRawPointer
+    ) -> herr_t {
         guard H5FDread(file, type, dxpl, address, size, buffer) >= 0 else { return -1 }
         let bytes = UnsafeRawBufferPointer(start: buffer, count: size)
         guard type == H5FD_MEM_DRAW, isCollectionHeader(bytes) else { return 0 }
@@ -175,7 +186,8 @@ enum GlobalHeapGuard {
             // The claim decides how much memory the check takes. Collections hold strings (paths, reasons, attribute
             // values) and stay far below this; a larger claim in a large file is damage, not a reason to allocate.
             guard claimed <= Self.largestCollection else {
-                damage = "the collection at byte \(address) claims \(claimed) bytes, more than the \(Self.largestCollection) a string heap of a feature cache can need"
+                damage =
+                    "the collection at byte \(address) claims \(claimed) bytes, more than the \(Self.largestCollection) a string heap of a feature cache can need"
                 return -1
             }
             let whole = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(claimed), alignment: 8)

@@ -27,24 +27,32 @@ final class H5Dataset {
     /// Creates `name` under `location` with file type `type`, shape `dims`, optional chunk shape and early
     /// allocation. `fillNever` skips writing fill values (for big feature and pixel datasets whose every row
     /// is written before it is marked done); otherwise the fill value 0 is written at creation.
-    static func create(in location: hid_t, _ name: String, type: hid_t, dims: [Int],
-                       chunk: [Int]? = nil, fillNever: Bool = false) throws -> H5Dataset {
+    static func create(
+        in location: hid_t, _ name: String, type: hid_t, dims: [Int],
+        chunk: [Int]? = nil, fillNever: Bool = false
+    ) throws -> H5Dataset {
         try HDF5Lock.run {
             let shape = dims.map { hsize_t($0) }
-            let space = H5Handle(try checkID(H5Screate_simple(Int32(dims.count), shape, nil),
-                                             "creating the dataspace of \(name)"), .dataspace)
+            let space = H5Handle(
+                try checkID(
+                    H5Screate_simple(Int32(dims.count), shape, nil),
+                    "creating the dataspace of \(name)"), .dataspace)
             let dcpl = H5Handle(try checkID(H5Pcreate(swh5_P_DATASET_CREATE()), "H5Pcreate"), .propertyList)
             if let chunk = chunk {
                 try check(H5Pset_chunk(dcpl.id, Int32(chunk.count), chunk.map { hsize_t($0) }), "chunking \(name)")
             }
             try check(H5Pset_alloc_time(dcpl.id, H5D_ALLOC_TIME_EARLY), "allocation time of \(name)")
-            try check(H5Pset_fill_time(dcpl.id, fillNever ? H5D_FILL_TIME_NEVER : H5D_FILL_TIME_ALLOC),
-                      "fill time of \(name)")
+            try check(
+                H5Pset_fill_time(dcpl.id, fillNever ? H5D_FILL_TIME_NEVER : H5D_FILL_TIME_ALLOC),
+                "fill time of \(name)")
             try check(H5Pset_obj_track_times(dcpl.id, false), "timestamps of \(name)")
-            let id = try checkID(H5Dcreate2(location, name, type, space.id, swh5_P_DEFAULT(), dcpl.id,
-                                            swh5_P_DEFAULT()), "creating dataset \(name)")
-            return H5Dataset(handle: H5Handle(id, .dataset), name: name, dims: dims,
-                             storedType: try StoredType(type, name))
+            let id = try checkID(
+                H5Dcreate2(
+                    location, name, type, space.id, swh5_P_DEFAULT(), dcpl.id,
+                    swh5_P_DEFAULT()), "creating dataset \(name)")
+            return H5Dataset(
+                handle: H5Handle(id, .dataset), name: name, dims: dims,
+                storedType: try StoredType(type, name))
         }
     }
 
@@ -53,8 +61,10 @@ final class H5Dataset {
     static func open(in location: hid_t, _ name: String, path: String) throws -> H5Dataset {
         try HDF5Lock.run {
             guard H5Lexists(location, name, swh5_P_DEFAULT()) > 0 else {
-                throw FeatureStoreError(.notACache, "dataset \(path) is missing; the file is not a complete "
-                                        + "feature cache (format 1). Recreate it with extract-features.")
+                throw FeatureStoreError(
+                    .notACache,
+                    "dataset \(path) is missing; the file is not a complete "
+                        + "feature cache (format 1). Recreate it with extract-features.")
             }
             try H5Object.checkChildHeader(in: location, name)
             let id = try checkID(H5Dopen2(location, name, swh5_P_DEFAULT()), "opening dataset \(name)")
@@ -62,9 +72,11 @@ final class H5Dataset {
             let space = H5Handle(try checkID(H5Dget_space(id), "dataspace of \(name)"), .dataspace)
             let rank = Int(H5Sget_simple_extent_ndims(space.id))
             guard rank >= 0, rank <= 32 else {  // H5S_MAX_RANK
-                throw FeatureStoreError(.notACache, "dataset \(path) has an unreadable dataspace (rank \(rank)); "
-                                        + "the file is damaged. Recreate it with extract-features.",
-                                        hdf5Stack: hdf5ErrorStack())
+                throw FeatureStoreError(
+                    .notACache,
+                    "dataset \(path) has an unreadable dataspace (rank \(rank)); "
+                        + "the file is damaged. Recreate it with extract-features.",
+                    hdf5Stack: hdf5ErrorStack())
             }
             var shape = [hsize_t](repeating: 0, count: max(rank, 1))
             try check(H5Sget_simple_extent_dims(space.id, &shape, nil), "shape of \(name)")
@@ -74,9 +86,11 @@ final class H5Dataset {
             var bytes = 16, overflow = dims.count != rank  // 16: the widest element a cache stores or reads
             for d in dims where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: d) }
             guard !overflow else {
-                throw FeatureStoreError(.notACache, "dataset \(path) claims the extent \(shape.prefix(rank).map { $0 }), "
-                                        + "more elements than any cache holds; the file is damaged. Recreate it "
-                                        + "with extract-features.")
+                throw FeatureStoreError(
+                    .notACache,
+                    "dataset \(path) claims the extent \(shape.prefix(rank).map { $0 }), "
+                        + "more elements than any cache holds; the file is damaged. Recreate it "
+                        + "with extract-features.")
             }
             let type = H5Handle(try checkID(H5Dget_type(id), "type of \(name)"), .datatype)
             return H5Dataset(handle: handle, name: path, dims: dims, storedType: try StoredType(type.id, path))
@@ -92,8 +106,9 @@ final class H5Dataset {
     func write(rows range: Range<Int>, memType: hid_t, from buffer: UnsafeRawPointer) throws {
         try HDF5Lock.run {
             let (memory, file) = try selection(range)
-            try check(H5Dwrite(handle.id, memType, memory.id, file.id, swh5_P_DEFAULT(), buffer),
-                      "writing rows \(range) of \(name)")
+            try check(
+                H5Dwrite(handle.id, memType, memory.id, file.id, swh5_P_DEFAULT(), buffer),
+                "writing rows \(range) of \(name)")
         }
     }
 
@@ -101,16 +116,19 @@ final class H5Dataset {
     func read(rows range: Range<Int>, memType: hid_t, into buffer: UnsafeMutableRawPointer) throws {
         try HDF5Lock.run {
             let (memory, file) = try selection(range)
-            try check(H5Dread(handle.id, memType, memory.id, file.id, swh5_P_DEFAULT(), buffer),
-                      "reading rows \(range) of \(name)")
+            try check(
+                H5Dread(handle.id, memType, memory.id, file.id, swh5_P_DEFAULT(), buffer),
+                "reading rows \(range) of \(name)")
         }
     }
 
     /// Memory and file dataspaces selecting `range` of the first dimension.
     private func selection(_ range: Range<Int>) throws -> (H5Handle, H5Handle) {
         guard range.lowerBound >= 0, range.upperBound <= rows, !range.isEmpty else {
-            throw FeatureStoreError(.invalidArgument, "rows \(range) are outside \(name) (\(rows) rows); "
-                                    + "pass row indices in 0..<\(rows).")
+            throw FeatureStoreError(
+                .invalidArgument,
+                "rows \(range) are outside \(name) (\(rows) rows); "
+                    + "pass row indices in 0..<\(rows).")
         }
         var count = dims.map { hsize_t($0) }
         count[0] = hsize_t(range.count)
@@ -118,8 +136,9 @@ final class H5Dataset {
         start[0] = hsize_t(range.lowerBound)
         let file = H5Handle(try checkID(H5Dget_space(handle.id), "dataspace of \(name)"), .dataspace)
         try check(H5Sselect_hyperslab(file.id, H5S_SELECT_SET, start, nil, count, nil), "selecting rows of \(name)")
-        let memory = H5Handle(try checkID(H5Screate_simple(Int32(dims.count), count, nil), "memory space"),
-                              .dataspace)
+        let memory = H5Handle(
+            try checkID(H5Screate_simple(Int32(dims.count), count, nil), "memory space"),
+            .dataspace)
         return (memory, file)
     }
 }
@@ -144,8 +163,10 @@ struct StoredType: Equatable, CustomStringConvertible {
         let typeClass = H5Tget_class(type)
         let size = H5Tget_size(type)
         guard typeClass != H5T_NO_CLASS, size > 0 else {
-            throw FeatureStoreError(.notACache, "the type of dataset \(name) cannot be read; the file is damaged. "
-                                    + "Recreate it with extract-features.", hdf5Stack: hdf5ErrorStack())
+            throw FeatureStoreError(
+                .notACache,
+                "the type of dataset \(name) cannot be read; the file is damaged. "
+                    + "Recreate it with extract-features.", hdf5Stack: hdf5ErrorStack())
         }
         switch typeClass {
         case H5T_INTEGER: kind = .integer
@@ -173,8 +194,9 @@ extension H5Dataset {
     /// Writes `values` with an explicit memory type: the features, whose memory type is their file type so that
     /// HDF5 never converts them (see Float16Conversion).
     func write<T>(rows range: Range<Int>, memType: hid_t, _ values: [T]) throws {
-        precondition(values.count == range.count * rowElements,
-                     "\(name): \(values.count) values for \(range.count) rows of \(rowElements)")
+        precondition(
+            values.count == range.count * rowElements,
+            "\(name): \(values.count) values for \(range.count) rows of \(rowElements)")
         try values.withUnsafeBytes { try write(rows: range, memType: memType, from: $0.baseAddress!) }
     }
 

@@ -44,18 +44,23 @@ extension H5Object {
     /// its variable-length string attributes. Refuses what this format never writes and libhdf5 1.10 mishandles
     /// on damaged files: a message marked shared (libhdf5 then looks for a shared-message table the file does
     /// not have and reads from a null address).
-    private static func walkHeader(at header: UInt64, _ check: HeapReferenceCheck) throws
-        -> [String: HeapReferenceCheck.Reference] {
+    private static func walkHeader(
+        at header: UInt64, _ check: HeapReferenceCheck
+    ) throws
+        -> [String: HeapReferenceCheck.Reference]
+    {
         let prefix = try check.bytes(at: header, count: 16)
         guard prefix[0] == 1 else {
-            throw check.damaged("the object header at byte \(header) has version \(prefix[0]); this format writes "
-                                + "version 1 headers only (a copy made with h5repack --latest is not read)")
+            throw check.damaged(
+                "the object header at byte \(header) has version \(prefix[0]); this format writes "
+                    + "version 1 headers only (a copy made with h5repack --latest is not read)")
         }
         var chunks = [(address: header + 16, size: Int(prefix.littleEndian(at: 8, count: 4)))]
         var seen = Set<UInt64>(), found: [String: HeapReferenceCheck.Reference] = [:]
         while let chunk = chunks.popLast() {
             guard seen.insert(chunk.address).inserted, seen.count <= 10_000,
-                  chunk.size <= Int(GlobalHeapGuard.largestCollection) else {
+                chunk.size <= Int(GlobalHeapGuard.largestCollection)
+            else {
                 throw check.damaged("the object header at byte \(header) has looping or oversized continuation blocks")
             }
             let bytes = try check.bytes(at: chunk.address, count: chunk.size)
@@ -67,8 +72,9 @@ extension H5Object {
                 }
                 let body = bytes[(at + 8)..<(at + 8 + size)]
                 if bytes[at + 4] & 0x02 != 0 {
-                    throw check.damaged("message \(type) of the object header at byte \(header) is marked shared, "
-                                        + "which this format never writes")
+                    throw check.damaged(
+                        "message \(type) of the object header at byte \(header) is marked shared, "
+                            + "which this format never writes")
                 }
                 if type == 0x10, size >= 16 {  // continuation: the rest of the messages are elsewhere
                     chunks.append((body.littleEndian(at: 0, count: 8), Int(body.littleEndian(at: 8, count: 8))))
@@ -83,8 +89,11 @@ extension H5Object {
 
     /// The name and reference of an attribute message holding one variable-length string; nil for other
     /// attributes.
-    private static func stringAttribute(_ m: ArraySlice<UInt8>, _ check: HeapReferenceCheck) throws
-        -> (String, HeapReferenceCheck.Reference)? {
+    private static func stringAttribute(
+        _ m: ArraySlice<UInt8>, _ check: HeapReferenceCheck
+    ) throws
+        -> (String, HeapReferenceCheck.Reference)?
+    {
         guard m.count >= 8 else { throw check.damaged("an attribute message is \(m.count) bytes long") }
         let version = m[m.startIndex]
         let nameSize = Int(m.littleEndian(at: 2, count: 2)), typeSize = Int(m.littleEndian(at: 4, count: 2))

@@ -22,9 +22,11 @@ final class H5Object {
         try HDF5Lock.run {
             let id = H5Fcreate(url.path, swh5_F_ACC_EXCL(), swh5_P_DEFAULT(), GlobalHeapGuard.fileAccess)
             if id < 0 {
-                throw FeatureStoreError(.cannotOpen, "cannot create \(url.path); check that the folder exists "
-                                        + "and is writable, and that no stale file of that name is left.",
-                                        hdf5Stack: hdf5ErrorStack())
+                throw FeatureStoreError(
+                    .cannotOpen,
+                    "cannot create \(url.path); check that the folder exists "
+                        + "and is writable, and that no stale file of that name is left.",
+                    hdf5Stack: hdf5ErrorStack())
             }
             closeOnExec(id)
             return H5Object(handle: H5Handle(id, .file), path: "/")
@@ -36,20 +38,27 @@ final class H5Object {
         try HDF5Lock.run {
             var info = stat()
             guard stat(url.path, &info) == 0 else {
-                throw FeatureStoreError(.cannotOpen, "no file at \(url.path); check the path, or run "
-                                        + "extract-features to create the cache.")
+                throw FeatureStoreError(
+                    .cannotOpen,
+                    "no file at \(url.path); check the path, or run "
+                        + "extract-features to create the cache.")
             }
             // HDF5 would block for ever reading a FIFO or a character device, and fails obscurely on a folder.
             guard info.st_mode & S_IFMT == S_IFREG else {
-                throw FeatureStoreError(.cannotOpen, "\(url.path) is \(fileKind(info.st_mode)), not a regular file; "
-                                        + "pass the .h5 cache file that extract-features wrote.")
+                throw FeatureStoreError(
+                    .cannotOpen,
+                    "\(url.path) is \(fileKind(info.st_mode)), not a regular file; "
+                        + "pass the .h5 cache file that extract-features wrote.")
             }
             let flags = writable ? swh5_F_ACC_RDWR() : swh5_F_ACC_RDONLY()
             GlobalHeapGuard.clearDamage()
             let id = H5Fopen(url.path, flags, GlobalHeapGuard.fileAccess)
             if id < 0 {
                 if let damage = GlobalHeapGuard.takeDamage() {
-                    throw FeatureStoreError(.notACache, "\(url.path) is corrupt: its global heap (where strings are stored) is damaged: \(damage). Delete the file and run extract-features again to recreate it.", hdf5Stack: hdf5ErrorStack())
+                    throw FeatureStoreError(
+                        .notACache,
+                        "\(url.path) is corrupt: its global heap (where strings are stored) is damaged: \(damage). Delete the file and run extract-features again to recreate it.",
+                        hdf5Stack: hdf5ErrorStack())
                 }
                 // The guarded driver's inner calls clear HDF5's error stack, which loses the reason (a lock held by
                 // another process, a missing signature). Opening fails before any global heap is read, so the same
@@ -70,17 +79,22 @@ final class H5Object {
     private static func openFailure(_ url: URL) -> FeatureStoreError {
         let stack = hdf5ErrorStack()
         if stack.contains(where: { $0.localizedCaseInsensitiveContains("unable to lock file") }) {
-            return FeatureStoreError(.cannotOpen, "cannot open \(url.path): another process (a writer) holds it "
-                                     + "open. Wait for that process to finish, or stop it, then retry.",
-                                     hdf5Stack: stack)
+            return FeatureStoreError(
+                .cannotOpen,
+                "cannot open \(url.path): another process (a writer) holds it "
+                    + "open. Wait for that process to finish, or stop it, then retry.",
+                hdf5Stack: stack)
         }
         let signature = H5Fis_hdf5(url.path)
         H5Eclear2(swh5_E_DEFAULT())
-        let what = signature > 0
+        let what =
+            signature > 0
             ? "is an HDF5 file that cannot be read (truncated or corrupt: \(stack.first ?? "no detail"))"
             : "is not an HDF5 file (no HDF5 signature; empty, truncated or another kind of file)"
-        return FeatureStoreError(.cannotOpen, "\(url.path) \(what); delete it and run extract-features again, or "
-                                 + "pass the right file.", hdf5Stack: stack)
+        return FeatureStoreError(
+            .cannotOpen,
+            "\(url.path) \(what); delete it and run extract-features again, or "
+                + "pass the right file.", hdf5Stack: stack)
     }
 
     /// Marks the file's descriptor close-on-exec, so that a child process started while the cache is open
@@ -104,8 +118,9 @@ final class H5Object {
         try HDF5Lock.run {
             let gcpl = H5Handle(try checkID(H5Pcreate(swh5_P_GROUP_CREATE()), "H5Pcreate"), .propertyList)
             try check(H5Pset_obj_track_times(gcpl.id, false), "timestamps of group \(name)")
-            let gid = try checkID(H5Gcreate2(id, name, swh5_P_DEFAULT(), gcpl.id, swh5_P_DEFAULT()),
-                                  "creating group \(name)")
+            let gid = try checkID(
+                H5Gcreate2(id, name, swh5_P_DEFAULT(), gcpl.id, swh5_P_DEFAULT()),
+                "creating group \(name)")
             return H5Object(handle: H5Handle(gid, .group), path: childPath(name), parent: self)
         }
     }
@@ -113,8 +128,10 @@ final class H5Object {
     func openGroup(_ name: String) throws -> H5Object {
         try HDF5Lock.run {
             guard exists(name) else {
-                throw FeatureStoreError(.notACache, "group \(childPath(name)) is missing; the file is not a "
-                                        + "feature cache (format 1). Recreate it with extract-features.")
+                throw FeatureStoreError(
+                    .notACache,
+                    "group \(childPath(name)) is missing; the file is not a "
+                        + "feature cache (format 1). Recreate it with extract-features.")
             }
             try Self.checkChildHeader(in: id, name)
             let gid = try checkID(H5Gopen2(id, name, swh5_P_DEFAULT()), "opening group \(name)")
@@ -137,8 +154,10 @@ final class H5Object {
         }
     }
 
-    func createDataset(_ name: String, type: hid_t, dims: [Int], chunk: [Int]? = nil,
-                       fillNever: Bool = false) throws -> H5Dataset {
+    func createDataset(
+        _ name: String, type: hid_t, dims: [Int], chunk: [Int]? = nil,
+        fillNever: Bool = false
+    ) throws -> H5Dataset {
         try H5Dataset.create(in: id, name, type: type, dims: dims, chunk: chunk, fillNever: fillNever)
     }
 
@@ -153,9 +172,12 @@ extension H5Object {
     func setAttribute(_ name: String, _ value: String) throws {
         try HDF5Lock.run {
             let space = H5Handle(try checkID(H5Screate(H5S_SCALAR), "scalar space"), .dataspace)
-            let attr = H5Handle(try checkID(H5Acreate2(id, name, H5Types.utf8String.id, space.id,
-                                                       swh5_P_DEFAULT(), swh5_P_DEFAULT()),
-                                            "creating attribute \(name) on \(path)"), .attribute)
+            let attr = H5Handle(
+                try checkID(
+                    H5Acreate2(
+                        id, name, H5Types.utf8String.id, space.id,
+                        swh5_P_DEFAULT(), swh5_P_DEFAULT()),
+                    "creating attribute \(name) on \(path)"), .attribute)
             let pointer = strdup(value)
             defer { free(pointer) }
             var pointers = [pointer]
@@ -166,9 +188,12 @@ extension H5Object {
     func setAttribute(_ name: String, _ value: Int) throws {
         try HDF5Lock.run {
             let space = H5Handle(try checkID(H5Screate(H5S_SCALAR), "scalar space"), .dataspace)
-            let attr = H5Handle(try checkID(H5Acreate2(id, name, swh5_T_STD_I64LE(), space.id,
-                                                       swh5_P_DEFAULT(), swh5_P_DEFAULT()),
-                                            "creating attribute \(name) on \(path)"), .attribute)
+            let attr = H5Handle(
+                try checkID(
+                    H5Acreate2(
+                        id, name, swh5_T_STD_I64LE(), space.id,
+                        swh5_P_DEFAULT(), swh5_P_DEFAULT()),
+                    "creating attribute \(name) on \(path)"), .attribute)
             var number = Int64(value)
             try check(H5Awrite(attr.id, Int64.h5MemoryType, &number), "writing attribute \(name)")
         }
@@ -179,9 +204,12 @@ extension H5Object {
     func setAttribute(_ name: String, _ values: [Int]) throws {
         try HDF5Lock.run {
             let space = H5Handle(try checkID(H5Screate_simple(1, [hsize_t(values.count)], nil), "array space"), .dataspace)
-            let attr = H5Handle(try checkID(H5Acreate2(id, name, swh5_T_STD_I64LE(), space.id,
-                                                       swh5_P_DEFAULT(), swh5_P_DEFAULT()),
-                                            "creating attribute \(name) on \(path)"), .attribute)
+            let attr = H5Handle(
+                try checkID(
+                    H5Acreate2(
+                        id, name, swh5_T_STD_I64LE(), space.id,
+                        swh5_P_DEFAULT(), swh5_P_DEFAULT()),
+                    "creating attribute \(name) on \(path)"), .attribute)
             let numbers = values.map(Int64.init)
             try check(H5Awrite(attr.id, Int64.h5MemoryType, numbers), "writing attribute \(name)")
         }
@@ -221,17 +249,21 @@ extension H5Object {
 
     private func openAttribute(_ name: String) throws -> H5Handle {
         guard hasAttribute(name) else {
-            throw FeatureStoreError(.notACache, "attribute \(name) of \(path) is missing; the file is not a "
-                                    + "feature cache of format 1. Recreate it with extract-features.")
+            throw FeatureStoreError(
+                .notACache,
+                "attribute \(name) of \(path) is missing; the file is not a "
+                    + "feature cache of format 1. Recreate it with extract-features.")
         }
         let attr = H5Handle(try checkID(H5Aopen(id, name, swh5_P_DEFAULT()), "opening attribute \(name)"), .attribute)
         // H5Aread fills one value per element: an array attribute would overrun the single value read here.
         let space = H5Handle(try checkID(H5Aget_space(attr.id), "dataspace of attribute \(name)"), .dataspace)
         let count = H5Sget_simple_extent_npoints(space.id)
         guard count == 1 else {
-            throw FeatureStoreError(.notACache, "attribute \(name) of \(path) holds \(count) values, not one; the "
-                                    + "file is damaged or not a feature cache of format 1. Recreate it with "
-                                    + "extract-features.")
+            throw FeatureStoreError(
+                .notACache,
+                "attribute \(name) of \(path) holds \(count) values, not one; the "
+                    + "file is damaged or not a feature cache of format 1. Recreate it with "
+                    + "extract-features.")
         }
         return attr
     }

@@ -26,39 +26,49 @@ func hdf5ErrorStack() -> [String] {
     let lines = Lines()
     let box = Unmanaged.passRetained(lines)
     defer { box.release() }
-    H5Ewalk2(swh5_E_DEFAULT(), H5E_WALK_UPWARD, { _, desc, data in
-        guard let desc = desc, let data = data else { return 0 }
-        let sink = Unmanaged<Lines>.fromOpaque(data).takeUnretainedValue()
-        let function = desc.pointee.func_name.map { String(cString: $0) } ?? "?"
-        let text = desc.pointee.desc.map { String(cString: $0) } ?? ""
-        sink.items.append("\(function): \(text)")
-        return 0
-    }, box.toOpaque())
+    H5Ewalk2(
+        swh5_E_DEFAULT(), H5E_WALK_UPWARD,
+        { _, desc, data in
+            guard let desc = desc, let data = data else { return 0 }
+            let sink = Unmanaged<Lines>.fromOpaque(data).takeUnretainedValue()
+            let function = desc.pointee.func_name.map { String(cString: $0) } ?? "?"
+            let text = desc.pointee.desc.map { String(cString: $0) } ?? ""
+            sink.items.append("\(function): \(text)")
+            return 0
+        }, box.toOpaque())
     H5Eclear2(swh5_E_DEFAULT())
     return lines.items
 }
 
 /// Throws a `FeatureStoreError` carrying the HDF5 stack when an `herr_t` result is negative.
 @discardableResult
-func check(_ status: herr_t, _ what: @autoclosure () -> String,
-           file: String = #fileID, line: Int = #line) throws -> herr_t {
+func check(
+    _ status: herr_t, _ what: @autoclosure () -> String,
+    file: String = #fileID, line: Int = #line
+) throws -> herr_t {
     if status < 0 {
         if let damage = heapDamage(what(), file: file, line: line) { throw damage }
-        throw FeatureStoreError(.hdf5, "\(what()) failed; the file may be damaged or the disk full. "
-                                + "Check free space and permissions, then rerun the same command to resume.",
-                                hdf5Stack: hdf5ErrorStack(), file: file, line: line)
+        throw FeatureStoreError(
+            .hdf5,
+            "\(what()) failed; the file may be damaged or the disk full. "
+                + "Check free space and permissions, then rerun the same command to resume.",
+            hdf5Stack: hdf5ErrorStack(), file: file, line: line)
     }
     return status
 }
 
 /// Throws when an identifier-returning HDF5 call failed (negative id), and returns the id otherwise.
-func checkID(_ id: hid_t, _ what: @autoclosure () -> String,
-             file: String = #fileID, line: Int = #line) throws -> hid_t {
+func checkID(
+    _ id: hid_t, _ what: @autoclosure () -> String,
+    file: String = #fileID, line: Int = #line
+) throws -> hid_t {
     if id < 0 {
         if let damage = heapDamage(what(), file: file, line: line) { throw damage }
-        throw FeatureStoreError(.hdf5, "\(what()) failed; the file may be damaged or not a feature cache. "
-                                + "Run `h5dump -H` on it to see what it holds.",
-                                hdf5Stack: hdf5ErrorStack(), file: file, line: line)
+        throw FeatureStoreError(
+            .hdf5,
+            "\(what()) failed; the file may be damaged or not a feature cache. "
+                + "Run `h5dump -H` on it to see what it holds.",
+            hdf5Stack: hdf5ErrorStack(), file: file, line: line)
     }
     return id
 }
@@ -66,9 +76,11 @@ func checkID(_ id: hid_t, _ what: @autoclosure () -> String,
 /// The error for an HDF5 call that failed because `GlobalHeapGuard` refused a damaged global heap, if it did.
 private func heapDamage(_ what: String, file: String, line: Int) -> FeatureStoreError? {
     guard let damage = GlobalHeapGuard.takeDamage() else { return nil }
-    return FeatureStoreError(.notACache, "\(what) failed: the file is corrupt, its global heap (where strings are "
-                             + "stored) is damaged: \(damage). Delete the file and run extract-features again to "
-                             + "recreate it.", hdf5Stack: hdf5ErrorStack(), file: file, line: line)
+    return FeatureStoreError(
+        .notACache,
+        "\(what) failed: the file is corrupt, its global heap (where strings are "
+            + "stored) is damaged: \(damage). Delete the file and run extract-features again to "
+            + "recreate it.", hdf5Stack: hdf5ErrorStack(), file: file, line: line)
 }
 
 /// An owned HDF5 identifier, closed with the matching `H5?close` when released.

@@ -47,15 +47,19 @@ struct HeapReferenceCheck {
     func close() { try? file.close() }
 
     func damaged(_ what: String) -> FeatureStoreError {
-        FeatureStoreError(.notACache, "reading strings of \(path) failed: the file is corrupt: \(what). Delete the "
-                          + "file and run extract-features again to recreate it.")
+        FeatureStoreError(
+            .notACache,
+            "reading strings of \(path) failed: the file is corrupt: \(what). Delete the "
+                + "file and run extract-features again to recreate it.")
     }
 
     /// The error `GlobalHeapGuard` gives for a collection whose walk fails, in the same words.
     private func heapDamaged(_ problem: String) -> FeatureStoreError {
-        FeatureStoreError(.notACache, "reading strings of \(path) failed: the file is corrupt, its global heap (where "
-                          + "strings are stored) is damaged: \(problem). Delete the file and run extract-features "
-                          + "again to recreate it.")
+        FeatureStoreError(
+            .notACache,
+            "reading strings of \(path) failed: the file is corrupt, its global heap (where "
+                + "strings are stored) is damaged: \(problem). Delete the file and run extract-features "
+                + "again to recreate it.")
     }
 
     /// `count` bytes at `address`, refused when they are not all in the file.
@@ -89,9 +93,10 @@ struct HeapReferenceCheck {
         }
         let stored = collections[address]?[reference.index]
         guard reference.index > 0, stored == reference.length else {
-            throw damaged("\(what())'s string refers to object \(reference.index) of the global heap collection at "
-                          + "byte \(address) with \(reference.length) bytes, but that collection "
-                          + (stored.map { "holds \($0) bytes there" } ?? "has no such object"))
+            throw damaged(
+                "\(what())'s string refers to object \(reference.index) of the global heap collection at "
+                    + "byte \(address) with \(reference.length) bytes, but that collection "
+                    + (stored.map { "holds \($0) bytes there" } ?? "has no such object"))
         }
     }
 }

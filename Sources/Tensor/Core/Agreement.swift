@@ -13,9 +13,13 @@ public struct Agreement: Sendable, Equatable {
         var maxDiff = 0.0, maxRef = 0.0, sumDiff = 0.0, sumRef = 0.0, dot = 0.0, aa = 0.0, rr = 0.0
         for (x, y) in zip(actual, reference) {
             let a = Double(x), r = Double(y), d = abs(a - r)
-            maxDiff = max(maxDiff, d); maxRef = max(maxRef, abs(r))
-            sumDiff += d; sumRef += abs(r)
-            dot += a * r; aa += a * a; rr += r * r
+            maxDiff = max(maxDiff, d)
+            maxRef = max(maxRef, abs(r))
+            sumDiff += d
+            sumRef += abs(r)
+            dot += a * r
+            aa += a * a
+            rr += r * r
         }
         maxRelative = maxDiff / max(maxRef, .leastNormalMagnitude)
         meanRelative = sumDiff / max(sumRef, .leastNormalMagnitude)

@@ -1,6 +1,6 @@
+import CBLAS
 import Dispatch
 import Foundation
-import CBLAS
 
 /// How many threads the kernels use.
 ///

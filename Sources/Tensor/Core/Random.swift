@@ -45,8 +45,10 @@ extension Tensor {
     }
 
     /// Normal values with standard deviation `std`, redrawn until inside [-limit, limit] (truncated normal).
-    public static func truncatedNormal(_ shape: [Int], std: Float, limit: Float,
-                                       using rng: inout SplitMix64) -> Tensor {
+    public static func truncatedNormal(
+        _ shape: [Int], std: Float, limit: Float,
+        using rng: inout SplitMix64
+    ) -> Tensor {
         var t = Tensor(shape: shape)
         for i in 0..<t.count {
             var v: Float

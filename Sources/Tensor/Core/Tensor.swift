@@ -16,8 +16,9 @@ public struct Tensor: Sendable, Equatable {
 
     /// A tensor of `shape` holding `storage` (row-major); the element count must match the shape.
     public init(shape: [Int], _ storage: [Float]) {
-        precondition(shape.reduce(1, *) == storage.count,
-                     "shape \(shape) needs \(shape.reduce(1, *)) elements, got \(storage.count)")
+        precondition(
+            shape.reduce(1, *) == storage.count,
+            "shape \(shape) needs \(shape.reduce(1, *)) elements, got \(storage.count)")
         self.shape = shape
         self.storage = storage
     }

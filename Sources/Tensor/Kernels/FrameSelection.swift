@@ -5,9 +5,13 @@ public func strideFrames(_ clips: Tensor, stride s: Int) -> Tensor {
     let (b, t, h, w) = (clips.shape[0], clips.shape[2], clips.shape[3], clips.shape[4])
     let kept = (t + s - 1) / s, plane = h * w
     var frames = Tensor(shape: [b * kept, 3, h, w])
-    for bi in 0..<b { for k in 0..<kept { for c in 0..<3 {
-        let src = ((bi * 3 + c) * t + k * s) * plane, dst = ((bi * kept + k) * 3 + c) * plane
-        frames.storage.replaceSubrange(dst..<dst + plane, with: clips.storage[src..<src + plane])
-    } } }
+    for bi in 0..<b {
+        for k in 0..<kept {
+            for c in 0..<3 {
+                let src = ((bi * 3 + c) * t + k * s) * plane, dst = ((bi * kept + k) * 3 + c) * plane
+                frames.storage.replaceSubrange(dst..<dst + plane, with: clips.storage[src..<src + plane])
+            }
+        }
+    }
     return frames
 }

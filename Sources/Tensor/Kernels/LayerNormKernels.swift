@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (Pointer closures are nested on one line each, so that the loop bodies keep one indentation level.)
 import Foundation
 
 /// Statistics saved by `layerNormForward` for the backward pass: per-row mean and 1/sqrt(var + eps).

@@ -9,8 +9,9 @@ public func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
     x.withUnsafeBufferPointer { px in
         weight.withUnsafeBufferPointer { pw in
             y.withUnsafeMutableBufferPointer { py in
-                gemm(transB: true, m: rows, n: outF, k: inF, a: px.baseAddress!, lda: inF,
-                     b: pw.baseAddress!, ldb: inF, c: py.baseAddress!, ldc: outF)
+                gemm(
+                    transB: true, m: rows, n: outF, k: inF, a: px.baseAddress!, lda: inF,
+                    b: pw.baseAddress!, ldb: inF, c: py.baseAddress!, ldc: outF)
             }
         }
     }
@@ -19,15 +20,18 @@ public func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
 }
 
 /// Backward. Accumulates dW += dyᵀ·x and db += Σ_rows dy; returns dx = dy·W (nil when `needInputGrad` is false).
-public func linearBackward(_ dy: Tensor, input x: Tensor, weight: Tensor, dWeight: UnsafeMutablePointer<Float>,
-                           dBias: UnsafeMutablePointer<Float>?, needInputGrad: Bool = true) -> Tensor? {
+public func linearBackward(
+    _ dy: Tensor, input x: Tensor, weight: Tensor, dWeight: UnsafeMutablePointer<Float>,
+    dBias: UnsafeMutablePointer<Float>?, needInputGrad: Bool = true
+) -> Tensor? {
     let inF = weight.shape[1], outF = weight.shape[0]
     let rows = x.rowCount
     precondition(dy.rowCount == rows && dy.lastDimension == outF, "linear backward: dy \(dy.shape) vs x \(x.shape), W \(weight.shape)")
     dy.withUnsafeBufferPointer { pdy in
         x.withUnsafeBufferPointer { px in
-            gemm(transA: true, m: outF, n: inF, k: rows, a: pdy.baseAddress!, lda: outF,
-                 b: px.baseAddress!, ldb: inF, beta: 1, c: dWeight, ldc: inF)
+            gemm(
+                transA: true, m: outF, n: inF, k: rows, a: pdy.baseAddress!, lda: outF,
+                b: px.baseAddress!, ldb: inF, beta: 1, c: dWeight, ldc: inF)
         }
     }
     if let dBias { accumulateColumnSums(dy, into: dBias) }
@@ -36,8 +40,9 @@ public func linearBackward(_ dy: Tensor, input x: Tensor, weight: Tensor, dWeigh
     dy.withUnsafeBufferPointer { pdy in
         weight.withUnsafeBufferPointer { pw in
             dx.withUnsafeMutableBufferPointer { pdx in
-                gemm(m: rows, n: inF, k: outF, a: pdy.baseAddress!, lda: outF, b: pw.baseAddress!, ldb: inF,
-                     c: pdx.baseAddress!, ldc: inF)
+                gemm(
+                    m: rows, n: inF, k: outF, a: pdy.baseAddress!, lda: outF, b: pw.baseAddress!, ldb: inF,
+                    c: pdx.baseAddress!, ldc: inF)
             }
         }
     }

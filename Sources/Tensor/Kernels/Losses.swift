@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (Pointer closures are nested on one line each, so that the loop bodies keep one indentation level.)
 import Foundation
 
 /// The regression losses of docs/method.md §5.4, all with mean reduction over every element.

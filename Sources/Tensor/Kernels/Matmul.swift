@@ -11,10 +11,12 @@ import DNNLKernels
 /// neither does any result. Products go to oneDNN
 /// (fp32 and bf16); OpenBLAS computes fp32 products only when `backend` says so (benchmarks) or when oneDNN cannot
 /// create a primitive.
-public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeThreads.count,
-                 precision: Precision = ComputePrecision.current, backend: MatrixBackend = MatrixBackend.fp32) {
+public func gemm(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = ComputeThreads.count,
+    precision: Precision = ComputePrecision.current, backend: MatrixBackend = MatrixBackend.fp32
+) {
     guard m > 0, n > 0 else { return }
     let splitRows = n < 2 * GemmSplit.panel
     let extent = splitRows ? m : n
@@ -22,7 +24,8 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
         let panels = (extent + GemmSplit.panel - 1) / GemmSplit.panel
         // bf16 operands are rounded once here, not once per panel (the shared operand would be, every time).
         let (aRows, aCols) = transA ? (k, m) : (m, k), (bRows, bCols) = transB ? (n, k) : (k, n)
-        let packed = precision == .bf16
+        let packed =
+            precision == .bf16
             ? (mvd_bf16_pack(0, a, Int64(aRows), Int64(aCols), Int64(lda)), mvd_bf16_pack(1, b, Int64(bRows), Int64(bCols), Int64(ldb)))
             : (nil, nil)
         let one = { (p: Int) in
@@ -32,22 +35,27 @@ public func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: 
             let cOffset = splitRows ? lo * ldc : lo
             if let qa = packed.0, let qb = packed.1 {
                 let qaOffset = splitRows ? (transA ? lo : lo * aCols) : 0, qbOffset = splitRows ? 0 : (transB ? lo * bCols : lo)
-                if mvd_dnnl_matmul_bf16(transA ? 1 : 0, transB ? 1 : 0, Int64(pm), Int64(pn), Int64(k), alpha, qa + qaOffset,
-                                        Int64(aCols), qb + qbOffset, Int64(bCols), beta, c + cOffset, Int64(ldc)) != 0 {
+                if mvd_dnnl_matmul_bf16(
+                    transA ? 1 : 0, transB ? 1 : 0, Int64(pm), Int64(pn), Int64(k), alpha, qa + qaOffset,
+                    Int64(aCols), qb + qbOffset, Int64(bCols), beta, c + cOffset, Int64(ldc)) != 0
+                {
                     // No bf16 kernel: emulate (repacking here would overwrite the operands other panels read).
-                    emulatedBF16(transA: transA, transB: transB, m: pm, n: pn, k: k, alpha: alpha, a: a + aOffset, lda: lda,
-                                 b: b + bOffset, ldb: ldb, beta: beta, c: c + cOffset, ldc: ldc)
+                    emulatedBF16(
+                        transA: transA, transB: transB, m: pm, n: pn, k: k, alpha: alpha, a: a + aOffset, lda: lda,
+                        b: b + bOffset, ldb: ldb, beta: beta, c: c + cOffset, ldc: ldc)
                 }
                 return
             }
-            gemmPanel(transA: transA, transB: transB, m: pm, n: pn, k: k, alpha: alpha, a: a + aOffset, lda: lda,
-                      b: b + bOffset, ldb: ldb, beta: beta, c: c + cOffset, ldc: ldc, precision: precision, backend: backend)
+            gemmPanel(
+                transA: transA, transB: transB, m: pm, n: pn, k: k, alpha: alpha, a: a + aOffset, lda: lda,
+                b: b + bOffset, ldb: ldb, beta: beta, c: c + cOffset, ldc: ldc, precision: precision, backend: backend)
         }
         if threads > 1 { parallelBlocks(panels, one) } else { for p in 0..<panels { one(p) } }
         return
     }
-    gemmPanel(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-              beta: beta, c: c, ldc: ldc, precision: precision, backend: backend)
+    gemmPanel(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+        beta: beta, c: c, ldc: ldc, precision: precision, backend: backend)
 }
 
 /// How large products are split over the threads.
@@ -64,29 +72,37 @@ public enum GemmSplit {
 }
 
 /// One panel on the calling thread.
-private func gemmPanel(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                       b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                       precision: Precision, backend: MatrixBackend) {
+private func gemmPanel(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    precision: Precision, backend: MatrixBackend
+) {
     if k == 0 {  // libraries leave C untouched when k = 0 only if beta = 1; make the empty product explicit
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
         return
     }
     switch precision {
     case .bf16:
-        if mvd_dnnl_matmul(1, transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
-                           b, Int64(ldb), beta, c, Int64(ldc)) != 0 {
+        if mvd_dnnl_matmul(
+            1, transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+            b, Int64(ldb), beta, c, Int64(ldc)) != 0
+        {
             // oneDNN has no bf16 kernel here (a CPU without AVX-512): the same arithmetic, emulated.
-            emulatedBF16(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                         beta: beta, c: c, ldc: ldc)
+            emulatedBF16(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc)
         }
     case .fp32:
         if backend == .oneDNN,
-           mvd_dnnl_matmul(0, transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
-                           b, Int64(ldb), beta, c, Int64(ldc)) == 0 {
+            mvd_dnnl_matmul(
+                0, transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+                b, Int64(ldb), beta, c, Int64(ldc)) == 0
+        {
             return
         }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
 
@@ -105,8 +121,10 @@ public enum MatrixBackend: String, Sendable, CaseIterable {
 
 /// A bf16 product computed as fp32 products of operands rounded to bf16: what the bf16 kernels compute, up to the
 /// order of the fp32 sums. The fallback when oneDNN has no bf16 kernel.
-func emulatedBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                  b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+func emulatedBF16(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
     func rounded(_ p: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int) -> [Float] {
         var out = [Float](repeating: 0, count: rows * cols)
         out.withUnsafeMutableBufferPointer { o in
@@ -117,8 +135,9 @@ func emulatedBF16(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
     let (aRows, aCols) = transA ? (k, m) : (m, k)
     let (bRows, bCols) = transB ? (n, k) : (k, n)
     let qa = rounded(a, rows: aRows, cols: aCols, ld: lda), qb = rounded(b, rows: bRows, cols: bCols, ld: ldb)
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, qa, Int32(aCols), qb, Int32(bCols), beta, c, Int32(ldc))
+    cblas_sgemm(
+        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, qa, Int32(aCols), qb, Int32(bCols), beta, c, Int32(ldc))
 }
 
 /// Matrix product of the last two dimensions, batched over leading ones.
@@ -133,17 +152,19 @@ public func matmul(_ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool 
     let batchShape = Array(a.shape.dropLast(2))
     let batch = batchShape.reduce(1, *)
     let sharedB = b.rank == 2
-    precondition(sharedB || Array(b.shape.dropLast(2)) == batchShape,
-                 "matmul batch dimensions differ: \(a.shape) vs \(b.shape)")
+    precondition(
+        sharedB || Array(b.shape.dropLast(2)) == batchShape,
+        "matmul batch dimensions differ: \(a.shape) vs \(b.shape)")
     var out = Tensor(shape: batchShape + [m, n])
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             out.withUnsafeMutableBufferPointer { pc in
                 for i in 0..<batch {
-                    gemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                         a: pa.baseAddress! + i * m * k, lda: transA ? m : k,
-                         b: pb.baseAddress! + (sharedB ? 0 : i * k * n), ldb: transB ? k : n,
-                         c: pc.baseAddress! + i * m * n, ldc: n)
+                    gemm(
+                        transA: transA, transB: transB, m: m, n: n, k: k,
+                        a: pa.baseAddress! + i * m * k, lda: transA ? m : k,
+                        b: pb.baseAddress! + (sharedB ? 0 : i * k * n), ldb: transB ? k : n,
+                        c: pc.baseAddress! + i * m * n, ldc: n)
                 }
             }
         }

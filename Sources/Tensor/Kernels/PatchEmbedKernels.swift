@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (Pointer closures are nested on one line each, so that the loop bodies keep one indentation level.)
 /// Patch / tubelet embedding with stride = kernel: a reshape of the clip into patches, then a linear map.
 ///
 /// Video input: [B, 3, T, H, W] (channel-major, as the PyTorch models take). With tubelet t and patch p the

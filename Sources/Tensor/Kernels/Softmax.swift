@@ -25,8 +25,10 @@ public func softmaxForward(_ x: Tensor) -> Tensor {
 
 /// Backward of row softmax given its output y: dx = y ⊙ (dy − Σ_j dy_j y_j), in place over `dy` rows.
 @inlinable
-public func softmaxBackwardRowsInPlace(_ dy: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>,
-                                       rows: Int, cols: Int) {
+public func softmaxBackwardRowsInPlace(
+    _ dy: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>,
+    rows: Int, cols: Int
+) {
     parallelRanges(rows, grain: rowGrain(rowCost: 4 * cols)) { range in
         for r in range {
             let g = dy + r * cols, s = y + r * cols

@@ -2,8 +2,9 @@
 
 /// [B, N1, C] ++ [B, N2, C] -> [B, N1 + N2, C] (per sample: a's tokens, then b's).
 public func concatTokens(_ a: Tensor, _ b: Tensor) -> Tensor {
-    precondition(a.rank == 3 && b.rank == 3 && a.shape[0] == b.shape[0] && a.shape[2] == b.shape[2],
-                 "concat tokens: \(a.shape) and \(b.shape)")
+    precondition(
+        a.rank == 3 && b.rank == 3 && a.shape[0] == b.shape[0] && a.shape[2] == b.shape[2],
+        "concat tokens: \(a.shape) and \(b.shape)")
     let (batch, n1, n2, c) = (a.shape[0], a.shape[1], b.shape[1], a.shape[2])
     var out = Tensor(shape: [batch, n1 + n2, c])
     for s in 0..<batch {
@@ -20,8 +21,9 @@ public func sliceTokens(_ x: Tensor, from start: Int, count: Int) -> Tensor {
     let (batch, n, c) = (x.shape[0], x.shape[1], x.shape[2])
     var out = Tensor(shape: [batch, count, c])
     for s in 0..<batch {
-        out.storage.replaceSubrange(s * count * c..<(s + 1) * count * c,
-                                    with: x.storage[(s * n + start) * c..<(s * n + start + count) * c])
+        out.storage.replaceSubrange(
+            s * count * c..<(s + 1) * count * c,
+            with: x.storage[(s * n + start) * c..<(s * n + start + count) * c])
     }
     return out
 }
@@ -31,8 +33,9 @@ public func padTokens(_ g: Tensor, from start: Int, total n: Int) -> Tensor {
     let (batch, count, c) = (g.shape[0], g.shape[1], g.shape[2])
     var out = Tensor(shape: [batch, n, c])
     for s in 0..<batch {
-        out.storage.replaceSubrange((s * n + start) * c..<(s * n + start + count) * c,
-                                    with: g.storage[s * count * c..<(s + 1) * count * c])
+        out.storage.replaceSubrange(
+            (s * n + start) * c..<(s * n + start + count) * c,
+            with: g.storage[s * count * c..<(s + 1) * count * c])
     }
     return out
 }

@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (Pointer closures are nested on one line each, so that the loop bodies keep one indentation level.)
 /// Gathering and scattering token rows by a boolean mask, always in ascending token index.
 ///
 /// Tokens are rows of [B, N, C]. A mask is [B * N] booleans; every sample must select the same number of

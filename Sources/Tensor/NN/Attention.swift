@@ -10,9 +10,9 @@ public enum QKVBiasStyle: String, Codable, Sendable {
 
 /// Multi-head self-attention: qkv projection, softmax(scale · q kᵀ) v per head, output projection.
 public struct Attention: ParameterContainer, Sendable {
-    public var qkv: Linear          // weight [3C, C]; bias only in the combined style
-    public var qBias: Parameter?    // [C], separateQV style
-    public var vBias: Parameter?    // [C], separateQV style
+    public var qkv: Linear  // weight [3C, C]; bias only in the combined style
+    public var qBias: Parameter?  // [C], separateQV style
+    public var vBias: Parameter?  // [C], separateQV style
     public var proj: Linear
     public let heads: Int
     public let scale: Float
@@ -21,8 +21,10 @@ public struct Attention: ParameterContainer, Sendable {
         let input: Tensor, qkvOut: Tensor, saved: AttentionSaved, projCache: Linear.Cache
     }
 
-    public init(qkvWeight: Tensor, qkvBias: Tensor?, qBias: Tensor?, vBias: Tensor?,
-                projWeight: Tensor, projBias: Tensor, heads: Int) {
+    public init(
+        qkvWeight: Tensor, qkvBias: Tensor?, qBias: Tensor?, vBias: Tensor?,
+        projWeight: Tensor, projBias: Tensor, heads: Int
+    ) {
         let c = projWeight.shape[0]
         precondition(c % heads == 0, "width \(c) is not divisible by \(heads) heads")
         precondition(qkvWeight.shape == [3 * c, c], "qkv weight \(qkvWeight.shape) for width \(c)")
@@ -45,7 +47,10 @@ public struct Attention: ParameterContainer, Sendable {
         if let qb = qBias?.value, let vb = vBias?.value {
             let c = width
             var bias = Tensor(shape: [3 * c])
-            for j in 0..<c { bias.storage[j] = qb.storage[j]; bias.storage[2 * c + j] = vb.storage[j] }
+            for j in 0..<c {
+                bias.storage[j] = qb.storage[j]
+                bias.storage[2 * c + j] = vb.storage[j]
+            }
             addRowVector(&y, bias)
         }
         return y

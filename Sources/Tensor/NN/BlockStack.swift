@@ -13,7 +13,11 @@ public struct BlockStack: ParameterContainer, Sendable {
         var y = x
         var caches: [ViTBlock.Cache] = []
         caches.reserveCapacity(blocks.count)
-        for block in blocks { let (out, c) = block.forward(y, using: &rng); y = out; caches.append(c) }
+        for block in blocks {
+            let (out, c) = block.forward(y, using: &rng)
+            y = out
+            caches.append(c)
+        }
         return (y, caches)
     }
 

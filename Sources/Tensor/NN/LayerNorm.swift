@@ -5,13 +5,18 @@ public struct LayerNorm: ParameterContainer, Sendable {
     public let eps: Float
     public let dimension: Int
 
-    public struct Cache: Sendable { public let input: Tensor; public let stats: LayerNormStats }
+    public struct Cache: Sendable {
+        public let input: Tensor
+        public let stats: LayerNormStats
+    }
 
     /// Affine LayerNorm with the given weight and bias.
     public init(weight: Tensor, bias: Tensor, eps: Float = 1e-6) {
         precondition(weight.count == bias.count, "LayerNorm weight \(weight.shape) vs bias \(bias.shape)")
-        self.weight = Parameter(weight); self.bias = Parameter(bias)
-        self.eps = eps; self.dimension = weight.count
+        self.weight = Parameter(weight)
+        self.bias = Parameter(bias)
+        self.eps = eps
+        self.dimension = weight.count
     }
 
     /// Affine LayerNorm initialised to weight 1, bias 0.
@@ -21,7 +26,10 @@ public struct LayerNorm: ParameterContainer, Sendable {
 
     /// LayerNorm without parameters (MVD's `--norm_feature` target normalisation).
     public init(parameterFreeDimension dimension: Int, eps: Float = 1e-6) {
-        self.weight = nil; self.bias = nil; self.eps = eps; self.dimension = dimension
+        self.weight = nil
+        self.bias = nil
+        self.eps = eps
+        self.dimension = dimension
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {

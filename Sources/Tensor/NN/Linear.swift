@@ -32,8 +32,9 @@ public struct Linear: ParameterContainer, Sendable {
         let w = weight.value
         return weight.withGrad { dW in
             if bias == nil {
-                return linearBackward(dy, input: cache.input, weight: w, dWeight: dW, dBias: nil,
-                                      needInputGrad: needInputGrad)
+                return linearBackward(
+                    dy, input: cache.input, weight: w, dWeight: dW, dBias: nil,
+                    needInputGrad: needInputGrad)
             }
             return bias!.withGrad { db in
                 linearBackward(dy, input: cache.input, weight: w, dWeight: dW, dBias: db, needInputGrad: needInputGrad)
@@ -46,4 +47,3 @@ public struct Linear: ParameterContainer, Sendable {
         if bias != nil { visit(prefix + "bias", &bias!) }
     }
 }
-

@@ -7,7 +7,8 @@ public struct MLP: ParameterContainer, Sendable {
 
     public init(fc1: Linear, fc2: Linear) {
         precondition(fc1.outFeatures == fc2.inFeatures, "MLP fc1 \(fc1.weight.value.shape) vs fc2 \(fc2.weight.value.shape)")
-        self.fc1 = fc1; self.fc2 = fc2
+        self.fc1 = fc1
+        self.fc2 = fc2
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { fc2(geluForward(fc1(x))) }

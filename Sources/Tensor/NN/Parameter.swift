@@ -11,8 +11,9 @@ public struct Parameter: Sendable {
     public let checkpointShape: [Int]
 
     public init(_ value: Tensor, trainable: Bool = true, checkpointShape: [Int]? = nil) {
-        precondition(checkpointShape.map { $0.reduce(1, *) == value.count } ?? true,
-                     "checkpoint shape \(checkpointShape!) for a parameter of \(value.shape)")
+        precondition(
+            checkpointShape.map { $0.reduce(1, *) == value.count } ?? true,
+            "checkpoint shape \(checkpointShape!) for a parameter of \(value.shape)")
         self.value = value
         self.grad = Tensor(shape: [0])
         self.trainable = trainable

@@ -9,11 +9,13 @@ public struct PatchEmbed: ParameterContainer, Sendable {
     /// `image` stores the weight as the Conv2d weight [D, 3, p, p] (MAE) rather than the Conv3d one.
     public init(weight: Tensor, bias: Tensor, geometry: PatchGeometry, image: Bool = false) {
         let d = weight.shape[0]
-        precondition(weight.count == d * geometry.patchSize,
-                     "patch embed weight \(weight.shape) does not fit patches of \(geometry.patchSize) values")
+        precondition(
+            weight.count == d * geometry.patchSize,
+            "patch embed weight \(weight.shape) does not fit patches of \(geometry.patchSize) values")
         let (t, p) = (geometry.tubelet, geometry.patch)
-        self.proj = Linear(weight: weight.reshaped([d, geometry.patchSize]), bias: bias,
-                           weightCheckpointShape: image ? [d, geometry.channels, p, p] : [d, geometry.channels, t, p, p])
+        self.proj = Linear(
+            weight: weight.reshaped([d, geometry.patchSize]), bias: bias,
+            weightCheckpointShape: image ? [d, geometry.channels, p, p] : [d, geometry.channels, t, p, p])
         self.geometry = geometry
     }
 

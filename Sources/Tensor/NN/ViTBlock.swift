@@ -15,7 +15,11 @@ public struct ViTBlock: ParameterContainer, Sendable {
     }
 
     public init(norm1: LayerNorm, attn: Attention, norm2: LayerNorm, mlp: MLP, dropPath: Float = 0) {
-        self.norm1 = norm1; self.attn = attn; self.norm2 = norm2; self.mlp = mlp; self.dropPath = dropPath
+        self.norm1 = norm1
+        self.attn = attn
+        self.norm2 = norm2
+        self.mlp = mlp
+        self.dropPath = dropPath
     }
 
     /// Inference (drop path is the identity; nothing is saved).

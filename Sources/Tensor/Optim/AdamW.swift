@@ -4,7 +4,10 @@ import Foundation
 public struct ParameterGroup: Sendable, Equatable, Hashable {
     public var weightDecay: Bool
     public var lrScale: Float
-    public init(weightDecay: Bool, lrScale: Float = 1) { self.weightDecay = weightDecay; self.lrScale = lrScale }
+    public init(weightDecay: Bool, lrScale: Float = 1) {
+        self.weightDecay = weightDecay
+        self.lrScale = lrScale
+    }
 }
 
 /// The MVD / timm no-decay rule (docs/method.md §7.2): no decay for 1-D tensors, names ending in `.bias`, and names
@@ -26,20 +29,28 @@ public struct AdamW: Sendable, Codable {
         public var step: Int
         public var m: [Float]
         public var v: [Float]
-        public init(step: Int, m: [Float], v: [Float]) { self.step = step; self.m = m; self.v = v }
+        public init(step: Int, m: [Float], v: [Float]) {
+            self.step = step
+            self.m = m
+            self.v = v
+        }
     }
     public private(set) var state: [String: Moments] = [:]
 
     public init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8) {
-        self.beta1 = beta1; self.beta2 = beta2; self.eps = eps
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
     }
 
     /// One update of every trainable parameter that has a gradient.
     ///
     /// For each parameter: p ← p·(1 − lr·s·wd) when decayed; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
     /// p ← p − lr·s/(1−β1ᵗ) · m / (√v / √(1−β2ᵗ) + eps), with s the group's lr scale.
-    public mutating func step<M: ParameterContainer>(_ model: inout M, lr: Float, weightDecay: Float,
-                                                     group: (String, [Int]) -> ParameterGroup) {
+    public mutating func step<M: ParameterContainer>(
+        _ model: inout M, lr: Float, weightDecay: Float,
+        group: (String, [Int]) -> ParameterGroup
+    ) {
         model.visitParameters(prefix: "") { name, p in
             guard p.trainable, p.hasGrad else { return }
             let g = group(name, p.value.shape)

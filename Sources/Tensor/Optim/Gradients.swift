@@ -16,7 +16,11 @@ extension ParameterContainer {
         let coefficient = maxNorm / (norm + 1e-6)
         if coefficient < 1 {
             visitParameters(prefix: "") { _, p in
-                if p.trainable && p.hasGrad { var g = p.grad; g.scale(by: Float(coefficient)); p.setGrad(g) }
+                if p.trainable && p.hasGrad {
+                    var g = p.grad
+                    g.scale(by: Float(coefficient))
+                    p.setGrad(g)
+                }
             }
         }
         return norm
@@ -25,7 +29,11 @@ extension ParameterContainer {
     /// Multiplies every gradient by `factor` (e.g. 1 / accumulation steps).
     public mutating func scaleGradients(by factor: Float) {
         visitParameters(prefix: "") { _, p in
-            if p.trainable && p.hasGrad { var g = p.grad; g.scale(by: factor); p.setGrad(g) }
+            if p.trainable && p.hasGrad {
+                var g = p.grad
+                g.scale(by: factor)
+                p.setGrad(g)
+            }
         }
     }
 }

@@ -11,15 +11,21 @@ public struct CosineSchedule: Sendable, Codable, Equatable {
     public var warmupStart: Double
 
     public init(base: Double, final: Double, totalSteps: Int, warmupSteps: Int = 0, warmupStart: Double = 0) {
-        precondition(totalSteps > 0 && warmupSteps >= 0 && warmupSteps <= totalSteps,
-                     "schedule needs 0 <= warmup (\(warmupSteps)) <= total (\(totalSteps)) and total > 0")
-        self.base = base; self.final = final; self.totalSteps = totalSteps
-        self.warmupSteps = warmupSteps; self.warmupStart = warmupStart
+        precondition(
+            totalSteps > 0 && warmupSteps >= 0 && warmupSteps <= totalSteps,
+            "schedule needs 0 <= warmup (\(warmupSteps)) <= total (\(totalSteps)) and total > 0")
+        self.base = base
+        self.final = final
+        self.totalSteps = totalSteps
+        self.warmupSteps = warmupSteps
+        self.warmupStart = warmupStart
     }
 
     /// Steps counted in epochs, as the original computes them.
-    public init(base: Double, final: Double, epochs: Int, stepsPerEpoch: Int, warmupEpochs: Int = 0,
-                warmupSteps: Int? = nil, warmupStart: Double = 0) {
+    public init(
+        base: Double, final: Double, epochs: Int, stepsPerEpoch: Int, warmupEpochs: Int = 0,
+        warmupSteps: Int? = nil, warmupStart: Double = 0
+    ) {
         let w = warmupSteps ?? warmupEpochs * stepsPerEpoch
         self.init(base: base, final: final, totalSteps: epochs * stepsPerEpoch, warmupSteps: w, warmupStart: warmupStart)
     }

@@ -6,7 +6,12 @@ public struct AffineMap: Equatable, Sendable {
     public var a, b, c, d, e, f: Double
 
     public init(a: Double, b: Double, c: Double, d: Double, e: Double, f: Double) {
-        self.a = a; self.b = b; self.c = c; self.d = d; self.e = e; self.f = f
+        self.a = a
+        self.b = b
+        self.c = c
+        self.d = d
+        self.e = e
+        self.f = f
     }
 
     /// PIL's `Image.rotate(degrees)` (counter-clockwise about the centre (w/2, h/2), same size): the matrix of the
@@ -16,8 +21,9 @@ public struct AffineMap: Equatable, Sendable {
         func r15(_ v: Double) -> Double { (v * 1e15).rounded() / 1e15 }
         let (cosA, sinA) = (r15(Foundation.cos(angle)), r15(Foundation.sin(angle)))
         let (cx, cy) = (Double(width) / 2, Double(height) / 2)
-        return AffineMap(a: cosA, b: sinA, c: cosA * -cx + sinA * -cy + cx,
-                         d: -sinA, e: cosA, f: -sinA * -cx + cosA * -cy + cy)
+        return AffineMap(
+            a: cosA, b: sinA, c: cosA * -cx + sinA * -cy + cx,
+            d: -sinA, e: cosA, f: -sinA * -cx + cosA * -cy + cy)
     }
 }
 
@@ -37,26 +43,30 @@ extension Clip {
         pixels.withUnsafeBufferPointer { src in
             for t in 0..<frameCount {
                 let base = t * h * w * 3
-                for y in 0..<h { for x in 0..<w {
-                    let (xo, yo) = (Double(x) + 0.5, Double(y) + 0.5)
-                    var xin = map.a * xo + map.b * yo + map.c, yin = map.d * xo + map.e * yo + map.f
-                    guard xin >= 0, yin >= 0, xin < Double(w), yin < Double(h) else { continue }
-                    xin -= 0.5; yin -= 0.5
-                    let (fx, fy) = (Foundation.floor(xin), Foundation.floor(yin))
-                    let (dx, dy) = (xin - fx, yin - fy)
-                    let xs = (0..<4).map { min(max(Int(fx) - 1 + $0, 0), w - 1) }
-                    let ys = (0..<4).map { min(max(Int(fy) - 1 + $0, 0), h - 1) }
-                    for c in 0..<3 {
-                        var rows = [Double](repeating: 0, count: 4)
-                        for j in 0..<4 {
-                            let row = base + ys[j] * w * 3 + c
-                            rows[j] = cubic(Double(src[row + xs[0] * 3]), Double(src[row + xs[1] * 3]),
-                                            Double(src[row + xs[2] * 3]), Double(src[row + xs[3] * 3]), dx)
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let (xo, yo) = (Double(x) + 0.5, Double(y) + 0.5)
+                        var xin = map.a * xo + map.b * yo + map.c, yin = map.d * xo + map.e * yo + map.f
+                        guard xin >= 0, yin >= 0, xin < Double(w), yin < Double(h) else { continue }
+                        xin -= 0.5
+                        yin -= 0.5
+                        let (fx, fy) = (Foundation.floor(xin), Foundation.floor(yin))
+                        let (dx, dy) = (xin - fx, yin - fy)
+                        let xs = (0..<4).map { min(max(Int(fx) - 1 + $0, 0), w - 1) }
+                        let ys = (0..<4).map { min(max(Int(fy) - 1 + $0, 0), h - 1) }
+                        for c in 0..<3 {
+                            var rows = [Double](repeating: 0, count: 4)
+                            for j in 0..<4 {
+                                let row = base + ys[j] * w * 3 + c
+                                rows[j] = cubic(
+                                    Double(src[row + xs[0] * 3]), Double(src[row + xs[1] * 3]),
+                                    Double(src[row + xs[2] * 3]), Double(src[row + xs[3] * 3]), dx)
+                            }
+                            let v = cubic(rows[0], rows[1], rows[2], rows[3], dy)
+                            out[base + (y * w + x) * 3 + c] = v <= 0 ? 0 : v >= 255 ? 255 : UInt8(v)
                         }
-                        let v = cubic(rows[0], rows[1], rows[2], rows[3], dy)
-                        out[base + (y * w + x) * 3 + c] = v <= 0 ? 0 : v >= 255 ? 255 : UInt8(v)
                     }
-                } }
+                }
             }
         }
         return Clip(frameCount: frameCount, height: height, width: width, pixels: out)

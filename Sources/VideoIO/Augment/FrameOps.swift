@@ -5,7 +5,9 @@ enum FrameOps {
     static func histograms(_ frame: [UInt8]) -> [[Int]] {
         var h = [[Int]](repeating: [Int](repeating: 0, count: 256), count: 3)
         for i in stride(from: 0, to: frame.count, by: 3) {
-            h[0][Int(frame[i])] += 1; h[1][Int(frame[i + 1])] += 1; h[2][Int(frame[i + 2])] += 1
+            h[0][Int(frame[i])] += 1
+            h[1][Int(frame[i + 1])] += 1
+            h[2][Int(frame[i + 2])] += 1
         }
         return h
     }
@@ -59,7 +61,10 @@ enum FrameOps {
             guard step > 0 else { return identity }
             var n = step / 2
             var table = [UInt8](repeating: 0, count: 256)
-            for i in 0..<256 { table[i] = UInt8(clamping: n / step); n += h[i] }
+            for i in 0..<256 {
+                table[i] = UInt8(clamping: n / step)
+                n += h[i]
+            }
             return table
         }
         return lookUp(frame, perChannel: tables)
@@ -75,7 +80,9 @@ enum FrameOps {
         var out = frame
         for i in stride(from: 0, to: frame.count, by: 3) {
             let l = UInt8(luma(frame[i], frame[i + 1], frame[i + 2]))
-            out[i] = l; out[i + 1] = l; out[i + 2] = l
+            out[i] = l
+            out[i + 1] = l
+            out[i + 2] = l
         }
         return out
     }
@@ -94,11 +101,15 @@ enum FrameOps {
     static func smoothed(_ frame: [UInt8], width: Int, height: Int) -> [UInt8] {
         guard width > 2 && height > 2 else { return frame }
         var out = frame
-        for y in 1..<(height - 1) { for x in 1..<(width - 1) { for c in 0..<3 {
-            var sum = 4 * Int(frame[(y * width + x) * 3 + c])
-            for dy in -1...1 { for dx in -1...1 { sum += Int(frame[((y + dy) * width + x + dx) * 3 + c]) } }
-            out[(y * width + x) * 3 + c] = UInt8(clamping: Int(Double(sum) / 13 + 0.5))
-        } } }
+        for y in 1..<(height - 1) {
+            for x in 1..<(width - 1) {
+                for c in 0..<3 {
+                    var sum = 4 * Int(frame[(y * width + x) * 3 + c])
+                    for dy in -1...1 { for dx in -1...1 { sum += Int(frame[((y + dy) * width + x + dx) * 3 + c]) } }
+                    out[(y * width + x) * 3 + c] = UInt8(clamping: Int(Double(sum) / 13 + 0.5))
+                }
+            }
+        }
         return out
     }
 

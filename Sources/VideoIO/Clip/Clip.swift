@@ -17,8 +17,9 @@ public struct Clip: Equatable, Sendable {
     /// A clip holding `pixels`, whose count must be `frameCount * height * width * 3`.
     public init(frameCount: Int, height: Int, width: Int, pixels: [UInt8]) {
         precondition(frameCount >= 0 && height >= 0 && width >= 0, "negative clip size \(frameCount)x\(height)x\(width)")
-        precondition(pixels.count == frameCount * height * width * 3,
-                     "clip (\(frameCount), \(height), \(width), 3) needs \(frameCount * height * width * 3) bytes, got \(pixels.count)")
+        precondition(
+            pixels.count == frameCount * height * width * 3,
+            "clip (\(frameCount), \(height), \(width), 3) needs \(frameCount * height * width * 3) bytes, got \(pixels.count)")
         self.frameCount = frameCount
         self.height = height
         self.width = width
@@ -27,8 +28,9 @@ public struct Clip: Equatable, Sendable {
 
     /// A black clip of the given size.
     public init(frameCount: Int, height: Int, width: Int) {
-        self.init(frameCount: frameCount, height: height, width: width,
-                  pixels: [UInt8](repeating: 0, count: frameCount * height * width * 3))
+        self.init(
+            frameCount: frameCount, height: height, width: width,
+            pixels: [UInt8](repeating: 0, count: frameCount * height * width * 3))
     }
 
     /// Bytes in one frame (H * W * 3).
@@ -61,7 +63,9 @@ public struct Clip: Equatable, Sendable {
                     let base = row * rowBytes
                     for x in 0..<width {
                         let s = base + x * 3, d = base + (width - 1 - x) * 3
-                        dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
+                        dst[d] = src[s]
+                        dst[d + 1] = src[s + 1]
+                        dst[d + 2] = src[s + 2]
                     }
                 }
             }
@@ -71,9 +75,10 @@ public struct Clip: Equatable, Sendable {
 
     /// The sub-rectangle `box` of every frame. The box must lie inside the frame.
     public func cropped(to box: CropBox) -> Clip {
-        precondition(box.x >= 0 && box.y >= 0 && box.width > 0 && box.height > 0
-                     && box.x + box.width <= width && box.y + box.height <= height,
-                     "crop \(box) outside the \(width)x\(height) frame")
+        precondition(
+            box.x >= 0 && box.y >= 0 && box.width > 0 && box.height > 0
+                && box.x + box.width <= width && box.y + box.height <= height,
+            "crop \(box) outside the \(width)x\(height) frame")
         var out = [UInt8](repeating: 0, count: frameCount * box.height * box.width * 3)
         let srcRow = width * 3, dstRow = box.width * 3
         pixels.withUnsafeBufferPointer { src in

@@ -86,7 +86,9 @@ extension Clip {
                                 b += Int(src[s + 2]) * weight
                             }
                             let d = dstRow + i * 3
-                            dst[d] = clipToByte(r); dst[d + 1] = clipToByte(g); dst[d + 2] = clipToByte(b)
+                            dst[d] = clipToByte(r)
+                            dst[d + 1] = clipToByte(g)
+                            dst[d + 2] = clipToByte(b)
                         }
                     }
                 }

@@ -29,8 +29,9 @@ final class RGBConverter {
         let f = frame.pointee
         guard f.format >= 0, f.width > 0, f.height > 0 else { return nil }
         let flags = SWS_BILINEAR | SWS_ACCURATE_RND
-        context = sws_getCachedContext(context, f.width, f.height, AVPixelFormat(rawValue: f.format),
-                                       Int32(width), Int32(height), AV_PIX_FMT_RGB24, flags, nil, nil, nil)
+        context = sws_getCachedContext(
+            context, f.width, f.height, AVPixelFormat(rawValue: f.format),
+            Int32(width), Int32(height), AV_PIX_FMT_RGB24, flags, nil, nil, nil)
         guard let context else { return nil }
         var dstPointers: [UnsafeMutablePointer<UInt8>?] = [scratch, nil, nil, nil]
         var dstStrides: [Int32] = [Int32(stride), 0, 0, 0]

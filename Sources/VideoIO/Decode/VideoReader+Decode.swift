@@ -5,15 +5,17 @@ extension VideoReader {
     /// order given. Indices may repeat and come in any order; each distinct frame is decoded once.
     public func frames(at indices: [Int]) throws(VideoDecodeError) -> Clip {
         for index in indices where index < 0 || index >= info.frameCount {
-            throw VideoDecodeError(.frameIndexOutOfRange, path: path,
-                                   detail: "frame \(index) requested, the video has \(info.frameCount) frames")
+            throw VideoDecodeError(
+                .frameIndexOutOfRange, path: path,
+                detail: "frame \(index) requested, the video has \(info.frameCount) frames")
         }
         var decoded: [Int: [UInt8]] = [:]
         for target in Set(indices).sorted() {
             try advance(to: target)
             guard let rgb = converter.convert(frame!) else {
-                throw VideoDecodeError(.decodeFailed, path: path, ffmpegCode: lastDecodeError,
-                                       detail: "frame \(target) could not be converted to RGB24")
+                throw VideoDecodeError(
+                    .decodeFailed, path: path, ffmpegCode: lastDecodeError,
+                    detail: "frame \(target) could not be converted to RGB24")
             }
             decoded[target] = rgb
         }
@@ -33,20 +35,25 @@ extension VideoReader {
         }
         while position < target {
             guard try receiveNextFrame() else {
-                throw VideoDecodeError(.decodeFailed, path: path, ffmpegCode: lastDecodeError ?? packetScanError,
-                                       detail: "the decoder stopped after frame \(position) before reaching frame \(target) of \(info.frameCount)")
+                throw VideoDecodeError(
+                    .decodeFailed, path: path, ffmpegCode: lastDecodeError ?? packetScanError,
+                    detail: "the decoder stopped after frame \(position) before reaching frame \(target) of \(info.frameCount)")
             }
         }
         if position != target {
-            throw VideoDecodeError(.decodeFailed, path: path, ffmpegCode: lastDecodeError,
-                                   detail: "the decoder skipped frame \(target) (went from before it to frame \(position))")
+            throw VideoDecodeError(
+                .decodeFailed, path: path, ffmpegCode: lastDecodeError,
+                detail: "the decoder skipped frame \(target) (went from before it to frame \(position))")
         }
     }
 
     /// Seeks so that the next decoded frames start at or before `target`: to the keyframe before the target's
     /// timestamp, backing off 1 s, 2 s, 4 s… when the demuxer lands after it (MPEG-PS), else from the start.
     func seek(to target: Int) throws(VideoDecodeError) {
-        guard let timeline else { try rewind(); return }
+        guard let timeline else {
+            try rewind()
+            return
+        }
         let ticksPerSecond = Double(timeBase.den) / Double(max(timeBase.num, 1))
         var backoff = 0.0
         for _ in 0..<6 {

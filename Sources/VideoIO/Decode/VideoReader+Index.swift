@@ -19,7 +19,10 @@ extension VideoReader {
             guard p.stream_index == streamIndex, p.flags & AV_PKT_FLAG_DISCARD == 0 else { continue }
             // Decode timestamps are no substitute: AVI with B-frames has pts on some packets only, and
             // its frames come out one timestamp late. Without a pts on every packet, count by decoding.
-            if p.pts == noPTS { missingTimestamp = true; continue }
+            if p.pts == noPTS {
+                missingTimestamp = true
+                continue
+            }
             stamps.append(p.pts)
             if p.flags & AV_PKT_FLAG_KEY != 0 { keyStamps.append(p.pts) }
         }
@@ -39,14 +42,16 @@ extension VideoReader {
             timeline = FrameTimeline(pts: sorted, keyframeIndices: keys)
         }
         guard count > 0 else {
-            throw VideoDecodeError(.noFrames, path: path, ffmpegCode: packetScanError ?? lastDecodeError,
-                                   detail: "the \(name) stream holds no frames")
+            throw VideoDecodeError(
+                .noFrames, path: path, ffmpegCode: packetScanError ?? lastDecodeError,
+                detail: "the \(name) stream holds no frames")
         }
-        info = VideoInfo(frameCount: count, width: Int(parameters.width), height: Int(parameters.height),
-                         frameRate: Self.rate(stream), codecName: name,
-                         containerFrameCount: stream.nb_frames > 0 ? Int(stream.nb_frames) : nil,
-                         frameCountSource: source, keyframeIndices: timeline?.keyframeIndices ?? [0],
-                         readErrorCode: packetScanError)
+        info = VideoInfo(
+            frameCount: count, width: Int(parameters.width), height: Int(parameters.height),
+            frameRate: Self.rate(stream), codecName: name,
+            containerFrameCount: stream.nb_frames > 0 ? Int(stream.nb_frames) : nil,
+            frameCountSource: source, keyframeIndices: timeline?.keyframeIndices ?? [0],
+            readErrorCode: packetScanError)
         try rewind()
     }
 

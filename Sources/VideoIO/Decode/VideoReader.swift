@@ -14,9 +14,10 @@ public final class VideoReader {
     /// The file being read.
     public let path: String
     /// Frame count, size, rate and codec.
-    public internal(set) var info = VideoInfo(frameCount: 0, width: 0, height: 0, frameRate: 0, codecName: "",
-                                             containerFrameCount: nil, frameCountSource: .packetIndex, keyframeIndices: [],
-                                             readErrorCode: nil)
+    public internal(set) var info = VideoInfo(
+        frameCount: 0, width: 0, height: 0, frameRate: 0, codecName: "",
+        containerFrameCount: nil, frameCountSource: .packetIndex, keyframeIndices: [],
+        readErrorCode: nil)
 
     // Every stored property has a default so that a throwing init still runs deinit, which frees FFmpeg state.
     var format: UnsafeMutablePointer<AVFormatContext>?
@@ -79,33 +80,41 @@ public final class VideoReader {
         }
     }
 
-    private static func findVideoStream(_ context: UnsafeMutablePointer<AVFormatContext>, path: String)
+    private static func findVideoStream(
+        _ context: UnsafeMutablePointer<AVFormatContext>, path: String
+    )
         throws(VideoDecodeError) -> AVStream
     {
         let index = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
         guard index >= 0, let stream = context.pointee.streams[Int(index)] else {
-            throw VideoDecodeError(.noVideoStream, path: path, ffmpegCode: index < 0 ? index : nil,
-                                   detail: "no video stream among \(context.pointee.nb_streams) streams")
+            throw VideoDecodeError(
+                .noVideoStream, path: path, ffmpegCode: index < 0 ? index : nil,
+                detail: "no video stream among \(context.pointee.nb_streams) streams")
         }
         if stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0 {
-            throw VideoDecodeError(.noVideoStream, path: path, ffmpegCode: swav_AVERROR_STREAM_NOT_FOUND(),
-                                   detail: "the only picture stream is attached cover art")
+            throw VideoDecodeError(
+                .noVideoStream, path: path, ffmpegCode: swav_AVERROR_STREAM_NOT_FOUND(),
+                detail: "the only picture stream is attached cover art")
         }
         return stream.pointee
     }
 
-    private static func openDecoder(_ stream: AVStream, threads: Int, path: String)
+    private static func openDecoder(
+        _ stream: AVStream, threads: Int, path: String
+    )
         throws(VideoDecodeError) -> UnsafeMutablePointer<AVCodecContext>
     {
         let parameters = stream.codecpar!
         let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
         guard let decoder = avcodec_find_decoder(parameters.pointee.codec_id) else {
-            throw VideoDecodeError(.unsupportedCodec, path: path, ffmpegCode: swav_AVERROR_DECODER_NOT_FOUND(),
-                                   detail: "no decoder for codec \(name)")
+            throw VideoDecodeError(
+                .unsupportedCodec, path: path, ffmpegCode: swav_AVERROR_DECODER_NOT_FOUND(),
+                detail: "no decoder for codec \(name)")
         }
         guard parameters.pointee.width > 0, parameters.pointee.height > 0 else {
-            throw VideoDecodeError(.noFrames, path: path, ffmpegCode: swav_AVERROR_INVALIDDATA(),
-                                   detail: "the \(name) stream has no frame size")
+            throw VideoDecodeError(
+                .noFrames, path: path, ffmpegCode: swav_AVERROR_INVALIDDATA(),
+                detail: "the \(name) stream has no frame size")
         }
         var context = avcodec_alloc_context3(decoder)
         var code = avcodec_parameters_to_context(context, parameters)

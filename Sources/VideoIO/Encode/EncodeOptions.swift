@@ -56,8 +56,10 @@ public struct EncodeOptions: Equatable, Sendable, Codable {
     /// Encoder threads; 1 keeps the output byte-identical from run to run.
     public var threads: Int
 
-    public init(codec: VideoCodec = .bestAvailableLossy, frameRate: Int = 25, gopSize: Int = 12, maxBFrames: Int = 0,
-                quality: Int? = nil, threads: Int = 1) {
+    public init(
+        codec: VideoCodec = .bestAvailableLossy, frameRate: Int = 25, gopSize: Int = 12, maxBFrames: Int = 0,
+        quality: Int? = nil, threads: Int = 1
+    ) {
         self.codec = codec
         self.frameRate = frameRate
         self.gopSize = gopSize

@@ -5,8 +5,9 @@ extension VideoEncoder {
     func openCodec() throws(VideoDecodeError) {
         let name = options.codec.encoderName
         guard let encoder = avcodec_find_encoder_by_name(name) else {
-            throw VideoDecodeError(.unsupportedCodec, path: path, ffmpegCode: swav_AVERROR_ENCODER_NOT_FOUND(),
-                                   detail: "this FFmpeg build has no \(name) encoder")
+            throw VideoDecodeError(
+                .unsupportedCodec, path: path, ffmpegCode: swav_AVERROR_ENCODER_NOT_FOUND(),
+                detail: "this FFmpeg build has no \(name) encoder")
         }
         codec = avcodec_alloc_context3(encoder)
         guard let context = codec else {

@@ -68,8 +68,9 @@ public final class VideoEncoder {
         }
         try check(av_frame_make_writable(frame), "av_frame_make_writable")
         let bytes = Array(rgb)
-        scaler = sws_getCachedContext(scaler, Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height),
-                                      options.codec.pixelFormat, SWS_BILINEAR | SWS_ACCURATE_RND, nil, nil, nil)
+        scaler = sws_getCachedContext(
+            scaler, Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height),
+            options.codec.pixelFormat, SWS_BILINEAR | SWS_ACCURATE_RND, nil, nil, nil)
         bytes.withUnsafeBufferPointer { src in
             var srcPointers: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
             var srcStrides: [Int32] = [Int32(width * 3), 0, 0, 0]

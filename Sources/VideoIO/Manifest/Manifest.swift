@@ -45,14 +45,18 @@ public struct ManifestError: Error, Equatable, Sendable, CustomStringConvertible
 /// single spelling of each label and `007` cannot be read as octal by another tool; it must fit in `Int`.
 public enum Manifest {
     /// Parses manifest text (see the type's notes for what a line may hold).
-    public static func parse(_ text: String, dataRoot: String? = nil, file: String = "<text>") throws(ManifestError)
+    public static func parse(
+        _ text: String, dataRoot: String? = nil, file: String = "<text>"
+    ) throws(ManifestError)
         -> [ManifestEntry]
     {
         try parse(bytes: Array(text.utf8), dataRoot: dataRoot, file: file)
     }
 
     /// Parses the raw bytes of a manifest file.
-    public static func parse(bytes: [UInt8], dataRoot: String? = nil, file: String = "<bytes>") throws(ManifestError)
+    public static func parse(
+        bytes: [UInt8], dataRoot: String? = nil, file: String = "<bytes>"
+    ) throws(ManifestError)
         -> [ManifestEntry]
     {
         var entries: [ManifestEntry] = []
@@ -99,7 +103,9 @@ public enum Manifest {
 
     /// The line as a String, or an error naming the first byte that is not valid UTF-8 or the first
     /// character a path or label may not hold.
-    private static func checkedText(_ line: ArraySlice<UInt8>, fail: (String) -> ManifestError) throws(ManifestError)
+    private static func checkedText(
+        _ line: ArraySlice<UInt8>, fail: (String) -> ManifestError
+    ) throws(ManifestError)
         -> String
     {
         var parser = Unicode.UTF8.ForwardParser()
@@ -115,8 +121,9 @@ public enum Manifest {
             case .valid(let encoded):
                 let scalar = UTF8.decode(encoded)
                 if let name = forbiddenName(scalar) {
-                    throw fail("byte \(column) is \(name), which a path or label may not contain; "
-                               + "remove it (fields are separated by one space, lines end with LF or CRLF)")
+                    throw fail(
+                        "byte \(column) is \(name), which a path or label may not contain; "
+                            + "remove it (fields are separated by one space, lines end with LF or CRLF)")
                 }
                 column += encoded.count
             }

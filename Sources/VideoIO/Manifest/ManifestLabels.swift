@@ -11,9 +11,10 @@ extension Manifest {
     public static func checkLabels(_ entries: [ManifestEntry], file: URL) throws(ManifestError) {
         guard let bad = entries.firstIndex(where: { $0.label < 0 || $0.label >= maxClassCount }) else { return }
         let entry = entries[bad]
-        throw ManifestError(file: file.path, line: lineNumber(ofEntry: bad, in: file),
-                            reason: "label \(entry.label) of \(entry.path) is not a class index in 0..<\(maxClassCount); "
-                                + "labels must be dense class indices (0, 1, 2, …), so renumber the classes")
+        throw ManifestError(
+            file: file.path, line: lineNumber(ofEntry: bad, in: file),
+            reason: "label \(entry.label) of \(entry.path) is not a class index in 0..<\(maxClassCount); "
+                + "labels must be dense class indices (0, 1, 2, …), so renumber the classes")
     }
 
     /// The 1-based line of the `index`-th entry (empty lines hold no entry); 0 when the file cannot be read.

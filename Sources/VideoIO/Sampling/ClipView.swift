@@ -60,11 +60,13 @@ public enum ClipViews {
         frameCount: Int, width: Int, height: Int, numFrames: Int = 16, samplingRate: Int = 4,
         crop: MultiScaleCrop = MultiScaleCrop(), using rng: inout G
     ) -> ClipView {
-        let frames = TemporalSampling.pretraining(frameCount: frameCount, numFrames: numFrames,
-                                                  samplingRate: samplingRate, using: &rng)
+        let frames = TemporalSampling.pretraining(
+            frameCount: frameCount, numFrames: numFrames,
+            samplingRate: samplingRate, using: &rng)
         let box = crop.sample(width: width, height: height, using: &rng)
-        return ClipView(frames: frames, spatial: .cropThenResize(box: box, width: crop.inputSize, height: crop.inputSize),
-                        filter: .antialiasedBilinear)
+        return ClipView(
+            frames: frames, spatial: .cropThenResize(box: box, width: crop.inputSize, height: crop.inputSize),
+            filter: .antialiasedBilinear)
     }
 
     /// The deterministic centre view: `TemporalSampling.centered` frames, the whole frame resized so its
@@ -92,14 +94,17 @@ extension ClipViews {
     /// `inputSize` squared with the antialiased bilinear filter, no flip. Extraction and training both build
     /// pixels with this one rule, so a row's targets always belong to the pixels the student sees.
     public static func cached(frames: [Int], crop: CropBox, inputSize: Int) -> ClipView {
-        ClipView(frames: frames, spatial: .cropThenResize(box: crop, width: inputSize, height: inputSize),
-                 filter: .antialiasedBilinear)
+        ClipView(
+            frames: frames, spatial: .cropThenResize(box: crop, width: inputSize, height: inputSize),
+            filter: .antialiasedBilinear)
     }
 
     /// The deterministic centre view stored in caches: the centred frames and the centred square of the short
     /// side (the source region a short-side resize plus centre crop keeps), resized to `inputSize` squared.
-    public static func centeredSquare(frameCount: Int, width: Int, height: Int, numFrames: Int, samplingRate: Int,
-                                      inputSize: Int) -> ClipView {
+    public static func centeredSquare(
+        frameCount: Int, width: Int, height: Int, numFrames: Int, samplingRate: Int,
+        inputSize: Int
+    ) -> ClipView {
         let frames = TemporalSampling.centered(frameCount: frameCount, numFrames: numFrames, samplingRate: samplingRate)
         let side = min(width, height)
         let box = CropBox(x: (width - side) / 2, y: (height - side) / 2, width: side, height: side)

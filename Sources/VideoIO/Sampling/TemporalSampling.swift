@@ -11,8 +11,9 @@ public enum TemporalSampling {
     public static func pretraining<G: RandomNumberGenerator>(
         frameCount: Int, numFrames: Int = 16, samplingRate: Int = 4, using rng: inout G
     ) -> [Int] {
-        precondition(frameCount > 0 && numFrames > 0 && samplingRate > 0,
-                     "pretraining sampler needs positive sizes, got frameCount \(frameCount), numFrames \(numFrames), rate \(samplingRate)")
+        precondition(
+            frameCount > 0 && numFrames > 0 && samplingRate > 0,
+            "pretraining sampler needs positive sizes, got frameCount \(frameCount), numFrames \(numFrames), rate \(samplingRate)")
         let span = numFrames * samplingRate
         let start = frameCount - span + 1 > 0 ? Int.random(in: 0...(frameCount - span), using: &rng) : 0
         return pretrainingWalk(frameCount: frameCount, start: start, numFrames: numFrames, samplingRate: samplingRate)

@@ -39,25 +39,35 @@ public struct SyntheticClass: Codable, Equatable, Sendable {
 /// bar at a random angle, colour, size and place; only its motion differs).
 public enum SyntheticClasses {
     public static let all: [SyntheticClass] = [
-        SyntheticClass(label: 0, name: "disk", kind: .appearance, shape: .disk, motion: .drift,
-                       description: "a drifting disk"),
-        SyntheticClass(label: 1, name: "square", kind: .appearance, shape: .square, motion: .drift,
-                       description: "a drifting square at a random fixed angle"),
-        SyntheticClass(label: 2, name: "triangle", kind: .appearance, shape: .triangle, motion: .drift,
-                       description: "a drifting triangle at a random fixed angle"),
-        SyntheticClass(label: 3, name: "checkered_square", kind: .appearance, shape: .checkeredSquare, motion: .drift,
-                       description: "a drifting square with a two-tone checker texture"),
-        SyntheticClass(label: 4, name: "move_right", kind: .motion, shape: .bar, motion: .moveRight,
-                       description: "a bar translating to the right"),
-        SyntheticClass(label: 5, name: "move_left", kind: .motion, shape: .bar, motion: .moveLeft,
-                       description: "a bar translating to the left"),
-        SyntheticClass(label: 6, name: "rotate_clockwise", kind: .motion, shape: .bar, motion: .rotateClockwise,
-                       description: "a bar rotating clockwise about its centre"),
-        SyntheticClass(label: 7, name: "rotate_counterclockwise", kind: .motion, shape: .bar, motion: .rotateCounterClockwise,
-                       description: "a bar rotating counter-clockwise about its centre"),
-        SyntheticClass(label: 8, name: "grow", kind: .motion, shape: .bar, motion: .grow,
-                       description: "a bar getting longer"),
-        SyntheticClass(label: 9, name: "shrink", kind: .motion, shape: .bar, motion: .shrink,
-                       description: "a bar getting shorter"),
+        SyntheticClass(
+            label: 0, name: "disk", kind: .appearance, shape: .disk, motion: .drift,
+            description: "a drifting disk"),
+        SyntheticClass(
+            label: 1, name: "square", kind: .appearance, shape: .square, motion: .drift,
+            description: "a drifting square at a random fixed angle"),
+        SyntheticClass(
+            label: 2, name: "triangle", kind: .appearance, shape: .triangle, motion: .drift,
+            description: "a drifting triangle at a random fixed angle"),
+        SyntheticClass(
+            label: 3, name: "checkered_square", kind: .appearance, shape: .checkeredSquare, motion: .drift,
+            description: "a drifting square with a two-tone checker texture"),
+        SyntheticClass(
+            label: 4, name: "move_right", kind: .motion, shape: .bar, motion: .moveRight,
+            description: "a bar translating to the right"),
+        SyntheticClass(
+            label: 5, name: "move_left", kind: .motion, shape: .bar, motion: .moveLeft,
+            description: "a bar translating to the left"),
+        SyntheticClass(
+            label: 6, name: "rotate_clockwise", kind: .motion, shape: .bar, motion: .rotateClockwise,
+            description: "a bar rotating clockwise about its centre"),
+        SyntheticClass(
+            label: 7, name: "rotate_counterclockwise", kind: .motion, shape: .bar, motion: .rotateCounterClockwise,
+            description: "a bar rotating counter-clockwise about its centre"),
+        SyntheticClass(
+            label: 8, name: "grow", kind: .motion, shape: .bar, motion: .grow,
+            description: "a bar getting longer"),
+        SyntheticClass(
+            label: 9, name: "shrink", kind: .motion, shape: .bar, motion: .shrink,
+            description: "a bar getting shorter")
     ]
 }

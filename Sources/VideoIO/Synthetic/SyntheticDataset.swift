@@ -24,8 +24,10 @@ public struct SyntheticDatasetConfig: Codable, Equatable, Sendable {
     /// Where the copies go (nil = `.random`).
     public var layout: SyntheticLayout?
 
-    public init(videosPerClass: Int = 24, valVideosPerClass: Int = 8, size: Int = 64, frames: Int = 48, frameRate: Int = 25,
-                seed: UInt64 = 0, codec: VideoCodec = .bestAvailableLossy, classes: [SyntheticClass] = SyntheticClasses.all) {
+    public init(
+        videosPerClass: Int = 24, valVideosPerClass: Int = 8, size: Int = 64, frames: Int = 48, frameRate: Int = 25,
+        seed: UInt64 = 0, codec: VideoCodec = .bestAvailableLossy, classes: [SyntheticClass] = SyntheticClasses.all
+    ) {
         self.videosPerClass = videosPerClass
         self.valVideosPerClass = valVideosPerClass
         self.size = size
@@ -60,16 +62,19 @@ public enum SyntheticDataset {
         let splitSalt: UInt64 = split == "train" ? 0x7472_6169_6E00_0000 : 0x7661_6C00_0000_0000
         var mixer = SplitMix64(seed: config.seed ^ splitSalt ^ (UInt64(label) << 32) ^ UInt64(index))
         var rng = SplitMix64(seed: mixer.next())
-        return SyntheticScene.random(for: config.classes[label], size: config.size, objectScale: config.objectScale ?? 1,
-                                     nuisance: config.nuisance ?? .full, objects: config.objects ?? 1,
-                                     layout: config.layout ?? .random, using: &rng)
+        return SyntheticScene.random(
+            for: config.classes[label], size: config.size, objectScale: config.objectScale ?? 1,
+            nuisance: config.nuisance ?? .full, objects: config.objects ?? 1,
+            layout: config.layout ?? .random, using: &rng)
     }
 
     /// Writes the whole dataset under `directory` and returns the train and val manifest entries.
     /// Throws `VideoDecodeError` when encoding fails, or Foundation's error when a file cannot be written.
     @discardableResult
-    public static func write(_ config: SyntheticDatasetConfig, to directory: URL,
-                             progress: (SyntheticProgress) -> Void = { _ in }) throws -> (train: [ManifestEntry], val: [ManifestEntry]) {
+    public static func write(
+        _ config: SyntheticDatasetConfig, to directory: URL,
+        progress: (SyntheticProgress) -> Void = { _ in }
+    ) throws -> (train: [ManifestEntry], val: [ManifestEntry]) {
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
         let splits = [("train", config.videosPerClass, trainManifest), ("val", config.valVideosPerClass, valManifest)]
@@ -88,14 +93,19 @@ public enum SyntheticDataset {
                     progress(SyntheticProgress(index: written, total: total, path: path, className: synthClass.name))
                     let clip = scene(label: synthClass.label, split: split, index: index, config: config)
                         .render(size: config.size, frames: config.frames)
-                    try VideoEncoder.write(clip, to: directory.appendingPathComponent(path).path,
-                                           options: EncodeOptions(codec: config.codec, frameRate: config.frameRate, gopSize: 16))
+                    try VideoEncoder.write(
+                        clip, to: directory.appendingPathComponent(path).path,
+                        options: EncodeOptions(codec: config.codec, frameRate: config.frameRate, gopSize: 16))
                     rows.append((path, synthClass.label))
                 }
             }
             try Manifest.format(rows).write(to: directory.appendingPathComponent(manifestName), atomically: true, encoding: .utf8)
-            result.append(rows.map { ManifestEntry(path: $0.path, label: $0.label,
-                                                   resolvedPath: Manifest.resolve($0.path, dataRoot: directory.path)) })
+            result.append(
+                rows.map {
+                    ManifestEntry(
+                        path: $0.path, label: $0.label,
+                        resolvedPath: Manifest.resolve($0.path, dataRoot: directory.path))
+                })
         }
         try writeJSON(config.classes, to: directory.appendingPathComponent(classesFile))
         try writeJSON(config, to: directory.appendingPathComponent(configFile))

@@ -51,10 +51,12 @@ public struct SyntheticScene: Equatable, Sendable, Codable {
     /// A random scene of `synthClass` for `size` x `size` frames; `objectScale` multiplies the object's size.
     /// `nuisance` sets how much the background, clutter and noise vary between videos.
     /// `objects` copies of the object move together (more than one makes masked patches predictable from visible copies).
-    public static func random<G: RandomNumberGenerator>(for synthClass: SyntheticClass, size: Int, objectScale: Double = 1,
-                                                        nuisance: SyntheticNuisance = .full, objects: Int = 1,
-                                                        layout: SyntheticLayout = .random,
-                                                        using rng: inout G) -> SyntheticScene {
+    public static func random<G: RandomNumberGenerator>(
+        for synthClass: SyntheticClass, size: Int, objectScale: Double = 1,
+        nuisance: SyntheticNuisance = .full, objects: Int = 1,
+        layout: SyntheticLayout = .random,
+        using rng: inout G
+    ) -> SyntheticScene {
         let s = Double(size) / 64  // all lengths are drawn for 64 px and scaled
         let background: [UInt8]
         switch nuisance {
@@ -69,9 +71,11 @@ public struct SyntheticScene: Equatable, Sendable, Codable {
         }
         let clutterCount = nuisance == .full ? Int.random(in: 0...4, using: &rng) : 0
         let clutter = (0..<clutterCount).map { _ -> [Int] in
-            [Int.random(in: 0..<size, using: &rng), Int.random(in: 0..<size, using: &rng),
-             Int.random(in: 2...max(2, size / 4), using: &rng), Int.random(in: 2...max(2, size / 4), using: &rng),
-             Int.random(in: -24...24, using: &rng)]
+            [
+                Int.random(in: 0..<size, using: &rng), Int.random(in: 0..<size, using: &rng),
+                Int.random(in: 2...max(2, size / 4), using: &rng), Int.random(in: 2...max(2, size / 4), using: &rng),
+                Int.random(in: -24...24, using: &rng)
+            ]
         }
         let isBar = synthClass.shape == .bar
         let rate: Double

@@ -54,8 +54,10 @@ public struct TwoTaskScene: Equatable, Sendable, Codable {
 
     /// A scene with the given labels and every other attribute drawn from `rng`, whose object stays inside the frame
     /// for `frames` frames.
-    public static func random<G: RandomNumberGenerator>(shape: TwoTaskShape, motion: TwoTaskMotion, frames: Int,
-                                                        using rng: inout G) -> TwoTaskScene {
+    public static func random<G: RandomNumberGenerator>(
+        shape: TwoTaskShape, motion: TwoTaskMotion, frames: Int,
+        using rng: inout G
+    ) -> TwoTaskScene {
         let background = (0..<3).map { _ in Int.random(in: 40...110, using: &rng) }
         // Any hue, but always much brighter than the background: the sign of an edge's change over time then says
         // which way the object moves, as it does for a lit object in front of a darker scene.
@@ -65,8 +67,10 @@ public struct TwoTaskScene: Equatable, Sendable, Codable {
         }
         // Two plane waves per channel, each with its own direction and 0.5-2.5 periods across the frame.
         let waves = (0..<6).map { _ -> [Double] in
-            [Double.random(in: 8...22, using: &rng), Double.random(in: -2.5...2.5, using: &rng),
-             Double.random(in: -2.5...2.5, using: &rng), Double.random(in: 0..<(2 * .pi), using: &rng)]
+            [
+                Double.random(in: 8...22, using: &rng), Double.random(in: -2.5...2.5, using: &rng),
+                Double.random(in: -2.5...2.5, using: &rng), Double.random(in: 0..<(2 * .pi), using: &rng)
+            ]
         }
         let radius = Double.random(in: 0.15...0.2, using: &rng), speed = Double.random(in: 0.015...0.025, using: &rng)
         let angle = Double.random(in: 0..<(2 * .pi), using: &rng)

@@ -14,10 +14,18 @@ public struct TwoTaskWorldConfig: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var codec: VideoCodec
 
-    public init(unlabeled: Int = 3000, trainPerPair: Int = 16, valPerPair: Int = 32, size: Int = 32, frames: Int = 16,
-                frameRate: Int = 25, seed: UInt64 = 0, codec: VideoCodec = .bestAvailableLossy) {
-        self.unlabeled = unlabeled; self.trainPerPair = trainPerPair; self.valPerPair = valPerPair
-        self.size = size; self.frames = frames; self.frameRate = frameRate; self.seed = seed; self.codec = codec
+    public init(
+        unlabeled: Int = 3000, trainPerPair: Int = 16, valPerPair: Int = 32, size: Int = 32, frames: Int = 16,
+        frameRate: Int = 25, seed: UInt64 = 0, codec: VideoCodec = .bestAvailableLossy
+    ) {
+        self.unlabeled = unlabeled
+        self.trainPerPair = trainPerPair
+        self.valPerPair = valPerPair
+        self.size = size
+        self.frames = frames
+        self.frameRate = frameRate
+        self.seed = seed
+        self.codec = codec
     }
 }
 
@@ -52,8 +60,10 @@ public enum TwoTaskWorld {
     }
 
     /// Writes the world under `directory`; `progress(done, total)` after each video.
-    public static func write(_ config: TwoTaskWorldConfig, to directory: URL,
-                             progress: (Int, Int) -> Void = { _, _ in }) throws {
+    public static func write(
+        _ config: TwoTaskWorldConfig, to directory: URL,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws {
         let fm = FileManager.default
         let pairs = TwoTaskShape.allCases.count * TwoTaskMotion.allCases.count
         let splits = [("unlabeled", config.unlabeled), ("train", config.trainPerPair * pairs), ("val", config.valPerPair * pairs)]
@@ -67,9 +77,10 @@ public enum TwoTaskWorld {
             for index in 0..<count {
                 let s = scene(split: split, index: index, config: config)
                 let path = "videos/\(split)/\(String(format: "%05d", index)).\(ext)"
-                try VideoEncoder.write(s.render(size: config.size, frames: config.frames),
-                                       to: directory.appendingPathComponent(path).path,
-                                       options: EncodeOptions(codec: config.codec, frameRate: config.frameRate, gopSize: 16))
+                try VideoEncoder.write(
+                    s.render(size: config.size, frames: config.frames),
+                    to: directory.appendingPathComponent(path).path,
+                    options: EncodeOptions(codec: config.codec, frameRate: config.frameRate, gopSize: 16))
                 unlabeled.append((path, 0))
                 appearance.append((path, TwoTaskShape.allCases.firstIndex(of: s.shape)!))
                 motion.append((path, TwoTaskMotion.allCases.firstIndex(of: s.motion)!))
@@ -83,8 +94,9 @@ public enum TwoTaskWorld {
                 try write(Manifest.format(motion), to: directory.appendingPathComponent("motion/\(split).csv"))
             }
         }
-        let description = WorldDescription(config: config, appearance: TwoTaskShape.allCases.map(\.rawValue),
-                                           motion: TwoTaskMotion.allCases.map(\.rawValue))
+        let description = WorldDescription(
+            config: config, appearance: TwoTaskShape.allCases.map(\.rawValue),
+            motion: TwoTaskMotion.allCases.map(\.rawValue))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(description).write(to: directory.appendingPathComponent(configFile), options: .atomic)
