@@ -15,7 +15,10 @@ public enum TensorBenchmark {
     /// A median time and the number of timed runs it was taken over (the warm-up not counted).
     public struct Timing: Sendable, Equatable {
         public var median: Double, runs: Int
-        public init(median: Double, runs: Int) { self.median = median; self.runs = runs }
+        public init(median: Double, runs: Int) {
+            self.median = median
+            self.runs = runs
+        }
     }
 
     /// Median seconds over repeats after one warm-up, repeating until `minSeconds` have passed (at least 3 runs).
@@ -30,7 +33,8 @@ public enum TensorBenchmark {
         var total = 0.0
         while times.count < 3 || (total < minSeconds && times.count < maxRuns) {
             let t = seconds(body)
-            times.append(t); total += t
+            times.append(t)
+            total += t
         }
         times.sort()
         return Timing(median: times[times.count / 2], runs: times.count)
@@ -59,7 +63,8 @@ public enum TensorBenchmark {
             var exact = 0.0, magnitude = 0.0
             for p in 0..<k {
                 let v = Double(a.storage[i * k + p]) * Double(b.storage[j * k + p])
-                exact += v; magnitude += abs(v)
+                exact += v
+                magnitude += abs(v)
             }
             worst = max(worst, abs(Double(c.storage[i * n + j]) - exact) / max(magnitude, 1e-30))
         }

@@ -27,9 +27,13 @@ public func layerNormForward(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: F
                             for j in 0..<c { sum += row[j] }
                             let mu = sum / Float(c)
                             var sq: Float = 0
-                            for j in 0..<c { let d = row[j] - mu; sq += d * d }
+                            for j in 0..<c {
+                                let d = row[j] - mu
+                                sq += d * d
+                            }
                             let inv = 1 / (sq / Float(c) + eps).squareRoot()
-                            m[r] = mu; s[r] = inv
+                            m[r] = mu
+                            s[r] = inv
                             if let w, let b {
                                 for j in 0..<c { dst[j] = (row[j] - mu) * inv * w[j] + b[j] }
                             } else {
@@ -72,8 +76,12 @@ public func layerNormBackward(_ dy: Tensor, input x: Tensor, stats: LayerNormSta
                     let xh = (row[j] - mu) * inv
                     let gj = drow[j] * (w?[j] ?? 1)
                     gw[j] = gj
-                    sumG += gj; sumGX += gj * xh
-                    if wantParams { pwb![blk * c + j] += drow[j] * xh; pbb![blk * c + j] += drow[j] }
+                    sumG += gj
+                    sumGX += gj * xh
+                    if wantParams {
+                        pwb![blk * c + j] += drow[j] * xh
+                        pbb![blk * c + j] += drow[j]
+                    }
                 }
                 let meanG = sumG / Float(c), meanGX = sumGX / Float(c)
                 for j in 0..<c {

@@ -29,13 +29,19 @@ public func regressionLoss(_ kind: RegressionLoss, prediction: Tensor, target: T
                 let d = p[i] - t[i]
                 switch kind {
                 case .smoothL1:
-                    if abs(d) < 1 { acc += Double(0.5 * d * d); g[i] = d * inv } else {
-                        acc += Double(abs(d) - 0.5); g[i] = (d > 0 ? 1 : -1) * inv
+                    if abs(d) < 1 {
+                        acc += Double(0.5 * d * d)
+                        g[i] = d * inv
+                    } else {
+                        acc += Double(abs(d) - 0.5)
+                        g[i] = (d > 0 ? 1 : -1) * inv
                     }
                 case .l2:
-                    acc += Double(d * d); g[i] = 2 * d * inv
+                    acc += Double(d * d)
+                    g[i] = 2 * d * inv
                 case .l1:
-                    acc += Double(abs(d)); g[i] = (d > 0 ? 1 : (d < 0 ? -1 : 0)) * inv
+                    acc += Double(abs(d))
+                    g[i] = (d > 0 ? 1 : (d < 0 ? -1 : 0)) * inv
                 }
             }
             l[blk] = acc

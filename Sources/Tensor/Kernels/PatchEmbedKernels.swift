@@ -14,8 +14,12 @@ public struct PatchGeometry: Sendable, Equatable {
     public init(channels: Int = 3, frames: Int, height: Int, width: Int, tubelet: Int, patch: Int) {
         precondition(frames % tubelet == 0 && height % patch == 0 && width % patch == 0,
                      "clip \(frames)x\(height)x\(width) is not divisible by tubelet \(tubelet) / patch \(patch)")
-        self.channels = channels; self.frames = frames; self.height = height; self.width = width
-        self.tubelet = tubelet; self.patch = patch
+        self.channels = channels
+        self.frames = frames
+        self.height = height
+        self.width = width
+        self.tubelet = tubelet
+        self.patch = patch
     }
 
     public var gridT: Int { frames / tubelet }

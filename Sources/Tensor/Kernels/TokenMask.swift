@@ -48,7 +48,10 @@ public func selectedIndices(_ mask: [Bool], batch b: Int, tokens n: Int, select:
     var perSample = -1
     for s in 0..<b {
         var count = 0
-        for t in 0..<n where mask[s * n + t] == select { indices.append(t); count += 1 }
+        for t in 0..<n where mask[s * n + t] == select {
+            indices.append(t)
+            count += 1
+        }
         precondition(perSample < 0 || perSample == count,
                      "every sample must select the same number of tokens: sample \(s) selects \(count), sample 0 selects \(perSample)")
         perSample = count
