@@ -74,12 +74,12 @@ let package = Package(
         .executableTarget(
             name: "mvd",
             dependencies: [
-                "MVDCommands",
+                "MVDCommands", "Tensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ], swiftSettings: optimisedInDebug),
-        .executableTarget(name: "extract-features", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
-        .executableTarget(name: "distill", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
-        .executableTarget(name: "evaluate", dependencies: ["MVDCommands"], swiftSettings: optimisedInDebug),
+        .executableTarget(name: "extract-features", dependencies: ["MVDCommands", "Tensor"], swiftSettings: optimisedInDebug),
+        .executableTarget(name: "distill", dependencies: ["MVDCommands", "Tensor"], swiftSettings: optimisedInDebug),
+        .executableTarget(name: "evaluate", dependencies: ["MVDCommands", "Tensor"], swiftSettings: optimisedInDebug),
         // FeatureStore helpers: the writer child that the crash tests kill, and the cache I/O benchmark.
         .executableTarget(name: "featurestore-crash-writer", dependencies: ["FeatureStore"]),
         .executableTarget(name: "featurestore-bench", dependencies: ["Benchmarks"], swiftSettings: optimisedInDebug),

@@ -1,3 +1,5 @@
 import MVDCommands
+import Tensor
 
+ProcessMemory.keepFreedMemory()
 EvaluateCommand.main()

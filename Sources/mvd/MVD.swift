@@ -1,5 +1,6 @@
 import ArgumentParser
 import MVDCommands
+import Tensor
 
 @main
 struct MVD: ParsableCommand {
@@ -12,4 +13,9 @@ struct MVD: ParsableCommand {
             DistillCommand.self, EvaluateCommand.self, InspectCommand.self, MergeCommand.self, ExportCommand.self,
             SimilarityCommand.self, PlotMetricsCommand.self, ReportCommand.self, BenchCommand.self, BenchDecodeCommand.self
         ])
+
+    static func main() {
+        ProcessMemory.keepFreedMemory()
+        main(nil)
+    }
 }

@@ -15,4 +15,8 @@ void mvd_gelu_backward(const float *x, const float *dy, float *dx, size_t n);
 
 /* 1 when the AVX-512 paths are in use. */
 int mvd_kernels_use_avx512(void);
+/* glibc's allocator keeps freed blocks up to `heap_block_limit` bytes in its heap (not in mappings of their own that
+   are unmapped when freed), never trims its heap, and grows it `top_pad` bytes beyond each request. */
+void mvd_keep_freed_memory(int heap_block_limit, int top_pad);
+
 #endif
