@@ -76,7 +76,10 @@ public struct RunDirectory: Sendable {
             tensors.append(("optim.v.\(name)", Tensor(shape: [m.v.count], m.v)))
             steps[name] = m.step
         }
-        let stepsJSON = String(decoding: try JSONEncoder().encode(steps), as: UTF8.self)
+        // Sorted keys: the same run writes the same bytes (a dictionary's order changes from process to process).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let stepsJSON = String(decoding: try encoder.encode(steps), as: UTF8.self)
         try SafeTensors.write(
             StateDict(tensors: tensors), to: checkpointURL,
             metadata: ["step": String(step), "adam_steps": stepsJSON, "format": "mvd-run-checkpoint-1"])

@@ -144,6 +144,20 @@ struct TrainerTests {
         }
     }
 
+    @Test("a run checkpoint's optimizer steps are written in key order, so that the same run writes the same bytes")
+    func checkpointMetadataIsOrdered() throws {
+        let dir = try Fixtures.temporaryDirectory("ordered-metadata")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = SyntheticData(rows: 8, config: Self.model)
+        try Trainer(config: Self.config(epochs: 1, saveEvery: 1), data: data, run: RunDirectory(dir), student: Self.student())
+            .train(resume: false) { _ in }
+        let text = try #require(try SafeTensors.read(RunDirectory(dir).checkpointURL).metadata["adam_steps"])
+        let keys = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Int]).keys
+        #expect(keys.count > 10)
+        let written = keys.sorted { text.range(of: "\"\($0)\"")!.lowerBound < text.range(of: "\"\($1)\"")!.lowerBound }
+        #expect(written == keys.sorted(), "\(text)")
+    }
+
     @Test("resuming with other settings is refused, naming the fields")
     func resumeWithOtherSettings() throws {
         let dir = try Fixtures.temporaryDirectory("resume-other")
