@@ -6,7 +6,7 @@ import DNNLKernels
 /// op(A) is [M,K] (A stored [M,K] with lda, or [K,M] when `transA`); op(B) is [K,N] (B stored [K,N] with ldb,
 /// or [N,K] when `transB`). Leading dimensions allow operating on column slices (e.g. one head of a qkv row).
 ///
-/// Large products are split into panels of `GemmSplit.panel` columns (or rows) of C, each computed by a
+/// Large products are split into panels of `GemmSplit.panel(precision)` columns (or rows) of C, each computed by a
 /// single-threaded library call and spread over `threads` threads; the panels do not depend on the thread count, so
 /// neither does any result. Products go to oneDNN
 /// (fp32 and bf16); OpenBLAS computes fp32 products only when `backend` says so (benchmarks) or when oneDNN cannot
@@ -18,10 +18,11 @@ public func gemm(
     precision: Precision = ComputePrecision.current, backend: MatrixBackend = MatrixBackend.fp32
 ) {
     guard m > 0, n > 0 else { return }
-    let splitRows = n < 2 * GemmSplit.panel
+    let panel = GemmSplit.panel(precision)
+    let splitRows = n < 2 * panel
     let extent = splitRows ? m : n
-    if m * n * k >= 1 << 21 && extent > GemmSplit.panel {
-        let panels = (extent + GemmSplit.panel - 1) / GemmSplit.panel
+    if m * n * k >= 1 << 21 && extent > panel {
+        let panels = (extent + panel - 1) / panel
         // bf16 operands are rounded once here, not once per panel (the shared operand would be, every time).
         let (aRows, aCols) = transA ? (k, m) : (m, k), (bRows, bCols) = transB ? (n, k) : (k, n)
         let packed =
@@ -29,7 +30,7 @@ public func gemm(
             ? (mvd_bf16_pack(0, a, Int64(aRows), Int64(aCols), Int64(lda)), mvd_bf16_pack(1, b, Int64(bRows), Int64(bCols), Int64(ldb)))
             : (nil, nil)
         let one = { (p: Int) in
-            let lo = p * GemmSplit.panel, size = min(extent, lo + GemmSplit.panel) - lo
+            let lo = p * panel, size = min(extent, lo + panel) - lo
             let (pm, pn) = splitRows ? (size, n) : (m, size)
             let aOffset = splitRows ? (transA ? lo : lo * lda) : 0, bOffset = splitRows ? 0 : (transB ? lo * ldb : lo)
             let cOffset = splitRows ? lo * ldc : lo
@@ -65,10 +66,17 @@ public func gemm(
 /// weight is repacked once per product instead of once per panel. Measured with `mvd bench` on a 2-core AMX Xeon,
 /// 256-column panels gave 2.0-2.3x the bf16 GFLOP/s of 64-row panels on the ViT-B shapes.
 public enum GemmSplit {
-    /// Columns (or rows) of C per panel. Fixed, so that the split, and with it every sum's order, does not depend on
-    /// the thread count: oneDNN's kernels choose their blocking, and so their order of summation, from the shape of
-    /// the product they are given.
-    public static let panel = 256
+    /// Columns (or rows) of C per panel. Fixed per precision, so that the split, and with it every sum's order, does
+    /// not depend on the thread count: oneDNN's kernels choose their blocking, and so their order of summation, from
+    /// the shape of the product they are given.
+    ///
+    /// bf16: 128. One AMX call of 1568×768×128 runs at the GFLOP/s of one of 1568×768×256, and 128 balances the
+    /// threads on a ViT's 768-wide products (3 panels of 256 left one of two threads idle for a third of the product;
+    /// 6 of 128 do not). oneDNN's AMX kernel gives the same bits for a 256-column product and its two 128-column
+    /// halves, and runs of extract-features, distill and evaluate wrote identical caches, checkpoints and results
+    /// with either panel. fp32: 256, because there the smaller panel changed the last bits of some products (of
+    /// distillation's backward pass), and with them every fp32 result published so far.
+    public static func panel(_ precision: Precision) -> Int { precision == .bf16 ? 128 : 256 }
 }
 
 /// One panel on the calling thread.
