@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "Plot", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         .target(name: "Evaluate", dependencies: ["Tensor", "Models", "VideoIO"], swiftSettings: optimisedInDebug),
         // What `mvd bench` times: products, blocks, teachers, decoding, cache I/O; kept out of the libraries.
-        .target(name: "Benchmarks", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
+        .target(name: "Benchmarks", dependencies: ["CKernels", "Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
 
         // The command-line layer: each command parses flags, builds a typed config and calls a library.
         .target(
@@ -100,7 +100,8 @@ let package = Package(
         .testTarget(
             name: "MVDCommandsTests",
             dependencies: [
-                "MVDCommands", "Distill", "Models", "FeatureExtract", "FeatureStore", "Evaluate", "VideoIO", "Checkpoint", "Tensor",
+                "MVDCommands", "Distill", "Models", "FeatureExtract", "FeatureStore", "Evaluate", "VideoIO", "Checkpoint", "Tensor", "Benchmarks",
+                "CKernels",
                 "Collective", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")
             ])
     ],

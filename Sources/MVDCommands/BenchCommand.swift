@@ -49,6 +49,12 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Compare bf16 with fp32 outputs of ViT-S and ViT-B teachers (random weights, 16×224²): max and mean relative error, cosine.")
     var accuracy = false
 
+    @Flag(
+        help:
+            "Measure the arithmetic peaks first (a 512-bit FMA loop, and a vdpbf16ps loop where the CPU has AVX512_BF16), the ceilings for fraction-of-peak figures."
+    )
+    var peak = false
+
     @Flag(help: "Print one JSON object per figure on standard output (headings and notes go to standard error).")
     var json = false
 
@@ -89,6 +95,7 @@ public struct BenchCommand: ParsableCommand {
         if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
             note("note: OPENBLAS_CORETYPE=\(forced) is set and forces that kernel; unset it to let OpenBLAS pick the fastest")
         }
+        if peak { peakFigures(counts) }
         if !skipGemm { try gemmTable(counts, chosen) }
         if accuracy { try accuracyFigures(counts.last ?? 2) }
         for p in chosen {
@@ -102,6 +109,22 @@ public struct BenchCommand: ParsableCommand {
                     if extraction { try extractionTimes(dir) }
                     if student { try studentTimes(dir) }
                 }
+            }
+        }
+    }
+
+    /// The arithmetic peaks on each thread count.
+    private func peakFigures(_ counts: [Int]) {
+        note("\nArithmetic peaks (every thread runs the loop at once; best of 3)")
+        for t in counts {
+            let peaks = PeakBenchmark.measure(threads: t)
+            if peaks.isEmpty { note("      no AVX-512 on this CPU: the peak loops need it") }
+            for p in peaks {
+                var r = BenchRecord(
+                    what: .peak, kind: p.kind, precision: p.kind == "dot-bf16" ? "bf16" : "fp32", threads: t, seconds: p.seconds,
+                    repeats: 3, blasKernel: ComputeThreads.blasCoreName)
+                r.gflops = p.gflops
+                emit(r)
             }
         }
     }

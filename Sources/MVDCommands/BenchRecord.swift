@@ -6,14 +6,14 @@ struct BenchRecord: Codable, Equatable {
     /// What was measured.
     enum Figure: String, Codable, CaseIterable {
         case gemm, blockForward = "block-forward", blockBackward = "block-backward", teacherForward = "teacher-forward"
-        case extract, studentStep = "student-step", bf16Accuracy = "bf16-accuracy"
+        case extract, studentStep = "student-step", bf16Accuracy = "bf16-accuracy", peak
     }
 
     var what: Figure
     /// The preset that ran (vit_small, vit_base); absent for a product, whose shape is `m`, `k`, `n`.
     var model: String?
     /// What variant ran: "linear" (X·Wᵀ), "block", "image"/"video" (teachers), "student-from-cache" or
-    /// "student-with-teachers".
+    /// "student-with-teachers", "fma-fp32" or "dot-bf16" (peaks).
     var kind: String
     var precision: String
     var threads: Int
@@ -94,6 +94,10 @@ struct BenchRecord: Codable, Equatable {
             return String(
                 format: "      %@ %@ teacher, bf16 against fp32: max rel. error %.1e, mean rel. error %.1e, cosine %.6f",
                 model ?? "", kind, maxRelativeError ?? 0, meanRelativeError ?? 0, cosine ?? 0)
+        case .peak:
+            return String(
+                format: "      peak %@ threads %d: %@ %.1f GFLOP/s (%@)", precision, threads,
+                kind == "fma-fp32" ? "512-bit FMA loop" : "vdpbf16ps loop", gflops ?? 0, runs)
         case .studentStep:
             let wait = dataWait.map { String(format: ", data wait %.1f%%", 100 * $0) } ?? ""
             return String(

@@ -1,3 +1,5 @@
+import Benchmarks
+import CKernels
 import Foundation
 import Models
 import TestSupport
@@ -91,6 +93,7 @@ import Testing
             case .extract: ["8.100 clips/s", "0.123 s/clip", "decode 0.011", "forward 0.222", "write 0.0033", "2408448 bytes/row", "7 clips"]
             case .studentStep: ["batch 2", "0.123 s/step", "7 runs", "data wait 25.0%"]
             case .bf16Accuracy: ["vit_small video teacher", "max rel. error 2.5e-07", "mean rel. error 1.5e-03", "cosine 0.999990"]
+            case .peak: ["peak fp32 threads 2", "98.7 GFLOP/s", "7 runs"]
             }
         let row = r.tableLine
         for text in shown { #expect(row.contains(text), "'\(text)' missing from the row: \(row)") }
@@ -112,5 +115,19 @@ import Testing
             #expect(message.contains("--threads"), "\(message)")
         }
         #expect(CommandFixtures.message(BenchCommand.self, ["--threads", "1,2"]) == nil)
+    }
+
+    @Test("the peak loops report each loop once, fp32 first, with the rate their time implies")
+    func peakLoops() throws {
+        let peaks = PeakBenchmark.measure(threads: 2, repeats: 1, iterations: 200_000)
+        guard mvd_cpu_has_avx512() != 0 else {
+            #expect(peaks.isEmpty, "without AVX-512 the loops cannot run and nothing is reported")
+            return
+        }
+        #expect(peaks.map(\.kind) == (mvd_cpu_has_avx512_bf16() != 0 ? ["fma-fp32", "dot-bf16"] : ["fma-fp32"]))
+        for (p, flops) in zip(peaks, [12.0 * 32, 12.0 * 64]) {
+            #expect(p.seconds > 0 && p.gflops.isFinite)
+            #expect(abs(p.gflops - 2 * 200_000 * flops / p.seconds / 1e9) <= 1e-9 * p.gflops, "\(p)")
+        }
     }
 }

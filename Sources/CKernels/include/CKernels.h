@@ -19,4 +19,12 @@ int mvd_kernels_use_avx512(void);
    are unmapped when freed), never trims its heap, and grows it `top_pad` bytes beyond each request. */
 void mvd_keep_freed_memory(int heap_block_limit, int top_pad);
 
+/* Peak loops: `iterations` rounds of 12 independent 512-bit FMAs (32 FLOP each: 16 lanes, multiply and add) or
+   bf16 dot products (vdpbf16ps, 64 FLOP each: 16 lanes, two products and two sums); the result only keeps the loop
+   from being removed. The bf16 loop returns 0 at once on a CPU without AVX512_BF16. */
+float mvd_peak_fma_fp32(size_t iterations);
+float mvd_peak_dot_bf16(size_t iterations);
+int mvd_cpu_has_avx512_bf16(void);
+int mvd_cpu_has_avx512(void);
+
 #endif
