@@ -20,26 +20,25 @@ enum CommandFixtures {
     /// A cache of two videos with the teachers "image" and "video" (16 wide), no rows written: enough for flag checks.
     static func cache(in dir: URL) throws -> URL {
         let url = dir.appendingPathComponent("feats.h5")
-        let attributes = CacheAttributes(
-            manifestSHA256: String(repeating: "ab", count: 32), numFrames: 4, samplingRate: 2,
-            tubeletSize: 2, inputSize: 32, patchSize: 8, viewsPerVideo: 1, seed: 0, createdBy: "MVDCommandsTests")
         let teachers = ["image", "video"].map { name in
             TeacherSpec(
                 name: name, kind: name == "image" ? .image : .video, arch: "fixture", embedDim: 16, depth: 1, numHeads: 2,
                 patchSize: 8, inputSize: 32, frameStride: name == "image" ? 2 : 1, checkpointSHA256: "c0ffee",
                 checkpointName: "\(name).pth", tokenCount: 32)
         }
-        let writer = try FeatureStoreWriter(
-            at: url,
-            request: .init(
-                attributes: attributes,
-                videos: [
-                    VideoEntry(path: "a.mp4", label: 0),
-                    VideoEntry(path: "b.mp4", label: 1)
-                ],
-                teachers: teachers))
-        try writer.close()
+        try twoVideoWriter(at: url, teachers: teachers).close()
         return url
+    }
+
+    /// A new cache of two videos (a.mp4, label 0; b.mp4, label 1) with clips of 4 frames of 32² in tubelets of 2 and
+    /// patches of 8, one view each: the command tests' student geometry.
+    static func twoVideoWriter(at url: URL, teachers: [TeacherSpec], storePixels: Bool = false) throws -> FeatureStoreWriter {
+        let attributes = CacheAttributes(
+            manifestSHA256: String(repeating: "ab", count: 32), numFrames: 4, samplingRate: 2,
+            tubeletSize: 2, inputSize: 32, patchSize: 8, viewsPerVideo: 1, seed: 0, createdBy: "MVDCommandsTests")
+        let videos = [VideoEntry(path: "a.mp4", label: 0), VideoEntry(path: "b.mp4", label: 1)]
+        return try FeatureStoreWriter(
+            at: url, request: .init(attributes: attributes, videos: videos, teachers: teachers, storePixels: storePixels))
     }
 
     /// Solid-grey 8-frame videos of 48×40 named by `shades` (name → grey level) in `dir`, and `broken` files that

@@ -57,22 +57,11 @@ import Testing
     /// the squared difference overflows to infinity at the first step.
     func overflowingCache() throws -> URL {
         let url = dir.appendingPathComponent("overflow.h5")
-        let attributes = CacheAttributes(
-            manifestSHA256: String(repeating: "cd", count: 32), numFrames: 4, samplingRate: 2,
-            tubeletSize: 2, inputSize: 32, patchSize: 8, viewsPerVideo: 1, seed: 0, createdBy: "MVDCommandsTests")
         let teacher = TeacherSpec(
             name: "video", kind: .video, arch: "fixture", embedDim: 16, depth: 1, numHeads: 2, patchSize: 8,
             inputSize: 32, frameStride: 1, checkpointSHA256: "c0ffee", checkpointName: "video.pth", tokenCount: 32,
             dtype: .float32)
-        let writer = try FeatureStoreWriter(
-            at: url,
-            request: .init(
-                attributes: attributes,
-                videos: [
-                    VideoEntry(path: "a.mp4", label: 0),
-                    VideoEntry(path: "b.mp4", label: 1)
-                ],
-                teachers: [teacher], storePixels: true))
+        let writer = try CommandFixtures.twoVideoWriter(at: url, teachers: [teacher], storePixels: true)
         for video in writer.remainingVideos() {
             for row in writer.rows(ofVideo: video) {
                 try writer.writeView(

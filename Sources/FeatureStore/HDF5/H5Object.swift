@@ -188,15 +188,18 @@ extension H5Object {
     func setAttribute(_ name: String, _ value: Int) throws {
         try HDF5Lock.run {
             let space = H5Handle(try checkID(H5Screate(H5S_SCALAR), "scalar space"), .dataspace)
-            let attr = H5Handle(
-                try checkID(
-                    H5Acreate2(
-                        id, name, swh5_T_STD_I64LE(), space.id,
-                        swh5_P_DEFAULT(), swh5_P_DEFAULT()),
-                    "creating attribute \(name) on \(path)"), .attribute)
+            let attr = try createInt64Attribute(name, space: space)
             var number = Int64(value)
             try check(H5Awrite(attr.id, Int64.h5MemoryType, &number), "writing attribute \(name)")
         }
+    }
+
+    /// A new little-endian int64 attribute `name` of shape `space`. Call with the HDF5 lock held.
+    private func createInt64Attribute(_ name: String, space: H5Handle) throws -> H5Handle {
+        H5Handle(
+            try checkID(
+                H5Acreate2(id, name, swh5_T_STD_I64LE(), space.id, swh5_P_DEFAULT(), swh5_P_DEFAULT()),
+                "creating attribute \(name) on \(path)"), .attribute)
     }
 
     /// Writes `values` as a one-dimensional int64 attribute (readers take only scalar attributes; this exists so
@@ -204,12 +207,7 @@ extension H5Object {
     func setAttribute(_ name: String, _ values: [Int]) throws {
         try HDF5Lock.run {
             let space = H5Handle(try checkID(H5Screate_simple(1, [hsize_t(values.count)], nil), "array space"), .dataspace)
-            let attr = H5Handle(
-                try checkID(
-                    H5Acreate2(
-                        id, name, swh5_T_STD_I64LE(), space.id,
-                        swh5_P_DEFAULT(), swh5_P_DEFAULT()),
-                    "creating attribute \(name) on \(path)"), .attribute)
+            let attr = try createInt64Attribute(name, space: space)
             let numbers = values.map(Int64.init)
             try check(H5Awrite(attr.id, Int64.h5MemoryType, numbers), "writing attribute \(name)")
         }
