@@ -49,6 +49,13 @@ public final class VideoEncoder {
         frame!.pointee.width = Int32(width)
         frame!.pointee.height = Int32(height)
         try check(av_frame_get_buffer(frame, 0), "av_frame_get_buffer")
+        // The planes' rows are padded to an aligned line size that nothing writes; zeroed, so that an encoder
+        // reading past a row's end reads the same bytes in every run.
+        withUnsafePointer(to: &frame!.pointee.buf) { refs in
+            refs.withMemoryRebound(to: UnsafeMutablePointer<AVBufferRef>?.self, capacity: 8) { refs in
+                for i in 0..<8 { if let ref = refs[i] { memset(ref.pointee.data, 0, Int(ref.pointee.size)) } }
+            }
+        }
     }
 
     deinit {
@@ -61,13 +68,19 @@ public final class VideoEncoder {
         sws_freeContext(scaler)
     }
 
+    /// Zero bytes after a frame's last row, more than any libswscale SIMD path reads past a row's end.
+    static let sourcePadding = 64
+
     /// Appends one frame of `height * width * 3` RGB24 bytes (row-major, tight rows).
     public func append<Bytes: Collection>(frame rgb: Bytes) throws(VideoDecodeError) where Bytes.Element == UInt8 {
         guard rgb.count == width * height * 3 else {
             throw VideoDecodeError(.encodeFailed, path: path, detail: "frame has \(rgb.count) bytes, expected \(width * height * 3)")
         }
         try check(av_frame_make_writable(frame), "av_frame_make_writable")
-        let bytes = Array(rgb)
+        // Zeroed padding after the last row: libswscale's SIMD converters read past the end of a row, and reading
+        // whatever the allocator left there made the same clip encode differently from run to run.
+        var bytes = [UInt8](repeating: 0, count: rgb.count + Self.sourcePadding)
+        bytes.replaceSubrange(0..<rgb.count, with: rgb)
         scaler = sws_getCachedContext(
             scaler, Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height),
             options.codec.pixelFormat, SWS_BILINEAR | SWS_ACCURATE_RND, nil, nil, nil)
