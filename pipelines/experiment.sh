@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
     --teacher-seeds) TEACHER_SEEDS="$2"; shift 2 ;;
     --quick) QUICK=1; shift ;;
     --precision) PRECISION="$2"; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "experiment: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
