@@ -62,29 +62,59 @@ static __m512 erf16(__m512 x) {
 }
 
 __attribute__((target("avx512f")))
+static float exp_shifted_avx512(float *row, size_t cols) {
+    size_t full = cols & ~(size_t)15;
+    __mmask16 tail = (__mmask16)((1u << (cols - full)) - 1);
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (size_t j = 0; j < full; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(row + j));
+    if (tail) mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, row + full));
+    __m512 shift = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (size_t j = 0; j < full; j += 16) {
+        __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(row + j), shift));
+        _mm512_storeu_ps(row + j, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    if (tail) {
+        __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + full), shift));
+        _mm512_mask_storeu_ps(row + full, tail, e);
+        sum = _mm512_mask_add_ps(sum, tail, sum, e);
+    }
+    return 1.0f / _mm512_reduce_add_ps(sum);
+}
+
+__attribute__((target("avx512f")))
 static void softmax_avx512(float *p, size_t rows, size_t cols) {
     size_t full = cols & ~(size_t)15;
     __mmask16 tail = (__mmask16)((1u << (cols - full)) - 1);
     for (size_t r = 0; r < rows; r++) {
         float *row = p + r * cols;
-        __m512 mx = _mm512_set1_ps(-INFINITY);
-        for (size_t j = 0; j < full; j += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(row + j));
-        if (tail) mx = _mm512_mask_max_ps(mx, tail, mx, _mm512_maskz_loadu_ps(tail, row + full));
-        __m512 shift = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
-        __m512 sum = _mm512_setzero_ps();
-        for (size_t j = 0; j < full; j += 16) {
-            __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(row + j), shift));
-            _mm512_storeu_ps(row + j, e);
-            sum = _mm512_add_ps(sum, e);
-        }
-        if (tail) {
-            __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + full), shift));
-            _mm512_mask_storeu_ps(row + full, tail, e);
-            sum = _mm512_mask_add_ps(sum, tail, sum, e);
-        }
-        __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+        __m512 inv = _mm512_set1_ps(exp_shifted_avx512(row, cols));
         for (size_t j = 0; j < full; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inv));
         if (tail) _mm512_mask_storeu_ps(row + full, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + full), inv));
+    }
+}
+
+/* The same softmax, its last pass also rounding to bf16 into `out` (the instruction `to_bf16` uses, so the bits are
+   those of softmax then rounding); `keep` stores the fp32 values too. */
+__attribute__((target("avx512f,avx512bf16,avx512vl")))
+static void softmax_bf16_avx512(float *p, size_t rows, size_t cols, uint16_t *out, int keep) {
+    size_t full = cols & ~(size_t)15;
+    __mmask16 tail = (__mmask16)((1u << (cols - full)) - 1);
+    for (size_t r = 0; r < rows; r++) {
+        float *row = p + r * cols;
+        uint16_t *dst = out + r * cols;
+        __m512 inv = _mm512_set1_ps(exp_shifted_avx512(row, cols));
+        for (size_t j = 0; j < full; j += 16) {
+            __m512 y = _mm512_mul_ps(_mm512_loadu_ps(row + j), inv);
+            if (keep) _mm512_storeu_ps(row + j, y);
+            _mm256_storeu_si256((__m256i *)(dst + j), (__m256i)_mm512_cvtneps_pbh(y));
+        }
+        if (tail) {
+            __m512 y = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + full), inv);
+            if (keep) _mm512_mask_storeu_ps(row + full, tail, y);
+            _mm256_mask_storeu_epi16(dst + full, tail, (__m256i)_mm512_cvtneps_pbh(y));
+        }
     }
 }
 
@@ -119,6 +149,23 @@ static int use_avx512 = -1;
 int mvd_kernels_use_avx512(void) {
     if (use_avx512 < 0) use_avx512 = __builtin_cpu_supports("avx512f") ? 1 : 0;
     return use_avx512;
+}
+
+static uint16_t round_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);  /* quiet NaN stays NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);                                            /* round to nearest even */
+    return (uint16_t)(u >> 16);
+}
+
+static int use_avx512bf16 = -1;
+
+void mvd_softmax_rows_bf16(float *p, size_t rows, size_t cols, uint16_t *out, int keep) {
+    if (use_avx512bf16 < 0) use_avx512bf16 = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+    if (use_avx512bf16 && mvd_kernels_use_avx512()) { softmax_bf16_avx512(p, rows, cols, out, keep); return; }
+    mvd_softmax_rows(p, rows, cols);
+    for (size_t i = 0; i < rows * cols; i++) out[i] = round_bf16(p[i]);
 }
 
 void mvd_softmax_rows(float *p, size_t rows, size_t cols) {

@@ -100,14 +100,15 @@ static uint16_t *buffer(uint16_t **p, size_t *capacity, size_t count) {
 
 typedef struct {
     int64_t m, n, k, lda, ldb, ldc;
-    int bf16, trans_a, trans_b;
+    int64_t packed_rows;  /* B in the blocked layout oneDNN picks for products of this many rows; 0: B plain */
+    int bf16, trans_a, trans_b, bias;
     float alpha, beta;
 } shape_key;
 
 typedef struct {
     shape_key key;
     dnnl_primitive_t primitive;
-    dnnl_memory_desc_t a, b, c, scratch;
+    dnnl_memory_desc_t a, b, c, bias, scratch;
     size_t scratch_bytes;
     int used;
 } cache_entry;
@@ -124,6 +125,8 @@ static uint64_t key_hash(const shape_key *key) {
     return h;
 }
 
+static dnnl_status_t packed_layout(int bf16, int64_t k, int64_t n, int64_t rows, dnnl_memory_desc_t *b);
+
 static dnnl_status_t describe(const shape_key *key, dnnl_memory_desc_t *a, dnnl_memory_desc_t *b,
                               dnnl_memory_desc_t *c) {
     dnnl_data_type_t type = key->bf16 ? dnnl_bf16 : dnnl_f32;
@@ -132,16 +135,42 @@ static dnnl_status_t describe(const shape_key *key, dnnl_memory_desc_t *a, dnnl_
     dnnl_dims_t b_strides = {key->trans_b ? 1 : key->ldb, key->trans_b ? key->ldb : 1};
     dnnl_dims_t c_strides = {key->ldc, 1};
     dnnl_status_t s = dnnl_memory_desc_init_by_strides(a, 2, a_dims, type, a_strides);
-    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(b, 2, b_dims, type, b_strides);
+    if (s == dnnl_success)
+        s = key->packed_rows > 0 ? packed_layout(key->bf16, key->k, key->n, key->packed_rows, b)
+                                 : dnnl_memory_desc_init_by_strides(b, 2, b_dims, type, b_strides);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(c, 2, c_dims, dnnl_f32, c_strides);
+    return s;
+}
+
+/* The blocked layout oneDNN's kernel wants for B [k, n] in products of `rows` rows (dense A and C). Products of
+   other row counts are handed B in this same layout, so one packed copy serves every panel of a product. */
+static dnnl_status_t packed_layout(int bf16, int64_t k, int64_t n, int64_t rows, dnnl_memory_desc_t *b) {
+    dnnl_data_type_t type = bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_dims_t a_dims = {rows, k}, b_dims = {k, n}, c_dims = {rows, n};
+    dnnl_memory_desc_t a, any, c;
+    dnnl_status_t s = dnnl_memory_desc_init_by_tag(&a, 2, a_dims, type, dnnl_ab);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&any, 2, b_dims, type, dnnl_format_tag_any);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&c, 2, c_dims, dnnl_f32, dnnl_ab);
+    dnnl_matmul_desc_t desc;
+    if (s == dnnl_success) s = dnnl_matmul_desc_init(&desc, &a, &any, NULL, &c);
+    dnnl_primitive_desc_t pd = NULL;
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL);
+    if (s == dnnl_success) {
+        const dnnl_memory_desc_t *chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        if (chosen) *b = *chosen; else s = dnnl_runtime_error;
+    }
+    if (pd) dnnl_primitive_desc_destroy(pd);
     return s;
 }
 
 static dnnl_status_t create_primitive(const shape_key *key, cache_entry *entry) {
     dnnl_status_t s = describe(key, &entry->a, &entry->b, &entry->c);
     if (s != dnnl_success) return s;
+    dnnl_dims_t bias_dims = {1, key->n};
+    if (key->bias) s = dnnl_memory_desc_init_by_tag(&entry->bias, 2, bias_dims, dnnl_f32, dnnl_ab);
+    if (s != dnnl_success) return s;
     dnnl_matmul_desc_t desc;
-    s = dnnl_matmul_desc_init(&desc, &entry->a, &entry->b, NULL, &entry->c);
+    s = dnnl_matmul_desc_init(&desc, &entry->a, &entry->b, key->bias ? &entry->bias : NULL, &entry->c);
     if (s != dnnl_success) return s;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t ops = NULL;
@@ -157,6 +186,13 @@ static dnnl_status_t create_primitive(const shape_key *key, cache_entry *entry) 
     }
     dnnl_primitive_desc_t pd = NULL;
     if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
+    if (s == dnnl_success && key->packed_rows > 0) {
+        /* Packed weights pay only with the blocked kernels; anything else (a reference kernel) is refused, and the
+           caller takes the plain path. */
+        const char *impl = NULL;
+        s = dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        if (s == dnnl_success && (!impl || strncmp(impl, "brg", 3) != 0)) s = dnnl_unimplemented;
+    }
     if (s == dnnl_success) {
         const dnnl_memory_desc_t *scratch = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
         if (scratch) entry->scratch = *scratch; else memset(&entry->scratch, 0, sizeof(entry->scratch));
@@ -198,27 +234,31 @@ static dnnl_status_t lookup(const shape_key *key, cache_entry **found, cache_ent
 
 /* ---- the product ---------------------------------------------------------------------------------------------- */
 
-static dnnl_status_t execute(cache_entry *e, const void *a, const void *b, float *c) {
+static dnnl_status_t execute(cache_entry *e, const void *a, const void *b, const float *bias, float *c) {
     if (e->scratch_bytes > local.scratch_capacity) {
         free(local.scratch);
         local.scratch = aligned_alloc(64, (e->scratch_bytes + 63) / 64 * 64);
         local.scratch_capacity = local.scratch ? e->scratch_bytes : 0;
         if (!local.scratch) return dnnl_out_of_memory;
     }
-    dnnl_memory_t ma = NULL, mb = NULL, mc = NULL, ms = NULL;
+    dnnl_memory_t ma = NULL, mb = NULL, mc = NULL, mbias = NULL, ms = NULL;
     dnnl_status_t s = dnnl_memory_create(&ma, &e->a, engine, (void *)a);
     if (s == dnnl_success) s = dnnl_memory_create(&mb, &e->b, engine, (void *)b);
     if (s == dnnl_success) s = dnnl_memory_create(&mc, &e->c, engine, c);
+    if (s == dnnl_success && bias) s = dnnl_memory_create(&mbias, &e->bias, engine, (void *)bias);
     if (s == dnnl_success && e->scratch_bytes > 0) s = dnnl_memory_create(&ms, &e->scratch, engine, local.scratch);
     if (s == dnnl_success) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc},
-                                   {DNNL_ARG_SCRATCHPAD, ms}};
-        s = dnnl_primitive_execute(e->primitive, local.stream, ms ? 4 : 3, args);
+        dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
+        int count = 3;
+        if (mbias) args[count++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, mbias};
+        if (ms) args[count++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, ms};
+        s = dnnl_primitive_execute(e->primitive, local.stream, count, args);
         if (s == dnnl_success) s = dnnl_stream_wait(local.stream);
     }
     if (ma) dnnl_memory_destroy(ma);
     if (mb) dnnl_memory_destroy(mb);
     if (mc) dnnl_memory_destroy(mc);
+    if (mbias) dnnl_memory_destroy(mbias);
     if (ms) dnnl_memory_destroy(ms);
     return s;
 }
@@ -229,19 +269,19 @@ static void pack_bf16(const float *src, int64_t rows, int64_t cols, int64_t ld, 
     for (int64_t r = 0; r < rows; r++) to_bf16(src + r * ld, dst + r * cols, (size_t)cols);
 }
 
-static int run_dense(shape_key *key, const void *a, const void *b, float *c) {
+static int run_dense(shape_key *key, const void *a, const void *b, const float *bias, float *c) {
     cache_entry temporary, *entry = NULL;
     dnnl_status_t s = lookup(key, &entry, &temporary);
     if (s != dnnl_success) return (int)s;
-    s = execute(entry, a, b, c);
+    s = execute(entry, a, b, bias, c);
     if (entry == &temporary) dnnl_primitive_destroy(temporary.primitive);
     return (int)s;
 }
 
 /* oneDNN's fast kernels (brgemm, AMX) write dense outputs only; a strided C (a panel of a wider matrix) would get
    its generic gemm. So such a product goes to a dense per-thread block, copied into place. */
-static int run(shape_key *key, const void *a, const void *b, float *c) {
-    if (key->ldc == key->n) return run_dense(key, a, b, c);
+static int run(shape_key *key, const void *a, const void *b, const float *bias, float *c) {
+    if (key->ldc == key->n) return run_dense(key, a, b, bias, c);
     size_t count = (size_t)(key->m * key->n);
     if (count > local.c_capacity) {
         free(local.c);
@@ -253,7 +293,7 @@ static int run(shape_key *key, const void *a, const void *b, float *c) {
     if (key->beta != 0.0f)
         for (int64_t i = 0; i < key->m; i++) memcpy(local.c + i * key->n, c + i * ldc, (size_t)key->n * sizeof(float));
     key->ldc = key->n;
-    int status = run_dense(key, a, b, local.c);
+    int status = run_dense(key, a, b, bias, local.c);
     key->ldc = ldc;
     if (status == 0)
         for (int64_t i = 0; i < key->m; i++) memcpy(c + i * ldc, local.c + i * key->n, (size_t)key->n * sizeof(float));
@@ -276,7 +316,7 @@ int mvd_dnnl_matmul(int bf16, int trans_a, int trans_b, int64_t m, int64_t n, in
     if (s != dnnl_success) return (int)s;
     if (!bf16) {
         shape_key key = make_key(0, trans_a, trans_b, m, n, k, alpha, lda, ldb, beta, ldc);
-        return run(&key, a, b, c);
+        return run(&key, a, b, NULL, c);
     }
     /* The packed copies are dense in their stored orientation: [M,K] or [K,M], [K,N] or [N,K]. */
     int64_t a_rows = trans_a ? k : m, a_cols = trans_a ? m : k;
@@ -287,9 +327,12 @@ int mvd_dnnl_matmul(int bf16, int trans_a, int trans_b, int64_t m, int64_t n, in
     return mvd_dnnl_matmul_bf16(trans_a, trans_b, m, n, k, alpha, qa, a_cols, qb, b_cols, beta, c, ldc);
 }
 
+uint16_t *mvd_bf16_buffer(int slot, size_t count) {
+    return slot == 0 ? buffer(&local.a, &local.a_capacity, count) : buffer(&local.b, &local.b_capacity, count);
+}
+
 uint16_t *mvd_bf16_pack(int slot, const float *src, int64_t rows, int64_t cols, int64_t ld) {
-    uint16_t *dst = slot == 0 ? buffer(&local.a, &local.a_capacity, (size_t)(rows * cols))
-                              : buffer(&local.b, &local.b_capacity, (size_t)(rows * cols));
+    uint16_t *dst = mvd_bf16_buffer(slot, (size_t)(rows * cols));
     if (dst) pack_bf16(src, rows, cols, ld, dst);
     return dst;
 }
@@ -300,7 +343,87 @@ int mvd_dnnl_matmul_bf16(int trans_a, int trans_b, int64_t m, int64_t n, int64_t
     dnnl_status_t s = thread_ready();
     if (s != dnnl_success) return (int)s;
     shape_key key = make_key(1, trans_a, trans_b, m, n, k, alpha, lda, ldb, beta, ldc);
-    return run(&key, a, b, c);
+    return run(&key, a, b, NULL, c);
+}
+
+/* ---- packed weights ------------------------------------------------------------------------------------------ */
+
+enum { pack_rows = 128 };
+
+struct mvd_packed_b {
+    int bf16;
+    int64_t k, n;
+    dnnl_memory_desc_t layout;
+    void *data;
+};
+
+mvd_packed_b *mvd_dnnl_pack_b(int bf16, int trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, int *status) {
+    dnnl_status_t s = thread_ready();
+    mvd_packed_b *packed = calloc(1, sizeof(*packed));
+    void *rounded = NULL;
+    dnnl_memory_t from = NULL, to = NULL;
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    if (!packed && s == dnnl_success) s = dnnl_out_of_memory;
+    if (s == dnnl_success) {
+        packed->bf16 = bf16 ? 1 : 0; packed->k = k; packed->n = n;
+        s = packed_layout(packed->bf16, k, n, pack_rows, &packed->layout);
+    }
+    /* bf16: rounded by our conversion first (the same bits as the plain path), so the reorder only moves data. */
+    int64_t rows = trans_b ? n : k, cols = trans_b ? k : n;
+    const void *source = b;
+    if (s == dnnl_success && bf16) {
+        rounded = malloc((size_t)(rows * cols) * sizeof(uint16_t));
+        if (!rounded) s = dnnl_out_of_memory; else pack_bf16(b, rows, cols, ldb, rounded);
+        source = rounded;
+    }
+    dnnl_memory_desc_t plain;
+    dnnl_dims_t dims = {k, n};
+    dnnl_dims_t strides = {trans_b ? 1 : (bf16 ? cols : ldb), trans_b ? (bf16 ? cols : ldb) : 1};
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(&plain, 2, dims, bf16 ? dnnl_bf16 : dnnl_f32, strides);
+    if (s == dnnl_success) {
+        size_t bytes = dnnl_memory_desc_get_size(&packed->layout);
+        packed->data = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!packed->data) s = dnnl_out_of_memory;
+    }
+    if (s == dnnl_success) s = dnnl_memory_create(&from, &plain, engine, (void *)source);
+    if (s == dnnl_success) s = dnnl_memory_create(&to, &packed->layout, engine, packed->data);
+    if (s == dnnl_success) s = dnnl_reorder_primitive_desc_create(&rpd, &plain, engine, &packed->layout, engine, NULL);
+    if (s == dnnl_success) s = dnnl_primitive_create(&reorder, rpd);
+    if (s == dnnl_success) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+        s = dnnl_primitive_execute(reorder, local.stream, 2, args);
+        if (s == dnnl_success) s = dnnl_stream_wait(local.stream);
+    }
+    if (reorder) dnnl_primitive_destroy(reorder);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (from) dnnl_memory_destroy(from);
+    if (to) dnnl_memory_destroy(to);
+    free(rounded);
+    if (status) *status = (int)s;
+    if (s != dnnl_success) { mvd_dnnl_packed_b_free(packed); return NULL; }
+    return packed;
+}
+
+void mvd_dnnl_packed_b_free(mvd_packed_b *packed) {
+    if (!packed) return;
+    free(packed->data);
+    free(packed);
+}
+
+int mvd_dnnl_matmul_packed(const mvd_packed_b *b, int64_t m, const float *a, int64_t lda, const float *bias, float *c,
+                           int64_t ldc) {
+    dnnl_status_t s = thread_ready();
+    if (s != dnnl_success) return (int)s;
+    shape_key key = make_key(b->bf16, 0, 0, m, b->n, b->k, 1, b->bf16 ? b->k : lda, 0, 0, ldc);
+    key.packed_rows = pack_rows;
+    key.bias = bias ? 1 : 0;
+    const void *operand = a;
+    if (b->bf16) {
+        operand = mvd_bf16_pack(0, a, m, b->k, lda);
+        if (!operand) return (int)dnnl_out_of_memory;
+    }
+    return run(&key, operand, b->data, bias, c);
 }
 
 int mvd_dnnl_native_bf16(void) {

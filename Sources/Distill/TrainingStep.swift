@@ -41,6 +41,14 @@ extension Student {
         _ batch: TrainingBatch, mask: [Bool], objective: Objective, lossScale: Float = 1,
         using rng: inout SplitMix64
     ) -> StepLoss {
+        // The weights stay as they are until the optimiser's update, after this returns: one packing serves the
+        // forward and backward products.
+        WeightPacks.scope(inheriting: false) { trainingStepBody(batch, mask: mask, objective: objective, lossScale: lossScale, using: &rng) }
+    }
+
+    private mutating func trainingStepBody(
+        _ batch: TrainingBatch, mask: [Bool], objective: Objective, lossScale: Float, using rng: inout SplitMix64
+    ) -> StepLoss {
         let (predictions, cache) = forward(clips: batch.clips, mask: mask, using: &rng)
         var (loss, grads): (StepLoss, [Tensor])
         switch objective {

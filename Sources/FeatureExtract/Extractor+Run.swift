@@ -7,7 +7,8 @@ extension Extractor {
     /// Processes every remaining video of this shard. Failed videos (not decodable, or a teacher output that
     /// cannot be stored) are recorded with their reason; the run goes on.
     public func run(progress: (ExtractProgress) throws -> Void) throws -> ExtractSummary {
-        try ComputePrecision.with(config.precision) { try runInPrecision(progress: progress) }
+        // One packing of the frozen teacher's weights serves every clip.
+        try ComputePrecision.with(config.precision) { try WeightPacks.scope { try runInPrecision(progress: progress) } }
     }
 
     private func runInPrecision(progress: (ExtractProgress) throws -> Void) throws -> ExtractSummary {

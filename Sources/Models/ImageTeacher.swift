@@ -42,6 +42,10 @@ public struct ImageTeacher: ParameterContainer, Sendable {
 
     /// Token features of single frames: [B', 3, S, S] -> [B', P, D].
     public func features(frames: Tensor) -> Tensor {
+        WeightPacks.scope { framesForward(frames) }
+    }
+
+    private func framesForward(_ frames: Tensor) -> Tensor {
         let d = config.embedDim, count = frames.count / (3 * config.inputSize * config.inputSize)
         let tokens = patchEmbed(frames)  // [B', P, D]
         let pTable = Tensor(shape: [positions.shape[0] - 1, d], Array(positions.storage[d...]))

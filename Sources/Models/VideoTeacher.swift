@@ -31,7 +31,7 @@ public struct VideoTeacher: ParameterContainer, Sendable {
 
     /// Token features of clips: [B, 3, T, S, S] -> [B, N, D].
     public func features(clips: Tensor) -> Tensor {
-        stack(addPerToken(patchEmbed(clips), positions))
+        WeightPacks.scope { stack(addPerToken(patchEmbed(clips), positions)) }
     }
 
     public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {

@@ -1,5 +1,6 @@
 // swift-format-ignore-file
 // (Pointer closures are nested on one line each, so that the loop bodies keep one indentation level.)
+import CKernels
 import Testing
 import TestSupport
 @testable import Tensor
@@ -89,6 +90,23 @@ struct BF16MatmulTests {
             }
             #expect(Self.boundRatio(c, a, b, transA: transA, transB: transB, alpha: 0.5, base: c0) <= 1, "\(m)x\(k)x\(n)")
         }
+    }
+
+    @Test("the softmax that writes bf16 gives the bits of the softmax rounded afterwards, and keeps fp32 when asked",
+          arguments: [1, 15, 16, 37, 130])
+    func softmaxToBF16(_ cols: Int) {
+        var rng = TestRandom(seed: UInt64(cols))
+        let rows = 5
+        let scores = rng.array(rows * cols).map { $0 * 20 }
+        var reference = scores, kept = scores, scratch = scores
+        var out = [UInt16](repeating: 0, count: rows * cols), outKept = out
+        mvd_softmax_rows(&reference, rows, cols)
+        mvd_softmax_rows_bf16(&kept, rows, cols, &outKept, 1)
+        mvd_softmax_rows_bf16(&scratch, rows, cols, &out, 0)
+        let rounded = Tensor(shape: [rows * cols], reference).roundedToBF16().storage.map { UInt16($0.bitPattern >> 16) }
+        #expect(out == rounded)
+        #expect(outKept == rounded)
+        #expect(kept == reference)
     }
 
     @Test("rounding to bf16: nearest, ties to even, NaN and infinities kept")

@@ -3,9 +3,13 @@
 /* Elementwise hot loops of the Tensor kernels, in C so that they can use AVX-512 when the CPU has it
    (chosen at run time; a portable path runs otherwise). All functions are deterministic. */
 #include <stddef.h>
+#include <stdint.h>
 
 /* In-place softmax of `rows` rows of `cols` floats (max-shifted, exp, normalised). */
 void mvd_softmax_rows(float *p, size_t rows, size_t cols);
+/* The same softmax, also rounded to bf16 (nearest even, NaN stays NaN) into `out` [rows, cols], bit for bit what
+   rounding the softmax's output would give; with `keep` 0 the fp32 values left in `p` are not the softmax's. */
+void mvd_softmax_rows_bf16(float *p, size_t rows, size_t cols, uint16_t *out, int keep);
 
 /* y = 0.5 x (1 + erf(x / sqrt 2)) for n values. */
 void mvd_gelu_forward(const float *x, float *y, size_t n);

@@ -19,12 +19,27 @@ int mvd_dnnl_matmul(int bf16, int trans_a, int trans_b, int64_t m, int64_t n, in
    thread's two buffers (`slot` 0 or 1), valid until that thread packs into the same slot again; NULL when memory
    runs out. Products split into panels pack their operands once and hand slices to `mvd_dnnl_matmul_bf16`. */
 uint16_t *mvd_bf16_pack(int slot, const float *src, int64_t rows, int64_t cols, int64_t ld);
+/* The calling thread's buffer `slot` (0 or 1), grown to `count` bf16 values, for a kernel that writes bf16 operands
+   itself; the same buffer `mvd_bf16_pack` fills. NULL when memory runs out. */
+uint16_t *mvd_bf16_buffer(int slot, size_t count);
 
 /* The bf16 product of operands already in bf16 (as `mvd_bf16_pack` leaves them, or slices of them). */
 int mvd_dnnl_matmul_bf16(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                          const uint16_t *a, int64_t lda, const uint16_t *b, int64_t ldb, float beta, float *c,
                          int64_t ldc);
 
+/* The right operand of products, op(B) [K,N] (B stored [N,K] when trans_b), copied once into the blocked layout
+   of oneDNN's fast kernels (rounded to bf16 first when `bf16`), for products that use the same weights many times:
+   every panel of a large product, every call of a frozen model. NULL on failure, with oneDNN's status in `status`.
+   Products with packed weights give the bits of the plain ones up to the kernel's blocking of K, which the layout
+   can change: they are not promised to be identical. */
+typedef struct mvd_packed_b mvd_packed_b;
+mvd_packed_b *mvd_dnnl_pack_b(int bf16, int trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, int *status);
+void mvd_dnnl_packed_b_free(mvd_packed_b *packed);
+/* C[m,N] = A[m,K] · op(B) (+ bias[N] when not NULL), A fp32 with row stride lda (rounded to bf16 into the calling
+   thread's slot 0 when B is bf16), C with row stride ldc. On the calling thread; 0 on success. */
+int mvd_dnnl_matmul_packed(const mvd_packed_b *b, int64_t m, const float *a, int64_t lda, const float *bias, float *c,
+                           int64_t ldc);
 /* 1 when oneDNN can dispatch native bf16 kernels on this CPU (AVX512_BF16 or AMX), else 0. */
 int mvd_dnnl_native_bf16(void);
 

@@ -25,6 +25,14 @@ public struct Tensor: Sendable, Equatable {
 
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 0) }
 
+    /// A tensor of `shape` whose elements are left as memory had them: only for outputs that a kernel then writes
+    /// whole (a product with beta = 0). Filling large outputs with zeros first cost a few percent of a forward pass.
+    init(unfilled shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        self.shape = shape
+        self.storage = [Float](unsafeUninitializedCapacity: shape.reduce(1, *)) { _, count in count = shape.reduce(1, *) }
+    }
+
     /// Number of elements.
     public var count: Int { storage.count }
     /// Number of dimensions.

@@ -21,11 +21,11 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
     precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "attention: qkv \(qkv.shape) with \(heads) heads")
     let (b, n, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
     let c = c3 / 3, hd = c / heads
-    var out = Tensor(shape: [b, n, c])
+    var out = Tensor(unfilled: [b, n, c])  // every head writes its columns of every row
     let rowBlock = saveForBackward || n <= 512 ? n : 128
     let blocks = (n + rowBlock - 1) / rowBlock, units = b * heads * blocks
     let threads = min(ComputeThreads.count, units)
-    var probs = Tensor(shape: saveForBackward ? [b * heads, n, n] : [threads, rowBlock, n])
+    var probs = Tensor(unfilled: saveForBackward ? [b * heads, n, n] : [threads, rowBlock, n])
     let precision = ComputePrecision.current  // task-local: read here, not on the worker threads
     // In bf16, q, k and v are rounded once for every head and block, into dense per-head blocks [B, 3, H, N, hd]:
     // oneDNN's fast (brgemm, AMX) kernels take dense operands only, and rounding K again for each block of rows cost
@@ -65,15 +65,18 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
                     let v16 = b16 + ((bi * 3 + 2) * heads + h) * n * hd
                     if mvd_dnnl_matmul_bf16(0, 1, Int64(rows), Int64(n), Int64(hd), scale, q16 + first * hd, Int64(hd),
                                             k16, Int64(hd), 0, p, Int64(n)) == 0 {
-                        mvd_softmax_rows(p, rows, n)
+                        // The softmax rounds P to bf16 on its way out; the fp32 P is kept only for the backward pass.
+                        let p16 = mvd_bf16_buffer(0, rows * n)
+                        if let p16 { mvd_softmax_rows_bf16(p, rows, n, p16, saveForBackward ? 1 : 0) } else { mvd_softmax_rows(p, rows, n) }
                         // The product goes to a dense block (the fast kernels write dense outputs), then into place.
-                        let target: UnsafeMutablePointer<Float>? = pd.baseAddress! + t * scratch
-                        if let p16 = mvd_bf16_pack(0, p, Int64(rows), Int64(n), Int64(n)),
-                           mvd_dnnl_matmul_bf16(0, 0, Int64(rows), Int64(hd), Int64(n), 1, p16, Int64(n), v16, Int64(hd),
-                                                0, target ?? o, Int64(target == nil ? c : hd)) == 0 {
-                            if let target { for r in 0..<rows { (o + r * c).update(from: target + r * hd, count: hd) } }
+                        let target = pd.baseAddress! + t * scratch
+                        if let p16, mvd_dnnl_matmul_bf16(0, 0, Int64(rows), Int64(hd), Int64(n), 1, p16, Int64(n), v16, Int64(hd),
+                                                         0, target, Int64(hd)) == 0 {
+                            for r in 0..<rows { (o + r * c).update(from: target + r * hd, count: hd) }
                             continue
                         }
+                        // bf16 → fp32 is exact, and the product below rounds P to the same bf16 values again.
+                        if let p16, !saveForBackward { for i in 0..<rows * n { p[i] = Float(bitPattern: UInt32(p16[i]) << 16) } }
                         gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
                         continue
                     }
@@ -128,7 +131,7 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
     let (b, n, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
     let c = c3 / 3, hd = c / heads
     precondition(dOut.shape == [b, n, c], "attention backward: dOut \(dOut.shape) vs qkv \(qkv.shape)")
-    var dqkv = Tensor(shape: qkv.shape)
+    var dqkv = Tensor(unfilled: qkv.shape)  // dq, dk and dv of every head are products with beta = 0
     let pairs = b * heads, threads = min(ComputeThreads.count, pairs)
     var scratch = [Float](repeating: 0, count: threads * n * n)
     let precision = ComputePrecision.current  // task-local: read here, not on the worker threads

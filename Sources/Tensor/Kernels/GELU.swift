@@ -3,7 +3,7 @@ import CKernels
 /// Exact (erf) GELU: y = x · Φ(x) = 0.5 · x · (1 + erf(x / √2)), through the C kernel (AVX-512 when available;
 /// erf to a few float32 ulps).
 public func geluForward(_ x: Tensor) -> Tensor {
-    var y = Tensor(shape: x.shape)
+    var y = Tensor(unfilled: x.shape)
     let n = x.count
     x.withUnsafeBufferPointer { px in
         y.withUnsafeMutableBufferPointer { py in
@@ -17,7 +17,7 @@ public func geluForward(_ x: Tensor) -> Tensor {
 /// Backward of exact GELU: dx = dy · (Φ(x) + x · φ(x)), φ the standard normal density.
 public func geluBackward(_ dy: Tensor, input x: Tensor) -> Tensor {
     precondition(dy.shape == x.shape, "gelu backward: dy \(dy.shape) vs x \(x.shape)")
-    var dx = Tensor(shape: x.shape)
+    var dx = Tensor(unfilled: x.shape)
     let n = x.count
     x.withUnsafeBufferPointer { px in
         dy.withUnsafeBufferPointer { pdy in

@@ -12,7 +12,7 @@ public struct LayerNormStats: Sendable {
 /// Returns y and the per-row statistics (backward also needs x).
 public func layerNormForward(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -> (Tensor, LayerNormStats) {
     let c = x.lastDimension, rows = x.rowCount
-    var y = Tensor(shape: x.shape)
+    var y = Tensor(unfilled: x.shape)
     var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
     let w = weight?.storage, b = bias?.storage
     x.withUnsafeBufferPointer { px in
@@ -55,7 +55,7 @@ public func layerNormForward(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: F
 public func layerNormBackward(_ dy: Tensor, input x: Tensor, stats: LayerNormStats, weight: Tensor?,
                               dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?) -> Tensor {
     let c = x.lastDimension, rows = x.rowCount
-    var dx = Tensor(shape: x.shape)
+    var dx = Tensor(unfilled: x.shape)
     let w = weight?.storage
     let grain = 64
     let blocks = (rows + grain - 1) / grain

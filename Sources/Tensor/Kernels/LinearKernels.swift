@@ -5,18 +5,38 @@ public func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
     let inF = weight.shape[1], outF = weight.shape[0]
     precondition(x.lastDimension == inF, "linear: input \(x.shape) does not end in \(inF) (weight \(weight.shape))")
     let rows = x.rowCount
-    var y = Tensor(shape: Array(x.shape.dropLast()) + [outF])
+    var y = Tensor(unfilled: Array(x.shape.dropLast()) + [outF])
+    guard rows > 0 else { return y }
+    let precision = ComputePrecision.current
+    // bf16 with packed weights (inside a `WeightPacks` scope), the bias added by the product itself.
+    let packed =
+        precision == .bf16
+        && x.withUnsafeBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in
+                withOptionalPointer(bias) { pb in
+                    packedProduct(
+                        weight, transposed: true, rows: rows, a: px.baseAddress!, bias: pb, c: py.baseAddress!, precision: precision)
+                }
+            }
+        }
+    if packed { return y }
     x.withUnsafeBufferPointer { px in
         weight.withUnsafeBufferPointer { pw in
             y.withUnsafeMutableBufferPointer { py in
                 gemm(
                     transB: true, m: rows, n: outF, k: inF, a: px.baseAddress!, lda: inF,
-                    b: pw.baseAddress!, ldb: inF, c: py.baseAddress!, ldc: outF)
+                    b: pw.baseAddress!, ldb: inF, c: py.baseAddress!, ldc: outF, precision: precision)
             }
         }
     }
     if let bias { addRowVector(&y, bias) }
     return y
+}
+
+/// `body` with a pointer to `tensor`'s elements, or with nil.
+private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
 /// Backward. Accumulates dW += dyᵀ·x and db += Σ_rows dy; returns dx = dy·W (nil when `needInputGrad` is false).
@@ -36,13 +56,24 @@ public func linearBackward(
     }
     if let dBias { accumulateColumnSums(dy, into: dBias) }
     guard needInputGrad else { return nil }
-    var dx = Tensor(shape: x.shape)
+    var dx = Tensor(unfilled: x.shape)
+    guard rows > 0 else { return dx }
+    let precision = ComputePrecision.current
+    let packed =
+        precision == .bf16
+        && dy.withUnsafeBufferPointer { pdy in
+            dx.withUnsafeMutableBufferPointer { pdx in
+                packedProduct(
+                    weight, transposed: false, rows: rows, a: pdy.baseAddress!, bias: nil, c: pdx.baseAddress!, precision: precision)
+            }
+        }
+    if packed { return dx }
     dy.withUnsafeBufferPointer { pdy in
         weight.withUnsafeBufferPointer { pw in
             dx.withUnsafeMutableBufferPointer { pdx in
                 gemm(
                     m: rows, n: inF, k: outF, a: pdy.baseAddress!, lda: outF, b: pw.baseAddress!, ldb: inF,
-                    c: pdx.baseAddress!, ldc: inF)
+                    c: pdx.baseAddress!, ldc: inF, precision: precision)
             }
         }
     }

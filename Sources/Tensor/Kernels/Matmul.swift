@@ -86,7 +86,8 @@ private func gemmPanel(
     precision: Precision, backend: MatrixBackend
 ) {
     if k == 0 {  // libraries leave C untouched when k = 0 only if beta = 1; make the empty product explicit
-        for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+        // beta = 0 does not read C (it may be unfilled memory, where 0 · NaN would stay NaN)
+        for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : c[i * ldc + j] * beta } }
         return
     }
     switch precision {
@@ -163,7 +164,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transA: Bool = false, transB: Bool 
     precondition(
         sharedB || Array(b.shape.dropLast(2)) == batchShape,
         "matmul batch dimensions differ: \(a.shape) vs \(b.shape)")
-    var out = Tensor(shape: batchShape + [m, n])
+    var out = Tensor(unfilled: batchShape + [m, n])
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             out.withUnsafeMutableBufferPointer { pc in

@@ -1,0 +1,110 @@
+import TestSupport
+import Testing
+
+@testable import Tensor
+
+/// Linear layers' products with weights packed once per scope (bf16).
+@Suite("packed weights", .serialized)
+struct WeightPacksTests {
+    static func layer(inputs: Int, outputs: Int, seed: UInt64) -> (Linear, Tensor) {
+        var rng = TestRandom(seed: seed)
+        let linear = Linear(
+            weight: Tensor(shape: [outputs, inputs], rng.array(outputs * inputs)), bias: Tensor(shape: [outputs], rng.array(outputs)))
+        return (linear, Tensor(shape: [2, 150, inputs], rng.array(300 * inputs)))
+    }
+
+    /// y against x · Wᵀ + bias of the bf16-rounded operands: ≤ 1 means within the fp32 summation bound.
+    static func forwardBound(_ y: Tensor, _ linear: Linear, _ x: Tensor) -> Double {
+        let bias = linear.bias!.value
+        let rows = x.rowCount
+        let base = Tensor(shape: [rows, bias.count], (0..<rows).flatMap { _ in bias.storage })
+        return BF16MatmulTests.boundRatio(
+            y.reshaped([rows, bias.count]), x.reshaped([rows, x.lastDimension]).roundedToBF16(),
+            linear.weight.value.roundedToBF16(), transA: false, transB: true, base: base)
+    }
+
+    @Test("inside a scope the forward packs the weight once, adds the bias in the product, and stays a bf16 product")
+    func forwardPacked() {
+        for (inputs, outputs) in [(40, 70), (96, 130), (384, 48)] {
+            let (linear, x) = Self.layer(inputs: inputs, outputs: outputs, seed: UInt64(inputs))
+            let (plain, packed, count) = ComputePrecision.with(.bf16) {
+                let plain = linear(x)
+                return WeightPacks.scope { (plain, linear(x), WeightPacks.current!.count) }
+            }
+            #expect(count == 1, "\(inputs)→\(outputs): the weight was not packed")
+            #expect(Self.forwardBound(packed, linear, x) <= 1, "\(inputs)→\(outputs): packed forward outside the bound")
+            #expect(Self.forwardBound(plain, linear, x) <= 1, "\(inputs)→\(outputs): plain forward outside the bound")
+            #expect(WeightPacks.current == nil, "the packs outlived their scope")
+        }
+    }
+
+    @Test("too few rows, fp32, or no scope: nothing is packed")
+    func notPacked() {
+        let (linear, x) = Self.layer(inputs: 40, outputs: 70, seed: 1)
+        let short = x.reshaped([300, 40]).storage.prefix(40 * (WeightPacks.minimumRows - 1))
+        let counts = WeightPacks.scope { () -> [Int] in
+            _ = ComputePrecision.with(.bf16) { linear(Tensor(shape: [WeightPacks.minimumRows - 1, 40], Array(short))) }
+            _ = ComputePrecision.with(.fp32) { linear(x) }
+            return [WeightPacks.current!.count]
+        }
+        #expect(counts == [0])
+    }
+
+    @Test("a weight written inside the scope is packed again: the pack holds the storage, so a write copies it")
+    func writeAfterPacking() {
+        var (linear, x) = Self.layer(inputs: 96, outputs: 130, seed: 3)
+        let (before, after, count) = ComputePrecision.with(.bf16) {
+            WeightPacks.scope { () -> (Tensor, Tensor, Int) in
+                let before = linear(x)
+                for i in 0..<linear.weight.value.count { linear.weight.value.storage[i] *= -1 }
+                return (before, linear(x), WeightPacks.current!.count)
+            }
+        }
+        #expect(count == 2)
+        #expect(Self.forwardBound(after, linear, x) <= 1, "the second forward used the stale pack")
+        #expect(before != after)
+    }
+
+    @Test("packed forward and input gradient are bit-identical for 1 and 2 threads and within the bf16 bound")
+    func threadsAndBackward() {
+        let (linear, x) = Self.layer(inputs: 96, outputs: 130, seed: 4)
+        var rng = TestRandom(seed: 5)
+        let dy = Tensor(shape: [2, 150, 130], rng.array(300 * 130))
+        func run(threads: Int) -> (Tensor, Tensor) {
+            ComputeThreads.set(threads)
+            defer { ComputeThreads.set(2) }
+            return ComputePrecision.with(.bf16) {
+                WeightPacks.scope {
+                    var copy = linear
+                    let (y, cache) = copy.forward(x)
+                    return (y, copy.backward(dy, cache)!)
+                }
+            }
+        }
+        let (y1, dx1) = run(threads: 1), (y2, dx2) = run(threads: 2)
+        #expect(y1 == y2 && dx1 == dx2)
+        let dxBound = BF16MatmulTests.boundRatio(
+            dx2.reshaped([300, 96]), dy.reshaped([300, 130]).roundedToBF16(), linear.weight.value.roundedToBF16(),
+            transA: false, transB: false)
+        #expect(dxBound <= 1, "packed dx outside the bound: \(dxBound)")
+    }
+
+    @Test("a scope that does not inherit gets packs of its own; an inheriting one shares them")
+    func nesting() {
+        let outer = WeightPacks.scope { () -> Bool in
+            let enclosing = WeightPacks.current!
+            let shared = WeightPacks.scope { WeightPacks.current! === enclosing }
+            let fresh = WeightPacks.scope(inheriting: false) { WeightPacks.current! !== enclosing }
+            return shared && fresh
+        }
+        #expect(outer)
+    }
+
+    @Test("panels of rows are about 128, equal, and cover the product", arguments: [256, 300, 1568, 3136, 4000])
+    func split(_ m: Int) {
+        let rows = PackedSplit.rows(m)
+        let panels = (m + rows - 1) / rows
+        #expect(rows % 16 == 0 && rows <= 128 && rows >= 64)
+        #expect((panels - 1) * rows < m && panels * rows >= m)
+    }
+}
