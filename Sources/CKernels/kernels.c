@@ -168,6 +168,40 @@ void mvd_softmax_rows_bf16(float *p, size_t rows, size_t cols, uint16_t *out, in
     for (size_t i = 0; i < rows * cols; i++) out[i] = round_bf16(p[i]);
 }
 
+/* dS = P ⊙ (G − rowsum(G ⊙ P)) per row, rounded to bf16 into `out`; `g` is left as it was. */
+__attribute__((target("avx512f,avx512bf16,avx512vl")))
+static void softmax_backward_bf16_avx512(const float *g, const float *p, size_t rows, size_t cols, uint16_t *out) {
+    size_t full = cols & ~(size_t)15;
+    __mmask16 tail = (__mmask16)((1u << (cols - full)) - 1);
+    for (size_t r = 0; r < rows; r++) {
+        const float *gr = g + r * cols, *pr = p + r * cols;
+        uint16_t *dst = out + r * cols;
+        __m512 acc = _mm512_setzero_ps();
+        for (size_t j = 0; j < full; j += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(gr + j), _mm512_loadu_ps(pr + j), acc);
+        if (tail) acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, gr + full), _mm512_maskz_loadu_ps(tail, pr + full), acc);
+        __m512 dot = _mm512_set1_ps(_mm512_reduce_add_ps(acc));
+        for (size_t j = 0; j < full; j += 16) {
+            __m512 y = _mm512_mul_ps(_mm512_loadu_ps(pr + j), _mm512_sub_ps(_mm512_loadu_ps(gr + j), dot));
+            _mm256_storeu_si256((__m256i *)(dst + j), (__m256i)_mm512_cvtneps_pbh(y));
+        }
+        if (tail) {
+            __m512 y = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, pr + full), _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, gr + full), dot));
+            _mm256_mask_storeu_epi16(dst + full, tail, (__m256i)_mm512_cvtneps_pbh(y));
+        }
+    }
+}
+
+void mvd_softmax_backward_rows_bf16(const float *g, const float *p, size_t rows, size_t cols, uint16_t *out) {
+    if (use_avx512bf16 < 0) use_avx512bf16 = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+    if (use_avx512bf16 && mvd_kernels_use_avx512()) { softmax_backward_bf16_avx512(g, p, rows, cols, out); return; }
+    for (size_t r = 0; r < rows; r++) {
+        const float *gr = g + r * cols, *pr = p + r * cols;
+        float dot = 0;
+        for (size_t j = 0; j < cols; j++) dot += gr[j] * pr[j];
+        for (size_t j = 0; j < cols; j++) out[r * cols + j] = round_bf16(pr[j] * (gr[j] - dot));
+    }
+}
+
 void mvd_softmax_rows(float *p, size_t rows, size_t cols) {
     if (mvd_kernels_use_avx512()) { softmax_avx512(p, rows, cols); return; }
     for (size_t r = 0; r < rows; r++) {

@@ -145,4 +145,23 @@ struct BF16MatmulTests {
         let a = Agreement(bf16.storage, fp32.storage)
         #expect(a.cosine > 0.9999 && a.meanRelative < 2e-2, "\(a)")
     }
+
+    @Test("bf16 attention backward (operands rounded once, dS rounded by the softmax backward) follows fp32's, is bf16, and does not depend on the thread count")
+    func attentionBackwardBF16() {
+        var rng = TestRandom(seed: 16)
+        let qkv = Tensor(shape: [2, 70, 3 * 32], rng.array(2 * 70 * 96)), dOut = Tensor(shape: [2, 70, 32], rng.array(2 * 70 * 32))
+        func gradient(_ precision: Precision, threads: Int = 2) -> Tensor {
+            ComputeThreads.set(threads)
+            defer { ComputeThreads.set(2) }
+            return ComputePrecision.with(precision) {
+                let (_, saved) = attentionForward(qkv, heads: 4, scale: 0.25)
+                return attentionBackward(dOut, qkv: qkv, saved: saved!, heads: 4, scale: 0.25)
+            }
+        }
+        let fp32 = gradient(.fp32), bf16 = gradient(.bf16)
+        #expect(bf16.storage != fp32.storage)
+        #expect(gradient(.bf16, threads: 1).storage == bf16.storage)
+        let a = Agreement(bf16.storage, fp32.storage)
+        #expect(a.cosine > 0.999 && a.meanRelative < 5e-2, "\(a)")
+    }
 }

@@ -10,6 +10,8 @@ void mvd_softmax_rows(float *p, size_t rows, size_t cols);
 /* The same softmax, also rounded to bf16 (nearest even, NaN stays NaN) into `out` [rows, cols], bit for bit what
    rounding the softmax's output would give; with `keep` 0 the fp32 values left in `p` are not the softmax's. */
 void mvd_softmax_rows_bf16(float *p, size_t rows, size_t cols, uint16_t *out, int keep);
+/* Softmax backward per row, dS = P ⊙ (G − rowsum(G ⊙ P)), rounded to bf16 (nearest even) into `out` [rows, cols]. */
+void mvd_softmax_backward_rows_bf16(const float *g, const float *p, size_t rows, size_t cols, uint16_t *out);
 
 /* y = 0.5 x (1 + erf(x / sqrt 2)) for n values. */
 void mvd_gelu_forward(const float *x, float *y, size_t n);

@@ -106,22 +106,56 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
     return (out, saveForBackward ? AttentionSaved(probabilities: probs) : nil)
 }
 
-/// Calls `move(source, offset, hd)` for each head's slice of q, k and v of every token of qkv [B, N, 3C]: the `hd`
-/// values at `source` belong at `offset` of the dense per-head layout [B, 3, H, N, hd]. Tokens run in parallel.
-private func forEachHeadSlice(_ qkv: Tensor, heads: Int, _ move: (UnsafePointer<Float>, Int, Int) -> Void) {
+/// Calls `move(source, offset, hd)` for each head's slice of q, k and v of every token of qkv [B, N, 3C] (or of the
+/// one part of a [B, N, C] tensor when `parts` is 1): the `hd` values at `source` belong at `offset` of the dense
+/// per-head layout [B, parts, H, N, hd]. Tokens run in parallel.
+private func forEachHeadSlice(_ qkv: Tensor, heads: Int, parts: Int = 3, _ move: (UnsafePointer<Float>, Int, Int) -> Void) {
     let (b, n, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
-    let c = c3 / 3, hd = c / heads
+    let c = c3 / parts, hd = c / heads
     qkv.withUnsafeBufferPointer { src in
         let s0 = src.baseAddress!
         parallelRanges(b * n, grain: rowGrain(rowCost: c3)) { rows in
             for row in rows {
                 let (bi, i) = row.quotientAndRemainder(dividingBy: n)
-                for part in 0..<3 {
-                    for h in 0..<heads { move(s0 + row * c3 + part * c + h * hd, (((bi * 3 + part) * heads + h) * n + i) * hd, hd) }
+                for part in 0..<parts {
+                    for h in 0..<heads { move(s0 + row * c3 + part * c + h * hd, (((bi * parts + part) * heads + h) * n + i) * hd, hd) }
                 }
             }
         }
     }
+}
+
+/// The tensor's heads rounded to bf16 in the dense per-head layout [B, parts, H, N, hd] (see `forEachHeadSlice`).
+private func denseHeadsBF16(_ x: Tensor, heads: Int, parts: Int) -> [UInt16] {
+    [UInt16](unsafeUninitializedCapacity: x.count) { dst, count in
+        forEachHeadSlice(x, heads: heads, parts: parts) { source, offset, n in mvd_to_bf16(source, dst.baseAddress! + offset, n) }
+        count = x.count
+    }
+}
+
+/// One (sample, head) pair of `attentionBackward` in bf16, from operands rounded once (q16: the pair's q, then k, v
+/// at `stride` apart; dO16: its output gradient, all dense [N, hd]). Each product writes a dense block (`target`,
+/// [N, hd]) copied into place. dS is rounded to bf16 by the softmax backward itself, once for both of its products.
+/// False when oneDNN refused a product; the caller then computes the pair again the plain way.
+private func attentionBackwardPairBF16(
+    n: Int, hd: Int, scale: Float, q16: UnsafePointer<UInt16>, stride: Int, dO16: UnsafePointer<UInt16>,
+    p: UnsafePointer<Float>, ds: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
+    dq: UnsafeMutablePointer<Float>, ldd: Int
+) -> Bool {
+    let (k16, v16) = (q16 + stride, q16 + 2 * stride)
+    let (n64, hd64) = (Int64(n), Int64(hd))
+    func place(_ into: UnsafeMutablePointer<Float>) { for r in 0..<n { (into + r * ldd).update(from: target + r * hd, count: hd) } }
+    guard let p16 = mvd_bf16_pack(0, p, n64, n64, n64),
+          mvd_dnnl_matmul_bf16(1, 0, n64, hd64, n64, 1, p16, n64, dO16, hd64, 0, target, hd64) == 0 else { return false }
+    place(dq + 2 * (ldd / 3))  // dV = Pᵀ dO
+    guard mvd_dnnl_matmul_bf16(0, 1, n64, n64, hd64, 1, dO16, hd64, v16, hd64, 0, ds, n64) == 0,  // dP = dO Vᵀ
+          let ds16 = mvd_bf16_buffer(0, n * n) else { return false }
+    mvd_softmax_backward_rows_bf16(ds, p, n, n, ds16)
+    guard mvd_dnnl_matmul_bf16(0, 0, n64, hd64, n64, scale, ds16, n64, k16, hd64, 0, target, hd64) == 0 else { return false }
+    place(dq)  // dQ = scale · dS K
+    guard mvd_dnnl_matmul_bf16(1, 0, n64, hd64, n64, scale, ds16, n64, q16, hd64, 0, target, hd64) == 0 else { return false }
+    place(dq + ldd / 3)  // dK = scale · dSᵀ Q
+    return true
 }
 
 /// Backward. dOut: [B, N, C]. Returns dqkv: [B, N, 3C].
@@ -133,11 +167,18 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
     precondition(dOut.shape == [b, n, c], "attention backward: dOut \(dOut.shape) vs qkv \(qkv.shape)")
     var dqkv = Tensor(unfilled: qkv.shape)  // dq, dk and dv of every head are products with beta = 0
     let pairs = b * heads, threads = min(ComputeThreads.count, pairs)
-    var scratch = [Float](repeating: 0, count: threads * n * n)
+    var scratch = [Float](unsafeUninitializedCapacity: threads * n * n) { _, count in count = threads * n * n }
     let precision = ComputePrecision.current  // task-local: read here, not on the worker threads
+    // In bf16, q, k, v and dO are rounded once into dense per-head blocks (as in the forward pass).
+    let qkv16 = precision == .bf16 ? denseHeadsBF16(qkv, heads: heads, parts: 3) : []
+    let dOut16 = precision == .bf16 ? denseHeadsBF16(dOut, heads: heads, parts: 1) : []
+    var targets = [Float](unsafeUninitializedCapacity: precision == .bf16 ? threads * n * hd : 0) { _, count in
+        count = precision == .bf16 ? threads * n * hd : 0
+    }
     qkv.withUnsafeBufferPointer { pq in dOut.withUnsafeBufferPointer { pdo in
     saved.probabilities.withUnsafeBufferPointer { pp in dqkv.withUnsafeMutableBufferPointer { pd in
-    scratch.withUnsafeMutableBufferPointer { ps in
+    scratch.withUnsafeMutableBufferPointer { ps in targets.withUnsafeMutableBufferPointer { pt in
+    qkv16.withUnsafeBufferPointer { pq16 in dOut16.withUnsafeBufferPointer { pdo16 in
         let q0 = pq.baseAddress!, do0 = pdo.baseAddress!, p0 = pp.baseAddress!, d0 = pd.baseAddress!, s0 = ps.baseAddress!
         parallelBlocks(threads) { t in
             let ds = s0 + t * n * n
@@ -148,6 +189,14 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
                 let dq = d0 + bi * n * c3 + h * hd, dk = dq + c, dv = dq + 2 * c
                 let dO = do0 + bi * n * c + h * hd
                 let p = p0 + pair * n * n
+                // (an empty array's buffer may still have an address: the precision decides)
+                if precision == .bf16, let q16 = pq16.baseAddress, let dO16 = pdo16.baseAddress, let target = pt.baseAddress,
+                   attentionBackwardPairBF16(n: n, hd: hd, scale: scale, q16: q16 + ((bi * 3) * heads + h) * n * hd,
+                                             stride: heads * n * hd, dO16: dO16 + (bi * heads + h) * n * hd, p: p, ds: ds,
+                                             target: target + t * n * hd, dq: dq, ldd: c3) {
+                    pair += threads
+                    continue
+                }
                 gemm(transA: true, m: n, n: hd, k: n, a: p, lda: n, b: dO, ldb: c, c: dv, ldc: c3, threads: 1, precision: precision)
                 gemm(transB: true, m: n, n: n, k: hd, a: dO, lda: c, b: v, ldb: c3, c: ds, ldc: n, threads: 1, precision: precision)
                 for r in 0..<n {
@@ -161,6 +210,6 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
                 pair += threads
             }
         }
-    }}}}}
+    }}}}}}}}
     return dqkv
 }
