@@ -13,41 +13,46 @@ struct WeightPacksTests {
         return (linear, Tensor(shape: [2, 150, inputs], rng.array(300 * inputs)))
     }
 
-    /// y against x · Wᵀ + bias of the bf16-rounded operands: ≤ 1 means within the fp32 summation bound.
-    static func forwardBound(_ y: Tensor, _ linear: Linear, _ x: Tensor) -> Double {
+    /// y against x · Wᵀ + bias (of the bf16-rounded operands in bf16): ≤ 1 means within the fp32 summation bound.
+    static func forwardBound(_ y: Tensor, _ linear: Linear, _ x: Tensor, _ precision: Precision = .bf16) -> Double {
         let bias = linear.bias!.value
         let rows = x.rowCount
         let base = Tensor(shape: [rows, bias.count], (0..<rows).flatMap { _ in bias.storage })
+        let (x2, w) = (x.reshaped([rows, x.lastDimension]), linear.weight.value)
         return BF16MatmulTests.boundRatio(
-            y.reshaped([rows, bias.count]), x.reshaped([rows, x.lastDimension]).roundedToBF16(),
-            linear.weight.value.roundedToBF16(), transA: false, transB: true, base: base)
+            y.reshaped([rows, bias.count]), precision == .bf16 ? x2.roundedToBF16() : x2, precision == .bf16 ? w.roundedToBF16() : w,
+            transA: false, transB: true, base: base)
     }
 
-    @Test("inside a scope the forward packs the weight once, adds the bias in the product, and stays a bf16 product")
-    func forwardPacked() {
+    @Test(
+        "inside a scope the forward packs the weight once, adds the bias in the product, and computes the same product",
+        arguments: Precision.allCases)
+    func forwardPacked(_ precision: Precision) {
         for (inputs, outputs) in [(40, 70), (96, 130), (384, 48)] {
             let (linear, x) = Self.layer(inputs: inputs, outputs: outputs, seed: UInt64(inputs))
-            let (plain, packed, count) = ComputePrecision.with(.bf16) {
+            let (plain, packed, count) = ComputePrecision.with(precision) {
                 let plain = linear(x)
                 return WeightPacks.scope { (plain, linear(x), WeightPacks.current!.count) }
             }
             #expect(count == 1, "\(inputs)→\(outputs): the weight was not packed")
-            #expect(Self.forwardBound(packed, linear, x) <= 1, "\(inputs)→\(outputs): packed forward outside the bound")
-            #expect(Self.forwardBound(plain, linear, x) <= 1, "\(inputs)→\(outputs): plain forward outside the bound")
+            #expect(Self.forwardBound(packed, linear, x, precision) <= 1, "\(inputs)→\(outputs): packed forward outside the bound")
+            #expect(Self.forwardBound(plain, linear, x, precision) <= 1, "\(inputs)→\(outputs): plain forward outside the bound")
             #expect(WeightPacks.current == nil, "the packs outlived their scope")
         }
     }
 
-    @Test("too few rows, fp32, or no scope: nothing is packed")
+    @Test("too few rows, fp32 products sent to OpenBLAS, or no scope: nothing is packed")
     func notPacked() {
         let (linear, x) = Self.layer(inputs: 40, outputs: 70, seed: 1)
         let short = x.reshaped([300, 40]).storage.prefix(40 * (WeightPacks.minimumRows - 1))
         let counts = WeightPacks.scope { () -> [Int] in
             _ = ComputePrecision.with(.bf16) { linear(Tensor(shape: [WeightPacks.minimumRows - 1, 40], Array(short))) }
+            _ = MatrixBackend.$fp32.withValue(.openBLAS) { ComputePrecision.with(.fp32) { linear(x) } }
+            let before = WeightPacks.current!.count
             _ = ComputePrecision.with(.fp32) { linear(x) }
-            return [WeightPacks.current!.count]
+            return [before, WeightPacks.current!.count]
         }
-        #expect(counts == [0])
+        #expect(counts == [0, 1])
     }
 
     @Test("a weight written inside the scope is packed again: the pack holds the storage, so a write copies it")

@@ -8,9 +8,9 @@ public func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
     var y = Tensor(unfilled: Array(x.shape.dropLast()) + [outF])
     guard rows > 0 else { return y }
     let precision = ComputePrecision.current
-    // bf16 with packed weights (inside a `WeightPacks` scope), the bias added by the product itself.
+    // Packed weights (inside a `WeightPacks` scope), the bias added by the product itself.
     let packed =
-        precision == .bf16
+        packingApplies(precision)
         && x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
                 withOptionalPointer(bias) { pb in
@@ -31,6 +31,12 @@ public func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
     }
     if let bias { addRowVector(&y, bias) }
     return y
+}
+
+/// Whether products in `precision` go to oneDNN, and so may use packed weights (fp32 may be sent to OpenBLAS for
+/// side-by-side benchmarks).
+private func packingApplies(_ precision: Precision) -> Bool {
+    precision == .bf16 || MatrixBackend.fp32 == .oneDNN
 }
 
 /// `body` with a pointer to `tensor`'s elements, or with nil.
@@ -60,7 +66,7 @@ public func linearBackward(
     guard rows > 0 else { return dx }
     let precision = ComputePrecision.current
     let packed =
-        precision == .bf16
+        packingApplies(precision)
         && dy.withUnsafeBufferPointer { pdy in
             dx.withUnsafeMutableBufferPointer { pdx in
                 packedProduct(
