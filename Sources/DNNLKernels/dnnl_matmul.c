@@ -102,6 +102,7 @@ typedef struct {
     int64_t m, n, k, lda, ldb, ldc;
     int64_t packed_rows;  /* B in the blocked layout oneDNN picks for products of this many rows; 0: B plain */
     int bf16, trans_a, trans_b, bias;
+    int gelu, c_bf16;  /* GELU (erf) applied to the output; the output stored as bf16 */
     float alpha, beta;
 } shape_key;
 
@@ -138,7 +139,7 @@ static dnnl_status_t describe(const shape_key *key, dnnl_memory_desc_t *a, dnnl_
     if (s == dnnl_success)
         s = key->packed_rows > 0 ? packed_layout(key->bf16, key->k, key->n, key->packed_rows, b)
                                  : dnnl_memory_desc_init_by_strides(b, 2, b_dims, type, b_strides);
-    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(c, 2, c_dims, dnnl_f32, c_strides);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(c, 2, c_dims, key->c_bf16 ? dnnl_bf16 : dnnl_f32, c_strides);
     return s;
 }
 
@@ -179,9 +180,10 @@ static dnnl_status_t create_primitive(const shape_key *key, cache_entry *entry) 
        threads run primitives at once (results changed when extractions ran side by side). */
     if (s == dnnl_success) s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
     if (s == dnnl_success && key->alpha != 1.0f) s = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &key->alpha);
-    if (s == dnnl_success && key->beta != 0.0f) {
+    if (s == dnnl_success && (key->beta != 0.0f || key->gelu)) {
         s = dnnl_post_ops_create(&ops);
-        if (s == dnnl_success) s = dnnl_post_ops_append_sum(ops, key->beta);
+        if (s == dnnl_success && key->beta != 0.0f) s = dnnl_post_ops_append_sum(ops, key->beta);
+        if (s == dnnl_success && key->gelu) s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_gelu_erf, 0.0f, 0.0f);
         if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, ops);
     }
     dnnl_primitive_desc_t pd = NULL;
@@ -282,6 +284,7 @@ static int run_dense(shape_key *key, const void *a, const void *b, const float *
    its generic gemm. So such a product goes to a dense per-thread block, copied into place. */
 static int run(shape_key *key, const void *a, const void *b, const float *bias, float *c) {
     if (key->ldc == key->n) return run_dense(key, a, b, bias, c);
+    if (key->c_bf16) return (int)dnnl_unimplemented;  /* the copy below is of floats */
     size_t count = (size_t)(key->m * key->n);
     if (count > local.c_capacity) {
         free(local.c);
@@ -411,15 +414,20 @@ void mvd_dnnl_packed_b_free(mvd_packed_b *packed) {
     free(packed);
 }
 
-int mvd_dnnl_matmul_packed(const mvd_packed_b *b, int64_t m, const float *a, int64_t lda, const float *bias, float *c,
-                           int64_t ldc) {
+int mvd_dnnl_matmul_packed(const mvd_packed_b *b, int64_t m, const void *a, int64_t lda, const float *bias, void *c,
+                           int64_t ldc, int flags) {
     dnnl_status_t s = thread_ready();
     if (s != dnnl_success) return (int)s;
-    shape_key key = make_key(b->bf16, 0, 0, m, b->n, b->k, 1, b->bf16 ? b->k : lda, 0, 0, ldc);
+    int a_bf16 = (flags & MVD_PACKED_A_BF16) != 0;
+    if ((a_bf16 || (flags & MVD_PACKED_C_BF16)) && !b->bf16) return (int)dnnl_invalid_arguments;
+    /* An fp32 A of a bf16 product is rounded into the thread's buffer (dense); a bf16 A is used where it is. */
+    shape_key key = make_key(b->bf16, 0, 0, m, b->n, b->k, 1, b->bf16 && !a_bf16 ? b->k : lda, 0, 0, ldc);
     key.packed_rows = pack_rows;
     key.bias = bias ? 1 : 0;
+    key.gelu = (flags & MVD_PACKED_GELU) != 0;
+    key.c_bf16 = (flags & MVD_PACKED_C_BF16) != 0;
     const void *operand = a;
-    if (b->bf16) {
+    if (b->bf16 && !a_bf16) {
         operand = mvd_bf16_pack(0, a, m, b->k, lda);
         if (!operand) return (int)dnnl_out_of_memory;
     }

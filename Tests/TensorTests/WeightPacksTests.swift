@@ -94,6 +94,31 @@ struct WeightPacksTests {
         #expect(dxBound <= 1, "packed dx outside the bound: \(dxBound)")
     }
 
+    @Test("bf16 inference of an MLP inside a scope fuses GELU into fc1's product, stores it in bf16, and follows the unfused path")
+    func fusedMLP() {
+        var rng = TestRandom(seed: 7)
+        let fc1 = Linear(weight: Tensor(shape: [256, 96], rng.array(256 * 96)), bias: Tensor(shape: [256], rng.array(256)))
+        let fc2 = Linear(weight: Tensor(shape: [96, 256], rng.array(96 * 256).map { $0 * 0.1 }), bias: Tensor(shape: [96], rng.array(96)))
+        let mlp = MLP(fc1: fc1, fc2: fc2), x = Tensor(shape: [2, 150, 96], rng.array(300 * 96))
+        func fused(threads: Int) -> (Tensor, Int) {
+            ComputeThreads.set(threads)
+            defer { ComputeThreads.set(2) }
+            return ComputePrecision.with(.bf16) { WeightPacks.scope { (mlp(x), WeightPacks.current!.count) } }
+        }
+        let (y, count) = fused(threads: 2)
+        // The training path, in the same kind of scope: the same packed products, our GELU, fp32 between them. Were the
+        // fused path not taken, the two would agree to the bit; oneDNN's GELU differs from ours in the last bits.
+        let unfused = ComputePrecision.with(.bf16) { WeightPacks.scope { mlp.forward(x).0 } }
+        #expect(count == 2)
+        #expect(y != unfused)
+        #expect(fused(threads: 1).0 == y)
+        let a = Agreement(y.storage, unfused.storage)
+        #expect(a.cosine > 0.99999 && a.meanRelative < 1e-2, "\(a)")
+        // and it is the bf16-stored path: the hidden activation rounded, unlike fp32 inference
+        let fp32 = mlp(x)
+        #expect(Agreement(y.storage, fp32.storage).meanRelative > 1e-4)
+    }
+
     @Test("a scope that does not inherit gets packs of its own; an inheriting one shares them")
     func nesting() {
         let outer = WeightPacks.scope { () -> Bool in

@@ -40,7 +40,7 @@ private func packingApplies(_ precision: Precision) -> Bool {
 }
 
 /// `body` with a pointer to `tensor`'s elements, or with nil.
-private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let tensor else { return body(nil) }
     return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
 }

@@ -85,16 +85,19 @@ public final class WeightPacks: @unchecked Sendable {
 }
 
 /// C[m, N] = A[m, K] · op(W) (+ bias) with op(W) packed, split into panels of rows spread over the threads. Returns
-/// false, having written nothing, when no pack can be had (no scope, too few rows, or oneDNN refuses); then the caller
-/// computes the product the plain way.
+/// false when no pack can be had (no scope, too few rows, or oneDNN refuses); then the caller computes the product the
+/// plain way (C may have been written in part). `aBF16`, `cBF16` and `gelu` are `mvd_dnnl_matmul_packed`'s flags: A
+/// read as bf16, C stored as bf16, GELU applied before storing.
 func packedProduct(
-    _ weight: Tensor, transposed: Bool, rows m: Int, a: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-    c: UnsafeMutablePointer<Float>, precision: Precision
+    _ weight: Tensor, transposed: Bool, rows m: Int, a: UnsafeRawPointer, aBF16: Bool = false, bias: UnsafePointer<Float>?,
+    c: UnsafeMutableRawPointer, cBF16: Bool = false, gelu: Bool = false, precision: Precision
 ) -> Bool {
     guard m >= WeightPacks.minimumRows, let packs = WeightPacks.current,
         let packed = packs.packed(weight, transposed: transposed, precision: precision)
     else { return false }
     let (k, n) = transposed ? (weight.shape[1], weight.shape[0]) : (weight.shape[0], weight.shape[1])
+    let (aSize, cSize) = (aBF16 ? 2 : 4, cBF16 ? 2 : 4)
+    let flags = (gelu ? Int32(MVD_PACKED_GELU) : 0) | (aBF16 ? Int32(MVD_PACKED_A_BF16) : 0) | (cBF16 ? Int32(MVD_PACKED_C_BF16) : 0)
     let rows = PackedSplit.rows(m)
     let panels = (m + rows - 1) / rows
     // Panels are fixed by the shape alone, so neither the split nor any sum depends on the thread count.
@@ -102,7 +105,8 @@ func packedProduct(
     failures.withUnsafeMutableBufferPointer { status in
         parallelBlocks(panels) { p in
             let lo = p * rows, size = min(m, lo + rows) - lo
-            status[p] = mvd_dnnl_matmul_packed(packed, Int64(size), a + lo * k, Int64(k), bias, c + lo * n, Int64(n))
+            status[p] = mvd_dnnl_matmul_packed(
+                packed, Int64(size), a + lo * k * aSize, Int64(k), bias, c + lo * n * cSize, Int64(n), flags)
         }
     }
     return failures.allSatisfy { $0 == 0 }
