@@ -41,9 +41,12 @@ extension Student {
         _ batch: TrainingBatch, mask: [Bool], objective: Objective, lossScale: Float = 1,
         using rng: inout SplitMix64
     ) -> StepLoss {
-        // The weights stay as they are until the optimiser's update, after this returns: one packing serves the
-        // forward and backward products.
-        WeightPacks.scope(inheriting: false) { trainingStepBody(batch, mask: mask, objective: objective, lossScale: lossScale, using: &rng) }
+        // The weights stay as they are until the optimiser's update, after this returns. Each pack serves one product
+        // (the forward and the backward pack a weight in two orientations), which pays from about 512 rows (the
+        // decoders' full token sequences), not for the encoder's visible tokens at small batches.
+        WeightPacks.scope(inheriting: false, minimumRows: 512) {
+            trainingStepBody(batch, mask: mask, objective: objective, lossScale: lossScale, using: &rng)
+        }
     }
 
     private mutating func trainingStepBody(

@@ -44,17 +44,19 @@ public enum ClipFeatures {
             labels += pending.map { entries[$0.0].label }
             pending.removeAll()
         }
-        for (i, entry) in entries.enumerated() {
-            do {
-                let reader = try VideoReader(path: entry.resolvedPath)
-                pending.append((i, try reader.clip(for: centerView(reader.info, config: encoder.config, samplingRate: samplingRate))))
-            } catch {
-                failures.append(SkippedVideo(path: entry.path, reason: "\(error)"))
+        WeightPacks.scope {  // the encoder is frozen: one packing of its weights serves every batch
+            for (i, entry) in entries.enumerated() {
+                do {
+                    let reader = try VideoReader(path: entry.resolvedPath)
+                    pending.append((i, try reader.clip(for: centerView(reader.info, config: encoder.config, samplingRate: samplingRate))))
+                } catch {
+                    failures.append(SkippedVideo(path: entry.path, reason: "\(error)"))
+                }
+                if pending.count == batchSize { flush() }
+                progress(i + 1, entries.count)
             }
-            if pending.count == batchSize { flush() }
-            progress(i + 1, entries.count)
+            flush()
         }
-        flush()
         let c = encoder.config
         let width = pooling.width(tokens: c.numFrames / c.tubeletSize * perStep, perStep: perStep, d: c.embedDim)
         return EncodedSet(features: Tensor(shape: [used.count, width], rows), labels: labels, used: used, failures: failures)

@@ -44,9 +44,9 @@ struct WeightPacksTests {
     @Test("too few rows, fp32 products sent to OpenBLAS, or no scope: nothing is packed")
     func notPacked() {
         let (linear, x) = Self.layer(inputs: 40, outputs: 70, seed: 1)
-        let short = x.reshaped([300, 40]).storage.prefix(40 * (WeightPacks.minimumRows - 1))
-        let counts = WeightPacks.scope { () -> [Int] in
-            _ = ComputePrecision.with(.bf16) { linear(Tensor(shape: [WeightPacks.minimumRows - 1, 40], Array(short))) }
+        let counts = WeightPacks.scope(minimumRows: 200) { () -> [Int] in
+            let short = x.reshaped([300, 40]).storage.prefix(40 * 199)
+            _ = ComputePrecision.with(.bf16) { linear(Tensor(shape: [199, 40], Array(short))) }
             _ = MatrixBackend.$fp32.withValue(.openBLAS) { ComputePrecision.with(.fp32) { linear(x) } }
             let before = WeightPacks.current!.count
             _ = ComputePrecision.with(.fp32) { linear(x) }

@@ -21,7 +21,7 @@ public struct MLP: ParameterContainer, Sendable {
     /// Nil where the path does not apply.
     private func fusedBF16(_ x: Tensor) -> Tensor? {
         let rows = x.rowCount, hidden = fc1.outFeatures
-        guard ComputePrecision.current == .bf16, rows >= WeightPacks.minimumRows, WeightPacks.current != nil else { return nil }
+        guard ComputePrecision.current == .bf16, let packs = WeightPacks.current, rows >= packs.minimumRows else { return nil }
         var h16 = [UInt16](unsafeUninitializedCapacity: rows * hidden) { _, count in count = rows * hidden }
         var y = Tensor(unfilled: Array(x.shape.dropLast()) + [fc2.outFeatures])
         let first = x.withUnsafeBufferPointer { px in
