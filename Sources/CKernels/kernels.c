@@ -168,7 +168,35 @@ void mvd_softmax_rows_bf16(float *p, size_t rows, size_t cols, uint16_t *out, in
     for (size_t i = 0; i < rows * cols; i++) out[i] = round_bf16(p[i]);
 }
 
-/* dS = P ⊙ (G − rowsum(G ⊙ P)) per row, rounded to bf16 into `out`; `g` is left as it was. */
+/* Σ g·p over one row: 16 lanes of fused sums, then lanes added in a fixed order. */
+__attribute__((target("avx512f")))
+static float row_dot_avx512(const float *g, const float *p, size_t cols) {
+    size_t full = cols & ~(size_t)15;
+    __mmask16 tail = (__mmask16)((1u << (cols - full)) - 1);
+    __m512 acc = _mm512_setzero_ps();
+    for (size_t j = 0; j < full; j += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(g + j), _mm512_loadu_ps(p + j), acc);
+    if (tail) acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, g + full), _mm512_maskz_loadu_ps(tail, p + full), acc);
+    return _mm512_reduce_add_ps(acc);
+}
+
+/* dS = P ⊙ (G − rowsum(G ⊙ P)) per row, in place in `g`. */
+__attribute__((target("avx512f")))
+static void softmax_backward_avx512(float *g, const float *p, size_t rows, size_t cols) {
+    size_t full = cols & ~(size_t)15;
+    __mmask16 tail = (__mmask16)((1u << (cols - full)) - 1);
+    for (size_t r = 0; r < rows; r++) {
+        float *gr = g + r * cols;
+        const float *pr = p + r * cols;
+        __m512 dot = _mm512_set1_ps(row_dot_avx512(gr, pr, cols));
+        for (size_t j = 0; j < full; j += 16)
+            _mm512_storeu_ps(gr + j, _mm512_mul_ps(_mm512_loadu_ps(pr + j), _mm512_sub_ps(_mm512_loadu_ps(gr + j), dot)));
+        if (tail)
+            _mm512_mask_storeu_ps(gr + full, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, pr + full),
+                                                                 _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, gr + full), dot)));
+    }
+}
+
+/* The same dS, rounded to bf16 into `out`; `g` is left as it was. */
 __attribute__((target("avx512f,avx512bf16,avx512vl")))
 static void softmax_backward_bf16_avx512(const float *g, const float *p, size_t rows, size_t cols, uint16_t *out) {
     size_t full = cols & ~(size_t)15;
@@ -176,10 +204,7 @@ static void softmax_backward_bf16_avx512(const float *g, const float *p, size_t 
     for (size_t r = 0; r < rows; r++) {
         const float *gr = g + r * cols, *pr = p + r * cols;
         uint16_t *dst = out + r * cols;
-        __m512 acc = _mm512_setzero_ps();
-        for (size_t j = 0; j < full; j += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(gr + j), _mm512_loadu_ps(pr + j), acc);
-        if (tail) acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, gr + full), _mm512_maskz_loadu_ps(tail, pr + full), acc);
-        __m512 dot = _mm512_set1_ps(_mm512_reduce_add_ps(acc));
+        __m512 dot = _mm512_set1_ps(row_dot_avx512(gr, pr, cols));
         for (size_t j = 0; j < full; j += 16) {
             __m512 y = _mm512_mul_ps(_mm512_loadu_ps(pr + j), _mm512_sub_ps(_mm512_loadu_ps(gr + j), dot));
             _mm256_storeu_si256((__m256i *)(dst + j), (__m256i)_mm512_cvtneps_pbh(y));
@@ -199,6 +224,17 @@ void mvd_softmax_backward_rows_bf16(const float *g, const float *p, size_t rows,
         float dot = 0;
         for (size_t j = 0; j < cols; j++) dot += gr[j] * pr[j];
         for (size_t j = 0; j < cols; j++) out[r * cols + j] = round_bf16(pr[j] * (gr[j] - dot));
+    }
+}
+
+void mvd_softmax_backward_rows(float *g, const float *p, size_t rows, size_t cols) {
+    if (mvd_kernels_use_avx512()) { softmax_backward_avx512(g, p, rows, cols); return; }
+    for (size_t r = 0; r < rows; r++) {
+        float *gr = g + r * cols;
+        const float *pr = p + r * cols;
+        float dot = 0;
+        for (size_t j = 0; j < cols; j++) dot += gr[j] * pr[j];
+        for (size_t j = 0; j < cols; j++) gr[j] = pr[j] * (gr[j] - dot);
     }
 }
 

@@ -12,6 +12,8 @@ void mvd_softmax_rows(float *p, size_t rows, size_t cols);
 void mvd_softmax_rows_bf16(float *p, size_t rows, size_t cols, uint16_t *out, int keep);
 /* Softmax backward per row, dS = P ⊙ (G − rowsum(G ⊙ P)), rounded to bf16 (nearest even) into `out` [rows, cols]. */
 void mvd_softmax_backward_rows_bf16(const float *g, const float *p, size_t rows, size_t cols, uint16_t *out);
+/* The same dS in fp32, in place in `g`. */
+void mvd_softmax_backward_rows(float *g, const float *p, size_t rows, size_t cols);
 
 /* y = 0.5 x (1 + erf(x / sqrt 2)) for n values. */
 void mvd_gelu_forward(const float *x, float *y, size_t n);

@@ -125,6 +125,35 @@ private func forEachHeadSlice(_ qkv: Tensor, heads: Int, parts: Int = 3, _ move:
     }
 }
 
+/// The tensor's heads copied into the dense per-head layout [B, parts, H, N, hd] (see `forEachHeadSlice`).
+private func denseHeads(_ x: Tensor, heads: Int, parts: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: x.count) { dst, count in
+        forEachHeadSlice(x, heads: heads, parts: parts) { source, offset, n in (dst.baseAddress! + offset).update(from: source, count: n) }
+        count = x.count
+    }
+}
+
+/// One (sample, head) pair of `attentionBackward` in fp32 through oneDNN, from dense copies (q, then k, v at `stride`
+/// apart; dO), as `attentionBackwardPairBF16` does in bf16: strided operands get oneDNN's generic kernel.
+private func attentionBackwardPairFP32(
+    n: Int, hd: Int, scale: Float, q: UnsafePointer<Float>, stride: Int, dO: UnsafePointer<Float>,
+    p: UnsafePointer<Float>, ds: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
+    dq: UnsafeMutablePointer<Float>, ldd: Int
+) -> Bool {
+    let (k, v) = (q + stride, q + 2 * stride)
+    let (n64, hd64) = (Int64(n), Int64(hd))
+    func place(_ into: UnsafeMutablePointer<Float>) { for r in 0..<n { (into + r * ldd).update(from: target + r * hd, count: hd) } }
+    guard mvd_dnnl_matmul(0, 1, 0, n64, hd64, n64, 1, p, n64, dO, hd64, 0, target, hd64) == 0 else { return false }
+    place(dq + 2 * (ldd / 3))  // dV = Pᵀ dO
+    guard mvd_dnnl_matmul(0, 0, 1, n64, n64, hd64, 1, dO, hd64, v, hd64, 0, ds, n64) == 0 else { return false }  // dP = dO Vᵀ
+    mvd_softmax_backward_rows(ds, p, n, n)
+    guard mvd_dnnl_matmul(0, 0, 0, n64, hd64, n64, scale, ds, n64, k, hd64, 0, target, hd64) == 0 else { return false }
+    place(dq)  // dQ = scale · dS K
+    guard mvd_dnnl_matmul(0, 1, 0, n64, hd64, n64, scale, ds, n64, q, hd64, 0, target, hd64) == 0 else { return false }
+    place(dq + ldd / 3)  // dK = scale · dSᵀ Q
+    return true
+}
+
 /// The tensor's heads rounded to bf16 in the dense per-head layout [B, parts, H, N, hd] (see `forEachHeadSlice`).
 private func denseHeadsBF16(_ x: Tensor, heads: Int, parts: Int) -> [UInt16] {
     [UInt16](unsafeUninitializedCapacity: x.count) { dst, count in
@@ -172,13 +201,17 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
     // In bf16, q, k, v and dO are rounded once into dense per-head blocks (as in the forward pass).
     let qkv16 = precision == .bf16 ? denseHeadsBF16(qkv, heads: heads, parts: 3) : []
     let dOut16 = precision == .bf16 ? denseHeadsBF16(dOut, heads: heads, parts: 1) : []
-    var targets = [Float](unsafeUninitializedCapacity: precision == .bf16 ? threads * n * hd : 0) { _, count in
-        count = precision == .bf16 ? threads * n * hd : 0
-    }
+    // In fp32 through oneDNN, dense copies of the same (strided slices would get oneDNN's generic kernel).
+    let denseFP32 = precision == .fp32 && MatrixBackend.fp32 == .oneDNN
+    let qkvDense = denseFP32 ? denseHeads(qkv, heads: heads, parts: 3) : []
+    let dOutDense = denseFP32 ? denseHeads(dOut, heads: heads, parts: 1) : []
+    let targetCount = precision == .bf16 || denseFP32 ? threads * n * hd : 0
+    var targets = [Float](unsafeUninitializedCapacity: targetCount) { _, count in count = targetCount }
     qkv.withUnsafeBufferPointer { pq in dOut.withUnsafeBufferPointer { pdo in
     saved.probabilities.withUnsafeBufferPointer { pp in dqkv.withUnsafeMutableBufferPointer { pd in
     scratch.withUnsafeMutableBufferPointer { ps in targets.withUnsafeMutableBufferPointer { pt in
     qkv16.withUnsafeBufferPointer { pq16 in dOut16.withUnsafeBufferPointer { pdo16 in
+    qkvDense.withUnsafeBufferPointer { pqd in dOutDense.withUnsafeBufferPointer { pdod in
         let q0 = pq.baseAddress!, do0 = pdo.baseAddress!, p0 = pp.baseAddress!, d0 = pd.baseAddress!, s0 = ps.baseAddress!
         parallelBlocks(threads) { t in
             let ds = s0 + t * n * n
@@ -197,6 +230,13 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
                     pair += threads
                     continue
                 }
+                if denseFP32, let qd = pqd.baseAddress, let dOd = pdod.baseAddress, let target = pt.baseAddress,
+                   attentionBackwardPairFP32(n: n, hd: hd, scale: scale, q: qd + ((bi * 3) * heads + h) * n * hd,
+                                             stride: heads * n * hd, dO: dOd + (bi * heads + h) * n * hd, p: p, ds: ds,
+                                             target: target + t * n * hd, dq: dq, ldd: c3) {
+                    pair += threads
+                    continue
+                }
                 gemm(transA: true, m: n, n: hd, k: n, a: p, lda: n, b: dO, ldb: c, c: dv, ldc: c3, threads: 1, precision: precision)
                 gemm(transB: true, m: n, n: n, k: hd, a: dO, lda: c, b: v, ldb: c3, c: ds, ldc: n, threads: 1, precision: precision)
                 for r in 0..<n {
@@ -210,6 +250,6 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
                 pair += threads
             }
         }
-    }}}}}}}}
+    }}}}}}}}}}
     return dqkv
 }
