@@ -133,27 +133,6 @@ private func denseHeads(_ x: Tensor, heads: Int, parts: Int) -> [Float] {
     }
 }
 
-/// One (sample, head) pair of `attentionBackward` in fp32 through oneDNN, from dense copies (q, then k, v at `stride`
-/// apart; dO), as `attentionBackwardPairBF16` does in bf16: strided operands get oneDNN's generic kernel.
-private func attentionBackwardPairFP32(
-    n: Int, hd: Int, scale: Float, q: UnsafePointer<Float>, stride: Int, dO: UnsafePointer<Float>,
-    p: UnsafePointer<Float>, ds: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
-    dq: UnsafeMutablePointer<Float>, ldd: Int
-) -> Bool {
-    let (k, v) = (q + stride, q + 2 * stride)
-    let (n64, hd64) = (Int64(n), Int64(hd))
-    func place(_ into: UnsafeMutablePointer<Float>) { for r in 0..<n { (into + r * ldd).update(from: target + r * hd, count: hd) } }
-    guard mvd_dnnl_matmul(0, 1, 0, n64, hd64, n64, 1, p, n64, dO, hd64, 0, target, hd64) == 0 else { return false }
-    place(dq + 2 * (ldd / 3))  // dV = Pᵀ dO
-    guard mvd_dnnl_matmul(0, 0, 1, n64, n64, hd64, 1, dO, hd64, v, hd64, 0, ds, n64) == 0 else { return false }  // dP = dO Vᵀ
-    mvd_softmax_backward_rows(ds, p, n, n)
-    guard mvd_dnnl_matmul(0, 0, 0, n64, hd64, n64, scale, ds, n64, k, hd64, 0, target, hd64) == 0 else { return false }
-    place(dq)  // dQ = scale · dS K
-    guard mvd_dnnl_matmul(0, 1, 0, n64, hd64, n64, scale, ds, n64, q, hd64, 0, target, hd64) == 0 else { return false }
-    place(dq + ldd / 3)  // dK = scale · dSᵀ Q
-    return true
-}
-
 /// The tensor's heads rounded to bf16 in the dense per-head layout [B, parts, H, N, hd] (see `forEachHeadSlice`).
 private func denseHeadsBF16(_ x: Tensor, heads: Int, parts: Int) -> [UInt16] {
     [UInt16](unsafeUninitializedCapacity: x.count) { dst, count in
@@ -162,27 +141,47 @@ private func denseHeadsBF16(_ x: Tensor, heads: Int, parts: Int) -> [UInt16] {
     }
 }
 
-/// One (sample, head) pair of `attentionBackward` in bf16, from operands rounded once (q16: the pair's q, then k, v
-/// at `stride` apart; dO16: its output gradient, all dense [N, hd]). Each product writes a dense block (`target`,
-/// [N, hd]) copied into place. dS is rounded to bf16 by the softmax backward itself, once for both of its products.
+/// One (sample, head) pair of `attentionBackward` through oneDNN, from dense per-head operands made once for every
+/// pair (q, then k and v at `stride` elements apart; dO; all [N, hd]): bf16 ones rounded by `denseHeadsBF16`, or fp32
+/// copies by `denseHeads` (strided slices get oneDNN's generic kernel). Each product writes a dense block (`target`,
+/// [N, hd]) copied into place. In bf16, dS is rounded by the softmax backward itself, once for both of its products.
 /// False when oneDNN refused a product; the caller then computes the pair again the plain way.
-private func attentionBackwardPairBF16(
-    n: Int, hd: Int, scale: Float, q16: UnsafePointer<UInt16>, stride: Int, dO16: UnsafePointer<UInt16>,
+private func attentionBackwardPair(
+    bf16: Bool, n: Int, hd: Int, scale: Float, q: UnsafeRawPointer, stride: Int, dO: UnsafeRawPointer,
     p: UnsafePointer<Float>, ds: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
     dq: UnsafeMutablePointer<Float>, ldd: Int
 ) -> Bool {
-    let (k16, v16) = (q16 + stride, q16 + 2 * stride)
+    let size = bf16 ? 2 : 4
+    let (k, v) = (q + stride * size, q + 2 * stride * size)
     let (n64, hd64) = (Int64(n), Int64(hd))
+    func product(
+        _ transA: Int32, _ transB: Int32, _ m: Int64, _ cols: Int64, _ depth: Int64, _ alpha: Float, _ a: UnsafeRawPointer, _ lda: Int64,
+        _ b: UnsafeRawPointer, _ ldb: Int64, _ c: UnsafeMutablePointer<Float>, _ ldc: Int64
+    ) -> Bool {
+        if bf16 {
+            let (a16, b16) = (a.assumingMemoryBound(to: UInt16.self), b.assumingMemoryBound(to: UInt16.self))
+            return mvd_dnnl_matmul_bf16(transA, transB, m, cols, depth, alpha, a16, lda, b16, ldb, 0, c, ldc) == 0
+        }
+        let (a32, b32) = (a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: Float.self))
+        return mvd_dnnl_matmul(0, transA, transB, m, cols, depth, alpha, a32, lda, b32, ldb, 0, c, ldc) == 0
+    }
     func place(_ into: UnsafeMutablePointer<Float>) { for r in 0..<n { (into + r * ldd).update(from: target + r * hd, count: hd) } }
-    guard let p16 = mvd_bf16_pack(0, p, n64, n64, n64),
-          mvd_dnnl_matmul_bf16(1, 0, n64, hd64, n64, 1, p16, n64, dO16, hd64, 0, target, hd64) == 0 else { return false }
+    let probabilities: UnsafeRawPointer? = bf16 ? mvd_bf16_pack(0, p, n64, n64, n64).map { UnsafeRawPointer($0) } : UnsafeRawPointer(p)
+    guard let probabilities, product(1, 0, n64, hd64, n64, 1, probabilities, n64, dO, hd64, target, hd64) else { return false }
     place(dq + 2 * (ldd / 3))  // dV = Pᵀ dO
-    guard mvd_dnnl_matmul_bf16(0, 1, n64, n64, hd64, 1, dO16, hd64, v16, hd64, 0, ds, n64) == 0,  // dP = dO Vᵀ
-          let ds16 = mvd_bf16_buffer(0, n * n) else { return false }
-    mvd_softmax_backward_rows_bf16(ds, p, n, n, ds16)
-    guard mvd_dnnl_matmul_bf16(0, 0, n64, hd64, n64, scale, ds16, n64, k16, hd64, 0, target, hd64) == 0 else { return false }
+    guard product(0, 1, n64, n64, hd64, 1, dO, hd64, v, hd64, ds, n64) else { return false }  // dP = dO Vᵀ
+    let dS: UnsafeRawPointer
+    if bf16 {
+        guard let ds16 = mvd_bf16_buffer(0, n * n) else { return false }
+        mvd_softmax_backward_rows_bf16(ds, p, n, n, ds16)
+        dS = UnsafeRawPointer(ds16)
+    } else {
+        mvd_softmax_backward_rows(ds, p, n, n)
+        dS = UnsafeRawPointer(ds)
+    }
+    guard product(0, 0, n64, hd64, n64, scale, dS, n64, k, hd64, target, hd64) else { return false }
     place(dq)  // dQ = scale · dS K
-    guard mvd_dnnl_matmul_bf16(1, 0, n64, hd64, n64, scale, ds16, n64, q16, hd64, 0, target, hd64) == 0 else { return false }
+    guard product(1, 0, n64, hd64, n64, scale, dS, n64, q, hd64, target, hd64) else { return false }
     place(dq + ldd / 3)  // dK = scale · dSᵀ Q
     return true
 }
@@ -223,17 +222,14 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
                 let dO = do0 + bi * n * c + h * hd
                 let p = p0 + pair * n * n
                 // (an empty array's buffer may still have an address: the precision decides)
-                if precision == .bf16, let q16 = pq16.baseAddress, let dO16 = pdo16.baseAddress, let target = pt.baseAddress,
-                   attentionBackwardPairBF16(n: n, hd: hd, scale: scale, q16: q16 + ((bi * 3) * heads + h) * n * hd,
-                                             stride: heads * n * hd, dO16: dO16 + (bi * heads + h) * n * hd, p: p, ds: ds,
-                                             target: target + t * n * hd, dq: dq, ldd: c3) {
-                    pair += threads
-                    continue
-                }
-                if denseFP32, let qd = pqd.baseAddress, let dOd = pdod.baseAddress, let target = pt.baseAddress,
-                   attentionBackwardPairFP32(n: n, hd: hd, scale: scale, q: qd + ((bi * 3) * heads + h) * n * hd,
-                                             stride: heads * n * hd, dO: dOd + (bi * heads + h) * n * hd, p: p, ds: ds,
-                                             target: target + t * n * hd, dq: dq, ldd: c3) {
+                let dense: (UnsafeRawPointer, UnsafeRawPointer)? =
+                    precision == .bf16 ? pq16.baseAddress.flatMap { q in pdo16.baseAddress.map { (UnsafeRawPointer(q), UnsafeRawPointer($0)) } }
+                    : denseFP32 ? pqd.baseAddress.flatMap { q in pdod.baseAddress.map { (UnsafeRawPointer(q), UnsafeRawPointer($0)) } } : nil
+                let size = precision == .bf16 ? 2 : 4
+                if let (q0, dO0) = dense, let target = pt.baseAddress,
+                   attentionBackwardPair(bf16: precision == .bf16, n: n, hd: hd, scale: scale, q: q0 + ((bi * 3) * heads + h) * n * hd * size,
+                                         stride: heads * n * hd, dO: dO0 + (bi * heads + h) * n * hd * size, p: p, ds: ds,
+                                         target: target + t * n * hd, dq: dq, ldd: c3) {
                     pair += threads
                     continue
                 }

@@ -9,17 +9,7 @@ public func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
     guard rows > 0 else { return y }
     let precision = ComputePrecision.current
     // Packed weights (inside a `WeightPacks` scope), the bias added by the product itself.
-    let packed =
-        packingApplies(precision)
-        && x.withUnsafeBufferPointer { px in
-            y.withUnsafeMutableBufferPointer { py in
-                withOptionalPointer(bias) { pb in
-                    packedProduct(
-                        weight, transposed: true, rows: rows, a: px.baseAddress!, bias: pb, c: py.baseAddress!, precision: precision)
-                }
-            }
-        }
-    if packed { return y }
+    if packedProduct(into: &y, x, weight, transposed: true, bias: bias, precision: precision) { return y }
     x.withUnsafeBufferPointer { px in
         weight.withUnsafeBufferPointer { pw in
             y.withUnsafeMutableBufferPointer { py in
@@ -33,10 +23,20 @@ public func linearForward(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor 
     return y
 }
 
-/// Whether products in `precision` go to oneDNN, and so may use packed weights (fp32 may be sent to OpenBLAS for
-/// side-by-side benchmarks).
-private func packingApplies(_ precision: Precision) -> Bool {
-    precision == .bf16 || MatrixBackend.fp32 == .oneDNN
+/// out = a · op(W) (+ bias) with packed weights, when products in `precision` go to oneDNN (fp32 may be sent to
+/// OpenBLAS for side-by-side benchmarks) and `packedProduct` applies; false otherwise.
+private func packedProduct(
+    into out: inout Tensor, _ a: Tensor, _ weight: Tensor, transposed: Bool, bias: Tensor?, precision: Precision
+) -> Bool {
+    guard precision == .bf16 || MatrixBackend.fp32 == .oneDNN else { return false }
+    return a.withUnsafeBufferPointer { pa in
+        out.withUnsafeMutableBufferPointer { po in
+            withOptionalPointer(bias) { pb in
+                packedProduct(
+                    weight, transposed: transposed, rows: a.rowCount, a: pa.baseAddress!, bias: pb, c: po.baseAddress!, precision: precision)
+            }
+        }
+    }
 }
 
 /// `body` with a pointer to `tensor`'s elements, or with nil.
@@ -65,15 +65,7 @@ public func linearBackward(
     var dx = Tensor(unfilled: x.shape)
     guard rows > 0 else { return dx }
     let precision = ComputePrecision.current
-    let packed =
-        packingApplies(precision)
-        && dy.withUnsafeBufferPointer { pdy in
-            dx.withUnsafeMutableBufferPointer { pdx in
-                packedProduct(
-                    weight, transposed: false, rows: rows, a: pdy.baseAddress!, bias: nil, c: pdx.baseAddress!, precision: precision)
-            }
-        }
-    if packed { return dx }
+    if packedProduct(into: &dx, dy, weight, transposed: false, bias: nil, precision: precision) { return dx }
     dy.withUnsafeBufferPointer { pdy in
         weight.withUnsafeBufferPointer { pw in
             dx.withUnsafeMutableBufferPointer { pdx in
