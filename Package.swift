@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(name: "featurestore-bench", dependencies: ["Benchmarks"], swiftSettings: optimisedInDebug),
 
         // Tests. TestSupport holds the comparison and fixture helpers shared by every test target.
-        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Sources/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Tensor", "FeatureStore"], path: "Sources/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"], swiftSettings: optimisedInDebug),
         .testTarget(name: "DistillTests", dependencies: ["Distill", "Collective", "Models", "Tensor", "Checkpoint", "FeatureStore", "TestSupport"]),
         .testTarget(

@@ -6,6 +6,14 @@ import Foundation
 /// Debian's libhdf5 1.10.8 is built thread-safe, which already serialises calls inside the library; we lock
 /// anyway so that multi-call sequences (select a hyperslab, then read) are atomic and so that the code stays
 /// correct with a non-thread-safe build. The lock is recursive: helpers may nest.
+/// For code that starts child processes in a process that also opens caches.
+public enum HDF5Files {
+    /// Runs `body` while no HDF5 file can be opened or created in this process. Files are marked close-on-exec
+    /// right after they are opened, under the same lock, so a child process started inside `body` inherits none of
+    /// their descriptors (an inherited descriptor keeps the file's lock for as long as the child runs).
+    public static func whileNoneOpens<T>(_ body: () throws -> T) rethrows -> T { try HDF5Lock.run(body) }
+}
+
 enum HDF5Lock {
     private static let lock = NSRecursiveLock()
 
