@@ -360,10 +360,11 @@ struct mvd_packed_b {
     void *data;
 };
 
-mvd_packed_b *mvd_dnnl_pack_b(int bf16, int trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, int *status) {
+/* Reorders op(B) [k, n], stored dense in the product's type (bf16 or fp32) as [n, k] when trans_b, else [k, n], with
+   row stride ldb, into the blocked layout. */
+static mvd_packed_b *pack(int bf16, int trans_b, int64_t k, int64_t n, const void *b, int64_t ldb, dnnl_status_t *status) {
     dnnl_status_t s = thread_ready();
     mvd_packed_b *packed = calloc(1, sizeof(*packed));
-    void *rounded = NULL;
     dnnl_memory_t from = NULL, to = NULL;
     dnnl_primitive_desc_t rpd = NULL;
     dnnl_primitive_t reorder = NULL;
@@ -372,24 +373,16 @@ mvd_packed_b *mvd_dnnl_pack_b(int bf16, int trans_b, int64_t k, int64_t n, const
         packed->bf16 = bf16 ? 1 : 0; packed->k = k; packed->n = n;
         s = packed_layout(packed->bf16, k, n, pack_rows, &packed->layout);
     }
-    /* bf16: rounded by our conversion first (the same bits as the plain path), so the reorder only moves data. */
-    int64_t rows = trans_b ? n : k, cols = trans_b ? k : n;
-    const void *source = b;
-    if (s == dnnl_success && bf16) {
-        rounded = malloc((size_t)(rows * cols) * sizeof(uint16_t));
-        if (!rounded) s = dnnl_out_of_memory; else pack_bf16(b, rows, cols, ldb, rounded);
-        source = rounded;
-    }
     dnnl_memory_desc_t plain;
     dnnl_dims_t dims = {k, n};
-    dnnl_dims_t strides = {trans_b ? 1 : (bf16 ? cols : ldb), trans_b ? (bf16 ? cols : ldb) : 1};
+    dnnl_dims_t strides = {trans_b ? 1 : ldb, trans_b ? ldb : 1};
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_strides(&plain, 2, dims, bf16 ? dnnl_bf16 : dnnl_f32, strides);
     if (s == dnnl_success) {
         size_t bytes = dnnl_memory_desc_get_size(&packed->layout);
         packed->data = aligned_alloc(64, (bytes + 63) / 64 * 64);
         if (!packed->data) s = dnnl_out_of_memory;
     }
-    if (s == dnnl_success) s = dnnl_memory_create(&from, &plain, engine, (void *)source);
+    if (s == dnnl_success) s = dnnl_memory_create(&from, &plain, engine, (void *)b);
     if (s == dnnl_success) s = dnnl_memory_create(&to, &packed->layout, engine, packed->data);
     if (s == dnnl_success) s = dnnl_reorder_primitive_desc_create(&rpd, &plain, engine, &packed->layout, engine, NULL);
     if (s == dnnl_success) s = dnnl_primitive_create(&reorder, rpd);
@@ -402,9 +395,35 @@ mvd_packed_b *mvd_dnnl_pack_b(int bf16, int trans_b, int64_t k, int64_t n, const
     if (rpd) dnnl_primitive_desc_destroy(rpd);
     if (from) dnnl_memory_destroy(from);
     if (to) dnnl_memory_destroy(to);
-    free(rounded);
-    if (status) *status = (int)s;
+    *status = s;
     if (s != dnnl_success) { mvd_dnnl_packed_b_free(packed); return NULL; }
+    return packed;
+}
+
+mvd_packed_b *mvd_dnnl_pack_b(int bf16, int trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, int *status) {
+    dnnl_status_t s = dnnl_success;
+    mvd_packed_b *packed = NULL;
+    if (bf16) {
+        /* Rounded by our conversion first (the same bits as the plain path), so the reorder only moves data. */
+        int64_t rows = trans_b ? n : k, cols = trans_b ? k : n;
+        uint16_t *rounded = malloc((size_t)(rows * cols) * sizeof(uint16_t));
+        if (!rounded) s = dnnl_out_of_memory;
+        else {
+            pack_bf16(b, rows, cols, ldb, rounded);
+            packed = pack(1, trans_b, k, n, rounded, cols, &s);
+            free(rounded);
+        }
+    } else {
+        packed = pack(0, trans_b, k, n, b, ldb, &s);
+    }
+    if (status) *status = (int)s;
+    return packed;
+}
+
+mvd_packed_b *mvd_dnnl_pack_b_bf16(int trans_b, int64_t k, int64_t n, const uint16_t *b, int64_t ldb, int *status) {
+    dnnl_status_t s = dnnl_success;
+    mvd_packed_b *packed = pack(1, trans_b, k, n, b, ldb, &s);
+    if (status) *status = (int)s;
     return packed;
 }
 
@@ -414,14 +433,14 @@ void mvd_dnnl_packed_b_free(mvd_packed_b *packed) {
     free(packed);
 }
 
-int mvd_dnnl_matmul_packed(const mvd_packed_b *b, int64_t m, const void *a, int64_t lda, const float *bias, void *c,
-                           int64_t ldc, int flags) {
+int mvd_dnnl_matmul_packed(const mvd_packed_b *b, int64_t m, const void *a, int64_t lda, float alpha, const float *bias,
+                           void *c, int64_t ldc, int flags) {
     dnnl_status_t s = thread_ready();
     if (s != dnnl_success) return (int)s;
     int a_bf16 = (flags & MVD_PACKED_A_BF16) != 0;
     if ((a_bf16 || (flags & MVD_PACKED_C_BF16)) && !b->bf16) return (int)dnnl_invalid_arguments;
     /* An fp32 A of a bf16 product is rounded into the thread's buffer (dense); a bf16 A is used where it is. */
-    shape_key key = make_key(b->bf16, 0, 0, m, b->n, b->k, 1, b->bf16 && !a_bf16 ? b->k : lda, 0, 0, ldc);
+    shape_key key = make_key(b->bf16, 0, 0, m, b->n, b->k, alpha, b->bf16 && !a_bf16 ? b->k : lda, 0, 0, ldc);
     key.packed_rows = pack_rows;
     key.bias = bias ? 1 : 0;
     key.gelu = (flags & MVD_PACKED_GELU) != 0;

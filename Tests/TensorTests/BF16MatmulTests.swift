@@ -146,6 +146,24 @@ struct BF16MatmulTests {
         #expect(a.cosine > 0.9999 && a.meanRelative < 2e-2, "\(a)")
     }
 
+    @Test("blocked attention (each thread packs whole heads' keys and values) does not depend on the thread count; bf16 gives the whole-sequence bits, fp32 agrees to fp32 rounding", arguments: [Precision.fp32, .bf16])
+    func blockedAttentionPacked(precision: Precision) {
+        var rng = TestRandom(seed: 17)
+        let qkv = Tensor(shape: [2, 530, 3 * 48], rng.array(2 * 530 * 144))
+        func blocked(threads: Int) -> Tensor {
+            ComputeThreads.set(threads)
+            defer { ComputeThreads.set(2) }
+            return ComputePrecision.with(precision) { attentionForward(qkv, heads: 3, scale: 0.125, saveForBackward: false).0 }
+        }
+        let two = blocked(threads: 2)
+        #expect(blocked(threads: 1).storage == two.storage)
+        let whole = ComputePrecision.with(precision) { attentionForward(qkv, heads: 3, scale: 0.125).0 }
+        let r = precision == .fp32
+            ? closeness(two.storage, whole.storage, atol: 1e-6, rtol: 1e-5, label: "blocked fp32 attention")
+            : closeness(two.storage, whole.storage, atol: 0, rtol: 0, label: "blocked bf16 attention")
+        #expect(r.ok, "\(r)")
+    }
+
     @Test("bf16 attention backward (operands rounded once, dS rounded by the softmax backward) follows fp32's, is bf16, and does not depend on the thread count")
     func attentionBackwardBF16() {
         var rng = TestRandom(seed: 16)

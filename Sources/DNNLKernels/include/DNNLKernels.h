@@ -35,14 +35,16 @@ int mvd_dnnl_matmul_bf16(int trans_a, int trans_b, int64_t m, int64_t n, int64_t
    can change: they are not promised to be identical. */
 typedef struct mvd_packed_b mvd_packed_b;
 mvd_packed_b *mvd_dnnl_pack_b(int bf16, int trans_b, int64_t k, int64_t n, const float *b, int64_t ldb, int *status);
+/* The same from a bf16 op(B) (for operands already rounded, such as attention's keys and values): no rounding. */
+mvd_packed_b *mvd_dnnl_pack_b_bf16(int trans_b, int64_t k, int64_t n, const uint16_t *b, int64_t ldb, int *status);
 void mvd_dnnl_packed_b_free(mvd_packed_b *packed);
-/* C[m,N] = A[m,K] · op(B) (+ bias[N] when not NULL), with row strides lda and ldc. A is fp32 (rounded to bf16 into
+/* C[m,N] = alpha · A[m,K] · op(B) (+ bias[N] when not NULL), with row strides lda and ldc. A is fp32 (rounded to bf16 into
    the calling thread's slot 0 when B is bf16) or, with MVD_PACKED_A_BF16, already bf16; C is fp32, or bf16 (rounded to
    nearest even) with MVD_PACKED_C_BF16; MVD_PACKED_GELU applies GELU (erf) to the sum, bias included, before it is
    stored. The bf16 flags need bf16 weights. On the calling thread; 0 on success. */
 enum { MVD_PACKED_GELU = 1, MVD_PACKED_A_BF16 = 2, MVD_PACKED_C_BF16 = 4 };
-int mvd_dnnl_matmul_packed(const mvd_packed_b *b, int64_t m, const void *a, int64_t lda, const float *bias, void *c,
-                           int64_t ldc, int flags);
+int mvd_dnnl_matmul_packed(const mvd_packed_b *b, int64_t m, const void *a, int64_t lda, float alpha, const float *bias,
+                           void *c, int64_t ldc, int flags);
 /* 1 when oneDNN can dispatch native bf16 kernels on this CPU (AVX512_BF16 or AMX), else 0. */
 int mvd_dnnl_native_bf16(void);
 

@@ -113,7 +113,7 @@ func packedProduct(
         parallelBlocks(panels) { p in
             let lo = p * rows, size = min(m, lo + rows) - lo
             status[p] = mvd_dnnl_matmul_packed(
-                packed, Int64(size), a + lo * k * aSize, Int64(k), bias, c + lo * n * cSize, Int64(n), flags)
+                packed, Int64(size), a + lo * k * aSize, Int64(k), 1, bias, c + lo * n * cSize, Int64(n), flags)
         }
     }
     return failures.allSatisfy { $0 == 0 }
