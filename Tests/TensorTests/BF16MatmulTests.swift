@@ -164,6 +164,37 @@ struct BF16MatmulTests {
         #expect(r.ok, "\(r)")
     }
 
+    @Test("training attention on a long sequence keeps no probabilities; the backward pass computes them again block by block, agrees with the whole-sequence backward and does not depend on the thread count", arguments: [Precision.fp32, .bf16])
+    func blockedAttentionBackward(precision: Precision) {
+        var rng = TestRandom(seed: 18)
+        let (n, heads) = (530, 3)
+        let qkv = Tensor(shape: [2, n, 3 * 48], rng.array(2 * n * 144)), dOut = Tensor(shape: [2, n, 48], rng.array(2 * n * 48))
+        func gradient(_ precision: Precision, threads: Int = 2) -> (out: Tensor, dqkv: Tensor, kept: Bool) {
+            ComputeThreads.set(threads)
+            defer { ComputeThreads.set(2) }
+            return ComputePrecision.with(precision) {
+                let (out, saved) = attentionForward(qkv, heads: heads, scale: 0.125)
+                let dqkv = attentionBackward(dOut, qkv: qkv, saved: saved!, heads: heads, scale: 0.125)
+                return (out, dqkv, saved!.probabilities != nil)
+            }
+        }
+        let two = gradient(precision)
+        #expect(!two.kept, "no [B·H, N, N] probabilities for N = \(n)")
+        let inference = ComputePrecision.with(precision) { attentionForward(qkv, heads: heads, scale: 0.125, saveForBackward: false).0 }
+        #expect(two.out.storage == inference.storage, "training and inference run the same blocks")
+        #expect(gradient(precision, threads: 1).dqkv.storage == two.dqkv.storage)
+        // The whole-sequence path (OpenBLAS keeps the probabilities) in fp32: the same sums in other orders.
+        let whole = MatrixBackend.$fp32.withValue(.openBLAS) { gradient(.fp32) }
+        #expect(whole.kept)
+        if precision == .fp32 {
+            let r = closeness(two.dqkv.storage, whole.dqkv.storage, atol: 1e-5, rtol: 1e-4, label: "blocked fp32 attention backward")
+            #expect(r.ok, "\(r)")
+        } else {
+            let a = Agreement(two.dqkv.storage, whole.dqkv.storage)
+            #expect(a.cosine > 0.999 && a.meanRelative < 5e-2, "\(a)")
+        }
+    }
+
     @Test("bf16 attention backward (operands rounded once, dS rounded by the softmax backward) follows fp32's, is bf16, and does not depend on the thread count")
     func attentionBackwardBF16() {
         var rng = TestRandom(seed: 16)

@@ -9,24 +9,35 @@ import DNNLKernels
 /// Output: [B, N, C] with heads concatenated in order (the input of the output projection).
 /// Per (b, h): P = softmax(scale · q kᵀ) [N, N]; out = P v. Forward saves P for the backward pass.
 
-/// What `attentionForward` saves: the attention probabilities [B, H, N, N].
+/// What `attentionForward` saves for the backward pass: the attention probabilities [B, H, N, N], or, for sequences
+/// computed in blocks of rows, nothing (the backward pass computes each block's probabilities again, bit for bit).
 public struct AttentionSaved: Sendable {
-    public var probabilities: Tensor
+    public var probabilities: Tensor?
+    /// The rows of a block, when the probabilities are not kept.
+    var rowBlock: Int = 0
 }
 
-/// Forward. When `saveForBackward` is false (inference), no [B, H, N, N] tensor is kept; long sequences (N > 512) are processed in
-/// blocks of 128 rows whose [128, N] scores stay in cache, spread over the threads as (sample, head, block) units.
-/// Training keeps every head's probabilities; the (sample, head) pairs then run in parallel.
+/// Sequences longer than this run in blocks of 128 rows whose [128, N] scores stay in cache, when the products go to
+/// oneDNN (bf16, or fp32 on the oneDNN backend).
+let attentionWholeRows = 512
+
+/// Forward. Long sequences (see `attentionWholeRows`) are processed in blocks of 128 rows whose scores stay in cache,
+/// each thread taking whole (sample, head) pairs, and keep no [B, H, N, N] tensor even for training: the backward pass
+/// computes the probabilities again (for N = 1568 and 6 heads, 59 MB not written and read back per block and sample).
+/// Shorter sequences run whole, one (sample, head) pair at a time on each thread; training keeps their probabilities.
 public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBackward: Bool = true) -> (Tensor, AttentionSaved?) {
     precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "attention: qkv \(qkv.shape) with \(heads) heads")
     let (b, n, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
     let c = c3 / 3, hd = c / heads
     var out = Tensor(unfilled: [b, n, c])  // every head writes its columns of every row
-    let rowBlock = saveForBackward || n <= 512 ? n : 128
+    let precision = ComputePrecision.current  // task-local: read here, not on the worker threads
+    let viaOneDNN = precision == .bf16 || MatrixBackend.fp32 == .oneDNN
+    // Training without oneDNN keeps whole probabilities: the plain backward pass reads them.
+    let rowBlock = n <= attentionWholeRows || (saveForBackward && !viaOneDNN) ? n : 128
+    let keep = saveForBackward && rowBlock == n
     let blocks = (n + rowBlock - 1) / rowBlock, units = b * heads * blocks
     let threads = min(ComputeThreads.count, units)
-    var probs = Tensor(unfilled: saveForBackward ? [b * heads, n, n] : [threads, rowBlock, n])
-    let precision = ComputePrecision.current  // task-local: read here, not on the worker threads
+    var probs = Tensor(unfilled: keep ? [b * heads, n, n] : [threads, rowBlock, n])
     // In bf16, q, k and v are rounded once for every head and block, into dense per-head blocks [B, 3, H, N, hd]:
     // oneDNN's fast (brgemm, AMX) kernels take dense operands only, and rounding K again for each block of rows cost
     // more than the bf16 products saved.
@@ -69,7 +80,7 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
             let rows = min(rowBlock, n - first)
             let (bi, h) = (pair / heads, pair % heads)
             let base = q0 + bi * n * c3 + h * hd
-            let p = p0 + (saveForBackward ? pair * n * n : t * rowBlock * n)
+            let p = p0 + (keep ? pair * n * n : t * rowBlock * n)
             let o = o0 + (bi * n + first) * c + h * hd
             let target = pd.baseAddress! + t * scratch
             func place() { for r in 0..<rows { (o + r * c).update(from: target + r * hd, count: hd) } }
@@ -90,7 +101,7 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
                 if scores {
                     // In bf16 the softmax rounds P on its way out; the fp32 P is kept only for the backward pass.
                     let p16 = bf16 ? mvd_bf16_buffer(0, rows * n) : nil
-                    if let p16 { mvd_softmax_rows_bf16(p, rows, n, p16, saveForBackward ? 1 : 0) } else { mvd_softmax_rows(p, rows, n) }
+                    if let p16 { mvd_softmax_rows_bf16(p, rows, n, p16, keep ? 1 : 0) } else { mvd_softmax_rows(p, rows, n) }
                     if bf16 && p16 == nil { return gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision) }
                     let probabilities = p16.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(p)
                     // The product goes to a dense block (the fast kernels write dense outputs), then into place.
@@ -107,7 +118,7 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
                     }
                     if product { return place() }
                     // bf16 → fp32 is exact, and the product below rounds P to the same bf16 values again.
-                    if let p16, !saveForBackward { for i in 0..<rows * n { p[i] = Float(bitPattern: UInt32(p16[i]) << 16) } }
+                    if let p16, !keep { for i in 0..<rows * n { p[i] = Float(bitPattern: UInt32(p16[i]) << 16) } }
                     return gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
                 }
             }
@@ -116,10 +127,11 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
             mvd_softmax_rows(p, rows, n)
             gemm(m: rows, n: hd, k: n, a: p, lda: n, b: base + 2 * c, ldb: c3, c: o, ldc: c, threads: 1, precision: precision)
         }
-        // Inference over blocks of rows: each thread takes whole pairs, packs their Kᵀ and V once (a copy of 0.1 ms
-        // against 1.5 ms of rearranging them again for every block), and keeps them in its cache for all blocks.
+        // Blocks of rows: each thread takes whole pairs, packs their Kᵀ and V once (a copy of 0.1 ms against 1.5 ms of
+        // rearranging them again for every block) and keeps them in its cache for all blocks. Training always takes
+        // this order, the one its backward pass computes the probabilities again in.
         let pairs = b * heads
-        if !saveForBackward && blocks > 1 && pairs >= threads && denseHeads(0) != nil {
+        if blocks > 1 && (pairs >= threads || saveForBackward) && denseHeads(0) != nil {
             parallelBlocks(threads) { t in
                 for pair in stride(from: t, to: pairs, by: threads) {
                     let packs = packHeads(denseHeads(pair)!, n: n, hd: hd, bf16: precision == .bf16)
@@ -135,22 +147,26 @@ public func attentionForward(_ qkv: Tensor, heads: Int, scale: Float, saveForBac
             }
         }
     }}}}}}
-    return (out, saveForBackward ? AttentionSaved(probabilities: probs) : nil)
+    guard saveForBackward else { return (out, nil) }
+    return (out, keep ? AttentionSaved(probabilities: probs) : AttentionSaved(probabilities: nil, rowBlock: rowBlock))
 }
 
-/// Kᵀ [hd, N] and V [N, hd] of one (sample, head) pair, dense in the product's type, packed for products of row
-/// blocks; nil when oneDNN refuses either.
+/// A dense per-head operand [N, hd] (bf16 or fp32, the product's type) packed as the right operand of products of row
+/// blocks: as Xᵀ [hd, N] when `transposed`, else X [N, hd]. Nil when oneDNN refuses.
+func packHead(_ source: UnsafeRawPointer, transposed: Bool, n: Int, hd: Int, bf16: Bool) -> OpaquePointer? {
+    var status: Int32 = 0
+    let (k, cols) = transposed ? (hd, n) : (n, hd)
+    return bf16
+        ? mvd_dnnl_pack_b_bf16(transposed ? 1 : 0, Int64(k), Int64(cols), source.assumingMemoryBound(to: UInt16.self), Int64(hd), &status)
+        : mvd_dnnl_pack_b(0, transposed ? 1 : 0, Int64(k), Int64(cols), source.assumingMemoryBound(to: Float.self), Int64(hd), &status)
+}
+
+/// Kᵀ and V of one (sample, head) pair packed for the forward products; nil when oneDNN refuses either.
 private func packHeads(_ dense: (q: UnsafeRawPointer, k: UnsafeRawPointer, v: UnsafeRawPointer), n: Int, hd: Int, bf16: Bool)
     -> (keys: OpaquePointer, values: OpaquePointer)?
 {
-    var status: Int32 = 0
-    func pack(_ source: UnsafeRawPointer, transposed: Bool, k: Int, n: Int) -> OpaquePointer? {
-        bf16
-            ? mvd_dnnl_pack_b_bf16(transposed ? 1 : 0, Int64(k), Int64(n), source.assumingMemoryBound(to: UInt16.self), Int64(hd), &status)
-            : mvd_dnnl_pack_b(0, transposed ? 1 : 0, Int64(k), Int64(n), source.assumingMemoryBound(to: Float.self), Int64(hd), &status)
-    }
-    guard let keys = pack(dense.k, transposed: true, k: hd, n: n) else { return nil }
-    guard let values = pack(dense.v, transposed: false, k: n, n: hd) else {
+    guard let keys = packHead(dense.k, transposed: true, n: n, hd: hd, bf16: bf16) else { return nil }
+    guard let values = packHead(dense.v, transposed: false, n: n, hd: hd, bf16: bf16) else {
         mvd_dnnl_packed_b_free(keys)
         return nil
     }
@@ -177,7 +193,7 @@ private func forEachHeadSlice(_ qkv: Tensor, heads: Int, parts: Int = 3, _ move:
 }
 
 /// The tensor's heads copied into the dense per-head layout [B, parts, H, N, hd] (see `forEachHeadSlice`).
-private func denseHeads(_ x: Tensor, heads: Int, parts: Int) -> [Float] {
+func denseHeads(_ x: Tensor, heads: Int, parts: Int) -> [Float] {
     [Float](unsafeUninitializedCapacity: x.count) { dst, count in
         forEachHeadSlice(x, heads: heads, parts: parts) { source, offset, n in (dst.baseAddress! + offset).update(from: source, count: n) }
         count = x.count
@@ -185,7 +201,7 @@ private func denseHeads(_ x: Tensor, heads: Int, parts: Int) -> [Float] {
 }
 
 /// The tensor's heads rounded to bf16 in the dense per-head layout [B, parts, H, N, hd] (see `forEachHeadSlice`).
-private func denseHeadsBF16(_ x: Tensor, heads: Int, parts: Int) -> [UInt16] {
+func denseHeadsBF16(_ x: Tensor, heads: Int, parts: Int) -> [UInt16] {
     [UInt16](unsafeUninitializedCapacity: x.count) { dst, count in
         forEachHeadSlice(x, heads: heads, parts: parts) { source, offset, n in mvd_to_bf16(source, dst.baseAddress! + offset, n) }
         count = x.count
@@ -244,6 +260,9 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
     let (b, n, c3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
     let c = c3 / 3, hd = c / heads
     precondition(dOut.shape == [b, n, c], "attention backward: dOut \(dOut.shape) vs qkv \(qkv.shape)")
+    guard let probabilities = saved.probabilities else {
+        return blockedAttentionBackward(dOut, qkv: qkv, heads: heads, scale: scale, rowBlock: saved.rowBlock)
+    }
     var dqkv = Tensor(unfilled: qkv.shape)  // dq, dk and dv of every head are products with beta = 0
     let pairs = b * heads, threads = min(ComputeThreads.count, pairs)
     var scratch = [Float](unsafeUninitializedCapacity: threads * n * n) { _, count in count = threads * n * n }
@@ -258,7 +277,7 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
     let targetCount = precision == .bf16 || denseFP32 ? threads * n * hd : 0
     var targets = [Float](unsafeUninitializedCapacity: targetCount) { _, count in count = targetCount }
     qkv.withUnsafeBufferPointer { pq in dOut.withUnsafeBufferPointer { pdo in
-    saved.probabilities.withUnsafeBufferPointer { pp in dqkv.withUnsafeMutableBufferPointer { pd in
+    probabilities.withUnsafeBufferPointer { pp in dqkv.withUnsafeMutableBufferPointer { pd in
     scratch.withUnsafeMutableBufferPointer { ps in targets.withUnsafeMutableBufferPointer { pt in
     qkv16.withUnsafeBufferPointer { pq16 in dOut16.withUnsafeBufferPointer { pdo16 in
     qkvDense.withUnsafeBufferPointer { pqd in dOutDense.withUnsafeBufferPointer { pdod in
@@ -268,8 +287,8 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
             var pair = t
             while pair < pairs {
                 let (bi, h) = (pair / heads, pair % heads)
-                let q = q0 + bi * n * c3 + h * hd, k = q + c, v = q + 2 * c
-                let dq = d0 + bi * n * c3 + h * hd, dk = dq + c, dv = dq + 2 * c
+                let q = q0 + bi * n * c3 + h * hd
+                let dq = d0 + bi * n * c3 + h * hd
                 let dO = do0 + bi * n * c + h * hd
                 let p = p0 + pair * n * n
                 // (an empty array's buffer may still have an address: the precision decides)
@@ -284,19 +303,29 @@ public func attentionBackward(_ dOut: Tensor, qkv: Tensor, saved: AttentionSaved
                     pair += threads
                     continue
                 }
-                gemm(transA: true, m: n, n: hd, k: n, a: p, lda: n, b: dO, ldb: c, c: dv, ldc: c3, threads: 1, precision: precision)
-                gemm(transB: true, m: n, n: n, k: hd, a: dO, lda: c, b: v, ldb: c3, c: ds, ldc: n, threads: 1, precision: precision)
-                for r in 0..<n {
-                    let g = ds + r * n, s = p + r * n
-                    var dot: Float = 0
-                    for j in 0..<n { dot += g[j] * s[j] }
-                    for j in 0..<n { g[j] = s[j] * (g[j] - dot) }
-                }
-                gemm(m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: k, ldb: c3, c: dq, ldc: c3, threads: 1, precision: precision)
-                gemm(transA: true, m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: q, ldb: c3, c: dk, ldc: c3, threads: 1, precision: precision)
+                plainPairBackward(n: n, hd: hd, c: c, scale: scale, q: q, dO: dO, p: p, ds: ds, dq: dq, precision: precision)
                 pair += threads
             }
         }
     }}}}}}}}}}
     return dqkv
+}
+
+/// One (sample, head) pair of the backward pass through `gemm`, on strided slices: q (k and v at c and 2c after it,
+/// row stride 3c), dO (row stride c), P [N, N]; dq receives dq, dk and dv likewise. `ds` is [N, N] scratch.
+func plainPairBackward(
+    n: Int, hd: Int, c: Int, scale: Float, q: UnsafePointer<Float>, dO: UnsafePointer<Float>, p: UnsafePointer<Float>,
+    ds: UnsafeMutablePointer<Float>, dq: UnsafeMutablePointer<Float>, precision: Precision
+) {
+    let c3 = 3 * c, (k, v, dk, dv) = (q + c, q + 2 * c, dq + c, dq + 2 * c)
+    gemm(transA: true, m: n, n: hd, k: n, a: p, lda: n, b: dO, ldb: c, c: dv, ldc: c3, threads: 1, precision: precision)
+    gemm(transB: true, m: n, n: n, k: hd, a: dO, lda: c, b: v, ldb: c3, c: ds, ldc: n, threads: 1, precision: precision)
+    for r in 0..<n {
+        let g = ds + r * n, s = p + r * n
+        var dot: Float = 0
+        for j in 0..<n { dot += g[j] * s[j] }
+        for j in 0..<n { g[j] = s[j] * (g[j] - dot) }
+    }
+    gemm(m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: k, ldb: c3, c: dq, ldc: c3, threads: 1, precision: precision)
+    gemm(transA: true, m: n, n: hd, k: n, alpha: scale, a: ds, lda: n, b: q, ldb: c3, c: dk, ldc: c3, threads: 1, precision: precision)
 }
