@@ -200,7 +200,7 @@ public struct BenchCommand: ParsableCommand {
             for shape in shapes {
                 let (m, k, n) = (shape.m, shape.k, shape.n)
                 for (p, backend) in runs {
-                    try ComputePrecision.with(p) {
+                    ComputePrecision.with(p) {
                         let g = MatrixBackend.$fp32.withValue(backend) { TensorBenchmark.gemmThroughput(m: m, k: k, n: n) }
                         var r = record(.gemm, kind: backend == .openBLAS ? "linear-openblas" : "linear", g.timing)
                         (r.m, r.k, r.n, r.gflops, r.maxRelativeError) = (m, k, n, g.gflops, g.maxRelativeError)

@@ -45,8 +45,8 @@ extension PipelineBenchmark {
     }
 
     /// Seconds per optimiser step of a `student` (ViT-S) with two branches as wide as `teacher` (ViT-B): (a) targets
-    /// read from the cache, (b) two random teachers of that size run inside the step as the original does. Writes into
-    /// `dir`, creating it.
+    /// read from the cache, (b) two random teachers of that size run inside the step as the original does; both steps
+    /// end with the AdamW update. Writes into `dir`, creating it.
     static func studentStep(
         batch: Int, dir: URL, steps: Int = 3, student model: ModelConfig = try! .preset("vit_small"),
         teacher base: ModelConfig = try! .preset("vit_base"), precision: Precision = .fp32
@@ -76,7 +76,9 @@ extension PipelineBenchmark {
         var s = trainer.student
         let masks = config.maskGenerator
         let batchData = try data.load(rows: Array(0..<batch))
-        // The frozen teachers' weights are packed once for all steps, as a trainer that keeps them would.
+        // The frozen teachers' weights are packed once for all steps, as a trainer that keeps them would. The step
+        // ends as the trainer's does (gradient norm, AdamW update), so that (a) and (b) differ by the teachers alone.
+        var optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, eps: 1e-8)
         let online = ComputePrecision.with(precision) {
             WeightPacks.scope {
                 TensorBenchmark.time(minSeconds: 1, maxRuns: steps) {
@@ -86,6 +88,8 @@ extension PipelineBenchmark {
                     _ = s.trainingStep(
                         TrainingBatch(clips: batchData.clips, teacherFeatures: targets),
                         mask: masks.make(batch: batch, using: &maskRng), objective: config.objective, using: &maskRng)
+                    _ = config.clipGrad.map { s.clipGradients(maxNorm: $0) } ?? s.gradientNorm()
+                    optimizer.step(&s, lr: Float(config.peakLR), weightDecay: Float(config.weightDecay)) { mvdDecayGroup(name: $0, shape: $1) }
                 }
             }
         }

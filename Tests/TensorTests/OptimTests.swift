@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import Tensor
+import CKernels
 
 /// A one-parameter-pair model for optimiser tests.
 private struct TwoParameters: ParameterContainer {
@@ -48,6 +49,33 @@ struct OptimTests {
         }
         // First step of Adam moves each element by about lr (the sign of the gradient).
         #expect(opt.state["layer.weight"]?.step == 3)
+    }
+
+    @Test("the AdamW kernel gives the scalar loop's bits on every element, 16 lanes at a time and in the tail")
+    func adamWKernelBits() {
+        let n = 16 * 37 + 11
+        var rng = SplitMix64(seed: 12)
+        let g = Tensor.uniform([n], bound: 3, using: &rng).storage
+        var (w, m) = (Tensor.uniform([n], bound: 1, using: &rng).storage, Tensor.uniform([n], bound: 0.1, using: &rng).storage)
+        var v = Tensor.uniform([n], bound: 0.01, using: &rng).storage.map { abs($0) }
+        let (decay, b1, b2, stepSize, q, eps): (Float, Float, Float, Float, Float, Float) = (0.995, 0.9, 0.95, 1.3e-3, 0.31, 1e-8)
+        // The reference: the element loop written out in Swift, no fused multiply-adds.
+        var (rw, rm, rv) = (w, m, v)
+        for i in 0..<n {
+            rw[i] *= decay
+            rm[i] = b1 * rm[i] + (1 - b1) * g[i]
+            rv[i] = b2 * rv[i] + (1 - b2) * g[i] * g[i]
+            rw[i] -= stepSize * rm[i] / (rv[i].squareRoot() / q + eps)
+        }
+        var (pw, pm, pv) = (w, m, v)
+        mvd_adamw_update_portable(&pw, &pm, &pv, g, n, decay, b1, b2, stepSize, q, eps)
+        mvd_adamw_update(&w, &m, &v, g, n, decay, b1, b2, stepSize, q, eps)
+        for (name, got, portable, want) in [("w", w, pw, rw), ("m", m, pm, rm), ("v", v, pv, rv)] {
+            func differing(_ x: [Float]) -> Int { zip(x, want).filter { $0.bitPattern != $1.bitPattern }.count }
+            #expect(differing(got) == 0, "\(name): \(differing(got)) of \(n) values of the dispatched kernel differ from the scalar loop")
+            #expect(differing(portable) == 0, "\(name): \(differing(portable)) of \(n) values of the portable kernel differ")
+        }
+        #expect(zip(w, g).contains { $0.0 != 0 && $0.1 != 0 })  // the update ran on real values
     }
 
     @Test("the MVD no-decay rule: 1-D, .bias and exact skip names; mask_token_img is decayed")

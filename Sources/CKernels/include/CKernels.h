@@ -21,6 +21,13 @@ void mvd_gelu_forward(const float *x, float *y, size_t n);
 /* dx = dy (Phi(x) + x phi(x)) for n values. */
 void mvd_gelu_backward(const float *x, const float *dy, float *dx, size_t n);
 
+/* One AdamW update of n parameters (see AdamW.swift): w ← w·decay; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g g;
+   w ← w − step_size·m / (√v / bc2_sqrt + eps). The portable loop gives the same bits on every CPU. */
+void mvd_adamw_update(float *w, float *m, float *v, const float *g, size_t n, float decay, float beta1, float beta2,
+                      float step_size, float bc2_sqrt, float eps);
+void mvd_adamw_update_portable(float *w, float *m, float *v, const float *g, size_t n, float decay, float beta1,
+                               float beta2, float step_size, float bc2_sqrt, float eps);
+
 /* 1 when the AVX-512 paths are in use. */
 int mvd_kernels_use_avx512(void);
 /* glibc's allocator keeps freed blocks up to `heap_block_limit` bytes in its heap (not in mappings of their own that

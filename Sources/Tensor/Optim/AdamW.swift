@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Which optimiser group a parameter belongs to: whether it is decayed, and its learning-rate multiplier.
@@ -74,13 +75,10 @@ public struct AdamW: Sendable, Codable {
                 s.m.withUnsafeMutableBufferPointer { pm in
                     s.v.withUnsafeMutableBufferPointer { pvv in
                         let g = pg.baseAddress!, w = pv.baseAddress!, m = pm.baseAddress!, v = pvv.baseAddress!
+                        // (in C: the Swift loop stayed scalar, a square root and a division at a time)
                         parallelRanges(n, grain: 32_768) { r in
-                            for i in r {
-                                w[i] *= decay
-                                m[i] = b1 * m[i] + (1 - b1) * g[i]
-                                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                                w[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Sqrt + eps)
-                            }
+                            let i = r.lowerBound
+                            mvd_adamw_update(w + i, m + i, v + i, g + i, r.count, decay, b1, b2, stepSize, bc2Sqrt, eps)
                         }
                     }
                 }
