@@ -1,9 +1,9 @@
+import CKernels
 import Foundation
 import TestSupport
 import Testing
 
 @testable import Tensor
-import CKernels
 
 /// A one-parameter-pair model for optimiser tests.
 private struct TwoParameters: ParameterContainer {
