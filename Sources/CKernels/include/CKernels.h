@@ -28,6 +28,12 @@ void mvd_adamw_update(float *w, float *m, float *v, const float *g, size_t n, fl
 void mvd_adamw_update_portable(float *w, float *m, float *v, const float *g, size_t n, float decay, float beta1,
                                float beta2, float step_size, float bc2_sqrt, float eps);
 
+/* Layer norm of `rows` rows of `c` floats with biased variance: y = (x − μ)·rstd (·w + b when both are given),
+   rstd = 1/√(var + eps); writes each row's μ and rstd. The sums run in 16 partials added in a fixed tree: the same
+   bits on every CPU, and with `portable` 1 without AVX-512 (for tests). */
+void mvd_layer_norm_rows(const float *x, float *y, size_t rows, size_t c, const float *w, const float *b, float eps,
+                         float *mean, float *rstd, int portable);
+
 /* 1 when the AVX-512 paths are in use. */
 int mvd_kernels_use_avx512(void);
 /* glibc's allocator keeps freed blocks up to `heap_block_limit` bytes in its heap (not in mappings of their own that
