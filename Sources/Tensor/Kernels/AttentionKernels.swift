@@ -212,6 +212,20 @@ func denseHeadsBF16(_ x: Tensor, heads: Int, parts: Int) -> [UInt16] {
 /// pair (q, then k and v at `stride` elements apart; dO; all [N, hd]): bf16 ones rounded by `denseHeadsBF16`, or fp32
 /// copies by `denseHeads` (strided slices get oneDNN's generic kernel). Each product writes a dense block (`target`,
 /// [N, hd]) copied into place. In bf16, dS is rounded by the softmax backward itself, once for both of its products.
+/// dS = P ⊙ (dP − rowsum(dP ⊙ P)) of `rows` rows of `n`: in bf16 rounded into the thread's bf16 buffer `slot`, in
+/// fp32 in place in dP. Nil when the buffer cannot be had.
+func softmaxBackwardRows(
+    _ dp: UnsafeMutablePointer<Float>, _ p: UnsafePointer<Float>, rows: Int, n: Int, bf16: Bool, slot: Int32
+) -> UnsafeRawPointer? {
+    guard bf16 else {
+        mvd_softmax_backward_rows(dp, p, rows, n)
+        return UnsafeRawPointer(dp)
+    }
+    guard let ds16 = mvd_bf16_buffer(slot, rows * n) else { return nil }
+    mvd_softmax_backward_rows_bf16(dp, p, rows, n, ds16)
+    return UnsafeRawPointer(ds16)
+}
+
 /// False when oneDNN refused a product; the caller then computes the pair again the plain way.
 private func attentionBackwardPair(
     bf16: Bool, n: Int, hd: Int, scale: Float, q: UnsafeRawPointer, stride: Int, dO: UnsafeRawPointer,
@@ -237,15 +251,7 @@ private func attentionBackwardPair(
     guard let probabilities, product(1, 0, n64, hd64, n64, 1, probabilities, n64, dO, hd64, target, hd64) else { return false }
     place(dq + 2 * (ldd / 3))  // dV = Pᵀ dO
     guard product(0, 1, n64, n64, hd64, 1, dO, hd64, v, hd64, ds, n64) else { return false }  // dP = dO Vᵀ
-    let dS: UnsafeRawPointer
-    if bf16 {
-        guard let ds16 = mvd_bf16_buffer(0, n * n) else { return false }
-        mvd_softmax_backward_rows_bf16(ds, p, n, n, ds16)
-        dS = UnsafeRawPointer(ds16)
-    } else {
-        mvd_softmax_backward_rows(ds, p, n, n)
-        dS = UnsafeRawPointer(ds)
-    }
+    guard let dS = softmaxBackwardRows(ds, p, rows: n, n: n, bf16: bf16, slot: 0) else { return false }
     guard product(0, 0, n64, hd64, n64, scale, dS, n64, k, hd64, target, hd64) else { return false }
     place(dq)  // dQ = scale · dS K
     guard product(1, 0, n64, hd64, n64, scale, dS, n64, q, hd64, target, hd64) else { return false }

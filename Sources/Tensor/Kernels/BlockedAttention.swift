@@ -106,14 +106,7 @@ private func blockedPair(
         }
         guard accumulate(p, dOi, rows: rows, alpha: 1, first: isFirst, into: dvSum) else { return false }
         guard mvd_dnnl_matmul_packed(valuesT, rows64, dOi, hd64, 1, nil, dp, n64, flags) == 0 else { return false }
-        var dS = UnsafeRawPointer(dp)
-        if bf16 {
-            guard let ds16 = mvd_bf16_buffer(1, rows * n) else { return false }
-            mvd_softmax_backward_rows_bf16(dp, s, rows, n, ds16)
-            dS = UnsafeRawPointer(ds16)
-        } else {
-            mvd_softmax_backward_rows(dp, s, rows, n)
-        }
+        guard let dS = softmaxBackwardRows(dp, s, rows: rows, n: n, bf16: bf16, slot: 1) else { return false }
         guard mvd_dnnl_matmul_packed(keys, rows64, dS, n64, scale, nil, target, hd64, flags) == 0 else { return false }
         for r in 0..<rows { (dq + (first + r) * ldd).update(from: target + r * hd, count: hd) }
         guard accumulate(dS, qi, rows: rows, alpha: scale, first: isFirst, into: dkSum) else { return false }
