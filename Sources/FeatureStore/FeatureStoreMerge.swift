@@ -17,6 +17,8 @@ public enum FeatureStoreMerge {
         public let rowCount: Int
         /// Rows done per teacher after the merge.
         public let rowsDone: [String: Int]
+        /// The statistics stored for each teacher that is complete in the merged cache (see `FeatureStatistics`).
+        public let statistics: [String: FeatureStatistics]
     }
 
     /// Merges shard files (any order; together they must be shards 0..<N of one request) into `destination`,
@@ -43,7 +45,7 @@ public enum FeatureStoreMerge {
             attributes: first.attributes, videos: videos, shard: .whole, videoOffset: 0,
             totalVideos: videos.count, teachers: first.teachers.map(\.spec),
             storePixels: first.pixels != nil)
-        var rowsDone: [String: Int] = [:]
+        var rowsDone: [String: Int] = [:], statistics: [String: FeatureStatistics] = [:]
         try AtomicFile.replace(destination, keepingOriginal: false) { temporary in
             try CacheFile.build(at: temporary, blueprint)
             let out = try CacheFile(at: temporary, writable: true)
@@ -53,9 +55,16 @@ public enum FeatureStoreMerge {
             for t in out.teachers {
                 rowsDone[t.spec.name] = try t.done.readAll(as: UInt8.self)
                     .filter { $0 == 1 }.count
+                // Computed over the merged rows, as a single process computes them when its teacher completes; the
+                // file is still under its temporary name, so its metadata may change.
+                if try out.isComplete(t), let s = try out.computeStatistics(t) {
+                    try out.writeStatistics(s, teacher: t.spec.name)
+                    statistics[t.spec.name] = s
+                }
             }
+            try out.file.flush()
         }
-        return Report(videoCount: videos.count, rowCount: blueprint.rowCount, rowsDone: rowsDone)
+        return Report(videoCount: videos.count, rowCount: blueprint.rowCount, rowsDone: rowsDone, statistics: statistics)
     }
 
     /// Refuses shard sets that are incomplete, duplicated, or made for different requests.

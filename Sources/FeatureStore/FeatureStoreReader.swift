@@ -54,48 +54,7 @@ public final class FeatureStoreReader: @unchecked Sendable {
     public func read(row: Int, teacher: String, into buffer: UnsafeMutableBufferPointer<Float>) throws {
         let t = try cache.teacher(teacher)
         try checkBuffer(row: row, t, count: buffer.count)
-        let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
-        if t.spec.dtype == .int8 { return try readInt8(row: row, t, into: buffer) }
-        guard t.spec.dtype == .float16 else {
-            try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw)
-            return
-        }
-        // Read the n halves into the upper half of the buffer's bytes, then widen front to back: float i
-        // (bytes 4i..<4i+4) never overwrites a half j > i (bytes 2n+2j) that is still to be read.
-        let n = buffer.count
-        try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw + 2 * n)
-        // Raw loads and stores (not typed pointers), because the two views overlap in memory.
-        Float16Conversion.widenTable.withUnsafeBufferPointer { table in
-            for i in 0..<n {
-                let bits = raw.loadUnaligned(fromByteOffset: 2 * n + 2 * i, as: UInt16.self)
-                raw.storeBytes(of: table[Int(bits)], toByteOffset: 4 * i, as: Float.self)
-            }
-        }
-    }
-
-    /// The codes go into the last quarter of the buffer's bytes and are widened front to back; the scales are
-    /// checked before use, since a crafted scale would turn every target of the token into NaN or infinity.
-    private func readInt8(row: Int, _ t: TeacherDatasets, into buffer: UnsafeMutableBufferPointer<Float>) throws {
-        guard let scaleDataset = t.scale else { preconditionFailure("an int8 teacher is opened with its scales") }
-        let (tokens, width) = (t.spec.tokenCount, t.spec.embedDim)
-        let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
-        try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw + 3 * buffer.count)
-        try withUnsafeTemporaryAllocation(of: Float.self, capacity: tokens) { scales in
-            try scaleDataset.read(
-                rows: row..<row + 1, memType: swh5_T_IEEE_F32LE(),
-                into: UnsafeMutableRawPointer(scales.baseAddress!))
-            // The largest scale whose codes (up to ±127) stay finite.
-            let limit = Float.greatestFiniteMagnitude / 127
-            if let bad = scales.firstIndex(where: { !($0 >= 0 && $0 <= limit) }) {
-                throw FeatureStoreError(
-                    .notACache,
-                    "\(url.lastPathComponent) row \(row): /teachers/\(t.spec.name)/"
-                        + "\(CacheNames.featureScale) holds \(scales[bad]) for token \(bad); a scale is "
-                        + "finite, at least 0 and at most \(limit). The file is damaged: delete it and "
-                        + "run extract-features again.")
-            }
-            Int8Quantization.dequantizeInPlace(buffer, scales: scales.baseAddress!, tokens: tokens, width: width)
-        }
+        try cache.readFeatures(row: row, t, into: buffer)
     }
 
     /// `read(row:teacher:into:)` for an array; `buffer.count` must be `L * D`.
@@ -172,6 +131,14 @@ public final class FeatureStoreReader: @unchecked Sendable {
         }
     }
 
+    /// The per-channel statistics of `teacher` stored in the cache (`feature_mean`, `feature_std`,
+    /// `feature_stats_rows`), or nil when it has none: a teacher that is not complete, a shard file, or a cache written
+    /// before statistics existed (rerunning the teacher's extract-features command adds them). Throws when they are
+    /// present but unusable (another length than D, not finite, a negative deviation).
+    public func statistics(teacher: String) throws -> FeatureStatistics? {
+        try cache.storedStatistics(try cache.teacher(teacher))
+    }
+
     /// `/teachers/<teacher>/done` as Booleans, one per row.
     public func doneFlags(teacher: String) throws -> [Bool] {
         try cache.teacher(teacher).done.readAll(as: UInt8.self).map { $0 == 1 }
@@ -207,6 +174,54 @@ public final class FeatureStoreReader: @unchecked Sendable {
                 .invalidArgument,
                 "buffer for \(t.spec.name) holds \(count) values; a row needs "
                     + "L*D = \(t.spec.tokenCount)*\(t.spec.embedDim) = \(t.spec.rowElements).")
+        }
+    }
+}
+
+extension CacheFile {
+    /// Reads teacher `t`'s features of local row `row` as Float into `buffer` (`L * D` values, checked by the caller).
+    func readFeatures(row: Int, _ t: TeacherDatasets, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+        if t.spec.dtype == .int8 { return try readInt8(row: row, t, into: buffer) }
+        guard t.spec.dtype == .float16 else {
+            try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw)
+            return
+        }
+        // Read the n halves into the upper half of the buffer's bytes, then widen front to back: float i
+        // (bytes 4i..<4i+4) never overwrites a half j > i (bytes 2n+2j) that is still to be read.
+        let n = buffer.count
+        try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw + 2 * n)
+        // Raw loads and stores (not typed pointers), because the two views overlap in memory.
+        Float16Conversion.widenTable.withUnsafeBufferPointer { table in
+            for i in 0..<n {
+                let bits = raw.loadUnaligned(fromByteOffset: 2 * n + 2 * i, as: UInt16.self)
+                raw.storeBytes(of: table[Int(bits)], toByteOffset: 4 * i, as: Float.self)
+            }
+        }
+    }
+
+    /// The codes go into the last quarter of the buffer's bytes and are widened front to back; the scales are
+    /// checked before use, since a crafted scale would turn every target of the token into NaN or infinity.
+    private func readInt8(row: Int, _ t: TeacherDatasets, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard let scaleDataset = t.scale else { preconditionFailure("an int8 teacher is opened with its scales") }
+        let (tokens, width) = (t.spec.tokenCount, t.spec.embedDim)
+        let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+        try t.features.read(rows: row..<row + 1, memType: t.storedType, into: raw + 3 * buffer.count)
+        try withUnsafeTemporaryAllocation(of: Float.self, capacity: tokens) { scales in
+            try scaleDataset.read(
+                rows: row..<row + 1, memType: swh5_T_IEEE_F32LE(),
+                into: UnsafeMutableRawPointer(scales.baseAddress!))
+            // The largest scale whose codes (up to ±127) stay finite.
+            let limit = Float.greatestFiniteMagnitude / 127
+            if let bad = scales.firstIndex(where: { !($0 >= 0 && $0 <= limit) }) {
+                throw FeatureStoreError(
+                    .notACache,
+                    "\(url.lastPathComponent) row \(row): /teachers/\(t.spec.name)/"
+                        + "\(CacheNames.featureScale) holds \(scales[bad]) for token \(bad); a scale is "
+                        + "finite, at least 0 and at most \(limit). The file is damaged: delete it and "
+                        + "run extract-features again.")
+            }
+            Int8Quantization.dequantizeInPlace(buffer, scales: scales.baseAddress!, tokens: tokens, width: width)
         }
     }
 }

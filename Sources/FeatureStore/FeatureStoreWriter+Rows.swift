@@ -155,11 +155,45 @@ extension FeatureStoreWriter {
     }
 
     /// Commits and closes the file. Using the writer afterwards throws.
+    ///
+    /// A teacher of this run that is now complete and has no statistics yet gets them (`FeatureStatistics`, see
+    /// `statisticsWritten`): also when nothing was left to extract, so that rerunning the command that made a cache
+    /// before statistics existed adds them.
     public func close() throws {
         try lock.withLock {
             defer { cache.close() }
             try commitLocked()
+            try addStatisticsLocked()
         }
+    }
+
+    /// The statistics this writer stored when it was closed, by teacher name (empty before `close()`, and when no
+    /// teacher of the run became complete without statistics).
+    public var statisticsWritten: [String: FeatureStatistics] { lock.withLock { writtenStatistics } }
+
+    /// Computes the statistics of every complete teacher of this run that has none, and stores them (lock held,
+    /// everything committed). Statistics are attributes, that is HDF5 metadata, which rows never touch in place: the
+    /// file is copied, the copy gets them, and the copy is renamed over the cache, as when a teacher is added. The
+    /// original stays open (and locked against other writers) until the rename. A shard file gets none: `mvd merge`
+    /// computes them over the merged rows, so they would be a copy of each shard for nothing.
+    private func addStatisticsLocked() throws {
+        guard shard.isWhole else { return }
+        var computed: [(String, FeatureStatistics)] = []
+        for name in runTeachers {
+            let teacher = try cache.teacher(name)
+            guard let flags = done[name], CacheFile.isComplete(status: status, done: flags, rowsPerVideo: rowsPerVideo),
+                try !cache.hasStatistics(teacher), let statistics = try cache.computeStatistics(teacher)
+            else { continue }
+            computed.append((name, statistics))
+        }
+        guard !computed.isEmpty else { return }
+        try AtomicFile.replace(url, keepingOriginal: true) { temporary in
+            let copy = try CacheFile(at: temporary, writable: true)
+            defer { copy.close() }
+            for (name, statistics) in computed { try copy.writeStatistics(statistics, teacher: name) }
+            try copy.file.flush()
+        }
+        for (name, statistics) in computed { writtenStatistics[name] = statistics }
     }
 
     // MARK: - Internals

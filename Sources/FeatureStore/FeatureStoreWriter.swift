@@ -82,6 +82,8 @@ public final class FeatureStoreWriter: @unchecked Sendable {
     var stagedDone: [String: Set<Int>] = [:]
     var stagedViews: Set<Int> = []
     var stagedStatus: [Int: (VideoStatus, String)] = [:]
+    /// Statistics stored by `close()`.
+    var writtenStatistics: [String: FeatureStatistics] = [:]
 
     /// Opens `url` for writing `request`: creates the cache when the file is absent; otherwise checks every
     /// fingerprint (throws `fingerprintMismatch` naming the field), adds requested teachers the file lacks,

@@ -92,6 +92,9 @@ func expectSameCache(_ a: URL, _ b: URL, sourceLocation: SourceLocation = #_sour
         #expect(
             try x.doneFlags(teacher: t.name) == y.doneFlags(teacher: t.name), "done of \(t.name)",
             sourceLocation: sourceLocation)
+        #expect(
+            try x.statistics(teacher: t.name) == y.statistics(teacher: t.name), "statistics of \(t.name)",
+            sourceLocation: sourceLocation)
         var p = [Float](repeating: 0, count: t.rowElements), q = p
         for row in 0..<min(x.rowCount, y.rowCount) {
             try x.read(row: row, teacher: t.name, into: &p)
