@@ -58,7 +58,7 @@ let package = Package(
             swiftSettings: optimisedInDebug),
         .target(name: "FeatureExtract", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
         .target(name: "Plot", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
-        .target(name: "Evaluate", dependencies: ["Tensor", "Models", "VideoIO"], swiftSettings: optimisedInDebug),
+        .target(name: "Evaluate", dependencies: ["Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
         // What `mvd bench` times: products, blocks, teachers, decoding, cache I/O; kept out of the libraries.
         .target(name: "Benchmarks", dependencies: ["CKernels", "Tensor", "Models", "VideoIO", "FeatureStore"], swiftSettings: optimisedInDebug),
 
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "Checkpoint", "Tensor", "TestSupport"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Benchmarks", "TestSupport"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot", "CZlib", "TestSupport"]),
-        .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "Models", "VideoIO", "TestSupport"]),
+        .testTarget(name: "EvaluateTests", dependencies: ["Evaluate", "Tensor", "Models", "VideoIO", "FeatureStore", "TestSupport"]),
         .testTarget(
             name: "MVDCommandsTests",
             dependencies: [

@@ -44,7 +44,8 @@ public struct ExperimentComparison: Codable, Equatable, Sendable {
     public var meanDifference: Double
     public var ci95: [Double]?
     public var perSeed: [Double]
-    /// "holds" when the whole interval is above 0, "fails" when it is below, "inconclusive" otherwise (or with one seed).
+    /// "holds" when the whole interval is above 0, "fails" when it is below, "inconclusive" otherwise (or with one
+    /// seed), and "not testable" when the task did not pass the learnability gate (`LearnabilityGate`).
     public var verdict: String
 
     enum CodingKeys: String, CodingKey {
@@ -153,8 +154,9 @@ public enum ExperimentSummary {
         return String(format: "\(f) [\(f), \(f)]", mean, ci[0], ci[1])
     }
 
-    /// Points above chance a teacher must reach before "how much of it the student keeps" means anything.
-    public static let minimumTeacherMargin = 5.0
+    /// Points above chance a teacher must reach before "how much of it the student keeps" means anything: with
+    /// intervals of ±2-3 points on the student, a margin of 10 keeps the retained share's noise near ±25%.
+    public static let minimumTeacherMargin = 10.0
 
     /// The share of what a teacher knows above chance that its student keeps: (student − chance) / (teacher − chance),
     /// or nil when the teacher is within `minimumTeacherMargin` points of chance and knows nothing to transfer.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distill
 import Evaluate
 import Foundation
 import Plot
@@ -11,10 +12,12 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         commandName: "experiment-summary",
         abstract: "Summarise an experiment folder: OUT/results.json, OUT/results.md and OUT/results.png.",
         discussion: """
-            Reads OUT/seed-*/eval/RUN/TASK/evaluation.json (written by evaluate --out). Protocols are reported as \
+            Reads OUT/seed-*/eval/RUN/TASK/evaluation.json and OUT/seed-*/finetune/RUN/TASK/evaluation.json \
+            (written by evaluate --out) and OUT/experiment.json (mvd experiment-prepare). Protocols are reported as \
             probe (linear probe), knn and finetune (multi-view test after fine-tuning). Each comparison is the \
-            difference of two runs on the same seed, averaged over seeds, with a Student-t 95% interval. \
-            See docs/experiment/README.md.
+            difference of two runs on the same seed, averaged over seeds, with a Student-t 95% interval; on a task that \
+            fails the learnability gate (labels not learnt clearly above an untrained encoder) every verdict is "not \
+            testable". See docs/experiment/README.md.
             """)
 
     @Argument(help: "The experiment's output folder.", transform: URL.init(fileURLWithPath:))
@@ -56,27 +59,57 @@ public struct ExperimentSummaryCommand: ParsableCommand {
             throw CommandFailure("no OUT/seed-*/eval/RUN/TASK/evaluation.json under \(root.path); run pipelines/experiment.sh first")
         }
         let rows = ExperimentSummary.rows(measurements)
+        let settings = try readSettings(root)
+        let tasks = settings?.data.tasks.map(\.name) ?? Array(Set(rows.map(\.task))).sorted()
+        let gates = tasks.map { LearnabilityGate.evaluate(task: $0, rows: rows, chance: chanceLevel(task: $0, settings: settings)) }
         let protocols = Array(Set(measurements.map(\.evaluationProtocol))).sorted()
-        let comparisons = Self.claims.flatMap { claim, a, b, task in
-            protocols.compactMap { ExperimentSummary.compare(claim: claim, a: a, b: b, task: task, evaluationProtocol: $0, in: measurements) }
-        }
-        let transfer = transferCheck(rows)
-        let summary = Summary(rows: rows, comparisons: comparisons, transfer: transfer)
+        let comparisons = LearnabilityGate.apply(
+            gates,
+            to: Self.claims.flatMap { claim, a, b, task in
+                protocols.compactMap { ExperimentSummary.compare(claim: claim, a: a, b: b, task: task, evaluationProtocol: $0, in: measurements) }
+            })
+        let transfer = transferCheck(rows, gates: gates, settings: settings)
+        let summary = Summary(settings: settings, gates: gates, rows: rows, comparisons: comparisons, transfer: transfer)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(summary).write(to: root.appendingPathComponent("results.json"), options: .atomic)
 
-        var md =
-            "# Results\n\nTop-1 accuracy (%), mean over seeds with its 95% confidence interval; n is the number of seeds "
-            + "(teacher sets for the teachers, student seeds for the students and baselines).\n\n"
-        md += ExperimentSummary.markdown(rows)
-        md += "\n## The paper's comparisons (paired by seed: a − b)\n\n" + ExperimentSummary.markdown(comparisons)
+        let lossChart = try plotLosses(root, to: root.appendingPathComponent("results-loss.png"))
+        let md = Self.markdown(summary, transferFraction: transferFraction, lossChart: lossChart)
+        try md.write(to: root.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
+        print(md)
+        try plot(rows, to: root.appendingPathComponent("results.png"))
+        print("wrote \(root.appendingPathComponent("results.json").path), results.md, results.png\(lossChart ? " and results-loss.png" : "")")
+    }
+
+    /// results.md: the three-line reading first, then the learnability gate, the tables, the comparisons and the
+    /// transfer check.
+    static func markdown(_ summary: Summary, transferFraction: Double, lossChart: Bool) -> String {
+        var md = "# Results\n\n" + reading(summary).map { "- \($0)\n" }.joined()
+        if let s = summary.settings {
+            let m = s.model
+            md +=
+                "\nGeometry: \(m.numFrames) frames at stride \(s.samplingRate), \(m.inputSize)×\(m.inputSize) px, patch "
+                + "\(m.patchSize), tubelet \(m.tubeletSize) (\(m.videoTokens) tokens), width \(m.embedDim), depth \(m.depth); "
+                + String(format: "budget ×%g; ", s.budget) + "\(s.seeds) student seed(s), \(s.teacherSeeds) teacher set(s), "
+                + "\(s.finetuneSeeds) fine-tuned seed(s); precision \(s.precision).\n"
+        }
+        md += "\n## Learnability gate\n\n"
+        for g in summary.gates { md += "- \(g.testable ? "testable" : "**not testable**"): \(g.reason).\n" }
+        md +=
+            "\n## Runs\n\nTop-1 accuracy (%), mean over seeds with its 95% confidence interval; n is the number of seeds "
+            + "(teacher sets for the teachers, student seeds for the students and baselines). Protocols: probe (linear probe on "
+            + "frozen features), knn (k-NN on frozen features), finetune (fine-tuned, multi-view test).\n\n"
+        md += ExperimentSummary.markdown(summary.rows)
+        md += "\n## The paper's comparisons (paired by seed: a − b)\n\n" + ExperimentSummary.markdown(summary.comparisons)
         md += "\n## Transfer check\n\n"
-        for t in transfer {
+        for t in summary.transfer {
             let head = String(
                 format: "- %@ %@: teacher %.1f, distilled student %.1f, chance %.1f: ", t.task, t.evaluationProtocol,
                 t.teacher, t.student, t.chance)
-            if let retained = t.retained {
+            if !t.testable {
+                md += head + "not testable (the task did not pass the learnability gate)\n"
+            } else if let retained = t.retained {
                 md +=
                     head
                     + String(
@@ -90,28 +123,57 @@ public struct ExperimentSummaryCommand: ParsableCommand {
                         ExperimentSummary.minimumTeacherMargin)
             }
         }
-        try md.write(to: root.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
-        print(md)
-        try plot(rows, to: root.appendingPathComponent("results.png"))
-        print("wrote \(root.appendingPathComponent("results.json").path), results.md and results.png")
+        if lossChart { md += "\n![students' training loss](results-loss.png)\n" }
+        return md
+    }
+
+    /// Three lines: the claims that hold, those that fail, and what was not testable or inconclusive.
+    static func reading(_ summary: Summary) -> [String] {
+        func list(_ verdict: String) -> String {
+            var order: [String] = []
+            var protocols: [String: [String]] = [:]
+            for c in summary.comparisons where c.verdict == verdict {
+                let key = "\(c.claim) (\(c.task)"
+                if protocols[key] == nil { order.append(key) }
+                protocols[key, default: []].append(c.evaluationProtocol)
+            }
+            return order.isEmpty ? "none" : order.map { "\($0): \(protocols[$0]!.joined(separator: ", ")))" }.joined(separator: "; ")
+        }
+        let untestable = summary.gates.filter { !$0.testable }
+        var third = "**Not testable:** " + (untestable.isEmpty ? "none" : untestable.map(\.task).joined(separator: ", ") + " (see the gate below)")
+        third += "; inconclusive: " + list("inconclusive")
+        return ["**Holds:** " + list("holds"), "**Fails:** " + list("fails"), third]
+    }
+
+    /// OUT/experiment.json, written by `mvd experiment-prepare`; nil for an experiment folder made before it existed.
+    func readSettings(_ root: URL) throws -> ExperimentSettings? {
+        let file = root.appendingPathComponent("experiment.json")
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        do { return try JSONDecoder().decode(ExperimentSettings.self, from: data) } catch {
+            throw CommandFailure("\(file.path) cannot be read (\(error)); rerun pipelines/experiment.sh, which rewrites it")
+        }
     }
 
     struct TransferResult: Codable {
         var task: String, evaluationProtocol: String
         /// `retained` is nil when the teacher is within `ExperimentSummary.minimumTeacherMargin` points of chance: it knows nothing
-        /// to transfer, and the check cannot pass.
-        var teacher: Double, student: Double, chance: Double, retained: Double?, passed: Bool
-        enum CodingKeys: String, CodingKey { case task, evaluationProtocol = "protocol", teacher, student, chance, retained, passed }
+        /// to transfer, and the check cannot pass. `testable` is false when the task failed the learnability gate.
+        var teacher: Double, student: Double, chance: Double, retained: Double?, testable: Bool, passed: Bool
+        enum CodingKeys: String, CodingKey { case task, evaluationProtocol = "protocol", teacher, student, chance, retained, testable, passed }
     }
 
     struct Summary: Codable {
+        var settings: ExperimentSettings?
+        var gates: [LearnabilityGate]
         var rows: [ExperimentRow]
         var comparisons: [ExperimentComparison]
         var transfer: [TransferResult]
+        enum CodingKeys: String, CodingKey { case settings = "experiment", gates = "gate", rows, comparisons, transfer }
     }
 
-    /// The transfer student's accuracy above chance as a fraction of its teacher's, per task and frozen protocol.
-    func transferCheck(_ rows: [ExperimentRow]) -> [TransferResult] {
+    /// The transfer student's accuracy above chance as a fraction of its teacher's, per task and frozen protocol; passed
+    /// only on a testable task, with the teacher clearly above chance.
+    func transferCheck(_ rows: [ExperimentRow], gates: [LearnabilityGate], settings: ExperimentSettings?) -> [TransferResult] {
         rows.filter { $0.run == "transfer-teacher" && $0.evaluationProtocol != "finetune" }.compactMap { teacher in
             guard
                 let student = rows.first(where: {
@@ -119,17 +181,20 @@ public struct ExperimentSummaryCommand: ParsableCommand {
                         && $0.evaluationProtocol == teacher.evaluationProtocol
                 })
             else { return nil }
-            let chance = chanceLevel(task: teacher.task)
+            let chance = chanceLevel(task: teacher.task, settings: settings)
             let retained = ExperimentSummary.retained(teacher: teacher.mean, student: student.mean, chance: chance)
+            let testable = gates.first { $0.task == teacher.task }?.testable ?? false
             return TransferResult(
                 task: teacher.task, evaluationProtocol: teacher.evaluationProtocol, teacher: teacher.mean,
-                student: student.mean, chance: chance, retained: retained,
-                passed: (retained ?? 0) >= transferFraction)
+                student: student.mean, chance: chance, retained: retained, testable: testable,
+                passed: testable && (retained ?? 0) >= transferFraction)
         }
     }
 
-    /// 100 / classes, from any evaluation.json of the task.
-    func chanceLevel(task: String) -> Double {
+    /// The chance level measured on the data (experiment.json); for older folders 100 / classes, from any
+    /// evaluation.json of the task.
+    func chanceLevel(task: String, settings: ExperimentSettings?) -> Double {
+        if let t = settings?.data.tasks.first(where: { $0.name == task }) { return t.chance }
         guard let seeds = try? seedFolders(out), let seed = seeds.first,
             let runs = try? FileManager.default.contentsOfDirectory(atPath: seed.appendingPathComponent("eval").path)
         else { return 0 }
@@ -149,25 +214,27 @@ public struct ExperimentSummaryCommand: ParsableCommand {
             .map { root.appendingPathComponent($0) }
     }
 
+    /// Every evaluation.json under OUT/seed-S/eval/RUN/TASK/ (frozen protocols, and supervised runs from scratch) and
+    /// OUT/seed-S/finetune/RUN/TASK/ (pre-trained encoders fine-tuned), as measurements of seed S.
     func collect(_ root: URL) throws -> [ExperimentMeasurement] {
         let fm = FileManager.default
         var out: [ExperimentMeasurement] = []
         for seedDir in try seedFolders(root) {
             guard let seed = Int(seedDir.lastPathComponent.dropFirst("seed-".count)) else { continue }
-            let evalDir = seedDir.appendingPathComponent("eval")
-            for run in ((try? fm.contentsOfDirectory(atPath: evalDir.path)) ?? []).sorted() {
-                for task in ((try? fm.contentsOfDirectory(atPath: evalDir.appendingPathComponent(run).path)) ?? []).sorted() {
-                    let file = evalDir.appendingPathComponent("\(run)/\(task)/evaluation.json")
-                    guard let data = try? Data(contentsOf: file) else { continue }
-                    let results: [EvaluationResult]
-                    do { results = try JSONDecoder().decode([EvaluationResult].self, from: data) } catch {
-                        throw CommandFailure("\(file.path) is not an evaluation result (\(error)); rerun that evaluation")
-                    }
-                    for r in results {
-                        out.append(
+            for kind in ["eval", "finetune"] {
+                let kindDir = seedDir.appendingPathComponent(kind)
+                for run in ((try? fm.contentsOfDirectory(atPath: kindDir.path)) ?? []).sorted() {
+                    for task in ((try? fm.contentsOfDirectory(atPath: kindDir.appendingPathComponent(run).path)) ?? []).sorted() {
+                        let file = kindDir.appendingPathComponent("\(run)/\(task)/evaluation.json")
+                        guard let data = try? Data(contentsOf: file) else { continue }
+                        let results: [EvaluationResult]
+                        do { results = try JSONDecoder().decode([EvaluationResult].self, from: data) } catch {
+                            throw CommandFailure("\(file.path) is not an evaluation result (\(error)); rerun that evaluation")
+                        }
+                        out += results.map {
                             ExperimentMeasurement(
-                                run: run, task: task, evaluationProtocol: Self.protocolName(r.evaluationProtocol),
-                                seed: seed, top1: r.top1))
+                                run: run, task: task, evaluationProtocol: Self.protocolName($0.evaluationProtocol), seed: seed, top1: $0.top1)
+                        }
                     }
                 }
             }
@@ -181,6 +248,33 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         case .linear: return "probe"
         case .multiView: return "finetune"
         }
+    }
+
+    /// The students' training loss, one curve per student run (mean over the seeds that logged the same steps), from
+    /// OUT/seed-*/RUN/metrics.jsonl; false when no student logged a loss.
+    func plotLosses(_ root: URL, to url: URL) throws -> Bool {
+        var sums: [String: [Int: (Double, Int)]] = [:]
+        var order: [String] = []
+        for seedDir in try seedFolders(root) {
+            for run in ((try? FileManager.default.contentsOfDirectory(atPath: seedDir.path)) ?? []).sorted()
+            where run.hasPrefix("student-") || run == "transfer-student" {
+                guard let metrics = try? RunDirectory(seedDir.appendingPathComponent(run)).readMetrics(), !metrics.isEmpty else { continue }
+                if sums[run] == nil { order.append(run) }
+                for m in metrics {
+                    let (s, n) = sums[run, default: [:]][m.step] ?? (0, 0)
+                    sums[run, default: [:]][m.step] = (s + m.loss, n + 1)
+                }
+            }
+        }
+        guard !order.isEmpty else { return false }
+        let series = order.map { run -> LineSeries in
+            let points = sums[run]!.sorted { $0.key < $1.key }
+            return LineSeries(name: run, x: points.map { Double($0.key) }, y: points.map { $0.value.0 / Double($0.value.1) })
+        }
+        let chart = LineChart(
+            title: "students' training loss (mean over seeds)", xLabel: "optimiser step", yLabel: "loss", series: series, logY: true)
+        try PNG.write(try chart.render(), to: url)
+        return true
     }
 
     /// Bars of the probe accuracy per run, one series per task, with 95% whiskers.
