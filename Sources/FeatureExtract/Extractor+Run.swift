@@ -67,6 +67,7 @@ extension Extractor {
         }
         try flush()
         try writer.close()
+        summary.statisticsWritten = writer.statisticsWritten
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }

@@ -17,6 +17,8 @@ public struct ExtractSummary: Sendable {
     public var seconds = 0.0, decodeSeconds = 0.0, forwardSeconds = 0.0, writeSeconds = 0.0, waitSeconds = 0.0
     public var bytesWritten = 0
     public var skippedKeys: [String] = []
+    /// Statistics stored at the end because the teacher became complete without them (`FeatureStatistics`).
+    public var statisticsWritten: [String: FeatureStatistics] = [:]
     public var clipsPerSecond: Double { Double(rowsWritten) / max(seconds, 1e-9) }
 }
 

@@ -171,6 +171,9 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         for url in shards { try? FileManager.default.removeItem(at: url) }
         let done = report.rowsDone.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("merged \(size) shards into \(out.path): \(report.videoCount) videos, \(report.rowCount) rows (done per teacher: \(done))")
+        for (name, statistics) in report.statistics.sorted(by: { $0.key < $1.key }) {
+            print("teacher \(name) complete: stored its per-channel mean and std over \(statistics.rows) rows (feature_mean, feature_std)")
+        }
     }
 
     /// Extracts `config` (the whole manifest, or one shard) and prints its summary; progress only when `root`.
@@ -199,6 +202,12 @@ public struct ExtractFeaturesCommand: ParsableCommand {
                 summary.rowsWritten, summary.rowsAlreadyDone, summary.videosFailed, summary.clipsPerSecond,
                 Double(summary.bytesWritten) / 1e6, formatDuration(summary.seconds), summary.decodeSeconds,
                 summary.forwardSeconds, summary.writeSeconds, summary.waitSeconds))
+        for (name, statistics) in summary.statisticsWritten.sorted(by: { $0.key < $1.key }) {
+            let what = summary.rowsWritten == 0 ? "the teacher was already complete; added its" : "stored its"
+            print(
+                "teacher \(name) complete: \(what) per-channel mean and std over \(statistics.rows) rows "
+                    + "(/teachers/\(name) attributes feature_mean, feature_std; used by distill --standardize-targets)")
+        }
         for f in summary.failures.prefix(5) { print("  failed: \(f.path): \(f.reason)") }
         if summary.failures.count > 5 { print("  … and \(summary.failures.count - 5) more (see `mvd inspect \(config.out.path)`)") }
     }

@@ -29,5 +29,8 @@ public struct MergeCommand: ParsableCommand {
         print(
             "merged \(shards.count) shard(s) into \(out.path): \(report.videoCount) videos, \(report.rowCount) rows; "
                 + "rows done per teacher: \(done)")
+        for (name, statistics) in report.statistics.sorted(by: { $0.key < $1.key }) {
+            print("teacher \(name) complete: stored its per-channel mean and std over \(statistics.rows) rows (feature_mean, feature_std)")
+        }
     }
 }
