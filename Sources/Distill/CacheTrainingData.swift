@@ -16,6 +16,9 @@ public final class CacheTrainingData: TrainingData {
     /// Indices into `rows` of each video's usable views, in cache order. A video that failed, or whose views no
     /// requested teacher has finished, has no entry.
     public let videoRows: [[Int]]
+    /// Per requested teacher, the standardisation applied to its features as they are loaded (`--standardize-targets`),
+    /// or nil to train on them as stored.
+    public let standardizations: [TargetStandardization?]
     let paths: [String]
     let rowVideos: [Int]
     let inputSize: Int
@@ -31,9 +34,11 @@ public final class CacheTrainingData: TrainingData {
     ///   - patchSize, tubeletSize: the student's token grid, which the cache's must equal when teachers are loaded
     ///     (equal token counts alone can hide another space-time layout of the targets); the teachers' patch sizes
     ///     may differ when they saw the clips at another size.
+    ///   - standardizedTeachers: teachers whose features are standardised by their statistics in the cache
+    ///     (`TargetStandardization`); a teacher here whose group has no statistics is refused.
     public init(
         url: URL, teacherNames: [String], tokens: Int, numFrames: Int, inputSize: Int, patchSize: Int,
-        tubeletSize: Int, dataRoot: String?
+        tubeletSize: Int, dataRoot: String?, standardizedTeachers: Set<String> = []
     ) throws {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw DistillError.storeMismatch("cache \(url.path) does not exist; create it with extract-features")
@@ -63,6 +68,10 @@ public final class CacheTrainingData: TrainingData {
             do { try verification.requireTeacher(name, tokens: tokens, width: spec.embedDim) } catch { throw DistillError.storeMismatch("\(error)") }
             return spec
         }
+        standardizations = try teachers.map { spec in
+            guard standardizedTeachers.contains(spec.name) else { return nil }
+            return try Self.standardization(of: spec, reader: reader, url: url)
+        }
         let statuses = try reader.videoStatuses()
         let rowVideos = try reader.rowVideos()
         self.rowVideos = rowVideos
@@ -75,6 +84,25 @@ public final class CacheTrainingData: TrainingData {
         videoRows = Self.groupByVideo(usable.map { rowVideos[$0] })
         paths = try reader.videos().map { Manifest.resolve($0.path, dataRoot: dataRoot) }
         self.inputSize = a.inputSize
+    }
+
+    /// The standardisation of a teacher from its statistics in the cache; refuses a teacher without them, naming the
+    /// command that adds them.
+    private static func standardization(of spec: TeacherSpec, reader: FeatureStoreReader, url: URL) throws -> TargetStandardization {
+        let stored: FeatureStatistics?
+        do { stored = try reader.statistics(teacher: spec.name) } catch { throw DistillError.storeMismatch("--standardize-targets: \(error)") }
+        guard let statistics = stored else {
+            let remedy =
+                reader.shard.isWhole
+                ? "rerun the extract-features command that wrote it (extract-features --teacher \(spec.kind.rawValue) --name "
+                    + "\(spec.name) --checkpoint …/\(spec.checkpointName) --out \(url.path), with its other flags as before): on a "
+                    + "complete teacher it extracts nothing and adds the statistics"
+                : "it is shard \(reader.shard) of an extraction: merge the shards with `mvd merge`, which adds them, and train from the merged cache"
+            throw DistillError.storeMismatch(
+                "--standardize-targets: teacher '\(spec.name)' in \(url.lastPathComponent) has no feature statistics "
+                    + "(feature_mean, feature_std; the cache was written before they existed); \(remedy). Or drop --standardize-targets.")
+        }
+        return TargetStandardization(mean: statistics.mean, std: statistics.std)
     }
 
     /// Groups consecutive positions with the same owning video. A video's rows are contiguous in the cache
@@ -114,6 +142,7 @@ public final class CacheTrainingData: TrainingData {
             for (k, t) in teachers.enumerated() {
                 var buffer = [Float](repeating: 0, count: t.rowElements)
                 try reader.read(row: row, teacher: t.name, into: &buffer)
+                if let standardization = standardizations[k] { buffer.withUnsafeMutableBufferPointer { standardization.apply(to: $0) } }
                 features[k] += buffer
             }
         }

@@ -8,12 +8,68 @@ public struct TeacherTerm: Codable, Sendable, Equatable {
     public var weight: Float
     /// Apply the parameter-free LayerNorm (eps 1e-6) to the teacher features before gathering (`--norm-targets`).
     public var normalizeTargets: Bool
+    /// Standardise each channel of the teacher's features by the teacher's statistics over the cache
+    /// (`--standardize-targets`, see `TargetStandardization`) when they are loaded, so before `normalizeTargets`.
+    public var standardizeTargets: Bool
 
-    public init(name: String, loss: RegressionLoss = .smoothL1, weight: Float = 1, normalizeTargets: Bool = false) {
+    public init(
+        name: String, loss: RegressionLoss = .smoothL1, weight: Float = 1, normalizeTargets: Bool = false,
+        standardizeTargets: Bool = false
+    ) {
         self.name = name
         self.loss = loss
         self.weight = weight
         self.normalizeTargets = normalizeTargets
+        self.standardizeTargets = standardizeTargets
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, loss, weight, normalizeTargets, standardizeTargets }
+
+    /// A `config.json` written before `standardizeTargets` existed trained on the features as stored: it reads as false.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        loss = try c.decode(RegressionLoss.self, forKey: .loss)
+        weight = try c.decode(Float.self, forKey: .weight)
+        normalizeTargets = try c.decode(Bool.self, forKey: .normalizeTargets)
+        standardizeTargets = try c.decodeIfPresent(Bool.self, forKey: .standardizeTargets) ?? false
+    }
+}
+
+/// Per-channel standardisation of one teacher's targets by that teacher's statistics over the whole cache
+/// (`--standardize-targets`; UNIC and Theia do this so that teachers of different scales weigh alike in the loss):
+/// f' = (f − mean_c) / √(std_c² + ε) for channel c.
+public struct TargetStandardization: Sendable, Equatable {
+    /// Keeps a channel that is constant over the data (std 0) finite: it becomes (f − mean) / 1e-3, that is 0 up to
+    /// the rounding of the stored mean, instead of a division by zero. 1e-6 is the eps of `--norm-targets`'
+    /// LayerNorm; against a live channel of a ViT's last block (std of 0.1 and more) it changes the divisor by less
+    /// than 5e-5 of itself.
+    public static let epsilon = 1e-6
+
+    /// Per-channel mean, [D].
+    public let mean: [Float]
+    /// Per-channel 1 / √(std² + ε), computed in Double, [D].
+    public let inverseScale: [Float]
+
+    public init(mean: [Float], std: [Float]) {
+        precondition(mean.count == std.count, "\(mean.count) means for \(std.count) deviations")
+        self.mean = mean
+        inverseScale = std.map { Float(1 / (Double($0) * Double($0) + Self.epsilon).squareRoot()) }
+    }
+
+    public var width: Int { mean.count }
+
+    /// Standardises `values`, rows of D channels (`[..., D]` row-major), in place.
+    public func apply(to values: UnsafeMutableBufferPointer<Float>) {
+        let width = mean.count
+        precondition(width > 0 && values.count % width == 0, "\(values.count) values are not rows of \(width) channels")
+        mean.withUnsafeBufferPointer { m in
+            inverseScale.withUnsafeBufferPointer { s in
+                for start in stride(from: 0, to: values.count, by: width) {
+                    for c in 0..<width { values[start + c] = (values[start + c] - m[c]) * s[c] }
+                }
+            }
+        }
     }
 }
 

@@ -11,13 +11,17 @@ extension DistillCommand {
     func prepare() throws -> (TrainConfig, Student, CacheTrainingData) {
         let (config, clipFrames) = try trainConfig()
         let mode = try self.mode()
-        var names: [String] = []
-        if case .distill(let terms) = config.objective { names = terms.map(\.name) }
+        var names: [String] = [], standardized: Set<String> = []
+        if case .distill(let terms) = config.objective {
+            names = terms.map(\.name)
+            standardized = Set(terms.filter(\.standardizeTargets).map(\.name))
+        }
+        // A teacher without statistics is refused here, before the run directory is touched.
         let data = try CacheTrainingData(
             url: cache, teacherNames: names,
             tokens: mode.cacheTokens(config.model), numFrames: clipFrames,
             inputSize: config.model.inputSize, patchSize: config.model.patchSize,
-            tubeletSize: config.model.tubeletSize, dataRoot: dataRoot?.path)
+            tubeletSize: config.model.tubeletSize, dataRoot: dataRoot?.path, standardizedTeachers: standardized)
         var rng = SplitMix64(seed: seed)
         let student = Student(
             fresh: config.model, branches: config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry),
@@ -92,7 +96,12 @@ extension DistillCommand {
     }
 
     private func makeObjective(_ names: [String], mode: DistillMode) throws -> Objective {
-        if let pixels = mode.pixelTarget(normalizePatches: pixelNorm == .patch) { return .pixels(pixels) }
+        if let pixels = mode.pixelTarget(normalizePatches: pixelNorm == .patch) {
+            guard !standardizeTargets else {
+                throw ValidationError("--standardize-targets applies to --target features (it standardises teacher features)")
+            }
+            return .pixels(pixels)
+        }
         guard pixelNorm == .patch else { throw ValidationError("--pixel-norm applies to --target pixels") }
         guard !names.isEmpty else { throw ValidationError("the cache has no teachers; run extract-features first, or use --target pixels") }
         func pick<T>(_ list: CommaSeparated<T>, _ i: Int, _ flag: String) throws -> T {
@@ -105,7 +114,7 @@ extension DistillCommand {
             try names.indices.map { i in
                 TeacherTerm(
                     name: names[i], loss: try pick(loss, i, "--loss"), weight: try pick(lossWeight, i, "--loss-weight"),
-                    normalizeTargets: normTargets)
+                    normalizeTargets: normTargets, standardizeTargets: standardizeTargets)
             })
     }
 }

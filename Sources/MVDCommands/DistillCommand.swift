@@ -76,6 +76,11 @@ public struct DistillCommand: ParsableCommand {
     var loss = CommaSeparated<RegressionLoss>([.smoothL1])
     @Option(help: "Weight per teacher: one value, or one per --teachers entry.") var lossWeight = CommaSeparated<Float>([1])
     @Flag(help: "Parameter-free LayerNorm on the teacher features before the loss (MVD's --norm_feature).") var normTargets = false
+    @Flag(
+        help:
+            "Standardise each teacher's features per channel by that teacher's mean and std over the cache, (f − mean) / √(std² + 1e-6), so that teachers of different scales weigh alike (UNIC, Theia). Applied first, then --norm-targets when both are given. The statistics are written by extract-features when a teacher completes; for an older cache, rerun its extract-features command."
+    )
+    var standardizeTargets = false
     @Option(help: "Position table of the student (default: sincos-3d for features, sinusoid-1d for video pixels, sincos-2d for --image-model).")
     var positionTable: PositionEncoding?
     @Option(help: "tube or random.") var mask: MaskKind = .tube
