@@ -148,7 +148,7 @@ public enum ExperimentSummary {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func cell(_ mean: Double, _ ci: [Double]?, signed: Bool = false) -> String {
+    public static func cell(_ mean: Double, _ ci: [Double]?, signed: Bool = false) -> String {
         let f = signed ? "%+.1f" : "%.1f"
         guard let ci else { return String(format: f, mean) }
         return String(format: "\(f) [\(f), \(f)]", mean, ci[0], ci[1])
