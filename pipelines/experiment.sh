@@ -13,7 +13,10 @@
 #     transfer       students of the transfer teacher and of the untrained teacher (first 3 seeds)
 #     students       pixels (VideoMAE), image teacher, video teacher, both (MVD): equal steps
 #     evaluation     linear probe (time-ordered pooling) and k-NN on both tasks for every encoder
-#   mvd experiment-summary: OUT/results.json, results.md, results.png (means, 95% intervals, paired comparisons)
+#     fine-tuning    the four students fine-tuned on both tasks, the paper's protocol (first 3 seeds)
+#   mvd experiment-summary: OUT/results.json, results.md, results.png, results-loss.png (means, 95% intervals, paired
+#   comparisons per protocol; a learnability gate first: no verdict on a task whose labels are not learnt clearly
+#   above an untrained encoder)
 #
 # Usage: pipelines/experiment.sh [--data DIR] [--out OUT] [--seeds N] [--quick] [geometry and budget flags] ...
 #   --data DIR         DIR/unlabeled.csv, DIR/appearance/{train,val}.csv, DIR/motion/{train,val}.csv; paths relative
