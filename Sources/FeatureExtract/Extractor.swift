@@ -33,7 +33,8 @@ public final class Extractor {
     let spec: TeacherSpec?
     public let skippedKeys: [String]
 
-    public init(config: ExtractConfig) throws {
+    /// `wait`: what to do when another process is writing `config.out` (see `WriterWait`).
+    public init(config: ExtractConfig, wait: WriterWait = .refuse) throws {
         try config.validate()
         self.config = config
         let manifestURL = config.manifest
@@ -69,7 +70,7 @@ public final class Extractor {
         let request = FeatureStoreWriter.Request(
             attributes: attributes, videos: entries.map { VideoEntry(path: $0.path, label: $0.label) }, teachers: spec.map { [$0] } ?? [],
             storePixels: config.storePixels, shard: try Shard(index: config.shardIndex, count: config.shardCount))
-        writer = try FeatureStoreWriter(at: config.out, request: request, commitEvery: config.commitEvery)
+        writer = try FeatureStoreWriter(at: config.out, request: request, commitEvery: config.commitEvery, wait: wait)
     }
 
     /// The view of `row` of `video`: seeded by (seed, row) for random views, deterministic for centre views.

@@ -22,6 +22,8 @@ public struct FeatureStoreError: Error, Equatable, CustomStringConvertible, Send
         case io
         /// Shards cannot be merged (missing, overlapping, or made for different requests).
         case shardMismatch
+        /// Another process is changing the cache (it holds `<cache>.lock`); nothing was read or written.
+        case locked
     }
 
     public let code: Code

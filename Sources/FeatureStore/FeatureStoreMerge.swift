@@ -23,8 +23,20 @@ public enum FeatureStoreMerge {
 
     /// Merges shard files (any order; together they must be shards 0..<N of one request) into `destination`,
     /// which must not exist yet.
+    ///
+    /// The merge holds `<destination>.lock` and each shard's lock from the existence check to the rename, so two
+    /// merges cannot both find the destination absent, and no writer can still be changing a shard being copied;
+    /// when one is held, the merge waits as `wait` says and then throws `.locked`.
     @discardableResult
-    public static func merge(shards urls: [URL], into destination: URL) throws -> Report {
+    public static func merge(shards urls: [URL], into destination: URL, wait: WriterWait = .refuse) throws -> Report {
+        let purpose = "merging \(urls.count) shards into \(destination.lastPathComponent)"
+        // Each path once: a second flock on the same file from this process would wait for the first.
+        var paths: [URL] = []
+        for url in [destination] + urls where !paths.contains(where: { $0.standardizedFileURL == url.standardizedFileURL }) {
+            paths.append(url)
+        }
+        let locks = try paths.map { try CacheLock(of: $0, purpose: purpose, wait: wait) }
+        defer { locks.forEach { $0.release() } }
         guard !FileManager.default.fileExists(atPath: destination.path) else {
             throw FeatureStoreError(
                 .invalidArgument,

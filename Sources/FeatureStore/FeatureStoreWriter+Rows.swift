@@ -161,6 +161,8 @@ extension FeatureStoreWriter {
     /// before statistics existed adds them.
     public func close() throws {
         try lock.withLock {
+            // The lock is released only after the file is closed (and after the statistics' rename).
+            defer { fileLock.release() }
             defer { cache.close() }
             try commitLocked()
             try addStatisticsLocked()
@@ -174,7 +176,8 @@ extension FeatureStoreWriter {
     /// Computes the statistics of every complete teacher of this run that has none, and stores them (lock held,
     /// everything committed). Statistics are attributes, that is HDF5 metadata, which rows never touch in place: the
     /// file is copied, the copy gets them, and the copy is renamed over the cache, as when a teacher is added. The
-    /// original stays open (and locked against other writers) until the rename. A shard file gets none: `mvd merge`
+    /// original stays open until the rename, and `<cache>.lock` stays held until the file is closed after it, so no other
+    /// writer can copy the cache in between. A shard file gets none: `mvd merge`
     /// computes them over the merged rows, so they would be a copy of each shard for nothing.
     private func addStatisticsLocked() throws {
         guard shard.isWhole else { return }

@@ -31,6 +31,10 @@ import Foundation
 /// again (the writer refuses), so committed data cannot be damaged by a later crash. Adding a teacher to an
 /// existing cache copies the file and renames the copy over it, so that change is atomic too.
 ///
+/// **One writer at a time.** The writer holds an exclusive lock on `<cache>.lock` from its first read of the file
+/// until `close()`, so two processes adding teachers to one cache cannot both copy the same original and lose
+/// one teacher in the second rename; the later one waits or is refused (`WriterWait`).
+///
 /// All row and video indices in this API are global (manifest order), also for a shard.
 /// Methods may be called from any thread; calls are serialised.
 public final class FeatureStoreWriter: @unchecked Sendable {
@@ -74,6 +78,10 @@ public final class FeatureStoreWriter: @unchecked Sendable {
     let cache: CacheFile
     let runTeachers: [String]
     let lock = NSLock()
+    /// Held from the first read of the file to the end of `close()`: every change of the cache (a new teacher,
+    /// rows, the statistics' copy and rename) happens under it, so no other writer works from a file about to be
+    /// replaced.
+    let fileLock: CacheLock
     /// Done flags of every teacher in the file (local rows), as committed plus this process's commits.
     var done: [String: [UInt8]] = [:]
     /// `/videos/status` (local videos), as committed.
@@ -88,8 +96,15 @@ public final class FeatureStoreWriter: @unchecked Sendable {
     /// Opens `url` for writing `request`: creates the cache when the file is absent; otherwise checks every
     /// fingerprint (throws `fingerprintMismatch` naming the field), adds requested teachers the file lacks,
     /// and loads the `done` flags and video statuses so the run continues where the last one stopped.
-    public init(at url: URL, request: Request, commitEvery: Int = 16) throws {
+    ///
+    /// The writer holds `<url>.lock` from before its first read of the file until `close()` (or until it is released):
+    /// a second writer of the same cache waits as `wait` says, then throws `.locked` without touching the file.
+    public init(at url: URL, request: Request, commitEvery: Int = 16, wait: WriterWait = .refuse) throws {
         try FeatureStoreWriter.validate(request)
+        let names = request.teachers.map(\.name).joined(separator: ", ")
+        let fileLock = try CacheLock(
+            of: url, purpose: "writing \(names.isEmpty ? "views" : "teachers \(names)") into \(url.lastPathComponent)",
+            wait: wait)
         let total = request.videos.count
         let range = request.shard.videoRange(totalVideos: total)
         if !FileManager.default.fileExists(atPath: url.path) {
@@ -104,6 +119,7 @@ public final class FeatureStoreWriter: @unchecked Sendable {
             try CacheFile.addTeachers(missing, to: url)
         }
         self.url = url
+        self.fileLock = fileLock
         self.shard = request.shard
         self.videoRange = range
         self.rowsPerVideo = request.attributes.viewsPerVideo

@@ -66,6 +66,10 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @OptionGroup var precision: PrecisionOptions
     @Option(help: "FFmpeg decoding threads.") var decodeThreads: Int = 1
+    @Option(
+        help:
+            "When another process is writing --out (adding its own teacher, resuming, merging), wait up to this many seconds for it instead of stopping at once."
+    ) var waitForWriter: Double = 0
     @Option(help: "Seed of the random views.") var seed: UInt64 = 0
 
     public init() {}
@@ -114,6 +118,9 @@ public struct ExtractFeaturesCommand: ParsableCommand {
     /// teacher is loaded or the cache created.
     public func validate() throws {
         try FlagChecks.threads(threads)
+        guard waitForWriter >= 0, waitForWriter.isFinite else {
+            throw ValidationError("--wait-for-writer must be 0 (stop at once) or a positive number of seconds, not \(waitForWriter)")
+        }
         let config = try makeConfig()
         if LaunchEnvironment().isParallel && FileManager.default.fileExists(atPath: out.path) {
             // The merge builds --out afresh; a cache that exists already is extended by a single process.
@@ -163,12 +170,16 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         }
         guard rank == 0 else { return }
         let report: FeatureStoreMerge.Report
-        do { report = try FeatureStoreMerge.merge(shards: shards, into: out) } catch {
+        do { report = try FeatureStoreMerge.merge(shards: shards, into: out, wait: writerWait) } catch {
             throw CommandFailure(
                 "merging the \(size) shards into \(out.path) failed: \(error). The shards are kept; rerun the same "
                     + "command, or join them with `mvd merge \(shards.map(\.path).joined(separator: " ")) --out \(out.path)`")
         }
-        for url in shards { try? FileManager.default.removeItem(at: url) }
+        // The shards' lock files go with them: the shards are gone, so no process can be waiting to change them.
+        for url in shards {
+            try? FileManager.default.removeItem(at: url)
+            try? FileManager.default.removeItem(atPath: url.path + ".lock")
+        }
         let done = report.rowsDone.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print("merged \(size) shards into \(out.path): \(report.videoCount) videos, \(report.rowCount) rows (done per teacher: \(done))")
         for (name, statistics) in report.statistics.sorted(by: { $0.key < $1.key }) {
@@ -176,9 +187,14 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         }
     }
 
+    /// Waiting for another writer of --out as --wait-for-writer says, saying so on standard error.
+    private var writerWait: WriterWait {
+        WriterWait(seconds: waitForWriter) { line in FileHandle.standardError.write(Data("extract-features: \(line)\n".utf8)) }
+    }
+
     /// Extracts `config` (the whole manifest, or one shard) and prints its summary; progress only when `root`.
     private func extract(_ config: ExtractConfig, root: Bool) throws {
-        let extractor = try Extractor(config: config)
+        let extractor = try Extractor(config: config, wait: writerWait)
         let part = config.shardCount > 1 && LaunchEnvironment().isParallel ? "shard \(config.shardIndex)/\(config.shardCount) " : ""
         if !extractor.skippedKeys.isEmpty && root {
             print(

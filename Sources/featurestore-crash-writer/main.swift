@@ -4,6 +4,8 @@
 //
 // usage: featurestore-crash-writer FILE [--teachers image,video] [--shard I/N]
 //        [--kill-after-writes K] [--kill-at data|commit:K] [--row-delay-ms MS]
+//        [--barrier FILE] [--wait-for-writer SECONDS]
+// --barrier waits until FILE exists before opening the cache, so a test can start two writers at one moment.
 @_spi(FaultInjection) import FeatureStore
 import Foundation
 
@@ -14,6 +16,8 @@ struct Options {
     var killAfterWrites: Int?
     var killAt: (FeatureStoreWriter.FaultPoint, Int)?
     var rowDelayMilliseconds = 0
+    var barrier: String?
+    var waitForWriter: Double = 0
 }
 
 func parse(_ arguments: [String]) throws -> Options {
@@ -25,6 +29,8 @@ func parse(_ arguments: [String]) throws -> Options {
         case "--shard": options.shard = try Shard(parsing: rest.next() ?? "")
         case "--kill-after-writes": options.killAfterWrites = Int(rest.next() ?? "")
         case "--row-delay-ms": options.rowDelayMilliseconds = Int(rest.next() ?? "") ?? 0
+        case "--barrier": options.barrier = rest.next()
+        case "--wait-for-writer": options.waitForWriter = Double(rest.next() ?? "") ?? 0
         case "--kill-at":
             let parts = (rest.next() ?? "").split(separator: ":")
             let point: FeatureStoreWriter.FaultPoint = parts.first == "data" ? .afterDataFlush : .afterCommit
@@ -69,7 +75,11 @@ func run(_ options: Options) throws {
     let request = FeatureStoreWriter.Request(
         attributes: Job.attributes, videos: Job.videos, teachers: teachers,
         storePixels: true, shard: options.shard)
-    let writer = try FeatureStoreWriter(at: URL(fileURLWithPath: options.path), request: request, commitEvery: 3)
+    if let barrier = options.barrier {
+        while !FileManager.default.fileExists(atPath: barrier) { usleep(200) }
+    }
+    let wait = WriterWait(seconds: options.waitForWriter) { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+    let writer = try FeatureStoreWriter(at: URL(fileURLWithPath: options.path), request: request, commitEvery: 3, wait: wait)
     var commits: [FeatureStoreWriter.FaultPoint: Int] = [:]
     writer.faultHook = { point in
         commits[point, default: 0] += 1

@@ -65,7 +65,7 @@ final class H5Object {
                 // open through the plain driver is safe and reports why.
                 H5Eclear2(swh5_E_DEFAULT())
                 let plain = H5Fopen(url.path, flags, swh5_P_DEFAULT())
-                let failure = openFailure(url)
+                let failure = openFailure(url, writable: writable)
                 if plain >= 0 { H5Fclose(plain) }
                 throw failure
             }
@@ -76,13 +76,18 @@ final class H5Object {
 
     /// Why `H5Fopen` refused `url`: a lock held by another process, or a file that is not (or no longer) a
     /// readable HDF5 file. Call with the HDF5 lock held, right after the failed open.
-    private static func openFailure(_ url: URL) -> FeatureStoreError {
+    private static func openFailure(_ url: URL, writable: Bool) -> FeatureStoreError {
         let stack = hdf5ErrorStack()
         if stack.contains(where: { $0.localizedCaseInsensitiveContains("unable to lock file") }) {
+            // HDF5 locks shared for reading and exclusive for writing: a reader is refused only by a writer, but a
+            // writer also by any reader (distill training from the cache, mvd inspect).
+            let holder =
+                writable
+                ? "another process holds it open (a reader such as distill or mvd inspect, or a writer)"
+                : "another process (a writer) holds it open"
             return FeatureStoreError(
                 .cannotOpen,
-                "cannot open \(url.path): another process (a writer) holds it "
-                    + "open. Wait for that process to finish, or stop it, then retry.",
+                "cannot open \(url.path): \(holder). Wait for that process to finish, or stop it, then retry.",
                 hdf5Stack: stack)
         }
         let signature = H5Fis_hdf5(url.path)
