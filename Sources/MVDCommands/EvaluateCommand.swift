@@ -47,18 +47,18 @@ public struct EvaluateCommand: ParsableCommand {
     @Option(help: "Directory for the JSON results (default: the run directory, else the current one).", transform: URL.init(fileURLWithPath:))
     var out: URL?
     @Option(help: "k of k-NN.") var k: Int = 20
-    @Option(help: "Fine-tuning epochs.") var epochs: Int = 10
-    @Option(help: "Fine-tuning batch size (clips per micro-batch).") var batchSize: Int = 8
-    @Option(help: "Fine-tuning micro-batches per optimiser step (the original's --update_freq).") var accumulate: Int = 1
-    @Option(help: "Fine-tuning base learning rate (× total batch / 256; total batch = --batch-size × --accumulate).") var lr: Double = 5e-4
-    @Option(help: "Fine-tuning epochs of linear warm-up from 0.") var warmupEpochs: Int = 5
-    @Option var layerDecay: Float = 0.75
-    @Option var dropPath: Float = 0.1
-    @Option(help: "Fine-tuning dropout before the head (the original uses 0.5 for ViT-L and ViT-H).") var fcDropout: Float = 0
+    @Option(help: "Fine-tuning epochs (default 10).") var epochs: Int?
+    @Option(help: "Fine-tuning batch size (clips per micro-batch; default 8).") var batchSize: Int?
+    @Option(help: "Fine-tuning micro-batches per optimiser step (the original's --update_freq; default 1).") var accumulate: Int?
+    @Option(help: "Fine-tuning base learning rate (× total batch / 256; total batch = --batch-size × --accumulate; default 5e-4).") var lr: Double?
+    @Option(help: "Fine-tuning epochs of linear warm-up from 0 (default 5).") var warmupEpochs: Int?
+    @Option(help: "Fine-tuning layer-wise lr decay (default 0.75; 1 = none).") var layerDecay: Float?
+    @Option(help: "Fine-tuning stochastic depth (default 0.1).") var dropPath: Float?
+    @Option(help: "Fine-tuning dropout before the head (default 0; the original uses 0.5 for ViT-L and ViT-H).") var fcDropout: Float?
     @Flag(inversion: .prefixedNo, help: "Fine-tuning with Mixup 0.8 / CutMix 1.0 (the corrected per-frame CutMix), as the original recipe.")
-    var mixup = true
-    @Option(help: "Fine-tuning recipe: k400 (dense sampler, flips, 5x3 test views) or ssv2 (segment sampler, no flips, 2x3 test views).")
-    var dataset: FineTuneDataset = .k400
+    var mixup: Bool?
+    @Option(help: "Fine-tuning recipe: k400 (dense sampler, flips, 5x3 test views; the default) or ssv2 (segment sampler, no flips, 2x3 test views).")
+    var dataset: FineTuneDataset?
     @Flag(
         inversion: .prefixedNo,
         help:
@@ -72,11 +72,14 @@ public struct EvaluateCommand: ParsableCommand {
     var randAugment: RandAugment?
     @Flag(help: "Fine-tuning without RandAugment.") var noRandAugment = false
     @Option(help: "Fine-tuning probability that a training view gets one box of N(0, 1) noise after normalisation (default 0.25; 0 = off).")
-    var randomErasing: Float = 0.25
+    var randomErasing: Float?
     @Option(help: "Fine-tuning views per video in a micro-batch, each augmented on its own (default 2, as the original; 1 = off).")
-    var repeatedAugment: Int = 2
-    @Option(help: "Fine-tuning training crop: random-resized (area 8-100 %, aspect 3/4-4/3, the original's) or multi-scale (the pre-training crop).")
-    var trainCrop: FineTuneCrop = .randomResized
+    var repeatedAugment: Int?
+    @Option(
+        help:
+            "Fine-tuning training crop: random-resized (area 8-100 %, aspect 3/4-4/3, the original's; the default) or multi-scale (the pre-training crop)."
+    )
+    var trainCrop: FineTuneCrop?
     @Option(
         help:
             "Pooling of the frozen tokens for knn/linear: mean (over all tokens) or time (spatial mean per time step, concatenated in order: keeps the direction of time)."
@@ -112,6 +115,10 @@ public struct EvaluateCommand: ParsableCommand {
             if dataset == .ssv2 && samplingRate != nil && chosen == [.finetune] {
                 throw ValidationError("--sampling-rate has no effect on --dataset ssv2 fine-tuning (one frame from each segment); drop it")
             }
+        } else if let flag = fineTuningOnlyFlagsGiven.first {
+            throw ValidationError(
+                "\(flag) only applies to fine-tuning, which this run does not do (--protocol \(chosen.map(\.rawValue).joined(separator: ","))); "
+                    + "drop it, or add finetune to --protocol")
         }
         try FlagChecks.refuseExisting([resultFile], overwrite: overwrite)
         if let file = saveTeacher {
@@ -124,6 +131,19 @@ public struct EvaluateCommand: ParsableCommand {
         if encoder.rawPixels && chosen.contains(.finetune) {
             throw ValidationError("--raw-pixels has no encoder to fine-tune; use it with --protocol knn,linear")
         }
+    }
+
+    /// The fine-tuning flags given on the command line (each refused when nothing is fine-tuned: it would be ignored).
+    var fineTuningOnlyFlagsGiven: [String] {
+        let given: [(String, Bool)] = [
+            ("--epochs", epochs != nil), ("--batch-size", batchSize != nil), ("--accumulate", accumulate != nil),
+            ("--lr", lr != nil), ("--warmup-epochs", warmupEpochs != nil), ("--layer-decay", layerDecay != nil),
+            ("--drop-path", dropPath != nil), ("--fc-dropout", fcDropout != nil), ("--mixup / --no-mixup", mixup != nil),
+            ("--dataset", dataset != nil), ("--flip / --no-flip", flip != nil), ("--rand-augment", randAugment != nil),
+            ("--no-rand-augment", noRandAugment), ("--random-erasing", randomErasing != nil),
+            ("--repeated-augment", repeatedAugment != nil), ("--train-crop", trainCrop != nil), ("--test-views", testViews != nil)
+        ]
+        return given.filter(\.1).map(\.0)
     }
 
     /// `--rand-augment`'s value, refused with the form it must have.
@@ -141,21 +161,23 @@ public struct EvaluateCommand: ParsableCommand {
 
     /// The fine-tuning settings of the flags over the `--dataset` recipe's defaults; `--test-views` must be TxS.
     func fineTuneConfig() throws -> FineTuneConfig {
-        var config = FineTuneConfig(dataset: dataset)
+        let recipe = dataset ?? .k400
+        var config = FineTuneConfig(dataset: recipe)
         if let testViews {
             config.testSegments = testViews.temporal
             config.testCrops = testViews.spatial
         }
-        config.epochs = epochs
-        config.batchSize = batchSize
-        config.accumulate = accumulate
-        config.warmupEpochs = warmupEpochs
-        config.baseLR = lr
-        config.layerDecay = layerDecay
-        config.dropPath = dropPath
-        config.fcDropout = fcDropout
-        config.mixup = mixup
-        config.flip = flip ?? dataset.flips
+        // A flag not given keeps the recipe's default (FineTuneConfig's).
+        if let epochs { config.epochs = epochs }
+        if let batchSize { config.batchSize = batchSize }
+        if let accumulate { config.accumulate = accumulate }
+        if let warmupEpochs { config.warmupEpochs = warmupEpochs }
+        if let lr { config.baseLR = lr }
+        if let layerDecay { config.layerDecay = layerDecay }
+        if let dropPath { config.dropPath = dropPath }
+        if let fcDropout { config.fcDropout = fcDropout }
+        if let mixup { config.mixup = mixup }
+        config.flip = flip ?? recipe.flips
         config.samplingRate = frameStride
         config.seed = seed
         if noRandAugment {
@@ -164,9 +186,9 @@ public struct EvaluateCommand: ParsableCommand {
         } else if let randAugment {
             config.randAugment = randAugment
         }
-        config.randomErasing = randomErasing
-        config.repeatedAugment = repeatedAugment
-        config.crop = trainCrop
+        if let randomErasing { config.randomErasing = randomErasing }
+        if let repeatedAugment { config.repeatedAugment = repeatedAugment }
+        if let trainCrop { config.crop = trainCrop }
         return config
     }
 
@@ -259,7 +281,7 @@ public struct EvaluateCommand: ParsableCommand {
 
     func fineTune(train: [ManifestEntry], val: [ManifestEntry], classes: Int, subsets: [ClassSubset]) throws -> EvaluationResult {
         let config = try fineTuneConfig()
-        let tuner = FineTuner(model: try encoder.classifier(classes: classes, dropPath: dropPath, seed: seed), config: config)
+        let tuner = FineTuner(model: try encoder.classifier(classes: classes, dropPath: config.dropPath, seed: seed), config: config)
         let line = ProgressLine(plainInterval: 10)
         try tuner.train(train, classes: classes) { s, n, loss in line.update(String(format: "fine-tune step %d/%d loss %.4f", s, n, loss)) }
         line.finish()

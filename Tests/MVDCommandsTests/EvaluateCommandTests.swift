@@ -36,6 +36,21 @@ import VideoIO
         #expect(refusal.contains(flag), "\(refusal)")
     }
 
+    @Test(
+        "fine-tuning flags are refused when nothing is fine-tuned, as other flags without effect are",
+        arguments: [
+            ["--dataset", "ssv2"], ["--repeated-augment", "1"], ["--layer-decay", "0.65"], ["--epochs", "12"], ["--no-mixup"],
+            ["--no-flip"], ["--no-rand-augment"], ["--train-crop", "multi-scale"], ["--test-views", "2x3"], ["--lr", "1e-3"]
+        ])
+    func fineTuningFlagsWithoutFineTuning(_ extra: [String]) throws {
+        let refusal = try #require(
+            CommandFixtures.message(EvaluateCommand.self, flags(["--protocol", "knn,linear"] + extra)), "\(extra) was accepted")
+        #expect(refusal.contains("only applies to fine-tuning"), "\(refusal)")
+        #expect(refusal.contains(extra[0]), "names the flag: \(refusal)")
+        // The same flags are accepted where they apply.
+        #expect(CommandFixtures.message(EvaluateCommand.self, flags(["--protocol", "finetune"] + extra)) == nil)
+    }
+
     @Test("--test-views must be two small positive counts", arguments: ["100000x100000", "0x3", "2x0", "2x", "x3", "2x3x4", "-1x3", "axb"])
     func testViews(_ views: String) throws {
         let refusal = CommandFixtures.message(EvaluateCommand.self, flags(["--protocol", "finetune", "--test-views", views]))
