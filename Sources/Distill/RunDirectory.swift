@@ -4,7 +4,8 @@ import Models
 import Tensor
 
 /// The files of one training run: `config.json`, `metrics.jsonl`, and `checkpoint.safetensors` (weights, AdamW
-/// moments and step, replaced atomically so a kill never leaves half a checkpoint).
+/// moments and step, replaced atomically so a kill never leaves half a checkpoint; the temporary a kill leaves
+/// names its writer's pid and is removed when the run starts or resumes).
 public struct RunDirectory: Sendable {
     public let url: URL
     public init(_ url: URL) { self.url = url }
@@ -66,6 +67,11 @@ public struct RunDirectory: Sendable {
         if object["ranks"] == nil { object["ranks"] = 1 }
         return (try? JSONSerialization.data(withJSONObject: object)) ?? data
     }
+
+    /// Deletes what killed checkpoint saves left (`.checkpoint.safetensors.tmp-…` of a writer that no longer runs);
+    /// called when a run starts or resumes. Returns the files removed.
+    @discardableResult
+    public func removeDeadTemporaries() -> [URL] { WriteTemporaries.removeDead(of: checkpointURL) }
 
     /// Saves weights (official key names), AdamW moments (`optim.m.<name>`, `optim.v.<name>`) and the step.
     public func saveCheckpoint(student: inout Student, optimizer: AdamW, step: Int) throws {

@@ -102,7 +102,11 @@ public final class Trainer {
             )
         }
         let writes = communicator.isRoot
-        if writes { try run.create() }
+        if writes {
+            try run.create()
+            // A save killed in an earlier start of this run left a checkpoint-sized temporary; its writer is gone.
+            run.removeDeadTemporaries()
+        }
         var start = 0
         if resume {
             let saved = try run.readConfig()

@@ -144,6 +144,29 @@ struct TrainerTests {
         }
     }
 
+    @Test("resuming removes the checkpoint temporary a killed save left, and keeps one of a live writer")
+    func resumeRemovesDeadTemporary() throws {
+        let dir = try Fixtures.temporaryDirectory("resume-temporaries")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = gethostname(&buffer, buffer.count - 1)
+        let host = String(cString: buffer)
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        let uuid = "0A1B2C3D-4E5F-4061-8293-A4B5C6D7E8F9"
+        let dead = dir.appendingPathComponent(".checkpoint.safetensors.tmp-\(exited.processIdentifier)@\(host)-\(uuid)")
+        let live = dir.appendingPathComponent(".checkpoint.safetensors.tmp-\(getpid())@\(host)-\(uuid)")
+        let error = try Self.resumeError(in: dir) { _ in
+            try? Data(repeating: 1, count: 4096).write(to: dead)
+            try? Data(repeating: 1, count: 4096).write(to: live)
+        }
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: dead.path), "the dead writer's temporary is removed on resume")
+        #expect(FileManager.default.fileExists(atPath: live.path), "a live writer's temporary is kept")
+    }
+
     @Test("a run checkpoint's optimizer steps are written in key order, so that the same run writes the same bytes")
     func checkpointMetadataIsOrdered() throws {
         let dir = try Fixtures.temporaryDirectory("ordered-metadata")
