@@ -41,6 +41,8 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     public var teacherKinds: [String: TeacherKind]?
     /// The number format of the products. A `config.json` written before this field existed is read as fp32.
     public var precision: Precision
+    /// Changes made when the run was resumed (`--epochs`, `--warmup-epochs`), oldest first; absent when none.
+    public var history: [ConfigChange]?
 
     public init(
         model: ModelConfig, architecture: String, positionEncoding: PositionEncoding = .sincos3D, objective: Objective,
@@ -48,7 +50,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         accumulate: Int = 1, ranks: Int = 1, baseLR: Double = 1.5e-4, minLR: Double = 1e-5, warmupEpochs: Int = 0,
         weightDecay: Double = 0.05, clipGrad: Double? = nil, dropPath: Float = 0.1, beta1: Float = 0.9, beta2: Float = 0.95,
         seed: UInt64 = 0, saveEvery: Int = 100, logEvery: Int = 10, teacherWidths: [String: Int] = [:],
-        teacherKinds: [String: TeacherKind]? = nil, precision: Precision = .fp32
+        teacherKinds: [String: TeacherKind]? = nil, precision: Precision = .fp32, history: [ConfigChange]? = nil
     ) {
         self.model = model
         self.architecture = architecture
@@ -76,6 +78,7 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         self.teacherWidths = teacherWidths
         self.teacherKinds = teacherKinds
         self.precision = precision
+        self.history = history
     }
 
     /// Samples per optimiser step over all processes (clips, or frames for image models).
@@ -111,6 +114,41 @@ public struct TrainConfig: Codable, Sendable, Equatable {
         MaskGenerator(
             kind: mask, ratio: maskRatio, timeSlices: model.numFrames / model.tubeletSize,
             tokensPerSlice: model.tokensPerFrame)
+    }
+
+    /// Settings a resumed run may change: the schedule is rebuilt for the new total from the saved step on.
+    public static let extendableFields: [(key: String, flag: String)] = [("epochs", "--epochs"), ("warmupEpochs", "--warmup-epochs")]
+    /// Settings that do not change the trajectory (`--threads` is not part of a config at all).
+    public static let inertFields = ["logEvery", "saveEvery"]
+
+    /// The flag (or what sets it) of each field of `config.json`, for messages.
+    public static let flagOfField: [String: String] = [
+        "model": "--student/--student-config (the model)", "architecture": "--student", "positionEncoding": "--position-encoding",
+        "objective": "--target/--teachers/--loss/--loss-weight/--norm-targets (the objective)",
+        "imageFrameStride": "--image-model", "samplesPerRow": "--image-model", "mask": "--mask", "maskRatio": "--mask-ratio",
+        "epochs": "--epochs", "batchSize": "--batch-size", "accumulate": "--accumulate", "ranks": "mpirun -n",
+        "baseLR": "--lr", "minLR": "--min-lr", "warmupEpochs": "--warmup-epochs", "weightDecay": "--weight-decay",
+        "clipGrad": "--clip-grad", "dropPath": "--drop-path", "beta1": "AdamW beta1", "beta2": "AdamW beta2", "seed": "--seed",
+        "saveEvery": "--save-every", "logEvery": "--log-every", "teacherWidths": "--cache (its teachers' widths)",
+        "teacherKinds": "--cache (its teachers' kinds)", "precision": "--precision"
+    ]
+
+    /// Each differing field as "flag: saved X, requested Y", for a refusal of `--resume`.
+    public static func describeDifferences(saved: TrainConfig, requested: TrainConfig) -> [String] {
+        let (a, b) = (fieldValues(saved), fieldValues(requested))
+        return differingFields(saved, requested).map { key in
+            "\(flagOfField[key] ?? key): saved \(a[key] ?? "none"), requested \(b[key] ?? "none")"
+        }
+    }
+
+    /// Each top-level field's value as compact JSON text.
+    static func fieldValues(_ c: TrainConfig) -> [String: String] {
+        guard let data = try? JSONEncoder().encode(c),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
+        return object.compactMapValues {
+            (try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed])).map { String(decoding: $0, as: UTF8.self) }
+        }
     }
 
     /// Names of the top-level fields whose values differ between two configs.
@@ -181,6 +219,23 @@ public struct TrainConfig: Codable, Sendable, Equatable {
                     + "leaving \(masks.visibleCount) visible; choose a ratio that masks at least one token and leaves one visible")
         }
     }
+}
+
+/// One change of a setting when a run was resumed: which flag, from what to what, and the step training went on from.
+public struct ConfigChange: Codable, Sendable, Equatable {
+    public var step: Int
+    public var flag: String
+    public var from: Int
+    public var to: Int
+
+    public init(step: Int, flag: String, from: Int, to: Int) {
+        self.step = step
+        self.flag = flag
+        self.from = from
+        self.to = to
+    }
+
+    public var description: String { "\(flag) \(from) → \(to) at step \(step)" }
 }
 
 /// Errors of training runs. Messages say what to do next.

@@ -35,7 +35,8 @@ public struct TrainProgress: Sendable {
 /// gradients are then summed over the ranks in rank order (`GradientSum`) and every rank takes the same AdamW step.
 /// Rank 0 alone writes the run directory.
 public final class Trainer {
-    public let config: TrainConfig
+    /// The run's config; after a resume that changed `--epochs` or `--warmup-epochs`, with the change in `history`.
+    public private(set) var config: TrainConfig
     public let run: RunDirectory
     private let data: TrainingData
     public private(set) var student: Student
@@ -90,11 +91,18 @@ public final class Trainer {
     }
 
     /// Runs to the end. With `resume`, continues from the run directory's checkpoint.
-    public func train(resume: Bool, progress: (TrainProgress) throws -> Void) throws {
-        try ComputePrecision.with(config.precision) { try trainInPrecision(resume: resume, progress: progress) }
+    /// `announce` gets one sentence per setting the resume changed (`--epochs`, `--warmup-epochs`), before training.
+    public func train(
+        resume: Bool, announce: (String) -> Void = { _ in }, progress: (TrainProgress) throws -> Void
+    ) throws {
+        try ComputePrecision.with(config.precision) {
+            try trainInPrecision(resume: resume, announce: announce, progress: progress)
+        }
     }
 
-    private func trainInPrecision(resume: Bool, progress: (TrainProgress) throws -> Void) throws {
+    private func trainInPrecision(
+        resume: Bool, announce: (String) -> Void, progress: (TrainProgress) throws -> Void
+    ) throws {
         // Resuming without a checkpoint would silently start from scratch (and replace the folder's metrics).
         if resume && !FileManager.default.fileExists(atPath: run.checkpointURL.path) {
             throw DistillError.runDirectory(
@@ -114,13 +122,39 @@ public final class Trainer {
             // Any split of the same total batch over processes, micro-batches and accumulation resumes it.
             var compared = saved.totalBatch == config.totalBatch ? config.withSplit(of: saved) : config
             if saved.teacherKinds == nil { compared.teacherKinds = nil }
+            // The length of the schedule may change (the cosine is rebuilt for the new total and the step goes on), and
+            // how often the run logs and saves does not touch the trajectory; everything else would continue another run.
+            compared.epochs = saved.epochs
+            compared.warmupEpochs = saved.warmupEpochs
+            compared.logEvery = saved.logEvery
+            compared.saveEvery = saved.saveEvery
+            compared.history = saved.history
             if saved != compared {
                 throw DistillError.invalidConfig(
-                    "--resume with other settings than the run in \(run.url.path) (differing: "
-                        + "\(TrainConfig.differingFields(saved, compared).joined(separator: ", "))); rerun with the original flags or use a new --out"
-                )
+                    "--resume with other settings than the run in \(run.url.path): "
+                        + "\(TrainConfig.describeDifferences(saved: saved, requested: compared).joined(separator: "; ")). "
+                        + "Each of these changes what the saved weights and optimiser moments were trained for (the model, "
+                        + "its targets, its data order or its optimisation), so the run would not continue the same "
+                        + "trajectory; rerun with the saved values (config.json), or start a new run with another --out. "
+                        + "Only --epochs and --warmup-epochs (and --log-every, --save-every, --threads) may change on resume.")
             }
             start = try run.loadCheckpoint(into: &student, optimizer: &optimizer)
+            guard start <= totalSteps else {
+                throw DistillError.invalidConfig(
+                    "--epochs \(config.epochs) ends at step \(totalSteps), before the checkpoint's step \(start) "
+                        + "(saved --epochs \(saved.epochs)); a run cannot be shortened below where it is, so give at least "
+                        + "--epochs \((start + stepsPerEpoch - 1) / stepsPerEpoch)")
+            }
+            let changes = TrainConfig.extendableFields.compactMap { field -> ConfigChange? in
+                let (old, new) = field.key == "epochs" ? (saved.epochs, config.epochs) : (saved.warmupEpochs, config.warmupEpochs)
+                return old == new ? nil : ConfigChange(step: start, flag: field.flag, from: old, to: new)
+            }
+            config.history = changes.isEmpty ? saved.history : (saved.history ?? []) + changes
+            for change in changes {
+                announce(
+                    "resumed with \(change.flag) \(change.to) instead of \(change.from): the learning-rate schedule is rebuilt "
+                        + "for \(totalSteps) steps and training continues from step \(start) (recorded in config.json)")
+            }
         }
         // Every rank has read the run directory before rank 0 changes it.
         communicator.barrier()

@@ -155,7 +155,7 @@ public struct DistillCommand: ParsableCommand {
         let line = ProgressLine(plainInterval: 5)
         var sum = (steps: 0, seconds: 0.0, stepSeconds: 0.0, bytes: 0)
         do {
-            try trainer.train(resume: resume) { p in
+            try trainer.train(resume: resume, announce: { if root { print("distill: \($0)") } }) { p in
                 guard root else { return }
                 sum.steps += 1
                 sum.seconds += p.gradientSumSeconds

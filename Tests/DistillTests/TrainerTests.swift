@@ -185,8 +185,62 @@ struct TrainerTests {
     func resumeWithOtherSettings() throws {
         let dir = try Fixtures.temporaryDirectory("resume-other")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let error = try #require(try Self.resumeError(in: dir) { $0.baseLR = 0.01 }, "expected a refusal")
-        #expect(error.description.contains("baseLR"), "\(error)")
+        let error = try #require(
+            try Self.resumeError(in: dir) {
+                $0.baseLR = 0.01
+                $0.seed = 9
+            }, "expected a refusal")
+        #expect(error.description.contains("--lr: saved 0.05, requested 0.01"), "\(error)")
+        #expect(error.description.contains("--seed: saved 7, requested 9"), "\(error)")
+        #expect(error.description.contains("trajectory"), "the refusal says why: \(error)")
+    }
+
+    @Test("a finished run extended with --epochs continues from its step on the schedule rebuilt for the new total")
+    func resumeWithMoreEpochs() throws {
+        let dir = try Fixtures.temporaryDirectory("resume-extend")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = SyntheticData(rows: 8, config: Self.model)
+        let first = try Trainer(config: Self.config(epochs: 2, saveEvery: 2), data: data, run: RunDirectory(dir), student: Self.student())
+        try first.train(resume: false) { _ in }
+        let finished = try RunDirectory(dir).readMetrics()
+        #expect(first.totalSteps == 4 && finished.map(\.step) == [1, 2, 3, 4])
+        let longer = Self.config(epochs: 4, saveEvery: 2)
+        let second = try Trainer(config: longer, data: data, run: RunDirectory(dir), student: Self.student())
+        var said: [String] = [], steps: [Int] = []
+        try second.train(resume: true, announce: { said.append($0) }) { steps.append($0.step) }
+        #expect(steps == [5, 6, 7, 8], "continues from the saved step 4")
+        #expect(said.count == 1 && said[0].contains("--epochs 4 instead of 2") && said[0].contains("step 4"), "\(said)")
+        let metrics = try RunDirectory(dir).readMetrics()
+        #expect(metrics.prefix(4) == finished[...], "the first run's lines are kept")
+        let schedule = CosineSchedule(
+            base: longer.peakLR, final: longer.floorLR, epochs: 4, stepsPerEpoch: 2, warmupEpochs: longer.warmupEpochs)
+        for record in metrics.dropFirst(4) {
+            #expect(record.lr == schedule.value(at: record.step - 1), "lr of step \(record.step) follows the 4-epoch schedule")
+        }
+        #expect(try SafeTensorsProbe.step(of: RunDirectory(dir).checkpointURL) == 8)
+        let saved = try RunDirectory(dir).readConfig()
+        #expect(saved.epochs == 4)
+        #expect(saved.history == [ConfigChange(step: 4, flag: "--epochs", from: 2, to: 4)])
+        var expected = longer
+        expected.history = saved.history
+        #expect(saved == expected)
+    }
+
+    @Test("resuming with another --warmup-epochs, --log-every or --save-every is accepted; shortening below the step is refused")
+    func resumeWithScheduleAndInertChanges() throws {
+        let dir = try Fixtures.temporaryDirectory("resume-inert")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let error = try Self.resumeError(in: dir) {
+            $0.warmupEpochs = 0
+            $0.logEvery = 2
+            $0.saveEvery = 3
+        }
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(try RunDirectory(dir).readConfig().history == [ConfigChange(step: 4, flag: "--warmup-epochs", from: 1, to: 0)])
+        let shorter = try Fixtures.temporaryDirectory("resume-shorter")
+        defer { try? FileManager.default.removeItem(at: shorter) }
+        let refused = try #require(try Self.resumeError(in: shorter) { $0.epochs = 1 }, "expected a refusal")
+        #expect(refused.description.contains("--epochs 1 ends at step 2, before the checkpoint's step 4"), "\(refused)")
     }
 
     @Test("resuming in another precision is refused; a config.json without a precision reads as fp32")
