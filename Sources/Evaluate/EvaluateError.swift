@@ -20,6 +20,8 @@ public enum EvaluateError: Error, Equatable, CustomStringConvertible {
     case logitCountMismatch(video: String, expected: Int, actual: Int)
     /// A result file could not be decoded.
     case invalidResultJSON(reason: String)
+    /// No video of a set could be decoded.
+    case noDecodableVideo(what: String, count: Int, firstFailure: String)
 
     public var description: String {
         switch self {
@@ -44,6 +46,9 @@ public enum EvaluateError: Error, Equatable, CustomStringConvertible {
                 "a view of video '\(video)' has \(actual) logits but earlier views have \(expected); all views must come from the same classifier head."
         case let .invalidResultJSON(reason):
             return "cannot decode evaluation result JSON: \(reason). Pass a file written by EvaluationResult.jsonData()."
+        case let .noDecodableVideo(what, count, firstFailure):
+            return
+                "none of the \(count) videos of the \(what) could be decoded (the first: \(firstFailure)); check --data-root and the manifest's paths."
         }
     }
 }

@@ -59,7 +59,17 @@ public final class FineTuner {
     /// A micro-batch of `entries`: their views normalised, each view erased with `randomErasing`, and the smoothed
     /// targets repeated to match (a video's views adjacent).
     func trainingBatch(_ entries: [ManifestEntry], classes: Int, using rng: inout SplitMix64) throws -> (clips: Tensor, targets: Tensor) {
-        var clips = ClipFeatures.batch(try entries.flatMap { try trainingClips($0, using: &rng) })
+        try trainingBatch(decoded: try entries.map { (entry: $0, clips: try trainingClips($0, using: &rng)) }, classes: classes, using: &rng)
+    }
+
+    /// The micro-batch of already decoded training views.
+    func trainingBatch(
+        decoded: [(entry: ManifestEntry, clips: [Clip])], classes: Int, using rng: inout SplitMix64
+    ) throws -> (
+        clips: Tensor, targets: Tensor
+    ) {
+        let entries = decoded.map(\.entry)
+        var clips = ClipFeatures.batch(decoded.flatMap(\.clips))
         if config.randomErasing > 0 {
             let erasing = RandomErasing(probability: config.randomErasing)
             for i in 0..<clips.shape[0] { erasing.apply(to: &clips, clip: i, using: &rng) }
@@ -84,8 +94,32 @@ public final class FineTuner {
         return (schedule, steps)
     }
 
-    /// Trains for `config.epochs` over `entries`; `progress(step, total, loss)` after each optimiser step.
-    public func train(_ entries: [ManifestEntry], classes: Int, progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws {
+    /// The training views of the video at `order[position]`, or, when it fails to open or decode, of the next video
+    /// in `order` that decodes (the original's loader retries another video too); each failing video is added to
+    /// `skipped` once and not tried again. Throws when no training video decodes.
+    func trainingClips(
+        at position: Int, of order: [Int], in entries: [ManifestEntry], skipped: inout [SkippedVideo], bad: inout Set<Int>,
+        using rng: inout SplitMix64
+    ) throws -> (entry: ManifestEntry, clips: [Clip]) {
+        for offset in 0..<order.count {
+            let index = order[(position + offset) % order.count]
+            guard !bad.contains(index) else { continue }
+            do { return (entries[index], try trainingClips(entries[index], using: &rng)) } catch {
+                bad.insert(index)
+                skipped.append(SkippedVideo(path: entries[index].path, reason: "\(error)"))
+            }
+        }
+        throw EvaluateError.noDecodableVideo(what: "fine-tuning set", count: entries.count, firstFailure: skipped.first?.reason ?? "")
+    }
+
+    /// Trains for `config.epochs` over `entries`; `progress(step, total, loss)` after each optimiser step. Returns the
+    /// training videos that failed to decode and were replaced by others.
+    @discardableResult
+    public func train(
+        _ entries: [ManifestEntry], classes: Int, progress: (Int, Int, Double) -> Void = { _, _, _ in }
+    ) throws
+        -> [SkippedVideo]
+    {
         try config.validate()
         if let bad = entries.firstIndex(where: { $0.label < 0 || $0.label >= classes }) {
             throw EvaluateError.labelOutOfRange(what: "fine-tuning set", index: bad, label: entries[bad].label, classCount: classes)
@@ -95,6 +129,7 @@ public final class FineTuner {
         var rng = SplitMix64(seed: config.seed)
         let depth = model.blocks.count
         model.fcDropout = config.fcDropout
+        var skipped: [SkippedVideo] = [], bad = Set<Int>()
         for epoch in 0..<config.epochs {
             var order = Array(entries.indices)
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
@@ -103,8 +138,10 @@ public final class FineTuner {
                 var loss = 0.0
                 for m in 0..<accumulate {
                     let first = (s * accumulate + m) * batch
-                    let picked = order[first..<(first + batch)].map { entries[$0] }
-                    var (clips, targets) = try trainingBatch(picked, classes: classes, using: &rng)
+                    let decoded = try (first..<(first + batch)).map {
+                        try trainingClips(at: $0, of: order, in: entries, skipped: &skipped, bad: &bad, using: &rng)
+                    }
+                    var (clips, targets) = try trainingBatch(decoded: decoded, classes: classes, using: &rng)
                     if config.mixup { mix(&clips, &targets, using: &rng) }
                     loss += try accumulateGradients(clips, targets, dropRng: rng.fork(UInt64((epoch * steps + s) * accumulate + m)), epoch: epoch)
                 }
@@ -115,6 +152,7 @@ public final class FineTuner {
                 progress(epoch * steps + s + 1, config.epochs * steps, loss)
             }
         }
+        return skipped
     }
 
     /// Forward and backward of one micro-batch, its gradients added to the model's scaled by 1 / `accumulate`, so that

@@ -283,8 +283,11 @@ public struct EvaluateCommand: ParsableCommand {
         let config = try fineTuneConfig()
         let tuner = FineTuner(model: try encoder.classifier(classes: classes, dropPath: config.dropPath, seed: seed), config: config)
         let line = ProgressLine(plainInterval: 10)
-        try tuner.train(train, classes: classes) { s, n, loss in line.update(String(format: "fine-tune step %d/%d loss %.4f", s, n, loss)) }
+        let trainSkipped = try tuner.train(train, classes: classes) { s, n, loss in
+            line.update(String(format: "fine-tune step %d/%d loss %.4f", s, n, loss))
+        }
         line.finish()
+        for text in SkippedVideoReport.lines(trainSkipped, of: train.count, recordedIn: resultFile.path) { print(text) }
         if let file = saveTeacher {
             var model = tuner.model
             let tensors = try model.videoTeacherTensors(positionEncoding: encoder.positionTable)
@@ -295,7 +298,7 @@ public struct EvaluateCommand: ParsableCommand {
         for text in SkippedVideoReport.lines(skipped, of: val.count, recordedIn: resultFile.path) { print(text) }
         var result = try evaluateMultiView(run: encoder.label, views: views, subsets: subsets)
         result.trainCount = train.count
-        result.skippedVideos = skipped
+        result.skippedVideos = trainSkipped + skipped
         return result
     }
 }

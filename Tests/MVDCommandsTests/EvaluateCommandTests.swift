@@ -180,6 +180,28 @@ import VideoIO
         #expect(skipped.map(\.path) == ["broken.mkv"] && !skipped[0].reason.isEmpty, "\(skipped)")
     }
 
+    @Test("fine-tuning skips an undecodable training video, trains on another in its place, and names it")
+    func undecodableTrainingVideoWhileFineTuning() throws {
+        let root = dir.appendingPathComponent("finetune-videos")
+        try CommandFixtures.videos(in: root, [("a.mkv", 40), ("b.mkv", 200), ("c.mkv", 50)], broken: ["broken.mkv"])
+        let train = try CommandFixtures.write("a.mkv 0\nbroken.mkv 1\nb.mkv 1\n", to: root.appendingPathComponent("train.csv"))
+        let val = try CommandFixtures.write("c.mkv 0\n", to: root.appendingPathComponent("val.csv"))
+        let config = try CommandFixtures.write(CommandFixtures.studentConfig, to: dir.appendingPathComponent("model.json"))
+        let out = dir.appendingPathComponent("finetune-skipped")
+        let command = try EvaluateCommand.parse([
+            "--random-init", "--model-config", config.path, "--train-manifest", train.path, "--val-manifest", val.path,
+            "--data-root", root.path, "--out", out.path, "--protocol", "finetune", "--epochs", "2", "--warmup-epochs", "0",
+            "--batch-size", "3", "--no-mixup", "--no-rand-augment", "--repeated-augment", "1", "--test-views", "1x1",
+            "--sampling-rate", "1", "--threads", "1"
+        ])
+        try command.run()
+        let results = try JSONDecoder().decode([EvaluationResult].self, from: Data(contentsOf: out.appendingPathComponent("evaluation.json")))
+        let result = try #require(results.first)
+        #expect(result.evaluatedCount == 1, "\(result)")
+        let skipped = try #require(result.skippedVideos)
+        #expect(skipped.map(\.path) == ["broken.mkv"] && !skipped[0].reason.isEmpty, "named once, however often it was drawn: \(skipped)")
+    }
+
     @Test("a classes.json that cannot be read stops the evaluation with its path instead of dropping the per-kind accuracies")
     func unreadableClasses() throws {
         let root = dir.appendingPathComponent("classes-videos")
