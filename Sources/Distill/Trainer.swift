@@ -130,13 +130,20 @@ public final class Trainer {
             compared.saveEvery = saved.saveEvery
             compared.history = saved.history
             if saved != compared {
+                let batch =
+                    saved.totalBatch == config.totalBatch
+                    ? ""
+                    : " The total batch (--batch-size × --accumulate × processes) is \(saved.totalBatch) saved and "
+                        + "\(config.totalBatch) requested: it sets the learning rate and the steps per epoch; any split "
+                        + "of \(saved.totalBatch) resumes."
                 throw DistillError.invalidConfig(
                     "--resume with other settings than the run in \(run.url.path): "
                         + "\(TrainConfig.describeDifferences(saved: saved, requested: compared).joined(separator: "; ")). "
                         + "Each of these changes what the saved weights and optimiser moments were trained for (the model, "
                         + "its targets, its data order or its optimisation), so the run would not continue the same "
                         + "trajectory; rerun with the saved values (config.json), or start a new run with another --out. "
-                        + "Only --epochs and --warmup-epochs (and --log-every, --save-every, --threads) may change on resume.")
+                        + "Only --epochs and --warmup-epochs (and --log-every, --save-every, --threads) may change on resume."
+                        + batch)
             }
             start = try run.loadCheckpoint(into: &student, optimizer: &optimizer)
             guard start <= totalSteps else {

@@ -78,7 +78,7 @@ struct ProcessSplitTests {
         let smaller = Self.config(batch: 2, accumulate: 1)
         #expect {
             try Trainer(config: smaller, data: data, run: RunDirectory(dir), student: TrainerTests.student()).train(resume: true) { _ in }
-        } throws: { "\($0)".contains("batchSize") }
+        } throws: { "\($0)".contains("--batch-size: saved 4, requested 2") && "\($0)".contains("total batch") }
     }
 
     @Test("a config.json written before processes were recorded reads as one process")
