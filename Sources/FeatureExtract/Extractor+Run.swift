@@ -17,6 +17,11 @@ extension Extractor {
         let start = Date()
         let videos = writer.remainingVideos()
         let rowsTotal = videos.reduce(0) { $0 + writer.rows(ofVideo: $1).count }
+        // Rows of videos an earlier run finished count as already done too (a complete cache is all done).
+        let remaining = Set(videos)
+        for video in writer.videoRange where !remaining.contains(video) && (try? writer.status(ofVideo: video)) == .ok {
+            summary.rowsAlreadyDone += writer.rows(ofVideo: video).count
+        }
         let producer = ClipProducer(videos: videos) { [self] in self.decode($0) }
         defer { producer.stop() }
         var batch: [(row: Int, video: Int, clip: Clip)] = [], waiting: [(video: Int, lastRow: Int)] = []

@@ -16,6 +16,17 @@ struct ExtractionTests {
         return (dir, manifest, dir.appendingPathComponent("tiny.h5"))
     }
 
+    @Test("a rerun of a complete extraction counts every row as already done")
+    func rerunOfACompleteCacheCountsItsRows() throws {
+        let (dir, manifest, out) = try Self.tinyClipManifest("rerun-count")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try ExtractionFixtures.config(.video, manifest: manifest, dataRoot: Fixtures.url(""), out: out)
+        let first = try Extractor(config: config).run { _ in }
+        #expect(first.rowsWritten == 1 && first.rowsAlreadyDone == 0)
+        let again = try Extractor(config: config).run { _ in }
+        #expect(again.rowsWritten == 0 && again.rowsAlreadyDone == 1, "\(again.rowsAlreadyDone) already done")
+    }
+
     @Test("the tiny lossless clip through both fixture teachers gives the original's features")
     func tinyClipEndToEnd() throws {
         let (dir, manifest, out) = try Self.tinyClipManifest("tiny")
