@@ -170,10 +170,13 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var gradNorm: Double
     public var clipsPerSecond: Double
     public var dataWaitFraction: Double
+    /// How many optimiser steps the line averages: `--log-every`, fewer on the first line after a resume that was not
+    /// on a `--log-every` boundary and on the last line of a run. Absent in lines written before it was recorded.
+    public var stepsAveraged: Int?
 
     enum CodingKeys: String, CodingKey {
         case step, epoch, loss, losses, lr, weightDecay = "weight_decay", gradNorm = "grad_norm"
-        case clipsPerSecond = "clips_per_s", dataWaitFraction = "data_wait_fraction"
+        case clipsPerSecond = "clips_per_s", dataWaitFraction = "data_wait_fraction", stepsAveraged = "steps_averaged"
     }
 }
 

@@ -291,6 +291,6 @@ struct MetricsWindow {
         return MetricsRecord(
             step: step, epoch: epoch, loss: total / n, losses: losses, lr: lr, weightDecay: weightDecay,
             gradNorm: gradNorm / n, clipsPerSecond: Double(clips) / max(seconds, 1e-9),
-            dataWaitFraction: waited / max(seconds, 1e-9))
+            dataWaitFraction: waited / max(seconds, 1e-9), stepsAveraged: steps)
     }
 }

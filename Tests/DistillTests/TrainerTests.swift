@@ -85,6 +85,23 @@ struct TrainerTests {
         try Self.expectSameRun(full, in: a, as: second, in: b)
     }
 
+    @Test("the first metrics line after a resume off a --log-every boundary records the fewer steps it averages")
+    func metricsLineAfterResumeSaysHowManyStepsItAverages() throws {
+        let dir = try Fixtures.temporaryDirectory("resume-metrics")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = Self.config(saveEvery: 3)
+        config.logEvery = 4
+        let data = SyntheticData(rows: 8, config: Self.model)
+        struct Killed: Error {}
+        let first = try Trainer(config: config, data: data, run: RunDirectory(dir), student: Self.student())
+        #expect(throws: Killed.self) { try first.train(resume: false) { if $0.step == 7 { throw Killed() } } }  // last save at 6
+        try Trainer(config: config, data: data, run: RunDirectory(dir), student: Self.student()).train(resume: true) { _ in }
+        let lines = try RunDirectory(dir).readMetrics()
+        #expect(lines.map(\.step) == [4, 8, 12])
+        // Step 4 averages steps 1-4; the resumed run starts after step 6, so its line at 8 averages 7 and 8 only.
+        #expect(lines.map(\.stepsAveraged) == [4, 2, 4])
+    }
+
     /// The two runs logged the same steps and losses and ended with the same weights.
     static func expectSameRun(_ full: Trainer, in a: URL, as resumed: Trainer, in b: URL) throws {
         let ma = try RunDirectory(a).readMetrics(), mb = try RunDirectory(b).readMetrics()
