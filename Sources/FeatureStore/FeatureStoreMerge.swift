@@ -95,8 +95,8 @@ public enum FeatureStoreMerge {
                     + (missing.isEmpty ? "" : "; missing \(missing.map { "\($0)/\(count)" })")
                     + "); run or locate the missing shards and pass each exactly once.")
         }
+        try checkSameRequest(shards)
         for shard in shards.dropFirst() {
-            try Fingerprint.check(shard, attributes: first.attributes)
             guard shard.teachers.map(\.spec.name) == first.teachers.map(\.spec.name),
                 (shard.pixels != nil) == (first.pixels != nil), shard.totalVideos == first.totalVideos
             else {
@@ -106,9 +106,67 @@ public enum FeatureStoreMerge {
                         + "pixels or manifest size than \(first.url.lastPathComponent); all shards "
                         + "must come from the same extract-features request.")
             }
-            for (mine, theirs) in zip(shard.teachers, first.teachers) {
-                try Fingerprint.check(teacher: mine.spec, against: theirs.spec, in: shard)
+        }
+    }
+
+    /// Refuses shards whose fingerprints differ, naming which shard holds which value and the flag that sets it.
+    ///
+    /// No shard is "the file" and none "the request" here: each was written by its own extract-features command, so
+    /// the message lists the shards per value and advises re-extracting the odd ones (those in the minority) with
+    /// the others' flag.
+    private static func checkSameRequest(_ shards: [CacheFile]) throws {
+        var fields: [(name: String, flag: String?, value: (CacheFile) -> String)] = []
+        for (i, (name, _)) in shards[0].attributes.stringFingerprints.enumerated() {
+            fields.append((name, Fingerprint.rootFlags[name], { $0.attributes.stringFingerprints[i].1 }))
+        }
+        for (i, (name, _)) in shards[0].attributes.intFingerprints.enumerated() {
+            fields.append((name, Fingerprint.rootFlags[name], { "\($0.attributes.intFingerprints[i].1)" }))
+        }
+        // Teachers are compared by position once their names agree (checked after this).
+        let teacherCount = shards.map(\.teachers.count).min() ?? 0
+        for t in 0..<teacherCount {
+            let group = "teachers/\(shards[0].teachers[t].spec.name)."
+            for (i, (name, _)) in shards[0].teachers[t].spec.stringAttributes.enumerated() {
+                fields.append((group + name, Fingerprint.teacherFlags[name], { $0.teachers[t].spec.stringAttributes[i].1 }))
             }
+            for (i, (name, _)) in shards[0].teachers[t].spec.intAttributes.enumerated() {
+                fields.append((group + name, Fingerprint.teacherFlags[name], { "\($0.teachers[t].spec.intAttributes[i].1)" }))
+            }
+            fields.append((group + "tokens (L)", nil, { "\($0.teachers[t].spec.tokenCount)" }))
+        }
+        for field in fields {
+            let values = shards.map(field.value)
+            var groups: [(value: String, shards: [CacheFile])] = []
+            for (shard, value) in zip(shards, values) {
+                if let g = groups.firstIndex(where: { $0.value == value }) {
+                    groups[g].shards.append(shard)
+                } else {
+                    groups.append((value, [shard]))
+                }
+            }
+            guard groups.count > 1 else { continue }
+            let name = { (files: [CacheFile]) in
+                files.map { "\($0.url.lastPathComponent) (shard \($0.shard))" }.joined(separator: ", ")
+            }
+            let found = groups.map { "\"\($0.value)\" in \(name($0.shards))" }.joined(separator: " but ")
+            let sorted = groups.sorted { $0.shards.count > $1.shards.count }
+            let how = field.flag.map { "with \($0) " } ?? "with the same flags "
+            let advice: String
+            if sorted[0].shards.count > sorted[1].shards.count {
+                let odd = sorted.dropFirst().flatMap(\.shards)
+                advice =
+                    "re-extract \(odd.map { "shard \($0.shard)" }.joined(separator: ", ")) \(how)"
+                    + (field.flag == nil ? "" : "\(sorted[0].value) ") + "like the other shards "
+            } else {
+                advice =
+                    "decide which value you want and re-extract the shards that hold the other one \(how)"
+                    + (field.flag == nil ? "" : "set to it ")
+            }
+            throw FeatureStoreError(
+                .shardMismatch,
+                "the shards come from different extract-features requests: \(field.name) is \(found). To merge them, "
+                    + advice + "with its --shard I/N (delete its old file first, or give a new --out), then run mvd "
+                    + "merge again.")
         }
     }
 

@@ -55,6 +55,22 @@ enum Fingerprint {
         }
     }
 
+    /// The extract-features flag that sets each root attribute, for messages that say what to change.
+    static let rootFlags: [String: String] = [
+        "manifest_sha256": "--manifest (the same file, byte for byte)", "num_frames": "--num-frames",
+        "sampling_rate": "--sampling-rate", "tubelet_size": "--arch or --model-config", "input_size": "--input-size",
+        "patch_size": "--arch, --model-config or --teacher-input-size", "views_per_video": "--views-per-video",
+        "seed": "--seed"
+    ]
+
+    /// The extract-features flag that sets each teacher attribute.
+    static let teacherFlags: [String: String] = [
+        "kind": "--teacher", "arch": "--arch", "checkpoint_sha256": "--checkpoint", "checkpoint_name": "--checkpoint",
+        "dtype": "--dtype", "precision": "--precision", "embed_dim": "--arch or --model-config",
+        "depth": "--arch or --model-config", "num_heads": "--arch or --model-config",
+        "patch_size": "--arch or --model-config", "input_size": "--teacher-input-size", "frame_stride": "--teacher"
+    ]
+
     static func mismatch(_ cache: CacheFile, field: String, file: String, request: String) -> FeatureStoreError {
         FeatureStoreError(
             .fingerprintMismatch,

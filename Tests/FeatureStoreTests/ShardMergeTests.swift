@@ -43,6 +43,48 @@ struct ShardMergeTests {
         #expect(exists?.message.contains("exists") == true)
     }
 
+    /// Writes shard `index` of `count` with a video teacher of `dtype` into `folder`/part<index>.h5.
+    static func shard(_ folder: URL, _ index: Int, of count: Int, dtype: FeatureDType) throws -> URL {
+        let url = folder.appendingPathComponent("part\(index).h5")
+        var request = TestCache.request([TestCache.teacher("video", dtype: dtype)])
+        request.shard = try Shard(index: index, count: count)
+        let writer = try FeatureStoreWriter(at: url, request: request)
+        try TestCache.fill(writer, request.teachers)
+        try writer.close()
+        return url
+    }
+
+    @Test("shards of different dtypes are refused naming which shard has which, and how to re-extract the odd one")
+    func differentDTypes() throws {
+        let folder = try Fixtures.temporaryDirectory("shards-dtype")
+        let parts = try [
+            Self.shard(folder, 0, of: 3, dtype: .float16), Self.shard(folder, 1, of: 3, dtype: .int8),
+            Self.shard(folder, 2, of: 3, dtype: .float16)
+        ]
+        let target = folder.appendingPathComponent("merged.h5")
+        let error = #expect(throws: FeatureStoreError.self) { try FeatureStoreMerge.merge(shards: parts, into: target) }
+        let message = error?.message ?? ""
+        #expect(error?.code == .shardMismatch, "\(message)")
+        #expect(
+            message.contains(
+                "teachers/video.dtype is \"float16\" in part0.h5 (shard 0/3), part2.h5 (shard 2/3) but \"int8\" in "
+                    + "part1.h5 (shard 1/3)"), "\(message)")
+        #expect(message.contains("re-extract shard 1/3 with --dtype float16 like the other shards"), "\(message)")
+        #expect(!message.contains("in this request") && !message.contains("Use another --out"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: target.path))
+
+        // Two shards: neither is the odd one, so both values are named and the choice is left to the user.
+        let pair = try Fixtures.temporaryDirectory("shards-dtype-pair")
+        let two = try [Self.shard(pair, 0, of: 2, dtype: .int8), Self.shard(pair, 1, of: 2, dtype: .float32)]
+        let tie = #expect(throws: FeatureStoreError.self) {
+            try FeatureStoreMerge.merge(shards: two, into: pair.appendingPathComponent("merged.h5"))
+        }
+        #expect(
+            tie?.message.contains("\"int8\" in part0.h5 (shard 0/2) but \"float32\" in part1.h5 (shard 1/2)") == true
+                && tie?.message.contains("re-extract the shards that hold the other one with --dtype set to it") == true,
+            "\(tie?.message ?? "")")
+    }
+
     @Test("shard ranges are contiguous, cover every video once, and parse from I/N")
     func shardRanges() throws {
         for count in 1...5 {
