@@ -58,3 +58,25 @@ extension Shard {
         return destination.deletingLastPathComponent().appendingPathComponent("\(stem).shard-\(index)-of-\(count).\(ext)")
     }
 }
+
+extension Shard {
+    /// The shard files that runs over several processes left beside `destination` (named by `file(beside:)`), in
+    /// shard order; empty when there are none or the folder cannot be read.
+    public static func files(beside destination: URL) -> [(shard: Shard, url: URL)] {
+        let folder = destination.deletingLastPathComponent()
+        let stem = destination.deletingPathExtension().lastPathComponent
+        let ext = destination.pathExtension.isEmpty ? "h5" : destination.pathExtension
+        let prefix = "\(stem).shard-", suffix = ".\(ext)"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
+        var found: [(shard: Shard, url: URL)] = []
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count {
+            let middle = name.dropFirst(prefix.count).dropLast(suffix.count)  // "I-of-N"
+            let parts = middle.components(separatedBy: "-of-")
+            guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]),
+                let shard = try? Shard(index: index, count: count), shard.file(beside: destination).lastPathComponent == name
+            else { continue }
+            found.append((shard, folder.appendingPathComponent(name)))
+        }
+        return found.sorted { ($0.shard.count, $0.shard.index) < ($1.shard.count, $1.shard.index) }
+    }
+}

@@ -129,11 +129,44 @@ public struct ExtractFeaturesCommand: ParsableCommand {
                     + "add a teacher to an existing cache without mpirun, or give a new --out (delete \(out.path) first if it is "
                     + "what an earlier mpirun run merged and you mean to redo it)")
         }
+        if shard.isWhole, let problem = Self.leftoverShards(beside: out, processes: LaunchEnvironment().size) {
+            throw CommandFailure(problem)
+        }
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         // The manifest's and the disk's problems are not the flags': their typed errors are shown without the usage.
         let entries = try Manifest.load(from: manifest, dataRoot: dataRoot?.path)
         try Manifest.checkLabels(entries, file: manifest)
         try config.checkStorage(videoCount: entries.count)
+    }
+
+    /// Why a run over `processes` processes must not start while an interrupted run over another number of processes
+    /// left its shard files beside `out` (and `out` does not exist yet); nil when nothing is left over.
+    ///
+    /// Such a run would use none of those rows (it writes its own shards, or `out` itself) and redo them all, and the
+    /// old shards would stay on disk. The rows themselves do not depend on the process count (a row's view is a
+    /// function of the manifest, the seed and its global row index), so the old shards are resumable: by the same
+    /// process count, or, merged into `out`, by a single process.
+    static func leftoverShards(beside out: URL, processes: Int) -> String? {
+        guard !FileManager.default.fileExists(atPath: out.path) else { return nil }
+        let stale = Shard.files(beside: out).filter { $0.shard.count != processes }
+        guard let count = stale.first?.shard.count else { return nil }
+        let counts = Array(Set(stale.map(\.shard.count))).sorted()
+        let ofCount = stale.filter { $0.shard.count == count }
+        let missing = (0..<count).filter { i in !ofCount.contains { $0.shard.index == i } }
+        let now = processes > 1 ? "this run over \(processes) processes" : "this run without mpirun"
+        var text =
+            "an interrupted extraction under mpirun -n \(counts.map(String.init).joined(separator: " / -n ")) left its shards beside "
+            + "\(out.path): \(stale.map(\.url.lastPathComponent).joined(separator: ", ")). \(now.prefix(1).uppercased() + now.dropFirst()) "
+            + "would use none of their rows and redo them all. Rerun under mpirun -n \(count) to resume them (the shards are "
+            + "merged into \(out.lastPathComponent) at the end)"
+        if missing.isEmpty {
+            text +=
+                "; or join them now with `mvd merge \(ofCount.map(\.url.path).joined(separator: " ")) --out \(out.path)` and "
+                + "rerun without mpirun, which resumes the merged cache"
+        } else {
+            text += " (shard \(missing.map { "\($0)/\(count)" }.joined(separator: ", ")) was never written, so they cannot be merged yet)"
+        }
+        return text + "; or delete them to start over."
     }
 
     public func run() throws {

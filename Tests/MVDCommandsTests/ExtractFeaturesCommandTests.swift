@@ -96,6 +96,34 @@ import Testing
         #expect(int8.requiredBytes(videoCount: 10) == rows * (1568 * 768 + 1568 * 4) + records)
     }
 
+    @Test("shards an interrupted mpirun -n 2 run left beside --out stop a run over another process count, saying how to resume them")
+    func leftoverShards() throws {
+        let folder = dir.appendingPathComponent("leftover")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let out = folder.appendingPathComponent("feats.h5")
+        let shards = try (0..<2).map { try Shard(index: $0, count: 2).file(beside: out) }
+        for url in shards { try Data("not read".utf8).write(to: url) }
+        let refusal = try #require(CommandFixtures.message(ExtractFeaturesCommand.self, flags(out, [])), "accepted")
+        #expect(
+            refusal.contains(
+                "interrupted extraction under mpirun -n 2 left its shards beside \(out.path): feats.shard-0-of-2.h5, "
+                    + "feats.shard-1-of-2.h5") && refusal.contains("This run without mpirun would use none of their rows"),
+            "\(refusal)")
+        #expect(refusal.contains("Rerun under mpirun -n 2 to resume them"), "\(refusal)")
+        #expect(refusal.contains("`mvd merge \(shards[0].path) \(shards[1].path) --out \(out.path)`"), "\(refusal)")
+        // The same count resumes them; another count is refused; a missing shard cannot be merged.
+        #expect(ExtractFeaturesCommand.leftoverShards(beside: out, processes: 2) == nil)
+        let three = try #require(ExtractFeaturesCommand.leftoverShards(beside: out, processes: 3))
+        #expect(three.contains("This run over 3 processes would use none"), "\(three)")
+        try FileManager.default.removeItem(at: shards[1])
+        let partial = try #require(ExtractFeaturesCommand.leftoverShards(beside: out, processes: 1))
+        #expect(partial.contains("shard 1/2 was never written") && !partial.contains("mvd merge"), "\(partial)")
+        // Once --out exists (the shards were merged into it), the shards are only leftovers of a finished merge.
+        try Data().write(to: out)
+        #expect(ExtractFeaturesCommand.leftoverShards(beside: out, processes: 1) == nil)
+        #expect(Shard.files(beside: folder.appendingPathComponent("feats.shard-0-of-2.h5")).isEmpty)
+    }
+
     @Test("labels that are not class indices are refused with the manifest line", arguments: ["-1", "100000", "4611686018427387904"])
     func badLabel(_ label: String) throws {
         let bad = try CommandFixtures.write("a.mp4 0\nb.mp4 \(label)\n", to: dir.appendingPathComponent("bad\(label).csv"))
