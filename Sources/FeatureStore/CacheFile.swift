@@ -149,6 +149,14 @@ final class CacheFile {
             frameStride: try i("frame_stride"), checkpointSHA256: try s("checkpoint_sha256"),
             checkpointName: try s("checkpoint_name"), tokenCount: features.dims[1], dtype: dtype,
             output: try s("output"), precision: g.hasAttribute("precision") ? try s("precision") : "fp32")
+        if dtype == .int8 && !g.exists(CacheNames.featureScale) {
+            throw FeatureStoreError(
+                .notACache,
+                "dataset /teachers/\(name)/\(CacheNames.featureScale) is missing: teacher \(name) stores int8 codes "
+                    + "(format 2), whose values are code × that per-token scale, so none of its rows can be read. The "
+                    + "other teachers are intact; extract this teacher again into a new --out (or under another --name), "
+                    + "or recreate the file with extract-features.")
+        }
         let scale = dtype == .int8 ? try g.openDataset(CacheNames.featureScale) : nil
         return TeacherDatasets(spec: spec, features: features, scale: scale, done: done)
     }

@@ -30,9 +30,14 @@ public struct CacheSummary: Sendable, CustomStringConvertible {
     /// Bytes the file occupies on disk (allocated blocks) and its apparent size.
     public let bytesOnDisk: Int
     public let apparentBytes: Int
+    /// Rows (of this file) of each int8 teacher whose `features_scale` holds a value a reader refuses (not finite,
+    /// negative, or so large that codes overflow); only teachers with such rows appear.
+    public let damagedScales: [String: [Int]]
+    /// The videos of this file, to name the damaged rows' videos.
+    let videoPaths: [String]
 
-    /// Every video decoded or failed, and every teacher complete.
-    public var isComplete: Bool { videosPending == 0 && teachers.allSatisfy(\.isComplete) }
+    /// Every video decoded or failed, every teacher complete, and no damaged row.
+    public var isComplete: Bool { videosPending == 0 && teachers.allSatisfy(\.isComplete) && damagedScales.isEmpty }
 
     public var description: String {
         let mb = { (bytes: Int) in String(format: "%.1f MB", Double(bytes) / 1e6) }
@@ -55,9 +60,24 @@ public struct CacheSummary: Sendable, CustomStringConvertible {
                 "  teacher \(s.name): \(s.kind.rawValue) \(s.arch), L \(s.tokenCount) x D \(s.embedDim), "
                     + "\(storage), computed in \(s.precision), checkpoint \(s.checkpointName) sha256 \(s.checkpointSHA256); "
                     + "rows done \(t.rowsDone)/\(t.rowsExpected)\(t.isComplete ? " (complete)" : "")")
+            if let rows = damagedScales[s.name] {
+                let views = attributes.viewsPerVideo
+                let named = rows.prefix(5).map { "row \($0) (\(videoPaths.indices.contains($0 / views) ? videoPaths[$0 / views] : "?"))" }
+                lines.append(
+                    "    DAMAGED: \(rows.count) done row(s) hold unusable scales in \(CacheNames.featureScale) (not finite, "
+                        + "negative or too large): \(named.joined(separator: ", "))\(rows.count > 5 ? ", …" : ""); training "
+                        + "stops at the first. The other rows are intact: `mvd inspect --reset-damaged \(path)` makes these "
+                        + "rows pending again, and rerunning teacher \(s.name)'s extract-features command extracts only them")
+            }
         }
         lines.append("  size on disk \(mb(bytesOnDisk)) (apparent \(mb(apparentBytes)))")
-        lines.append("  status: " + (isComplete ? "complete" : "INCOMPLETE: rerun the same extract-features command to resume"))
+        lines.append(
+            "  status: "
+                + (isComplete
+                    ? "complete"
+                    : damagedScales.isEmpty
+                        ? "INCOMPLETE: rerun the same extract-features command to resume"
+                        : "DAMAGED: reset the rows above, then rerun the extract-features command of their teacher"))
         return lines.joined(separator: "\n")
     }
 }
@@ -111,7 +131,11 @@ public enum FeatureStoreInspection {
             videosPending: statuses.filter { $0 == .pending }.count,
             failures: failed.prefix(maxFailures).map { (videos[$0].path, errors[$0]) },
             teachers: try progress(reader, statuses), hasPixels: reader.hasPixels,
-            bytesOnDisk: allocated, apparentBytes: Int(info.st_size))
+            bytesOnDisk: allocated, apparentBytes: Int(info.st_size),
+            damagedScales: try reader.cache.teachers.reduce(into: [:]) { found, t in
+                let rows = try ScaleCheck.damagedRows(t)
+                if !rows.isEmpty { found[t.spec.name] = rows }
+            }, videoPaths: videos.map(\.path))
     }
 
     /// Completeness and token grid of every teacher, for `distill` to check before training.

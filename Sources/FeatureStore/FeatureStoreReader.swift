@@ -211,15 +211,14 @@ extension CacheFile {
             try scaleDataset.read(
                 rows: row..<row + 1, memType: swh5_T_IEEE_F32LE(),
                 into: UnsafeMutableRawPointer(scales.baseAddress!))
-            // The largest scale whose codes (up to ±127) stay finite.
-            let limit = Float.greatestFiniteMagnitude / 127
-            if let bad = scales.firstIndex(where: { !($0 >= 0 && $0 <= limit) }) {
+            if let bad = scales.firstIndex(where: { !ScaleCheck.isUsable($0) }) {
                 throw FeatureStoreError(
                     .notACache,
                     "\(url.lastPathComponent) row \(row): /teachers/\(t.spec.name)/"
                         + "\(CacheNames.featureScale) holds \(scales[bad]) for token \(bad); a scale is "
-                        + "finite, at least 0 and at most \(limit). The file is damaged: delete it and "
-                        + "run extract-features again.")
+                        + "finite, at least 0 and at most \(ScaleCheck.largestScale). The row is damaged, not the whole "
+                        + "file: `mvd inspect \(url.path)` lists every such row, `mvd inspect --reset-damaged` makes them "
+                        + "pending, and rerunning teacher \(t.spec.name)'s extract-features command extracts only those.")
             }
             Int8Quantization.dequantizeInPlace(buffer, scales: scales.baseAddress!, tokens: tokens, width: width)
         }

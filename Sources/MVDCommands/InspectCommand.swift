@@ -15,9 +15,25 @@ public struct InspectCommand: ParsableCommand {
     @Flag(help: "Exit with status 1 when the cache is incomplete (for scripts).")
     var requireComplete = false
 
+    @Flag(
+        help:
+            "Make the rows of int8 teachers whose scales are damaged (listed by inspect) pending again, so that rerunning the teacher's extract-features command extracts only them."
+    )
+    var resetDamaged = false
+
     public init() {}
 
     public func run() throws {
+        if resetDamaged {
+            let reset = try ScaleCheck.resetDamagedRows(in: file)
+            guard !reset.isEmpty else { return print("\(file.path): no int8 teacher holds a damaged scale; nothing to reset") }
+            for (teacher, rows) in reset.sorted(by: { $0.key < $1.key }) {
+                print(
+                    "teacher \(teacher): \(rows.count) row(s) pending again; rerun its extract-features command with "
+                        + "--out \(file.path) to extract them")
+            }
+            return
+        }
         let summary = try FeatureStoreInspection.summary(of: file)
         print(summary.description)
         if requireComplete && !summary.isComplete { throw ExitCode(1) }

@@ -240,9 +240,67 @@ struct Int8StorageTests {
                 error?.code == .notACache
                     && error?.message.contains(
                         "row 3: /teachers/video/features_scale holds "
-                            + "\(bad) for token 5") == true,
+                            + "\(bad) for token 5") == true
+                    && error?.message.contains("The row is damaged, not the whole file") == true
+                    && error?.message.contains("delete") == false,
                 "\(error?.message ?? "")")
         }
+    }
+
+    @Test("inspect finds damaged scales of done rows without reading training rows, and resetting them lets a rerun redo only those")
+    func damagedScalesFoundAndReset() throws {
+        let url = try Self.cache("int8-scale-inspect")
+        var original = [Float](repeating: 0, count: Self.teacher.rowElements)
+        try FeatureStoreReader(at: url).read(row: 3, teacher: "video", into: &original)
+        try CacheSurgery.edit(url, "/teachers/video") { group in
+            let scales = group.openDataset
+            var row3 = [Float](repeating: 0.5, count: 8), row7 = row3
+            row3[5] = .nan
+            row7[0] = -1
+            try scales("features_scale").write(rows: 3..<4, row3)
+            try scales("features_scale").write(rows: 7..<8, row7)
+            // Rows of the failed video 2 (4, 5) are never done: whatever their scales hold is not damage.
+            try scales("features_scale").write(rows: 4..<5, [Float](repeating: .infinity, count: 8))
+        }
+        let summary = try FeatureStoreInspection.summary(of: url)
+        #expect(summary.damagedScales == ["video": [3, 7]] && !summary.isComplete)
+        let text = summary.description
+        #expect(
+            text.contains("DAMAGED: 2 done row(s) hold unusable scales in features_scale")
+                && text.contains("row 3 (clips/video 1 ü.mp4), row 7 (clips/video 3 ü.mp4)")
+                && text.contains("`mvd inspect --reset-damaged \(url.path)`") && !text.contains("delete"), "\(text)")
+
+        #expect(try ScaleCheck.resetDamagedRows(in: url) == ["video": [3, 7]])
+        let after = try FeatureStoreInspection.summary(of: url)
+        #expect(after.damagedScales.isEmpty && after.videosPending == 2 && after.teachers[0].rowsDone == 6)
+        // The rerun extracts exactly the reset rows.
+        let writer = try FeatureStoreWriter(at: url, request: TestCache.request([Self.teacher]))
+        #expect(writer.remainingVideos() == [1, 3])
+        var redone: [Int] = []
+        for video in writer.remainingVideos() {
+            for row in writer.rows(ofVideo: video) where !writer.isDone(row: row, teacher: "video") {
+                redone.append(row)
+                try writer.writeView(row: row, try writer.storedView(row: row) ?? TestCache.view(row))
+                try writer.writeFeatures(row: row, teacher: "video", Self.features(row))
+            }
+            try writer.finishVideo(video)
+        }
+        try writer.close()
+        #expect(redone == [3, 7])
+        #expect(try FeatureStoreInspection.summary(of: url).isComplete)
+        var again = [Float](repeating: 0, count: Self.teacher.rowElements)
+        try FeatureStoreReader(at: url).read(row: 3, teacher: "video", into: &again)
+        #expect(again == original)
+    }
+
+    @Test("a format-2 file without its scales is called format 2, and the other teachers are said to be intact")
+    func missingScaleNamesFormat2() throws {
+        let url = try Self.cache("int8-scale-gone", teachers: [TestCache.teacher("image"), Self.teacher])
+        try CacheSurgery.edit(url, "/teachers/video") { try $0.removeChild("features_scale") }
+        let error = try #require(CacheOpenTests.refusal(url))
+        #expect(
+            error.message.contains("stores int8 codes (format 2)") && !error.message.contains("format 1")
+                && error.message.contains("The other teachers are intact"), "\(error.message)")
     }
 
     @Test("merging int8 shards gives the cache of a single-process run, codes and scales unchanged")

@@ -64,7 +64,7 @@ final class H5Dataset {
                 throw FeatureStoreError(
                     .notACache,
                     "dataset \(path) is missing; the file is not a complete "
-                        + "feature cache (format 1). Recreate it with extract-features.")
+                        + "feature cache (docs/cache-format.md). Recreate it with extract-features.")
             }
             try H5Object.checkChildHeader(in: location, name)
             let id = try checkID(H5Dopen2(location, name, swh5_P_DEFAULT()), "opening dataset \(name)")

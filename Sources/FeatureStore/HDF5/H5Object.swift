@@ -136,7 +136,7 @@ final class H5Object {
                 throw FeatureStoreError(
                     .notACache,
                     "group \(childPath(name)) is missing; the file is not a "
-                        + "feature cache (format 1). Recreate it with extract-features.")
+                        + "feature cache (docs/cache-format.md). Recreate it with extract-features.")
             }
             try Self.checkChildHeader(in: id, name)
             let gid = try checkID(H5Gopen2(id, name, swh5_P_DEFAULT()), "opening group \(name)")
@@ -255,7 +255,7 @@ extension H5Object {
             throw FeatureStoreError(
                 .notACache,
                 "attribute \(name) of \(path) is missing; the file is not a "
-                    + "feature cache of format 1. Recreate it with extract-features.")
+                    + "feature cache (docs/cache-format.md). Recreate it with extract-features.")
         }
         let attr = H5Handle(try checkID(H5Aopen(id, name, swh5_P_DEFAULT()), "opening attribute \(name)"), .attribute)
         // H5Aread fills one value per element: an array attribute would overrun the single value read here.
@@ -265,7 +265,7 @@ extension H5Object {
             throw FeatureStoreError(
                 .notACache,
                 "attribute \(name) of \(path) holds \(count) values, not one; the "
-                    + "file is damaged or not a feature cache of format 1. Recreate it with "
+                    + "file is damaged or not a feature cache (docs/cache-format.md). Recreate it with "
                     + "extract-features.")
         }
         return attr
