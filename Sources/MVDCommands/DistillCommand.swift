@@ -109,6 +109,7 @@ public struct DistillCommand: ParsableCommand {
     /// never silently replaces an old one, and a resumed run never silently starts from scratch.
     public func validate() throws {
         try FlagChecks.threads(threads)
+        try FlagChecks.outputFolder(out)
         let run = RunDirectory(out)
         if resume {
             guard !overwrite else { throw ValidationError("--resume continues the run in \(out.path) and --overwrite replaces it; give one of them") }

@@ -120,6 +120,7 @@ public struct EvaluateCommand: ParsableCommand {
                 "\(flag) only applies to fine-tuning, which this run does not do (--protocol \(chosen.map(\.rawValue).joined(separator: ","))); "
                     + "drop it, or add finetune to --protocol")
         }
+        try FlagChecks.outputFolder(resultFile.deletingLastPathComponent())
         try FlagChecks.refuseExisting([resultFile], overwrite: overwrite)
         if let file = saveTeacher {
             guard chosen.contains(.finetune) else { throw ValidationError("--save-teacher saves a fine-tuned encoder: add --protocol finetune") }

@@ -121,6 +121,7 @@ public struct ExtractFeaturesCommand: ParsableCommand {
         guard waitForWriter >= 0, waitForWriter.isFinite else {
             throw ValidationError("--wait-for-writer must be 0 (stop at once) or a positive number of seconds, not \(waitForWriter)")
         }
+        try FlagChecks.outputFolder(out.deletingLastPathComponent())
         let config = try makeConfig()
         if LaunchEnvironment().isParallel && FileManager.default.fileExists(atPath: out.path) {
             // The merge builds --out afresh; a cache that exists already is extended by a single process.

@@ -25,6 +25,26 @@ enum FlagChecks {
         }
     }
 
+    /// Refuses an output folder that cannot be created because a path on the way to it is not a folder, naming that
+    /// path; FileManager would only say "NSCocoaErrorDomain error 512" once the run had started.
+    static func outputFolder(_ folder: URL, flag: String = "--out") throws {
+        var path = folder.standardizedFileURL
+        while true {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else {
+                    throw ValidationError(
+                        "\(path.path) is not a directory, so \(flag) \(folder.path) cannot be created in it; "
+                            + "choose an \(flag) whose folders are folders")
+                }
+                return
+            }
+            let parent = path.deletingLastPathComponent()
+            guard parent.path != path.path else { return }
+            path = parent
+        }
+    }
+
     /// Refuses to replace an existing file or folder unless `--overwrite` was given.
     static func refuseExisting(_ files: [URL], overwrite: Bool) throws {
         guard !overwrite, let existing = files.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else { return }
