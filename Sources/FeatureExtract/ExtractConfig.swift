@@ -154,7 +154,14 @@ public struct ExtractConfig: Codable, Sendable {
             }
         } else {
             guard inputSize % model.patchSize == 0 else {
-                throw fail("--input-size \(inputSize) must be a multiple of the patch size \(model.patchSize)")
+                // The clip size often comes from the model's default, so name the flag that fits a teacher to any clips.
+                let p = model.patchSize, side = Double(inputSize) / Double(p)
+                let grids = (1...max(inputSize, 1)).filter { inputSize % $0 == 0 }
+                let g = grids.min { (abs(Double($0) - side), -$0) < (abs(Double($1) - side), -$1) } ?? 1
+                throw fail(
+                    "the \(inputSize) px clips (--input-size) are not a multiple of the teacher's patch size \(p); give "
+                        + "--teacher-input-size \(p * g) (the teacher sees each crop at \(p * g) px: a \(g)×\(g) token grid, "
+                        + "\(inputSize / g) px of the clip per token), or an --input-size that is a multiple of \(p)")
             }
         }
         guard samplingRate >= 1, batchSize >= 1, decodeThreads >= 1, commitEvery >= 1 else {
@@ -171,39 +178,92 @@ public struct ExtractConfig: Codable, Sendable {
         }
     }
 
-    /// Bytes the cache file needs for `videoCount` manifest videos: all storage is allocated when the file is
-    /// created (features, pixels and per-row records), and adding a teacher to an existing file copies it first.
-    /// 0 when `out` already holds this teacher (a resumed run writes into storage it has).
-    public func requiredBytes(videoCount: Int) -> Double {
+    /// What a run needs on the file system holding `out`, beyond what is in use there now, and why.
+    public struct StorageNeed: Sendable, Equatable {
+        /// Bytes the run needs free at its peak.
+        public var bytes: Double
+        /// What they are made of, for the refusal.
+        public var reason: String
+        /// Whether `out` exists already (its views, and so its size per teacher, are fixed).
+        public var existing: Bool
+    }
+
+    /// Bytes the run needs free for `videoCount` manifest videos (`storageNeed(videoCount:).bytes`).
+    public func requiredBytes(videoCount: Int) -> Double { storageNeed(videoCount: videoCount).bytes }
+
+    /// What the run needs free at its peak for `videoCount` manifest videos. All storage is allocated when a file is
+    /// created (features, pixels and per-row records). Adding a teacher to an existing file copies the whole file
+    /// with the new teacher's storage, and storing a complete teacher's statistics copies the file once more (the
+    /// copy is renamed over it, see docs/cache-format.md): each copy needs room beside the file it replaces. A shard
+    /// gets no statistics (the merge computes them). Nothing when `out` holds this teacher with its statistics.
+    public func storageNeed(videoCount: Int) -> StorageNeed {
         let videos = Double((videoCount + shardCount - 1) / shardCount), rows = videos * Double(viewsPerVideo)
         let m = teacherModel
         let features = teacher == .none ? 0 : rows * Double(dtype.bytesPerRow(tokens: tokensPerRow, width: m.embedDim))
+        let statistics = teacher != .none && shardCount == 1
+        let fb = Self.formatBytes
         guard FileManager.default.fileExists(atPath: out.path) else {
             let pixels = storePixels ? rows * Double(numFrames) * Double(inputSize * inputSize * 3) : 0
             let records = rows * Double(8 + 4 * numFrames + 16 + 1) + videos * 64
-            return features + pixels + records
+            let file = features + pixels + records
+            let shape =
+                "\(Int(videos)) videos × \(viewsPerVideo) views × \(tokensPerRow) tokens × \(m.embedDim) wide"
+                + (storePixels ? ", with pixels" : "")
+            return StorageNeed(
+                bytes: statistics ? 2 * file : file,
+                reason: "a new file of \(fb(file)) (\(shape))"
+                    + (statistics ? " and, once the teacher is complete, a copy of it that stores its statistics" : ""),
+                existing: false)
         }
-        guard let reader = try? FeatureStoreReader(at: out), let name = teacherName,
-            !reader.teachers.contains(where: { $0.name == name })
-        else { return 0 }
-        let existing = (try? FileManager.default.attributesOfItem(atPath: out.path)[.size] as? Int) ?? 0
-        return Double(existing) + features
+        guard let reader = try? FeatureStoreReader(at: out), let name = teacherName else {
+            return StorageNeed(bytes: 0, reason: "", existing: true)
+        }
+        let existing = Double((try? FileManager.default.attributesOfItem(atPath: out.path)[.size] as? Int) ?? 0)
+        guard reader.teachers.contains(where: { $0.name == name }) else {
+            // The copy (existing + features) is written while the original is still there; after the rename the
+            // statistics' copy of the new file is written beside it.
+            return StorageNeed(
+                bytes: statistics ? existing + 2 * features : existing + features,
+                reason: "adding teacher \(name) copies the \(fb(existing)) cache with the new teacher's \(fb(features)) "
+                    + "into a new file"
+                    + (statistics ? ", and storing its statistics once it is complete copies that file once more" : ""),
+                existing: true)
+        }
+        guard statistics, (try? reader.statistics(teacher: name)) ?? nil == nil else {
+            return StorageNeed(bytes: 0, reason: "", existing: true)
+        }
+        return StorageNeed(
+            bytes: existing,
+            reason: "storing teacher \(name)'s statistics once it is complete copies the \(fb(existing)) cache",
+            existing: true)
     }
 
     /// Refuses an extraction whose cache would not fit in the free space of the file system holding `out`, before
     /// anything is written: the file is allocated in full up front, so a run that does not fit fills the disk.
-    public func checkStorage(videoCount: Int) throws {
-        let needed = requiredBytes(videoCount: videoCount)
-        guard needed > 0, let free = Self.freeBytes(near: out) else { return }
-        guard needed <= free else {
-            throw ExtractError.invalidConfig(
-                String(
-                    format: "the cache %@ needs %.1f GB (%d videos × %d views × %d tokens × %d wide%@) "
-                        + "but its file system has %.1f GB free; lower --views-per-video, extract with --shard I/N onto several disks, "
-                        + "or choose an --out with more space", out.path, needed / 1e9, videoCount, viewsPerVideo, tokensPerRow,
-                    teacherModel.embedDim,
-                    storePixels ? ", with pixels" : "", free / 1e9))
+    /// `freeBytes` stands in for the file system's free space (tests); nil asks the file system.
+    public func checkStorage(videoCount: Int, freeBytes: Double? = nil) throws {
+        let need = storageNeed(videoCount: videoCount)
+        guard need.bytes > 0, let free = freeBytes ?? Self.freeBytes(near: out) else { return }
+        guard need.bytes > free else { return }
+        // An existing cache's views are fixed, so only more room helps; a new one can also be made smaller.
+        let advice =
+            need.existing
+            ? "its views are fixed (--views-per-video and --store-pixels cannot change for an existing cache), so free "
+                + "\(Self.formatBytes(need.bytes - free)) there, or move \(out.lastPathComponent) to a file system with room "
+                + "and rerun with --out there"
+            : "lower --views-per-video" + (storePixels ? " or drop --store-pixels" : "")
+                + ", extract with --shard I/N onto several disks, or choose an --out with more space"
+        throw ExtractError.invalidConfig(
+            "\(out.path) needs \(Self.formatBytes(need.bytes)) free (\(need.reason)) but its file system has "
+                + "\(Self.formatBytes(free)) free; \(advice)")
+    }
+
+    /// `bytes` in the largest unit that keeps a digit before the point: GB, MB, kB or bytes.
+    public static func formatBytes(_ bytes: Double) -> String {
+        for (unit, size) in [("GB", 1e9), ("MB", 1e6), ("kB", 1e3)] where bytes >= size {
+            return String(format: "%.1f %@", bytes / size, unit)
         }
+        return "\(Int(bytes)) bytes"
     }
 
     /// Free bytes (for unprivileged users) of the file system holding `url`, found through its nearest existing folder.

@@ -8,6 +8,11 @@ import Foundation
 /// are not a mismatch: they are added.
 enum Fingerprint {
     static func check(_ cache: CacheFile, against request: FeatureStoreWriter.Request) throws {
+        if let teacher = request.teachers.first, cache.attributes.patchSize != request.attributes.patchSize,
+            cache.attributes.inputSize == request.attributes.inputSize
+        {
+            throw gridMismatch(cache, teacher: teacher, requestPatch: request.attributes.patchSize)
+        }
         try check(cache, attributes: request.attributes)
         if cache.totalVideos != request.videos.count {
             throw mismatch(
@@ -70,6 +75,20 @@ enum Fingerprint {
         "depth": "--arch or --model-config", "num_heads": "--arch or --model-config",
         "patch_size": "--arch or --model-config", "input_size": "--teacher-input-size", "frame_stride": "--teacher"
     ]
+
+    /// The root `patch_size` is derived (clip size over the token grid), never given: a teacher that does not fit
+    /// the cache's grid is told the grid and the `--teacher-input-size` that gives it, not two patch sizes.
+    static func gridMismatch(_ cache: CacheFile, teacher: TeacherSpec, requestPatch: Int) -> FeatureStoreError {
+        let size = cache.attributes.inputSize, grid = size / max(cache.attributes.patchSize, 1)
+        let mine = teacher.inputSize / max(teacher.patchSize, 1), fit = teacher.patchSize * grid
+        return FeatureStoreError(
+            .fingerprintMismatch,
+            "\(cache.url.path) holds a \(grid)×\(grid) token grid per frame (\(cache.attributes.patchSize) px of its \(size) px "
+                + "clips per token), but teacher \(teacher.name) (patch \(teacher.patchSize)) seeing the clips at "
+                + "\(teacher.inputSize) px gives \(mine)×\(mine); every teacher of a cache has the same grid, so that its "
+                + "target n lies over student token n. Give --teacher-input-size \(fit) (the teacher then sees each crop at "
+                + "\(fit) px, a \(grid)×\(grid) grid), or extract this teacher into another --out.")
+    }
 
     static func mismatch(_ cache: CacheFile, field: String, file: String, request: String) -> FeatureStoreError {
         FeatureStoreError(

@@ -74,6 +74,27 @@ struct ResumeTests {
         #expect(error?.message.contains("delete the file") == true)
     }
 
+    @Test("a second teacher whose token grid differs is told the cache's grid and the --teacher-input-size that gives it")
+    func otherGrid() throws {
+        let url = try TestCache.temporaryFile("grid")
+        try FeatureStoreWriter(at: url, request: TestCache.request([TestCache.teacher("image")])).close()
+        // Patch 1 at the clips' 4 px: a 4×4 grid (1 px per token) where the cache has 2×2 (patch_size 2).
+        var attributes = TestCache.attributes()
+        attributes.patchSize = 1
+        var video = TestCache.teacher("video", tokens: 32)
+        video.patchSize = 1
+        let error = #expect(throws: FeatureStoreError.self) {
+            try FeatureStoreWriter(at: url, request: TestCache.request([video], attributes: attributes))
+        }
+        let message = error?.message ?? ""
+        #expect(error?.code == .fingerprintMismatch, "\(message)")
+        #expect(
+            message.contains(
+                "holds a 2×2 token grid per frame (2 px of its 4 px clips per token), but teacher video (patch 1) "
+                    + "seeing the clips at 4 px gives 4×4") && message.contains("Give --teacher-input-size 2"), "\(message)")
+        #expect(!message.contains("in this request") && !message.contains("patch_size"), "\(message)")
+    }
+
     @Test("a teacher written before the precision attribute existed reads as fp32; an unknown precision is refused")
     func precisionAttribute() throws {
         let url = try TestCache.temporaryFile("precision")

@@ -59,6 +59,42 @@ import Testing
         #expect(refusal?.contains("--teacher-input-size 200") == true, "\(refusal ?? "accepted")")
     }
 
+    @Test("a patch-14 teacher on clips that are not a multiple of 14 is pointed at --teacher-input-size")
+    func patchDoesNotDivideClips() throws {
+        let out = dir.appendingPathComponent("p14.h5")
+        let refusal = try #require(
+            CommandFixtures.message(
+                ExtractFeaturesCommand.self,
+                [
+                    "--teacher", "image", "--arch", "vit_huge", "--checkpoint", "mae.pth", "--manifest", manifest.path,
+                    "--out", out.path, "--input-size", "48"
+                ]), "accepted")
+        #expect(
+            refusal.contains("the 48 px clips (--input-size) are not a multiple of the teacher's patch size 14")
+                && refusal.contains("--teacher-input-size 42 (the teacher sees each crop at 42 px: a 3×3 token grid, 16 px"),
+            "\(refusal)")
+    }
+
+    @Test("an --out below a regular file is refused naming the file, for every command that writes a folder")
+    func outUnderAFile() throws {
+        let file = dir.appendingPathComponent("somefile.txt")
+        try Data("x".utf8).write(to: file)
+        let extract = try #require(
+            CommandFixtures.message(ExtractFeaturesCommand.self, flags(file.appendingPathComponent("run/feats.h5"), [])))
+        #expect(extract.contains("\(file.path) is not a directory") && !extract.contains("NSCocoaErrorDomain"), "\(extract)")
+        let distill = try #require(
+            CommandFixtures.message(DistillCommand.self, ["--cache", "feats.h5", "--out", file.appendingPathComponent("run").path]))
+        #expect(distill.contains("\(file.path) is not a directory"), "\(distill)")
+        let evaluate = try #require(
+            CommandFixtures.message(
+                EvaluateCommand.self,
+                [
+                    "--checkpoint", "s.pth", "--arch", "vit_small", "--protocol", "knn", "--train-manifest", manifest.path,
+                    "--val-manifest", manifest.path, "--out", file.appendingPathComponent("run").path
+                ]))
+        #expect(evaluate.contains("\(file.path) is not a directory"), "\(evaluate)")
+    }
+
     @Test("a cache larger than the free space is refused with both sizes")
     func cacheLargerThanDisk() throws {
         // 65,536 tokens of width 16,384 in float16: 2.1 GB a row, 2,000 rows, about 4.3 TB.
@@ -74,7 +110,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 
-    @Test("the size estimate counts features, pixels and row records of this shard")
+    @Test("the size estimate counts features, pixels and row records of this shard, and the statistics' copy of a whole cache")
     func requiredBytes() throws {
         let model = try ModelConfig.preset("vit_base")
         let config = ExtractConfig(
@@ -83,17 +119,21 @@ import Testing
         let rows: Double = 10 * 3
         let features: Double = rows * 1568 * 768 * 2
         let records: Double = rows * 89 + 10 * 64  // video id, 16 frame indices, crop box, done flag; per video its strings
-        #expect(config.requiredBytes(videoCount: 10) == features + records)
+        // Once the teacher is complete, its statistics are stored in a copy of the file renamed over it.
+        #expect(config.requiredBytes(videoCount: 10) == 2 * (features + records))
         var sharded = config
         sharded.shardCount = 2
-        #expect(sharded.requiredBytes(videoCount: 10) == (features + records) / 2)
+        #expect(sharded.requiredBytes(videoCount: 10) == (features + records) / 2)  // a shard gets no statistics
         var pixels = config
         pixels.storePixels = true
         let pixelBytes: Double = rows * 16 * 224 * 224 * 3
-        #expect(pixels.requiredBytes(videoCount: 10) == features + records + pixelBytes)
+        #expect(pixels.requiredBytes(videoCount: 10) == 2 * (features + records + pixelBytes))
         var int8 = config
         int8.dtype = .int8  // a byte per value and a float32 scale per token
-        #expect(int8.requiredBytes(videoCount: 10) == rows * (1568 * 768 + 1568 * 4) + records)
+        #expect(int8.requiredBytes(videoCount: 10) == 2 * (rows * (1568 * 768 + 1568 * 4) + records))
+        var views = config
+        views.teacher = .none
+        #expect(views.requiredBytes(videoCount: 10) == rows * 89 + 10 * 64)
     }
 
     @Test("shards an interrupted mpirun -n 2 run left beside --out stop a run over another process count, saying how to resume them")
@@ -122,6 +162,41 @@ import Testing
         try Data().write(to: out)
         #expect(ExtractFeaturesCommand.leftoverShards(beside: out, processes: 1) == nil)
         #expect(Shard.files(beside: folder.appendingPathComponent("feats.shard-0-of-2.h5")).isEmpty)
+    }
+
+    @Test("adding a teacher to a small cache that does not fit counts both copies, in kB, and gives advice an existing cache can take")
+    func addingTeacherDoesNotFit() throws {
+        let out = dir.appendingPathComponent("small.h5")
+        let attributes = CacheAttributes(
+            manifestSHA256: String(repeating: "a", count: 64), numFrames: 2, samplingRate: 1, tubeletSize: 2, inputSize: 32,
+            patchSize: 16, viewsPerVideo: 1, seed: 0, createdBy: "test")
+        let image = TeacherSpec(
+            name: "image", kind: .image, arch: "vit_test", embedDim: 8, depth: 1, numHeads: 1, patchSize: 16, inputSize: 32,
+            frameStride: 2, checkpointSHA256: "00", checkpointName: "image.pth", tokenCount: 4)
+        let writer = try FeatureStoreWriter(
+            at: out,
+            request: .init(
+                attributes: attributes, videos: [VideoEntry(path: "a.mp4", label: 0), VideoEntry(path: "b.mp4", label: 1)],
+                teachers: [image]))
+        try writer.close()
+        var model = try ModelConfig.preset("vit_base")
+        (model.embedDim, model.numHeads, model.depth, model.numFrames, model.inputSize) = (16, 2, 1, 2, 32)
+        let config = ExtractConfig(
+            teacher: .video, checkpoint: nil, architecture: "vit_test", model: model, manifest: manifest, dataRoot: nil,
+            out: out, name: "video", numFrames: 2, inputSize: 32)
+        let existing = Double(try #require(try FileManager.default.attributesOfItem(atPath: out.path)[.size] as? Int))
+        let features = 2.0 * 4 * 16 * 2  // 2 rows of 4 tokens × 16 float16 values
+        #expect(config.requiredBytes(videoCount: 2) == existing + 2 * features)
+        let error = #expect(throws: ExtractError.self) { try config.checkStorage(videoCount: 2, freeBytes: 900) }
+        let message = error?.description ?? ""
+        #expect(!message.contains("0.0 GB"), "\(message)")
+        #expect(message.contains("needs \(ExtractConfig.formatBytes(existing + 2 * features)) free") && message.contains("kB"), "\(message)")
+        #expect(message.contains("has 900 bytes free"), "\(message)")
+        #expect(
+            message.contains("adding teacher video copies the \(ExtractConfig.formatBytes(existing)) cache with the new teacher's 256 bytes")
+                && message.contains("storing its statistics once it is complete copies that file once more"), "\(message)")
+        #expect(!message.contains("lower --views-per-video") && message.contains("its views are fixed"), "\(message)")
+        #expect(ExtractConfig.formatBytes(2_500_000) == "2.5 MB" && ExtractConfig.formatBytes(4_295e9) == "4295.0 GB")
     }
 
     @Test("labels that are not class indices are refused with the manifest line", arguments: ["-1", "100000", "4611686018427387904"])
