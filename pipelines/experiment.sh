@@ -253,7 +253,7 @@ pretrain() {
   # An interrupted run resumes from its checkpoint; one killed before its first checkpoint starts again.
   if [ -f "$dir/$name/checkpoint.safetensors" ]; then resume=(--resume); elif [ -d "$dir/$name" ]; then resume=(--overwrite); fi
   quietly "$dir/logs/$name.log" "$B" distill "${PRECISION_ARGS[@]}" --cache "$cache" --out "$dir/$name" --model-config "$CFG" \
-    --epochs "$epochs" --batch-size "$BATCH" --warmup-epochs "$warmup" --seed "$seed" --log-every 200 --save-every 1000 \
+    --epochs "$epochs" --batch-size "$BATCH" --warmup-epochs "$warmup" --seed "$seed" --log-every 20 --save-every 1000 \
     "${resume[@]}" "$@"
   # A run that was already finished logs no steps when it is resumed.
   { grep -E "^step" "$dir/logs/$name.log" || true; } | sed -n '1p;$p' | sed 's/^/  /'

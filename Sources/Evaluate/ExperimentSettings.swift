@@ -16,7 +16,7 @@ public struct ExperimentSettings: Codable, Equatable, Sendable {
     public var seeds: Int
     public var teacherSeeds: Int
     public var finetuneSeeds: Int
-    /// "fp32", "bf16", or "default" (the CPU's choice, as every mvd command makes it).
+    /// "fp32" or "bf16": the flag, or the CPU's choice when it was not given (as every mvd command makes it).
     public var precision: String
     public var quick: Bool
     public var data: ExperimentData

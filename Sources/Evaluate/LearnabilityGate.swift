@@ -55,7 +55,7 @@ public struct LearnabilityGate: Codable, Equatable, Sendable {
         let supervisedText =
             supervisedRow.ci95 == nil
             ? "\(f(supervised)) (one seed)" : "\(f(supervisedRow.mean)) (interval from \(f(supervised)))"
-        let baseline = "the untrained encoder reaches up to \(f(untrained)) (chance \(f(chance)))"
+        let baseline = "the untrained encoder may reach (\(f(untrained)), the upper end of its interval; chance \(f(chance)))"
         if supervised - untrained < margin {
             gate.reason =
                 "\(task) is not learnable at this scale: supervised training from scratch reaches \(supervisedText), "

@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluate
 import Foundation
 import Models
+import Tensor
 
 /// `mvd experiment-prepare`: checks an experiment's data and settings before any work, and writes what every later
 /// stage reads: the models' shapes, the combined manifests of the transfer teacher, and OUT/experiment.json.
@@ -77,7 +78,9 @@ public struct ExperimentPrepareCommand: ParsableCommand {
         let scaled = Dictionary(try parsedEpochs(), uniquingKeysWith: { $1 })
         let settings = ExperimentSettings(
             model: model, samplingRate: samplingRate, budget: budget, epochs: scaled, seeds: seeds, teacherSeeds: teacherSeeds,
-            finetuneSeeds: finetuneSeeds, precision: precision, quick: quick, data: checked)
+            finetuneSeeds: finetuneSeeds,
+            // "default" is recorded as what every command of the run resolves it to on this CPU.
+            precision: precision == "default" ? ComputePrecision.preferred.rawValue : precision, quick: quick, data: checked)
 
         let fm = FileManager.default
         let configDir = out.appendingPathComponent("config")
