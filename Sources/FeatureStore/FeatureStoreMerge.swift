@@ -86,8 +86,10 @@ public enum FeatureStoreMerge {
         }
         let count = first.shard.count
         let indices = shards.map(\.shard.index)
-        let missing = (0..<count).filter { !indices.contains($0) }
-        guard shards.allSatisfy({ $0.shard.count == count }), missing.isEmpty, indices.count == count else {
+        let sameCount = shards.allSatisfy { $0.shard.count == count }
+        // Listed only when few: a damaged shard_count (up to 2^63) must not build a list of that many.
+        let missing = sameCount && count <= shards.count + 64 ? (0..<count).filter { !indices.contains($0) } : []
+        guard sameCount, Set(indices).count == indices.count, indices.count == count else {
             throw FeatureStoreError(
                 .shardMismatch,
                 "the files are not shards 0..<\(count) exactly once (got "
