@@ -402,6 +402,8 @@ for seed in $(seq 1 "$SEEDS"); do
     if [ -n "${RUN_KEY[$run]:-}" ]; then evaluate_frozen "$run" "$S" "${RUN_KEY[$run]}" --run "$S/$run"; fi
   done
 
+  # Fine-tuning results of an earlier run with more --finetune-seeds are not this run's: they go.
+  if [ "$seed" -gt "$FINETUNED" ]; then rm -rf "$S/finetune"; fi
   if [ "$seed" -le "$FINETUNED" ]; then
     # The paper's protocol: every student of the comparison fine-tuned on both tasks, at equal budgets, with the
     # supervised baseline's motion-safe recipe and the paper's layer decay for a pre-trained ViT-S (0.75).

@@ -52,14 +52,15 @@ public struct ExperimentSummaryCommand: ParsableCommand {
             "teacher-image", "teacher-video", "student-pixels", "student-image", "student-video", "student-both"
         ]
         let rank = { (run: String) in order.firstIndex(of: run) ?? order.count }
-        let measurements = try collect(root).enumerated().sorted {
+        let settings = try readSettings(root)
+        // Seed folders beyond this run's --seeds were made by an earlier run with more seeds: not this run's results.
+        let measurements = try collect(root).filter { settings == nil || $0.seed <= settings!.seeds }.enumerated().sorted {
             (rank($0.element.run), $0.offset) < (rank($1.element.run), $1.offset)
         }.map(\.element)
         guard !measurements.isEmpty else {
             throw CommandFailure("no OUT/seed-*/eval/RUN/TASK/evaluation.json under \(root.path); run pipelines/experiment.sh first")
         }
         let rows = ExperimentSummary.rows(measurements)
-        let settings = try readSettings(root)
         let tasks = settings?.data.tasks.map(\.name) ?? Array(Set(rows.map(\.task))).sorted()
         let gates = tasks.map { LearnabilityGate.evaluate(task: $0, rows: rows, chance: chanceLevel(task: $0, settings: settings)) }
         let protocols = Array(Set(measurements.map(\.evaluationProtocol))).sorted()
