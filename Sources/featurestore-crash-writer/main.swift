@@ -5,7 +5,9 @@
 // usage: featurestore-crash-writer FILE [--teachers image,video] [--shard I/N]
 //        [--kill-after-writes K] [--kill-at data|commit:K] [--row-delay-ms MS]
 //        [--barrier FILE] [--wait-for-writer SECONDS]
+//        featurestore-crash-writer FILE --hold-reader READY_FILE
 // --barrier waits until FILE exists before opening the cache, so a test can start two writers at one moment.
+// --hold-reader opens FILE with a reader (as distill does), creates READY_FILE, and keeps it open until killed.
 @_spi(FaultInjection) import FeatureStore
 import Foundation
 
@@ -18,6 +20,7 @@ struct Options {
     var rowDelayMilliseconds = 0
     var barrier: String?
     var waitForWriter: Double = 0
+    var holdReader: String?
 }
 
 func parse(_ arguments: [String]) throws -> Options {
@@ -31,6 +34,7 @@ func parse(_ arguments: [String]) throws -> Options {
         case "--row-delay-ms": options.rowDelayMilliseconds = Int(rest.next() ?? "") ?? 0
         case "--barrier": options.barrier = rest.next()
         case "--wait-for-writer": options.waitForWriter = Double(rest.next() ?? "") ?? 0
+        case "--hold-reader": options.holdReader = rest.next()
         case "--kill-at":
             let parts = (rest.next() ?? "").split(separator: ":")
             let point: FeatureStoreWriter.FaultPoint = parts.first == "data" ? .afterDataFlush : .afterCommit
@@ -71,6 +75,11 @@ enum Job {
 }
 
 func run(_ options: Options) throws {
+    if let ready = options.holdReader {
+        let reader = try FeatureStoreReader(at: URL(fileURLWithPath: options.path))
+        _ = FileManager.default.createFile(atPath: ready, contents: Data())
+        while true { withExtendedLifetime(reader) { sleep(1) } }
+    }
     let teachers = Job.teachers.filter { options.teachers.contains($0.name) }
     let request = FeatureStoreWriter.Request(
         attributes: Job.attributes, videos: Job.videos, teachers: teachers,

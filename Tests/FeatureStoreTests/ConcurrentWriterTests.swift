@@ -35,6 +35,24 @@ struct ConcurrentWriterTests {
         }
     }
 
+    @Test("a writer refused because a reader (distill) holds the cache is told so, not that a writer holds it")
+    func writerRefusedByAReader() throws {
+        let writer = try crashWriter()
+        let folder = try Fixtures.temporaryDirectory("reader-holds")
+        let cache = folder.appendingPathComponent("cache.h5"), ready = folder.appendingPathComponent("ready")
+        #expect(try runProcess(writer, [cache.path, "--teachers", "image"]).0 == 0)
+        let reader = try StartedProcess(writer, [cache.path, "--hold-reader", ready.path])
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: ready.path) && Date() < deadline { usleep(10_000) }
+        // The same teacher again: the writer opens the cache in place (adding a teacher would write a copy).
+        let (status, errors) = try runProcess(writer, [cache.path, "--teachers", "image"])
+        kill(reader.process.processIdentifier, SIGKILL)
+        _ = reader.finish()
+        #expect(status == 1)
+        #expect(errors.contains("a reader such as distill"), "\(errors)")
+        #expect(!errors.contains("another process (a writer)"), "\(errors)")
+    }
+
     /// Builds a cache with views only, starts two writers (image, video) that open it at one moment, and checks the
     /// result: each writer that exited 0 has a complete teacher in the file, each other one was refused because
     /// another writer held the cache, and the file holds exactly the completed teachers.
