@@ -6,6 +6,10 @@ import Testing
 /// Linear layers' products with weights packed once per scope (bf16).
 @Suite("packed weights", .serialized)
 struct WeightPacksTests {
+    /// Whether oneDNN has a bf16 matmul on this CPU (it needs AVX-512). Without one, bf16 products are emulated on the
+    /// plain path and nothing is packed in bf16: the tests then check that the plain path is taken.
+    static let bf16Kernel = ComputePrecision.kernelName(.bf16) != nil
+
     static func layer(inputs: Int, outputs: Int, seed: UInt64) -> (Linear, Tensor) {
         var rng = TestRandom(seed: seed)
         let linear = Linear(
@@ -34,7 +38,8 @@ struct WeightPacksTests {
                 let plain = linear(x)
                 return WeightPacks.scope { (plain, linear(x), WeightPacks.current!.count) }
             }
-            #expect(count == 1, "\(inputs)→\(outputs): the weight was not packed")
+            let packable = precision == .fp32 || Self.bf16Kernel
+            #expect(count == (packable ? 1 : 0), "\(inputs)→\(outputs): packed \(count) weights, oneDNN bf16 kernel: \(Self.bf16Kernel)")
             #expect(Self.forwardBound(packed, linear, x, precision) <= 1, "\(inputs)→\(outputs): packed forward outside the bound")
             #expect(Self.forwardBound(plain, linear, x, precision) <= 1, "\(inputs)→\(outputs): plain forward outside the bound")
             #expect(WeightPacks.current == nil, "the packs outlived their scope")
@@ -65,7 +70,7 @@ struct WeightPacksTests {
                 return (before, linear(x), WeightPacks.current!.count)
             }
         }
-        #expect(count == 2)
+        #expect(count == (Self.bf16Kernel ? 2 : 0))
         #expect(Self.forwardBound(after, linear, x) <= 1, "the second forward used the stale pack")
         #expect(before != after)
     }
@@ -109,8 +114,9 @@ struct WeightPacksTests {
         // The training path, in the same kind of scope: the same packed products, our GELU, fp32 between them. Were the
         // fused path not taken, the two would agree to the bit; oneDNN's GELU differs from ours in the last bits.
         let unfused = ComputePrecision.with(.bf16) { WeightPacks.scope { mlp.forward(x).0 } }
-        #expect(count == 2)
-        #expect(y != unfused)
+        #expect(count == (Self.bf16Kernel ? 2 : 0))
+        // Without a bf16 kernel nothing is packed and inference takes the training path itself.
+        #expect(Self.bf16Kernel ? y != unfused : y == unfused)
         #expect(fused(threads: 1).0 == y)
         let a = Agreement(y.storage, unfused.storage)
         #expect(a.cosine > 0.99999 && a.meanRelative < 1e-2, "\(a)")
