@@ -94,11 +94,11 @@ public struct RunDirectory: Sendable {
     /// Restores weights and optimiser state saved by `saveCheckpoint`; returns the step to continue from.
     public func loadCheckpoint(into student: inout Student, optimizer: inout AdamW) throws -> Int {
         let dict = try SafeTensors.read(checkpointURL)
-        guard let stepText = dict.metadata["step"], let step = Int(stepText),
+        guard let stepText = dict.metadata["step"], let step = Int(stepText), step >= 0,
             let stepsData = dict.metadata["adam_steps"]?.data(using: .utf8),
             let steps = try? JSONDecoder().decode([String: Int].self, from: stepsData)
         else {
-            throw DistillError.runDirectory("\(checkpointURL.path) is not a run checkpoint (no step metadata)")
+            throw DistillError.runDirectory("\(checkpointURL.path) is not a run checkpoint (no valid step metadata)")
         }
         // The same strict load as every checkpoint: each parameter under its visitor's name and checkpoint shape,
         // finite; the frozen tables skipped; then only the optimiser's moments may remain.

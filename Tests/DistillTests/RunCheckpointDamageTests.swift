@@ -29,6 +29,16 @@ struct RunCheckpointDamageTests {
         #expect(try Self.load(run) == 3)
     }
 
+    @Test("a negative step in the checkpoint's metadata is refused, not resumed from")
+    func negativeStep() throws {
+        let (run, dict) = try Self.savedRun()
+        var metadata = dict.metadata
+        metadata["step"] = "-5"
+        try SafeTensors.write(dict, to: run.checkpointURL, metadata: metadata)
+        let error = #expect(throws: DistillError.self) { try Self.load(run) }
+        #expect("\(error!)".contains("not a run checkpoint"), "\(error!)")
+    }
+
     @Test("a tensor of another shape is refused with its name")
     func wrongShape() throws {
         let (run, dict0) = try Self.savedRun()
