@@ -34,9 +34,26 @@ extension DistillCommand {
     func trainConfig() throws -> (TrainConfig, clipFrames: Int) {
         let mode = try self.mode()
         var (arch, model) = try studentModel(mode)
-        if let d = decoderDepth {
-            try FlagChecks.integer("--decoder-depth", d, in: 1...ModelConfig.limits.depth)
-            model.decoder = Student.decoderConfig(model).with(depth: d)
+        if decoderDepth != nil || decoderWidth != nil || decoderHeads != nil {
+            var decoder = Student.decoderConfig(model)
+            if let d = decoderDepth {
+                try FlagChecks.integer("--decoder-depth", d, in: 1...ModelConfig.limits.depth)
+                decoder.depth = d
+            }
+            if let w = decoderWidth {
+                try FlagChecks.integer("--decoder-width", w, in: 1...ModelConfig.limits.embedDim)
+                decoder.embedDim = w
+            }
+            if let h = decoderHeads {
+                try FlagChecks.integer("--decoder-heads", h, in: 1...ModelConfig.limits.numHeads)
+                decoder.numHeads = h
+            }
+            guard decoder.embedDim % decoder.numHeads == 0, decoder.embedDim % 16 == 0 else {
+                throw ValidationError(
+                    "the decoder's width \(decoder.embedDim) must be a multiple of 16 and of its \(decoder.numHeads) heads; "
+                        + "change --decoder-width or --decoder-heads")
+            }
+            model.decoder = decoder
         }
         // A missing or damaged cache is not a flag problem: its typed error is shown without the usage text.
         let reader = mode.readsCacheAttributes ? try FeatureStoreReader(at: cache) : nil
@@ -117,8 +134,4 @@ extension DistillCommand {
                     normalizeTargets: normTargets, standardizeTargets: standardizeTargets)
             })
     }
-}
-
-extension DecoderConfig {
-    func with(depth: Int) -> DecoderConfig { DecoderConfig(embedDim: embedDim, depth: depth, numHeads: numHeads) }
 }

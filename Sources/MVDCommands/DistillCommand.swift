@@ -86,6 +86,10 @@ public struct DistillCommand: ParsableCommand {
     @Option(help: "tube or random.") var mask: MaskKind = .tube
     @Option(help: "Fraction of tokens masked.") var maskRatio: Double?
     @Option(help: "Decoder depth (default 2, or the config's decoder).") var decoderDepth: Int?
+    @Option(help: "Decoder width (the original's --feat_decoder_embed_dim; default the encoder's, or the config's decoder).")
+    var decoderWidth: Int?
+    @Option(help: "Decoder heads (the original's --feat_decoder_num_heads; default the encoder's, or the config's decoder).")
+    var decoderHeads: Int?
     @Option var epochs: Int = 10
     @Option(help: "Clips per micro-batch.") var batchSize: Int = 2
     @Option(help: "Micro-batches per optimiser step.") var accumulate: Int = 1

@@ -1,8 +1,9 @@
 import Distill
 import Foundation
-import MVDCommands
 import TestSupport
 import Testing
+
+@testable import MVDCommands
 
 /// `distill` refuses, before writing anything, runs that would replace or fail to continue an earlier one, and
 /// values out of range.
@@ -91,13 +92,24 @@ import Testing
             ("--clip-grad", "0"), ("--loss-weight", "nan"), ("--loss-weight", "inf"), ("--loss-weight", "-1"),
             ("--loss-weight", "1,nan"), ("--drop-path", "nan"), ("--epochs", "0"), ("--batch-size", "-2"),
             ("--accumulate", "0"), ("--epochs", "100000000"), ("--save-every", "0"), ("--log-every", "-1"),
-            ("--warmup-epochs", "-1"), ("--decoder-depth", "0"), ("--threads", "0")
+            ("--warmup-epochs", "-1"), ("--decoder-depth", "0"), ("--decoder-width", "0"), ("--decoder-heads", "0"),
+            ("--decoder-width", "40"), ("--threads", "0")
         ])
     func badValues(flag: String, value: String) throws {
         let out = dir.appendingPathComponent("bad\(flag)\(value)")
         let refusal = try #require(message(out, ["\(flag)=\(value)"]), "\(flag) \(value) was accepted")
         #expect(refusal.contains(flag), "\(refusal)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test("--decoder-width and --decoder-heads set the decoder (the original's --feat_decoder_embed_dim, --feat_decoder_num_heads)")
+    func decoderShape() throws {
+        let out = dir.appendingPathComponent("decoder")
+        let command = try DistillCommand.parse(arguments(out, ["--decoder-width", "64", "--decoder-heads", "4"]))
+        let decoder = try #require(try command.trainConfig().0.model.decoder)
+        #expect(decoder.embedDim == 64 && decoder.numHeads == 4 && decoder.depth == 2, "\(decoder)")
+        let plain = try DistillCommand.parse(arguments(out)).trainConfig().0.model.decoder
+        #expect(plain == nil, "without the flags the config's decoder (here: none, the encoder's shape) stays")
     }
 
     @Test("a mask ratio that masks no token is refused with the count it would give")
