@@ -117,20 +117,19 @@ FINETUNED=$(( SEEDS < FINETUNE_SEEDS ? SEEDS : FINETUNE_SEEDS ))
 START=$(date +%s)
 STAGES_DONE=0 STAGES_TOTAL=$(( 5 + TEACHER_SEEDS * 4 + SEEDS * 6 + CHECKED * 4 + FINETUNED ))
 # The ETA divides the time since the data were ready by the work done since then, in units of estimated cost: clip
-# passes times their measured cost for 64-token clips on a 2-core machine (tenths of a millisecond: training a
-# stage-1 teacher 33 a clip, a student 27, fine-tuning 70, encoding a clip for a probe 25, extracting it 40), scaled
-# by the clip's tokens, so that a stage of 30 epochs counts for more than a probe. Stages before the data (set-up,
-# build, world) count for nothing.
+# passes times their measured cost on a 2-core machine (tenths of a millisecond for 64-token clips: training a
+# stage-1 teacher 33 a clip, a student 27, fine-tuning 70, encoding a clip for a probe 25, extracting it 40), so that
+# a stage of 30 epochs counts for more than a probe; other clip sizes scale every stage alike, which the ratio
+# cancels. Stages before the data (set-up, build, world) count for nothing.
 WORK_DONE=0 WORK_TOTAL=0 WORK_START=0
 plan_work() {
-  local unl lab val t
+  local unl lab val
   unl=$(grep -c . "$DATA/unlabeled.csv"); lab=$(grep -c . "$DATA/appearance/train.csv")
   val=$(grep -c . "$DATA/appearance/val.csv")
-  t=$(( (TOKENS + 63) / 64 ))    # cost relative to the 64-token clips the constants were measured on
-  W_VIEWS=$(( unl * VIEWS * 40 * t )) W_ENCODE=$(( 2 * (lab + val) * 25 * t ))    # one encoder, both tasks
-  W_SUP=$(( SUP_EPOCHS * lab * 70 * t )) W_TRANSFER=$(( SUP_EPOCHS * 2 * lab * 70 * t ))
-  W_TEACHER=$(( TEACHER_EPOCHS * unl * 33 * t )) W_STUDENT=$(( STUDENT_EPOCHS * unl * 27 * t ))
-  W_EXTRACT=$(( 4 * unl * VIEWS * 40 * t ))
+  W_VIEWS=$(( unl * VIEWS * 40 )) W_ENCODE=$(( 2 * (lab + val) * 25 ))    # one encoder, both tasks
+  W_SUP=$(( SUP_EPOCHS * lab * 70 )) W_TRANSFER=$(( SUP_EPOCHS * 2 * lab * 70 ))
+  W_TEACHER=$(( TEACHER_EPOCHS * unl * 33 )) W_STUDENT=$(( STUDENT_EPOCHS * unl * 27 ))
+  W_EXTRACT=$(( 4 * unl * VIEWS * 40 ))
   WORK_TOTAL=$(( W_VIEWS + TEACHER_SEEDS * (W_TRANSFER + W_ENCODE + 2 * (W_TEACHER + W_ENCODE) + W_EXTRACT)
                  + SEEDS * (3 * W_ENCODE + 4 * (W_STUDENT + W_ENCODE)) + CHECKED * (2 * W_SUP + 2 * (W_STUDENT + W_ENCODE))
                  + FINETUNED * 8 * W_SUP ))
@@ -210,7 +209,6 @@ if [ -n "$NUM_FRAMES" ]; then GEOMETRY_ARGS+=(--num-frames "$NUM_FRAMES"); fi
   --epochs teachers="$TEACHER_EPOCHS" students="$STUDENT_EPOCHS" supervised="$SUP_EPOCHS" ||
   { echo "experiment: the data or settings were refused (above); nothing was run" >&2; exit 2; }
 CFG="$OUT/config/student.json" IMG_CFG="$OUT/config/image.json"
-. "$OUT/config/tokens.env"
 sha() { sha256sum < "$1" | cut -c1-16; }
 # What the results depend on beyond each stage's own settings: the model, the clip sampling and the precision.
 SETUP_KEY=$(key "$(cat "$CFG")" "$RATE" "${PRECISION:-default}")

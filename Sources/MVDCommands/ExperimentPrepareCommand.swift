@@ -17,7 +17,7 @@ public struct ExperimentPrepareCommand: ParsableCommand {
             are not dense class indices 0..<C in training, validation labels training never shows, a task with one \
             class. Writes OUT/config/student.json and OUT/config/image.json (the single-frame image model), \
             OUT/both-{train,val}.csv (every task's labels in one classification, for the transfer teacher) and \
-            OUT/config/tokens.env (tokens per clip and per frame, for cost estimates) and OUT/experiment.json (geometry, budgets, seeds, precision, and per task the classes, the chance level \
+            OUT/experiment.json (geometry, budgets, seeds, precision, and per task the classes, the chance level \
             measured on the data and the manifests' SHA-256).
             """)
 
@@ -94,10 +94,6 @@ public struct ExperimentPrepareCommand: ParsableCommand {
         try writeIfChanged(Data(both.train.utf8), to: out.appendingPathComponent("both-train.csv"))
         try writeIfChanged(Data(both.val.utf8), to: out.appendingPathComponent("both-val.csv"))
         try writeIfChanged(try encoder.encode(settings), to: out.appendingPathComponent("experiment.json"))
-        // For the pipeline's cost estimates: tokens per clip of the video model and per frame of the image model.
-        try writeIfChanged(
-            Data("TOKENS=\(model.videoTokens)\nFRAME_TOKENS=\(model.tokensPerFrame)\n".utf8),
-            to: configDir.appendingPathComponent("tokens.env"))
 
         print("data: \(checked.unlabeledVideos) unlabeled videos")
         for t in checked.tasks {
