@@ -75,7 +75,7 @@ public struct ExperimentSummaryCommand: ParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(summary).write(to: root.appendingPathComponent("results.json"), options: .atomic)
 
-        let lossChart = try plotLosses(root, to: root.appendingPathComponent("results-loss.png"))
+        let lossChart = try plotLosses(root, seeds: settings?.seeds, to: root.appendingPathComponent("results-loss.png"))
         let md = Self.markdown(summary, transferFraction: transferFraction, lossChart: lossChart)
         try md.write(to: root.appendingPathComponent("results.md"), atomically: true, encoding: .utf8)
         print(md)
@@ -253,10 +253,11 @@ public struct ExperimentSummaryCommand: ParsableCommand {
 
     /// The students' training loss, one curve per student run (mean over the seeds that logged the same steps), from
     /// OUT/seed-*/RUN/metrics.jsonl; false when no student logged a loss.
-    func plotLosses(_ root: URL, to url: URL) throws -> Bool {
+    func plotLosses(_ root: URL, seeds: Int?, to url: URL) throws -> Bool {
         var sums: [String: [Int: (Double, Int)]] = [:]
         var order: [String] = []
         for seedDir in try seedFolders(root) {
+            if let seeds, let seed = Int(seedDir.lastPathComponent.dropFirst("seed-".count)), seed > seeds { continue }
             for run in ((try? FileManager.default.contentsOfDirectory(atPath: seedDir.path)) ?? []).sorted()
             where run.hasPrefix("student-") || run == "transfer-student" {
                 guard let metrics = try? RunDirectory(seedDir.appendingPathComponent(run)).readMetrics(), !metrics.isEmpty else { continue }
@@ -267,7 +268,10 @@ public struct ExperimentSummaryCommand: ParsableCommand {
                 }
             }
         }
-        guard !order.isEmpty else { return false }
+        guard !order.isEmpty else {
+            try? FileManager.default.removeItem(at: url)  // an earlier run's chart is not this run's
+            return false
+        }
         let series = order.map { run -> LineSeries in
             let points = sums[run]!.sorted { $0.key < $1.key }
             return LineSeries(name: run, x: points.map { Double($0.key) }, y: points.map { $0.value.0 / Double($0.value.1) })
