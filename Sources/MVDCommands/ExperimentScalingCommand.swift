@@ -13,8 +13,8 @@ public struct ExperimentScalingCommand: ParsableCommand {
         discussion: """
             Reads OUT/results.json of each folder (mvd experiment-summary) and writes DIR/scaling.md, DIR/scaling.json \
             and one chart per protocol, DIR/scaling-PROTOCOL.png: the paired gaps MVD − video-taught student on \
-            motion, MVD − image-taught student on appearance, and MVD − pixel student on both tasks, with their 95% \
-            intervals over student seeds, against the budget. A gap on a task that failed the learnability gate is \
+            motion, MVD − image-taught student on appearance, and MVD − pixel student on both tasks, against the budget \
+            (means in the charts; the table gives their 95% intervals over student seeds). A gap on a task that failed the learnability gate is \
             listed as not testable and left out of the charts.
             """)
 
