@@ -48,8 +48,8 @@
 # linearly in them (a little more, for attention). The default 8 × 32² clip has 64 tokens: a student's training costs
 # about 2.7 ms a clip on 2 cores. Pick S so that the objects that carry your labels span two patches
 # or more (at patch 8, 16 px or more after resizing), T × R so that a clip spans the motion you label, and keep the
-# grid at 4 × 4 places or more (tube masking at 75% must leave some visible). On a 2-core CPU, 64 tokens make the
-# full run about 80 minutes; 256 tokens (e.g. S 64 at patch 8, or S 112 at patch 16 with T 8: 196 tokens) about 4-5
+# grid at 4 × 4 places or more (tube masking at 75% must leave some visible). On a 2-core CPU with native bf16, 64
+# tokens made the full run about 80 minutes before fine-tuning was added (fp32 CPUs: about 2-3 times that); 256 tokens (e.g. S 64 at patch 8, or S 112 at patch 16 with T 8: 196 tokens) about 4-5
 # times that at the same --budget. If supervised training from scratch does not clear the untrained encoder (the
 # summary's learnability gate says so), no comparison is testable: add labelled videos, raise S, or raise --budget.
 set -euo pipefail
@@ -103,7 +103,7 @@ SUP_EPOCHS=16           # supervised training from scratch (per task), the trans
 CHECK_SEEDS=3           # student seeds that also run the transfer check and supervised training from scratch
 if [ "$QUICK" = 1 ]; then
   # Half as many distinct videos (two stored views of each, used in alternate epochs) and about a fifth of the
-  # stage-1 steps: teachers that know less; one seed takes a quarter of an hour.
+  # stage-1 steps: teachers that know less; one seed takes 20-30 minutes with its fine-tuning (fp32, 2 cores).
   UNLABELED=1500 VIEWS=2 TEACHER_EPOCHS=12 TEACHER_WARMUP=1 STUDENT_EPOCHS=6 STUDENT_WARMUP=1
 fi
 scale() { awk -v e="$1" -v b="$BUDGET" 'BEGIN { x = int(e * b + 0.5); print (x < 1 ? 1 : x) }'; }
