@@ -46,12 +46,13 @@
 #                      fine-tuning (default 1; epochs are rounded, at least 1)
 # Choosing them for your data: a clip has (T / tubelet) × (S / patch)² tokens, and a training step costs about
 # linearly in them (a little more, for attention). The default 8 × 32² clip has 64 tokens: a student's training costs
-# about 2.7 ms a clip on 2 cores. Pick S so that the objects that carry your labels span two patches
-# or more (at patch 8, 16 px or more after resizing), T × R so that a clip spans the motion you label, and keep the
-# grid at 4 × 4 places or more (tube masking at 75% must leave some visible). On a 2-core CPU with native bf16, 64
-# tokens made the full run about 80 minutes before fine-tuning was added (fp32 CPUs: about 2-3 times that); 256 tokens (e.g. S 64 at patch 8, or S 112 at patch 16 with T 8: 196 tokens) about 4-5
-# times that at the same --budget. If supervised training from scratch does not clear the untrained encoder (the
-# summary's learnability gate says so), no comparison is testable: add labelled videos, raise S, or raise --budget.
+# about 2.7 ms a clip on 2 cores. Pick S so that the objects that carry your labels span two patches or more (at patch
+# 8, 16 px or more after resizing), T × R so that a clip spans the motion you label, and keep the grid at 4 × 4 places
+# or more (tube masking at 75% must leave some visible). On a 2-core CPU with native bf16, 64 tokens made the full run
+# about 80 minutes before fine-tuning was added (fp32 CPUs: about 2-3 times that); 256 tokens (e.g. S 64 at patch 8,
+# or S 112 at patch 16 with T 8: 196 tokens) about 4-5 times that at the same --budget. If supervised training from
+# scratch does not clear the untrained encoder (the summary's learnability gate says so), no comparison is testable:
+# add labelled videos, raise S, or raise --budget.
 set -euo pipefail
 CALLER_DIR="$PWD"
 cd "$(dirname "$0")/.."
