@@ -53,14 +53,17 @@ extension Student {
         _ batch: TrainingBatch, mask: [Bool], objective: Objective, lossScale: Float, using rng: inout SplitMix64
     ) -> StepLoss {
         let (predictions, cache) = forward(clips: batch.clips, mask: mask, using: &rng)
-        var (loss, grads): (StepLoss, [Tensor])
-        switch objective {
-        case .distill(let terms):
-            (loss, grads) = distillationLoss(predictions: predictions, teacherFeatures: batch.teacherFeatures, mask: mask, terms: terms)
-        case .pixels(let kind):
-            let all = kind.targets(clips: batch.clips, geometry: patchEmbed.geometry)
-            let (value, grad) = regressionLoss(.l2, prediction: predictions[0], target: gatherTokens(all, mask: mask, select: true))
-            (loss, grads) = (StepLoss(terms: [value], total: value), [grad])
+        var (loss, grads) = OpProfile.section("losses") {
+            OpProfile.op(.loss) { () -> (StepLoss, [Tensor]) in
+                switch objective {
+                case .distill(let terms):
+                    return distillationLoss(predictions: predictions, teacherFeatures: batch.teacherFeatures, mask: mask, terms: terms)
+                case .pixels(let kind):
+                    let all = kind.targets(clips: batch.clips, geometry: patchEmbed.geometry)
+                    let (value, grad) = regressionLoss(.l2, prediction: predictions[0], target: gatherTokens(all, mask: mask, select: true))
+                    return (StepLoss(terms: [value], total: value), [grad])
+                }
+            }
         }
         if lossScale != 1 { for k in grads.indices { grads[k].scale(by: lossScale) } }
         if loss.total.isFinite { backward(grads, cache) }

@@ -34,14 +34,32 @@ public struct BenchCommand: ParsableCommand {
     @Flag(help: "Also time teacher forwards (ViT-S and ViT-B image teacher on 8 frames of 224², video teacher on 16×224²).")
     var teachers = false
 
+    @Option(help: ArgumentHelp("The --teachers presets to time, comma-separated.", valueName: "vit_small,vit_base"))
+    var teacherModels = CommaSeparated(["vit_small", "vit_base"])
+
+    @Option(help: ArgumentHelp("The --teachers kinds to time, comma-separated.", valueName: "image,video"))
+    var teacherKinds = CommaSeparated(["image", "video"])
+
     @Flag(help: "Skip the GEMM table.")
     var skipGemm = false
 
     @Flag(help: "Time extract-features end to end (ViT-S and ViT-B teachers, 16×224² clips from 320p H.264), split into decode, forward and write.")
     var extraction = false
 
-    @Flag(help: "Time a ViT-S student step with two ViT-B-width targets at batch 1 and 2: from the cache, and with both teachers in the step.")
+    @Flag(help: "Time a ViT-S student step with two ViT-B-width targets at the --student-batches: from the cache, and with both teachers in the step.")
     var student = false
+
+    @Option(help: ArgumentHelp("Batch sizes of the --student step, comma-separated.", valueName: "b,..."))
+    var studentBatches = CommaSeparated([1, 2])
+
+    @Flag(help: "With --student, time only the step from the cache (not the step with both teachers in it).")
+    var fromCacheOnly = false
+
+    @Flag(
+        help: ArgumentHelp(
+            "With --student, also break one step from the cache down by section and operation (self time: encoder and decoders forward and backward, losses, update; products, attention, layer norm, GELU, ...).",
+            discussion: "A profiled step runs after one warm-up step, once per batch size; the regions cost nothing when not profiling."))
+    var profile = false
 
     @Option(help: ArgumentHelp("Products of the GEMM table, as M×K×N (or MxKxN) separated by commas.", valueName: "M×K×N,..."))
     var gemmShapes = CommaSeparated([GemmShape(m: 1568, k: 384, n: 1152), GemmShape(m: 1568, k: 768, n: 3072), GemmShape(m: 160, k: 384, n: 1152)])
@@ -82,6 +100,14 @@ public struct BenchCommand: ParsableCommand {
         }
         _ = try precisions()
         try FlagChecks.integer("--tokens", tokens, in: 1...ModelConfig.limits.tokens)
+        for model in teacherModels.values where (try? ModelConfig.preset(model)) == nil {
+            throw ValidationError("--teacher-models: '\(model)' is not a preset (vit_small, vit_base, ...)")
+        }
+        for kind in teacherKinds.values where kind != "image" && kind != "video" {
+            throw ValidationError("--teacher-kinds: '\(kind)' is neither image nor video")
+        }
+        for b in studentBatches.values { try FlagChecks.integer("--student-batches", b, in: 1...64) }
+        if (fromCacheOnly || profile) && !student { throw ValidationError("--from-cache-only and --profile apply to --student; add --student") }
     }
 
     public func run() throws {
@@ -140,6 +166,9 @@ public struct BenchCommand: ParsableCommand {
 
     /// A figure, as a table row or a JSON line; flushed so that a script reading the pipe sees each as it comes.
     private func emit(_ record: BenchRecord) {
+        var record = record
+        var usage = rusage()
+        if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 { record.peakRssMb = Double(usage.ru_maxrss) / 1024 }  // kB on Linux
         print(json ? record.jsonLine : record.tableLine)
         fflush(stdout)
     }
@@ -178,16 +207,36 @@ public struct BenchCommand: ParsableCommand {
 
     private func studentTimes(_ dir: URL) throws {
         note("\nViT-S student step, two ViT-B-width targets, 16×224², \(ComputeThreads.count) threads, \(ComputePrecision.current.rawValue)")
-        for batch in [1, 2] {
-            let times = try PipelineBenchmark.studentStep(batch: batch, dir: dir, precision: ComputePrecision.current)
+        for batch in studentBatches.values {
+            let times = try PipelineBenchmark.studentStep(
+                batch: batch, dir: dir, precision: ComputePrecision.current, withTeachers: !fromCacheOnly)
             var cached = record(.studentStep, model: "vit_small", kind: "student-from-cache", times.cached)
             cached.batch = batch
             cached.dataWait = times.dataWait
-            var online = record(.studentStep, model: "vit_small", kind: "student-with-teachers", times.online)
-            online.batch = batch
             emit(cached)
-            emit(online)
+            if let t = times.online {
+                var online = record(.studentStep, model: "vit_small", kind: "student-with-teachers", t)
+                online.batch = batch
+                emit(online)
+            }
+            if profile { try profileFigures(batch: batch, dir) }
         }
+    }
+
+    /// One from-cache step broken down by section and operation, the largest first, then the total.
+    private func profileFigures(batch: Int, _ dir: URL) throws {
+        let p = try PipelineBenchmark.studentStepProfile(batch: batch, dir: dir, precision: ComputePrecision.current)
+        note(String(format: "\n      batch %d, one step from the cache by section and operation (self time; total %.3f s)", batch, p.total))
+        var rows: [(String, OpProfile.Op, Double)] = []
+        for section in p.sectionOrder { for (op, s) in p.seconds[section] ?? [:] { rows.append((section, op, s)) } }
+        for (section, op, s) in rows.sorted(by: { $0.2 > $1.2 }) where s > 0 {
+            var r = record(.profile, model: "vit_small", kind: op.rawValue, .init(median: s, runs: 1))
+            r.section = section
+            r.batch = batch
+            emit(r)
+        }
+        note("      by operation: " + OpProfile.Op.allCases.map { ($0, p.seconds(of: $0)) }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }
+            .map { String(format: "%@ %.0f ms", $0.0.rawValue, 1000 * $0.1) }.joined(separator: ", "))
     }
 
     /// Each product through OpenBLAS in fp32 (kind linear-openblas) and through oneDNN in every chosen precision.
@@ -256,13 +305,15 @@ public struct BenchCommand: ParsableCommand {
 
     private func teacherTimes(_ counts: [Int]) {
         note("\nTeacher forward (random weights) on 224² frames")
-        for arch in ["vit_small", "vit_base"] {
+        for arch in teacherModels.values {
             let config = try! ModelConfig.preset(arch)
             for t in counts {
                 ComputeThreads.set(t)
-                let image = TeacherBenchmark.imageTeacherSecondsPerClip(config)
-                let video = TeacherBenchmark.videoTeacherSecondsPerClip(config)
-                for (kind, timing, frames) in [("image", image, 8), ("video", video, config.numFrames)] {
+                for kind in teacherKinds.values {
+                    let (timing, frames) =
+                        kind == "image"
+                        ? (TeacherBenchmark.imageTeacherSecondsPerClip(config), 8)
+                        : (TeacherBenchmark.videoTeacherSecondsPerClip(config), config.numFrames)
                     var r = record(.teacherForward, model: arch, kind: kind, timing)
                     (r.clipsPerSecond, r.frames) = (1 / timing.median, frames)
                     emit(r)

@@ -7,6 +7,8 @@ struct BenchRecord: Codable, Equatable {
     enum Figure: String, Codable, CaseIterable {
         case gemm, blockForward = "block-forward", blockBackward = "block-backward", teacherForward = "teacher-forward"
         case extract, studentStep = "student-step", bf16Accuracy = "bf16-accuracy", peak
+        /// Self seconds of one operation in one section of a profiled student step (`--profile`).
+        case profile
     }
 
     var what: Figure
@@ -37,6 +39,11 @@ struct BenchRecord: Codable, Equatable {
     var bytesPerRow: Int?
     /// Fraction of a step spent waiting for data ("student-from-cache").
     var dataWait: Double?
+    /// "profile": the section of the step ("encoder forward", "update", ...); `kind` is the operation.
+    var section: String?
+    /// The process's peak resident memory when the figure was emitted, in MiB (getrusage's ru_maxrss): the figure's
+    /// own only where the process measured nothing before it (pipelines/reference/side-by-side.sh runs one a process).
+    var peakRssMb: Double?
     /// The OpenBLAS kernel family that ran (ComputeThreads.blasCoreName).
     var blasKernel: String
     /// The kernel oneDNN picks for this precision on this CPU (e.g. "brg:avx512_core_amx_bf16").
@@ -98,6 +105,9 @@ struct BenchRecord: Codable, Equatable {
             return String(
                 format: "      peak %@ threads %d: %@ %.1f GFLOP/s (%@)", precision, threads,
                 kind == "fma-fp32" ? "512-bit FMA loop" : "vdpbf16ps loop", gflops ?? 0, runs)
+        case .profile:
+            let pad = { (text: String, width: Int) in text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+            return "      " + pad(section ?? "", 18) + " " + pad(kind, 42) + String(format: " %7.1f ms", 1000 * seconds)
         case .studentStep:
             let wait = dataWait.map { String(format: ", data wait %.1f%%", 100 * $0) } ?? ""
             return String(

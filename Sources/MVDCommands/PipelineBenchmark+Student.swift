@@ -39,7 +39,7 @@ extension PipelineBenchmark {
 
     /// The timings of one batch size: (a) targets read from the cache, (b) both teachers run inside the step.
     struct StudentStepTimes {
-        var cached: TensorBenchmark.Timing, online: TensorBenchmark.Timing
+        var cached: TensorBenchmark.Timing, online: TensorBenchmark.Timing?
         /// Mean fraction of an (a) step spent waiting for data.
         var dataWait: Double
     }
@@ -49,7 +49,7 @@ extension PipelineBenchmark {
     /// end with the AdamW update. Writes into `dir`, creating it.
     static func studentStep(
         batch: Int, dir: URL, steps: Int = 3, student model: ModelConfig = try! .preset("vit_small"),
-        teacher base: ModelConfig = try! .preset("vit_base"), precision: Precision = .fp32
+        teacher base: ModelConfig = try! .preset("vit_base"), precision: Precision = .fp32, withTeachers: Bool = true
     ) throws -> StudentStepTimes {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let cache = dir.appendingPathComponent("student-bench.h5")
@@ -71,6 +71,10 @@ extension PipelineBenchmark {
             stepTimes.append(Double(batch) / p.clipsPerSecond)
             waits.append(p.dataWaitFraction)
         }
+        let timed = Array(stepTimes.dropFirst()).sorted()  // the first step warms up
+        let cached = TensorBenchmark.Timing(median: timed[timed.count / 2], runs: timed.count)
+        let dataWait = waits.dropFirst().reduce(0, +) / Double(max(1, waits.count - 1))
+        guard withTeachers else { return StudentStepTimes(cached: cached, online: nil, dataWait: dataWait) }
         // (b): the same step with both teachers computing the targets first.
         let image = ImageTeacher(random: base, using: &rng), video = VideoTeacher(random: base, using: &rng)
         var s = trainer.student
@@ -93,8 +97,47 @@ extension PipelineBenchmark {
                 }
             }
         }
-        let timed = Array(stepTimes.dropFirst()).sorted()  // the first step warms up
-        let cached = TensorBenchmark.Timing(median: timed[timed.count / 2], runs: timed.count)
-        return StudentStepTimes(cached: cached, online: online, dataWait: waits.dropFirst().reduce(0, +) / Double(max(1, waits.count - 1)))
+        return StudentStepTimes(cached: cached, online: online, dataWait: dataWait)
+    }
+
+    /// Self seconds per section and operation of one from-cache step (after one unprofiled warm-up step), the same
+    /// step as `studentStep`'s (a) without the data loading: forward, losses, backward, gradient norm, AdamW.
+    static func studentStepProfile(
+        batch: Int, dir: URL, student model: ModelConfig = try! .preset("vit_small"),
+        teacher base: ModelConfig = try! .preset("vit_base"), precision: Precision = .fp32
+    ) throws -> OpProfile {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let cache = dir.appendingPathComponent("student-profile.h5")
+        try studentCache(at: cache, rows: batch, student: model, teacher: base)
+        let data = try CacheTrainingData(
+            url: cache, teacherNames: ["image", "video"], tokens: model.videoTokens, numFrames: model.numFrames,
+            inputSize: model.inputSize, patchSize: model.patchSize, tubeletSize: model.tubeletSize, dataRoot: nil)
+        let objective = Objective.distill([TeacherTerm(name: "image"), TeacherTerm(name: "video")])
+        let config = TrainConfig(
+            model: model, architecture: "vit_small", objective: objective, epochs: 1, batchSize: batch, warmupEpochs: 0,
+            dropPath: 0.1, saveEvery: 1000, logEvery: 1000, teacherWidths: ["image": base.embedDim, "video": base.embedDim],
+            precision: precision)
+        var rng = SplitMix64(seed: 1)
+        var s = Student(
+            fresh: model, branches: objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry), dropPath: 0.1,
+            using: &rng)
+        let loaded = try data.load(rows: Array(0..<batch))
+        var optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, eps: 1e-8)
+        let masks = config.maskGenerator
+        func step() {
+            var maskRng = SplitMix64(seed: 9)
+            OpProfile.section("update") { OpProfile.op(.zeroGrad) { s.zeroGrad() } }
+            _ = s.trainingStep(loaded, mask: masks.make(batch: batch, using: &maskRng), objective: objective, using: &maskRng)
+            OpProfile.section("update") {
+                _ = OpProfile.op(.gradientNorm) { config.clipGrad.map { s.clipGradients(maxNorm: $0) } ?? s.gradientNorm() }
+                OpProfile.op(.adamW) {
+                    optimizer.step(&s, lr: Float(config.peakLR), weightDecay: Float(config.weightDecay)) { mvdDecayGroup(name: $0, shape: $1) }
+                }
+            }
+        }
+        return ComputePrecision.with(precision) {
+            step()
+            return OpProfile.record { step() }.1
+        }
     }
 }

@@ -42,13 +42,15 @@ public struct DecoderBranch: ParameterContainer, Sendable {
         let (b, nv) = (e.shape[0], e.shape[1])
         let n = positions.shape[0], dd = width
         let (v, downCache) = down.forward(e)
-        let table = Tensor(shape: [b, n, dd], (0..<b).flatMap { _ in positions.storage })
-        let visible = v + gatherTokens(table, mask: mask, select: false)
-        var maskedPart = gatherTokens(table, mask: mask, select: true)
-        let nm = maskedPart.shape[1]
-        addRowVector(&maskedPart, maskToken.value.reshaped([dd]))
-        let (x, caches) = stack.forward(concatTokens(visible, maskedPart), using: &rng)
-        let (normed, nc) = norm.forward(sliceTokens(x, from: nv, count: nm))
+        let (tokens, nm) = OpProfile.op(.tokens) {
+            let table = Tensor(shape: [b, n, dd], (0..<b).flatMap { _ in positions.storage })
+            let visible = v + gatherTokens(table, mask: mask, select: false)
+            var maskedPart = gatherTokens(table, mask: mask, select: true)
+            addRowVector(&maskedPart, maskToken.value.reshaped([dd]))
+            return (concatTokens(visible, maskedPart), maskedPart.shape[1])
+        }
+        let (x, caches) = stack.forward(tokens, using: &rng)
+        let (normed, nc) = norm.forward(OpProfile.op(.tokens) { sliceTokens(x, from: nv, count: nm) })
         let (pred, hc) = head.forward(normed)
         return (pred, Cache(down: downCache, blocks: caches, norm: nc, head: hc, visible: nv, masked: nm))
     }
@@ -62,10 +64,14 @@ public struct DecoderBranch: ParameterContainer, Sendable {
     /// Accumulates gradients; returns d e [B, Nv, D].
     public mutating func backward(_ dPred: Tensor, _ c: Cache) -> Tensor {
         let dNormed = head.backward(dPred, c.head)!
-        let dx = stack.backward(padTokens(norm.backward(dNormed, c.norm), from: c.visible, total: c.visible + c.masked), c.blocks)
-        let dMasked = sliceTokens(dx, from: c.visible, count: c.masked)
-        maskToken.withGrad { g in accumulateColumnSums(dMasked, into: g) }
-        return down.backward(sliceTokens(dx, from: 0, count: c.visible), c.down)!
+        let dNorm = norm.backward(dNormed, c.norm)
+        let dx = stack.backward(OpProfile.op(.tokens) { padTokens(dNorm, from: c.visible, total: c.visible + c.masked) }, c.blocks)
+        let dVisible = OpProfile.op(.tokens) {
+            let dMasked = sliceTokens(dx, from: c.visible, count: c.masked)
+            maskToken.withGrad { g in accumulateColumnSums(dMasked, into: g) }
+            return sliceTokens(dx, from: 0, count: c.visible)
+        }
+        return down.backward(dVisible, c.down)!
     }
 
     public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {

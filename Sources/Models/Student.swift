@@ -42,12 +42,16 @@ public struct Student: ParameterContainer, Sendable {
     public func forward(clips: Tensor, mask: [Bool], using rng: inout SplitMix64) -> ([Tensor], Cache) {
         let b = clips.shape[0]
         precondition(mask.count == b * tokens, "mask of \(mask.count) for \(b) clips of \(tokens) tokens")
-        let (embedded, pc) = patchEmbed.forward(clips)
-        let (x, caches) = stack.forward(gatherTokens(addPerToken(embedded, positions), mask: mask, select: false), using: &rng)
-        let (e, nc) = norm.forward(x)
+        let (e, pc, caches, nc) = OpProfile.section("encoder forward") {
+            let (embedded, pc) = patchEmbed.forward(clips)
+            let visible = OpProfile.op(.tokens) { gatherTokens(addPerToken(embedded, positions), mask: mask, select: false) }
+            let (x, caches) = stack.forward(visible, using: &rng)
+            let (e, nc) = norm.forward(x)
+            return (e, pc, caches, nc)
+        }
         var predictions: [Tensor] = [], branchCaches: [DecoderBranch.Cache] = []
         for branch in branches {
-            let (p, c) = branch.forward(e, mask: mask, using: &rng)
+            let (p, c) = OpProfile.section("decoders forward") { branch.forward(e, mask: mask, using: &rng) }
             predictions.append(p)
             branchCaches.append(c)
         }
@@ -66,12 +70,14 @@ public struct Student: ParameterContainer, Sendable {
         precondition(dPredictions.count == branches.count, "\(dPredictions.count) gradients for \(branches.count) branches")
         var de: Tensor?
         for k in branches.indices {
-            let g = branches[k].backward(dPredictions[k], c.branches[k])
-            if de == nil { de = g } else { de!.add(g) }
+            let g = OpProfile.section("decoders backward") { branches[k].backward(dPredictions[k], c.branches[k]) }
+            if de == nil { de = g } else { OpProfile.section("decoders backward") { de!.add(g) } }
         }
-        let dx = stack.backward(norm.backward(de!, c.norm), c.blocks)
-        let dEmbedded = scatterTokens(dx, mask: c.mask, select: false, tokens: tokens)
-        patchEmbed.backward(dEmbedded, c.patch, needInputGrad: false)
+        OpProfile.section("encoder backward") {
+            let dx = stack.backward(norm.backward(de!, c.norm), c.blocks)
+            let dEmbedded = OpProfile.op(.tokens) { scatterTokens(dx, mask: c.mask, select: false, tokens: tokens) }
+            patchEmbed.backward(dEmbedded, c.patch, needInputGrad: false)
+        }
     }
 
     public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {

@@ -39,6 +39,31 @@ struct ObjectiveTests {
         #expect(abs(student.gradientNorm() - Double(try t("optim/grad_norm").storage[0])) < 1e-4)
     }
 
+    @Test("a profiled step counts the products of the encoder and of the decoders in their sections, forward and backward, and its losses")
+    func profiledStep() throws {
+        var rng = SplitMix64(seed: 5)
+        let branches = [BranchSpec(name: "img", targetWidth: 64), BranchSpec(name: "vid", targetWidth: 40)]
+        var student = Student(fresh: Self.config, branches: branches, dropPath: 0.1, using: &rng)
+        let tokens = Self.config.videoTokens
+        let batch = TrainingBatch(
+            clips: Tensor.uniform([2, 3, Self.config.numFrames, 32, 32], bound: 1, using: &rng),
+            teacherFeatures: [Tensor.uniform([2, tokens, 64], bound: 1, using: &rng), Tensor.uniform([2, tokens, 40], bound: 1, using: &rng)])
+        let mask = MaskGenerator(
+            kind: .tube, ratio: 0.75, timeSlices: Self.config.numFrames / Self.config.tubeletSize, tokensPerSlice: Self.config.tokensPerFrame
+        ).make(batch: 2, using: &rng)
+        let objective = Objective.distill([TeacherTerm(name: "img"), TeacherTerm(name: "vid")])
+        student.zeroGrad()
+        let (loss, p) = OpProfile.record { student.trainingStep(batch, mask: mask, objective: objective, using: &rng) }
+        #expect(loss.total.isFinite)
+        for section in ["encoder forward", "encoder backward", "decoders forward", "decoders backward"] {
+            for op in [OpProfile.Op.linear, .attention, .layerNorm, .gelu] {
+                #expect((p.seconds[section]?[op] ?? 0) > 0, "\(op.rawValue) missing from \(section)")
+            }
+        }
+        #expect((p.seconds["losses"]?[.loss] ?? 0) > 0)
+        #expect(Set(p.sectionOrder) == ["encoder forward", "decoders forward", "losses", "decoders backward", "encoder backward", "step"])
+    }
+
     @Test("changing a target at a visible position changes nothing")
     func visibleTargetsIgnored() {
         var rng = SplitMix64(seed: 3)

@@ -23,9 +23,19 @@ import Testing
         let teacher = ModelConfig(embedDim: 16, depth: 1, numHeads: 2, patchSize: 8, inputSize: 32, numFrames: 4)
         let times = try PipelineBenchmark.studentStep(batch: 2, dir: scratch, steps: 2, student: student, teacher: teacher)
         #expect(times.cached.runs == 2, "the first of 3 steps warms up and is not timed")
-        #expect(times.online.runs >= 2)
-        #expect(times.cached.median > 0 && times.online.median > 0)
+        let online = try #require(times.online)
+        #expect(online.runs >= 2)
+        #expect(times.cached.median > 0 && online.median > 0)
         #expect((0...1).contains(times.dataWait))
+        let alone = try PipelineBenchmark.studentStep(batch: 1, dir: scratch, steps: 2, student: student, teacher: teacher, withTeachers: false)
+        #expect(alone.online == nil && alone.cached.runs == 2)
+        // The profile of one step: every part of the step is a section, and the products are in all four model parts.
+        let profile = try PipelineBenchmark.studentStepProfile(batch: 2, dir: scratch, student: student, teacher: teacher)
+        for section in ["encoder forward", "decoders forward", "decoders backward", "encoder backward"] {
+            #expect((profile.seconds[section]?[.linear] ?? 0) > 0, "\(section)")
+        }
+        #expect((profile.seconds["update"]?[.adamW] ?? 0) > 0 && (profile.seconds["update"]?[.gradientNorm] ?? 0) > 0)
+        #expect((profile.seconds["losses"]?[.loss] ?? 0) > 0)
     }
 
     @Test("--json prints only JSON lines, one per product, backend and thread count, with the shape, kernels and timing")
@@ -78,6 +88,7 @@ import Testing
         (r.clipsPerSecond, r.maxRelativeError, r.decodeSeconds, r.forwardSeconds) = (8.1, 2.5e-7, 0.011, 0.222)
         (r.writeSeconds, r.bytesPerRow, r.dataWait) = (0.0033, 2_408_448, 0.25)
         (r.meanRelativeError, r.cosine) = (1.5e-3, 0.99999)
+        (r.section, r.peakRssMb) = ("decoders backward", 1234.5)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let line = r.jsonLine
@@ -94,6 +105,7 @@ import Testing
             case .studentStep: ["batch 2", "0.123 s/step", "7 runs", "data wait 25.0%"]
             case .bf16Accuracy: ["vit_small video teacher", "max rel. error 2.5e-07", "mean rel. error 1.5e-03", "cosine 0.999990"]
             case .peak: ["peak fp32 threads 2", "98.7 GFLOP/s", "7 runs"]
+            case .profile: ["decoders backward", "video", "123.5 ms"]
             }
         let row = r.tableLine
         for text in shown { #expect(row.contains(text), "'\(text)' missing from the row: \(row)") }

@@ -105,6 +105,7 @@ def main():
     p.add_argument("--what", default="teachers,student")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--precision", default="fp32", help="fp32, bf16 (autocast) or fp32,bf16")
+    p.add_argument("--batches", default="1,2", help="batch sizes of the student step")
     args = p.parse_args()
     torch.manual_seed(0)
     results = []
@@ -131,7 +132,7 @@ def run(args, precision):
                     results.append(dict(what="image_teacher", arch=name, threads=t, precision=precision, seconds_per_clip=si))
                     results.append(dict(what="video_teacher", arch=name, threads=t, precision=precision, seconds_per_clip=sv))
         if "student" in args.what:
-            for b in (1, 2):
+            for b in [int(x) for x in args.batches.split(",")]:
                 student = Student().train()
                 opt = torch.optim.AdamW(student.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.05)
                 patches, targets = torch.randn(b, 1568, 1536), [torch.randn(b, 1408, 768) for _ in range(2)]

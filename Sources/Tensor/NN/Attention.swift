@@ -43,6 +43,10 @@ public struct Attention: ParameterContainer, Sendable {
 
     /// The qkv projection including the effective bias ([q_bias, 0, v_bias] in the separate style).
     private func project(_ x: Tensor) -> Tensor {
+        OpProfile.op(.linear) { projectBody(x) }
+    }
+
+    private func projectBody(_ x: Tensor) -> Tensor {
         var y = qkv(x)
         if let qb = qBias?.value, let vb = vBias?.value {
             let c = width
@@ -58,28 +62,31 @@ public struct Attention: ParameterContainer, Sendable {
 
     /// Inference on x [B, N, C]: nothing is saved.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let (o, _) = attentionForward(project(x), heads: heads, scale: scale, saveForBackward: false)
+        let q = project(x)
+        let (o, _) = OpProfile.op(.attention) { attentionForward(q, heads: heads, scale: scale, saveForBackward: false) }
         return proj(o)
     }
 
     public func forward(_ x: Tensor) -> (Tensor, Cache) {
         let q = project(x)
-        let (o, saved) = attentionForward(q, heads: heads, scale: scale)
+        let (o, saved) = OpProfile.op(.attention) { attentionForward(q, heads: heads, scale: scale) }
         let (y, pc) = proj.forward(o)
         return (y, Cache(input: x, qkvOut: q, saved: saved!, projCache: pc))
     }
 
     public mutating func backward(_ dy: Tensor, _ cache: Cache) -> Tensor {
         let dO = proj.backward(dy, cache.projCache)!
-        let dQKV = attentionBackward(dO, qkv: cache.qkvOut, saved: cache.saved, heads: heads, scale: scale)
-        if qBias != nil {
-            let c = width
-            var db = [Float](repeating: 0, count: 3 * c)
-            db.withUnsafeMutableBufferPointer { accumulateColumnSums(dQKV, into: $0.baseAddress!) }
-            qBias!.withGrad { g in for j in 0..<c { g[j] += db[j] } }
-            vBias!.withGrad { g in for j in 0..<c { g[j] += db[2 * c + j] } }
-        }
+        let dQKV = OpProfile.op(.attention) { attentionBackward(dO, qkv: cache.qkvOut, saved: cache.saved, heads: heads, scale: scale) }
+        if qBias != nil { OpProfile.op(.linear) { accumulateQVBiasGrads(dQKV) } }
         return qkv.backward(dQKV, Linear.Cache(input: cache.input))!
+    }
+
+    private mutating func accumulateQVBiasGrads(_ dQKV: Tensor) {
+        let c = width
+        var db = [Float](repeating: 0, count: 3 * c)
+        db.withUnsafeMutableBufferPointer { accumulateColumnSums(dQKV, into: $0.baseAddress!) }
+        qBias!.withGrad { g in for j in 0..<c { g[j] += db[j] } }
+        vBias!.withGrad { g in for j in 0..<c { g[j] += db[2 * c + j] } }
     }
 
     public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {

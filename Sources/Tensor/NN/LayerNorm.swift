@@ -33,15 +33,19 @@ public struct LayerNorm: ParameterContainer, Sendable {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        layerNormForward(x, weight: weight?.value, bias: bias?.value, eps: eps).0
+        OpProfile.op(.layerNorm) { layerNormForward(x, weight: weight?.value, bias: bias?.value, eps: eps).0 }
     }
 
     public func forward(_ x: Tensor) -> (Tensor, Cache) {
-        let (y, stats) = layerNormForward(x, weight: weight?.value, bias: bias?.value, eps: eps)
+        let (y, stats) = OpProfile.op(.layerNorm) { layerNormForward(x, weight: weight?.value, bias: bias?.value, eps: eps) }
         return (y, Cache(input: x, stats: stats))
     }
 
     public mutating func backward(_ dy: Tensor, _ cache: Cache) -> Tensor {
+        OpProfile.op(.layerNorm) { backwardBody(dy, cache) }
+    }
+
+    private mutating func backwardBody(_ dy: Tensor, _ cache: Cache) -> Tensor {
         guard weight != nil, bias != nil else {
             return layerNormBackward(dy, input: cache.input, stats: cache.stats, weight: nil, dWeight: nil, dBias: nil)
         }

@@ -19,7 +19,7 @@ public struct Linear: ParameterContainer, Sendable {
 
     /// Inference: no cache.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        linearForward(x, weight: weight.value, bias: bias?.value)
+        OpProfile.op(.linear) { linearForward(x, weight: weight.value, bias: bias?.value) }
     }
 
     public func forward(_ x: Tensor) -> (Tensor, Cache) {
@@ -30,7 +30,11 @@ public struct Linear: ParameterContainer, Sendable {
     @discardableResult
     public mutating func backward(_ dy: Tensor, _ cache: Cache, needInputGrad: Bool = true) -> Tensor? {
         let w = weight.value
-        return weight.withGrad { dW in
+        return OpProfile.op(.linear) { backwardBody(dy, cache, w, needInputGrad) }
+    }
+
+    private mutating func backwardBody(_ dy: Tensor, _ cache: Cache, _ w: Tensor, _ needInputGrad: Bool) -> Tensor? {
+        weight.withGrad { dW in
             if bias == nil {
                 return linearBackward(
                     dy, input: cache.input, weight: w, dWeight: dW, dBias: nil,

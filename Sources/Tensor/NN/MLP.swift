@@ -12,7 +12,11 @@ public struct MLP: ParameterContainer, Sendable {
     }
 
     /// Inference.
-    public func callAsFunction(_ x: Tensor) -> Tensor { fusedBF16(x) ?? fc2(geluForward(fc1(x))) }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        if let y = OpProfile.op(.linear, { fusedBF16(x) }) { return y }
+        let h = fc1(x)
+        return fc2(OpProfile.op(.gelu) { geluForward(h) })
+    }
 
     /// Inference in bf16 with packed weights (a `WeightPacks` scope): fc1's product adds the bias, applies GELU and
     /// stores bf16, which fc2's product reads as it is. That rounding is the one fc2's product applies to its input
@@ -48,13 +52,13 @@ public struct MLP: ParameterContainer, Sendable {
 
     public func forward(_ x: Tensor) -> (Tensor, Cache) {
         let (h, c1) = fc1.forward(x)
-        let (y, c2) = fc2.forward(geluForward(h))
+        let (y, c2) = fc2.forward(OpProfile.op(.gelu) { geluForward(h) })
         return (y, Cache(fc1: c1, hidden: h, fc2: c2))
     }
 
     public mutating func backward(_ dy: Tensor, _ cache: Cache) -> Tensor {
         let dAct = fc2.backward(dy, cache.fc2)!
-        return fc1.backward(geluBackward(dAct, input: cache.hidden), cache.fc1)!
+        return fc1.backward(OpProfile.op(.gelu) { geluBackward(dAct, input: cache.hidden) }, cache.fc1)!
     }
 
     public mutating func visitParameters(prefix: String, _ visit: (String, inout Parameter) -> Void) {

@@ -25,7 +25,7 @@ public struct PatchEmbed: ParameterContainer, Sendable {
     public func callAsFunction(_ clips: Tensor) -> Tensor { proj(patchify(clips, geometry)) }
 
     public func forward(_ clips: Tensor) -> (Tensor, Cache) {
-        let (y, c) = proj.forward(patchify(clips, geometry))
+        let (y, c) = proj.forward(OpProfile.op(.patchify) { patchify(clips, geometry) })
         return (y, Cache(proj: c))
     }
 

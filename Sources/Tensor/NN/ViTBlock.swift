@@ -35,19 +35,21 @@ public struct ViTBlock: ParameterContainer, Sendable {
         let keepMLP = dropPathScales(batch: batch, rate: dropPath, using: &rng)
         let (h1, n1) = norm1.forward(x)
         let (a, ac) = attn.forward(h1)
-        let x1 = x + applySampleScales(a, keepAttn)
+        let x1 = OpProfile.op(.residual) { x + applySampleScales(a, keepAttn) }
         let (h2, n2) = norm2.forward(x1)
         let (m, mc) = mlp.forward(h2)
-        let y = x1 + applySampleScales(m, keepMLP)
+        let y = OpProfile.op(.residual) { x1 + applySampleScales(m, keepMLP) }
         return (y, Cache(norm1: n1, attn: ac, norm2: n2, mlp: mc, keepAttn: keepAttn, keepMLP: keepMLP))
     }
 
     /// Reverse of `forward`; accumulates every parameter gradient and returns dx.
     public mutating func backward(_ dy: Tensor, _ c: Cache) -> Tensor {
         var dx1 = dy
-        dx1.add(norm2.backward(mlp.backward(applySampleScales(dy, c.keepMLP), c.mlp), c.norm2))
+        let dMLP = norm2.backward(mlp.backward(OpProfile.op(.residual) { applySampleScales(dy, c.keepMLP) }, c.mlp), c.norm2)
+        OpProfile.op(.residual) { dx1.add(dMLP) }
         var dx = dx1
-        dx.add(norm1.backward(attn.backward(applySampleScales(dx1, c.keepAttn), c.attn), c.norm1))
+        let dAttn = norm1.backward(attn.backward(OpProfile.op(.residual) { applySampleScales(dx1, c.keepAttn) }, c.attn), c.norm1)
+        OpProfile.op(.residual) { dx.add(dAttn) }
         return dx
     }
 
