@@ -1,7 +1,8 @@
 #ifndef MVD_CKERNELS_H
 #define MVD_CKERNELS_H
-/* Elementwise hot loops of the Tensor kernels, in C so that they can use AVX-512 when the CPU has it
-   (chosen at run time; a portable path runs otherwise). All functions are deterministic. */
+/* Elementwise hot loops of the Tensor kernels, in C so that they can use AVX-512, or AVX2 with FMA, when the CPU
+   has it (chosen at run time; a portable path runs otherwise). All functions are deterministic. The `_portable`
+   entry points run the portable path on any CPU, for tests. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,12 +15,16 @@ void mvd_softmax_rows_bf16(float *p, size_t rows, size_t cols, uint16_t *out, in
 void mvd_softmax_backward_rows_bf16(const float *g, const float *p, size_t rows, size_t cols, uint16_t *out);
 /* The same dS in fp32, in place in `g`. */
 void mvd_softmax_backward_rows(float *g, const float *p, size_t rows, size_t cols);
+void mvd_softmax_rows_portable(float *p, size_t rows, size_t cols);
+void mvd_softmax_backward_rows_portable(float *g, const float *p, size_t rows, size_t cols);
 
 /* y = 0.5 x (1 + erf(x / sqrt 2)) for n values. */
 void mvd_gelu_forward(const float *x, float *y, size_t n);
 
 /* dx = dy (Phi(x) + x phi(x)) for n values. */
 void mvd_gelu_backward(const float *x, const float *dy, float *dx, size_t n);
+void mvd_gelu_forward_portable(const float *x, float *y, size_t n);
+void mvd_gelu_backward_portable(const float *x, const float *dy, float *dx, size_t n);
 
 /* One AdamW update of n parameters (see AdamW.swift): w ← w·decay; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g g;
    w ← w − step_size·m / (√v / bc2_sqrt + eps). The portable loop gives the same bits on every CPU. */
@@ -30,12 +35,14 @@ void mvd_adamw_update_portable(float *w, float *m, float *v, const float *g, siz
 
 /* Layer norm of `rows` rows of `c` floats with biased variance: y = (x − μ)·rstd (·w + b when both are given),
    rstd = 1/√(var + eps); writes each row's μ and rstd. The sums run in 16 partials added in a fixed tree: the same
-   bits on every CPU, and with `portable` 1 without AVX-512 (for tests). */
+   bits on every CPU, and with `portable` 1 without vector instructions (for tests). */
 void mvd_layer_norm_rows(const float *x, float *y, size_t rows, size_t c, const float *w, const float *b, float eps,
                          float *mean, float *rstd, int portable);
 
 /* 1 when the AVX-512 paths are in use. */
 int mvd_kernels_use_avx512(void);
+/* 1 when the CPU has AVX2 and FMA (the paths used where AVX-512 is missing). */
+int mvd_kernels_use_avx2(void);
 /* glibc's allocator keeps freed blocks up to `heap_block_limit` bytes in its heap (not in mappings of their own that
    are unmapped when freed), never trims its heap, and grows it `top_pad` bytes beyond each request. */
 void mvd_keep_freed_memory(int heap_block_limit, int top_pad);
