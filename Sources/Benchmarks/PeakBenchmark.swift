@@ -7,7 +7,8 @@ import Foundation
 public enum PeakBenchmark {
     /// One loop's fastest run.
     public struct Peak: Sendable {
-        /// "fma-fp32" (512-bit fp32 FMAs, AVX-512) or "dot-bf16" (vdpbf16ps, AVX512_BF16).
+        /// "fma-fp32" (512-bit fp32 FMAs, AVX-512), "fma-fp32-avx2" (256-bit, on CPUs without AVX-512) or "dot-bf16"
+        /// (vdpbf16ps, AVX512_BF16).
         public var kind: String
         public var gflops: Double
         /// Wall time of that run (every thread ran `iterations` rounds).
@@ -18,9 +19,17 @@ public enum PeakBenchmark {
     public static let defaultIterations = 60_000_000
 
     /// The fastest of `repeats` runs of each loop on `threads` threads started together: the fp32 loop, then the bf16
-    /// one where the CPU has AVX512_BF16. Empty without AVX-512, whose loops these are.
+    /// one where the CPU has AVX512_BF16. Without AVX-512, the fp32 loop on 256-bit registers where the CPU has AVX2
+    /// and FMA; empty on a CPU with neither.
     public static func measure(threads: Int, repeats: Int = 3, iterations: Int = defaultIterations) -> [Peak] {
-        guard mvd_cpu_has_avx512() != 0 else { return [] }
+        guard mvd_cpu_has_avx512() != 0 else {
+            guard mvd_peak_fma_fp32_avx2(1) != 0 else { return [] }
+            return [
+                fastest("fma-fp32-avx2", threads: threads, repeats: repeats, iterations: iterations, flopsPerRound: 12 * 16) {
+                    _ = mvd_peak_fma_fp32_avx2($0)
+                }
+            ]
+        }
         var peaks = [
             fastest("fma-fp32", threads: threads, repeats: repeats, iterations: iterations, flopsPerRound: 12 * 32) { _ = mvd_peak_fma_fp32($0) }
         ]

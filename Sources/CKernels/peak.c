@@ -17,6 +17,25 @@ float mvd_peak_fma_fp32(size_t iterations) {
     return _mm512_reduce_add_ps(sum);  /* returned, so that the loop is not removed */
 }
 
+/* The same loop on 256-bit registers, the fp32 ceiling of a CPU with AVX2 and FMA but no AVX-512. */
+__attribute__((target("avx2,fma")))
+static float fma_fp32_avx2(size_t iterations) {
+    __m256 acc[CHAINS];
+    for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_set1_ps((float)c);
+    const __m256 scale = _mm256_set1_ps(0.999999f), shift = _mm256_set1_ps(1e-7f);
+    for (size_t i = 0; i < iterations; i++)
+        for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_fmadd_ps(acc[c], scale, shift);
+    __m256 sum = acc[0];
+    for (int c = 1; c < CHAINS; c++) sum = _mm256_add_ps(sum, acc[c]);
+    float lanes[8];
+    _mm256_storeu_ps(lanes, sum);
+    return lanes[0] + lanes[7];
+}
+
+float mvd_peak_fma_fp32_avx2(size_t iterations) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? fma_fp32_avx2(iterations) : 0;
+}
+
 __attribute__((target("avx512f,avx512bf16")))
 static float dot_bf16(size_t iterations) {
     __m512 acc[CHAINS];

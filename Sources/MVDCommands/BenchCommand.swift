@@ -69,7 +69,7 @@ public struct BenchCommand: ParsableCommand {
 
     @Flag(
         help:
-            "Measure the arithmetic peaks first (a 512-bit FMA loop, and a vdpbf16ps loop where the CPU has AVX512_BF16), the ceilings for fraction-of-peak figures."
+            "Measure the arithmetic peaks first (a 512-bit FMA loop, a vdpbf16ps loop where the CPU has AVX512_BF16, a 256-bit FMA loop on CPUs without AVX-512), the ceilings for fraction-of-peak figures."
     )
     var peak = false
 
@@ -144,7 +144,7 @@ public struct BenchCommand: ParsableCommand {
         note("\nArithmetic peaks (every thread runs the loop at once; best of 3)")
         for t in counts {
             let peaks = PeakBenchmark.measure(threads: t)
-            if peaks.isEmpty { note("      no AVX-512 on this CPU: the peak loops need it") }
+            if peaks.isEmpty { note("      neither AVX-512 nor AVX2 with FMA on this CPU: the peak loops need one") }
             for p in peaks {
                 var r = BenchRecord(
                     what: .peak, kind: p.kind, precision: p.kind == "dot-bf16" ? "bf16" : "fp32", threads: t, seconds: p.seconds,

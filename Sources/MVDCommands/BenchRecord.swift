@@ -15,7 +15,7 @@ struct BenchRecord: Codable, Equatable {
     /// The preset that ran (vit_small, vit_base); absent for a product, whose shape is `m`, `k`, `n`.
     var model: String?
     /// What variant ran: "linear" (X·Wᵀ), "block", "image"/"video" (teachers), "student-from-cache" or
-    /// "student-with-teachers", "fma-fp32" or "dot-bf16" (peaks).
+    /// "student-with-teachers", "fma-fp32", "fma-fp32-avx2" or "dot-bf16" (peaks).
     var kind: String
     var precision: String
     var threads: Int
@@ -104,7 +104,7 @@ struct BenchRecord: Codable, Equatable {
         case .peak:
             return String(
                 format: "      peak %@ threads %d: %@ %.1f GFLOP/s (%@)", precision, threads,
-                kind == "fma-fp32" ? "512-bit FMA loop" : "vdpbf16ps loop", gflops ?? 0, runs)
+                kind == "fma-fp32" ? "512-bit FMA loop" : kind == "fma-fp32-avx2" ? "256-bit FMA loop" : "vdpbf16ps loop", gflops ?? 0, runs)
         case .profile:
             let pad = { (text: String, width: Int) in text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
             return "      " + pad(section ?? "", 18) + " " + pad(kind, 42) + String(format: " %7.1f ms", 1000 * seconds)

@@ -52,6 +52,8 @@ void mvd_keep_freed_memory(int heap_block_limit, int top_pad);
    from being removed. The bf16 loop returns 0 at once on a CPU without AVX512_BF16. */
 float mvd_peak_fma_fp32(size_t iterations);
 float mvd_peak_dot_bf16(size_t iterations);
+/* The fp32 loop on 256-bit registers (16 FLOP an FMA), for CPUs with AVX2 and FMA but no AVX-512; 0 at once without. */
+float mvd_peak_fma_fp32_avx2(size_t iterations);
 int mvd_cpu_has_avx512_bf16(void);
 int mvd_cpu_has_avx512(void);
 
