@@ -227,7 +227,7 @@ func softmaxBackwardRows(
 }
 
 /// False when oneDNN refused a product; the caller then computes the pair again the plain way.
-private func attentionBackwardPair(
+func attentionBackwardPair(
     bf16: Bool, n: Int, hd: Int, scale: Float, q: UnsafeRawPointer, stride: Int, dO: UnsafeRawPointer,
     p: UnsafePointer<Float>, ds: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
     dq: UnsafeMutablePointer<Float>, ldd: Int

@@ -38,6 +38,8 @@ func blockedAttentionBackward(_ dOut: Tensor, qkv: Tensor, heads: Int, scale: Fl
         parallelBlocks(threads) { t in
             let s = ps.baseAddress! + t * perThread, dp = s + rowBlock * n, target = dp + rowBlock * n
             let dkSum = target + rowBlock * hd, dvSum = dkSum + n * hd
+            // The whole pair's P and dS [N, N], for pairs whose blocked products oneDNN refuses (made on first need).
+            var p = [Float](), ds = [Float](), whole = [Float]()
             for pair in stride(from: t, to: pairs, by: threads) {
                 let (bi, h) = (pair / heads, pair % heads)
                 let q = denseQKV + ((bi * 3 + 0) * heads + h) * n * hd * size, k = q + heads * n * hd * size
@@ -46,10 +48,21 @@ func blockedAttentionBackward(_ dOut: Tensor, qkv: Tensor, heads: Int, scale: Fl
                 let done = blockedPair(bf16: bf16, n: n, hd: hd, rowBlock: rowBlock, scale: scale, q: q, k: k, v: v, dO: dO,
                                        s: s, dp: dp, target: target, dkSum: dkSum, dvSum: dvSum, dq: dq, ldd: c3)
                 if done { continue }
+                if p.isEmpty {
+                    p = [Float](unsafeUninitializedCapacity: n * n) { _, count in count = n * n }
+                    ds = [Float](unsafeUninitializedCapacity: n * n) { _, count in count = n * n }
+                    whole = [Float](unsafeUninitializedCapacity: n * hd) { _, count in count = n * hd }
+                }
+                // Without packs (oneDNN without its blocked kernels, e.g. on AVX2): P block by block with the forward's
+                // unpacked products on the same dense operands (so its bits), then the pair's products on them whole.
+                let dense = p.withUnsafeMutableBufferPointer { pp in ds.withUnsafeMutableBufferPointer { pds in whole.withUnsafeMutableBufferPointer { pw in
+                    denseScores(bf16: bf16, n: n, hd: hd, rowBlock: rowBlock, scale: scale, q: q, k: k, into: pp.baseAddress!)
+                        && attentionBackwardPair(bf16: bf16, n: n, hd: hd, scale: scale, q: q, stride: heads * n * hd, dO: dO,
+                                                 p: pp.baseAddress!, ds: pds.baseAddress!, target: pw.baseAddress!, dq: dq, ldd: c3)
+                }}}
+                if dense { continue }
                 // The plain way: P computed as the forward's plain path does, block by block, then the whole pair.
                 let qs = pq.baseAddress! + bi * n * c3 + h * hd
-                var p = [Float](unsafeUninitializedCapacity: n * n) { _, count in count = n * n }
-                var ds = [Float](unsafeUninitializedCapacity: n * n) { _, count in count = n * n }
                 p.withUnsafeMutableBufferPointer { pp in ds.withUnsafeMutableBufferPointer { pds in
                     for first in stride(from: 0, to: n, by: rowBlock) {
                         let rows = min(rowBlock, n - first), block = pp.baseAddress! + first * n
@@ -64,6 +77,28 @@ func blockedAttentionBackward(_ dOut: Tensor, qkv: Tensor, heads: Int, scale: Fl
         }
     }}}}}}}}
     return dqkv
+}
+
+/// A pair's probabilities P [N, N] into `p`, block by block of `rowBlock` rows, computed as `attentionForward`'s
+/// unpacked dense path computes them (the same product on the same operands, then the same softmax), so with its
+/// bits. False when oneDNN refuses a product.
+private func denseScores(
+    bf16: Bool, n: Int, hd: Int, rowBlock: Int, scale: Float, q: UnsafeRawPointer, k: UnsafeRawPointer,
+    into p: UnsafeMutablePointer<Float>
+) -> Bool {
+    let size = bf16 ? 2 : 4
+    for first in stride(from: 0, to: n, by: rowBlock) {
+        let rows = min(rowBlock, n - first), block = p + first * n, qi = q + first * hd * size
+        let scores =
+            bf16
+            ? mvd_dnnl_matmul_bf16(0, 1, Int64(rows), Int64(n), Int64(hd), scale, qi.assumingMemoryBound(to: UInt16.self), Int64(hd),
+                                   k.assumingMemoryBound(to: UInt16.self), Int64(hd), 0, block, Int64(n)) == 0
+            : mvd_dnnl_matmul(0, 0, 1, Int64(rows), Int64(n), Int64(hd), scale, qi.assumingMemoryBound(to: Float.self), Int64(hd),
+                              k.assumingMemoryBound(to: Float.self), Int64(hd), 0, block, Int64(n)) == 0
+        guard scores else { return false }
+        mvd_softmax_rows(block, rows, n)  // the fp32 softmax is the forward's; bf16 rounds it only on the way out
+    }
+    return true
 }
 
 /// One pair through oneDNN (see `blockedAttentionBackward`); false when a pack or a product was refused, and then the
