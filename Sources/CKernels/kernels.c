@@ -1,6 +1,7 @@
 /* See CKernels.h. exp: x = n ln2 + r, |r| <= ln2/2, e^r by a degree-7 polynomial, 2^n in the exponent bits.
    erf: the Numerical Recipes erfc Chebyshev fit (fractional error < 1.2e-7). */
 #include "CKernels.h"
+#include "lanes.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
@@ -179,14 +180,6 @@ static __m256 erf8(__m256 x) {
     return _mm256_blendv_ps(m, _mm256_sub_ps(_mm256_setzero_ps(), m), negative);
 }
 
-/* Lanes 0 ..< count of 8 set (count clamped to 0...8), as a load/store mask. */
-__attribute__((target("avx2")))
-static __m256i lanes8(long count) {
-    if (count < 0) count = 0;
-    if (count > 8) count = 8;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /* The 16 partials (lo: 0-7, hi: 8-15) added in a fixed tree: i + 8, then i + 4, i + 2, i + 1. */
 __attribute__((target("avx2")))
 static float tree16_avx2(__m256 lo, __m256 hi) {
@@ -202,7 +195,7 @@ __attribute__((target("avx2,fma")))
 static float exp_shifted_avx2(float *row, size_t cols) {
     size_t full = cols & ~(size_t)15;
     long rest = (long)(cols - full);
-    __m256i k0 = lanes8(rest), k1 = lanes8(rest - 8);
+    __m256i k0 = mvd_lanes8(rest), k1 = mvd_lanes8(rest - 8);
     __m256 mx = _mm256_set1_ps(-INFINITY);
     for (size_t j = 0; j < full; j += 16)
         mx = _mm256_max_ps(mx, _mm256_max_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(row + j + 8)));
@@ -255,7 +248,7 @@ static float row_dot_avx2(const float *g, const float *p, size_t cols) {
         hi = _mm256_fmadd_ps(_mm256_loadu_ps(g + j + 8), _mm256_loadu_ps(p + j + 8), hi);
     }
     if (rest) {
-        __m256i k0 = lanes8(rest), k1 = lanes8(rest - 8);
+        __m256i k0 = mvd_lanes8(rest), k1 = mvd_lanes8(rest - 8);
         lo = _mm256_fmadd_ps(_mm256_maskload_ps(g + full, k0), _mm256_maskload_ps(p + full, k0), lo);
         hi = _mm256_fmadd_ps(_mm256_maskload_ps(g + full + 8, k1), _mm256_maskload_ps(p + full + 8, k1), hi);
     }

@@ -3,6 +3,7 @@
    the AVX2 path (the 16 partials in two 8-lane registers) and the portable path perform the same operations in the
    same order, without fused multiply-adds, so the bits do not depend on the CPU. A single running sum (the scalar loop's) waits on every addition in turn. */
 #include "CKernels.h"
+#include "lanes.h"
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -65,14 +66,6 @@ static void normalize_row_avx512(const float *x, float *y, size_t c, const float
     }
 }
 
-/* Lanes 0 ..< count of 8 (count clamped to 0...8). */
-__attribute__((target("avx2")))
-static __m256i lanes8(long count) {
-    if (count < 0) count = 0;
-    if (count > 8) count = 8;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /* acc + v where `k` is set; acc elsewhere (a masked-off lane is not even added a zero, as in the portable loop). */
 __attribute__((target("avx2")))
 static __m256 add_where(__m256 acc, __m256 v, __m256i k) {
@@ -84,7 +77,7 @@ static void normalize_row_avx2(const float *x, float *y, size_t c, const float *
                                float *mean, float *rstd) {
     size_t full = c & ~(size_t)15;
     long rest = (long)(c - full);
-    __m256i k0 = lanes8(rest), k1 = lanes8(rest - 8);
+    __m256i k0 = mvd_lanes8(rest), k1 = mvd_lanes8(rest - 8);
     float part[16];
     __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
     for (size_t j = 0; j < full; j += 16) {
@@ -114,7 +107,7 @@ static void normalize_row_avx2(const float *x, float *y, size_t c, const float *
     *rstd = inv;
     __m256 s = _mm256_set1_ps(inv);
     for (size_t j = 0; j < c; j += 8) {
-        __m256i k = lanes8((long)(c - j));
+        __m256i k = mvd_lanes8((long)(c - j));
         __m256 v = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + j, k), m), s);
         if (w && b) v = _mm256_add_ps(_mm256_mul_ps(v, _mm256_maskload_ps(w + j, k)), _mm256_maskload_ps(b + j, k));
         _mm256_maskstore_ps(y + j, k, v);
