@@ -73,4 +73,56 @@ struct VectorKernelTests {
             }
         }
     }
+
+    @Test("sum of squares: the vector path gives the portable loop's bits and follows a Double reference", arguments: [0, 1, 15, 16, 17, 100_003])
+    func sumOfSquares(n: Int) {
+        let x = Self.values(n, seed: 300 + UInt64(n), spread: 3)
+        let vector = mvd_sum_of_squares(x, n, 0), portable = mvd_sum_of_squares(x, n, 1)
+        #expect(vector.bitPattern == portable.bitPattern, "\(vector) vs \(portable)")
+        let want = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+        #expect(abs(vector - want) <= 1e-12 * max(1, want), "\(vector) vs \(want)")
+    }
+
+    @Test("regression losses: the vector path gives the portable loop's bits, value and gradient, and follows a Double reference", arguments: [RegressionLoss.smoothL1, .l2, .l1])
+    func regressionLosses(kind: RegressionLoss) {
+        let code: Int32 = switch kind { case .smoothL1: 0; case .l2: 1; case .l1: 2 }
+        for n in [1, 9, 16, 37, 4099] {
+            let p = Self.values(n, seed: 400 + UInt64(n), spread: 2), t = Self.values(n, seed: 500 + UInt64(n), spread: 2)
+            let inv = 1 / Float(n)
+            var g = [Float](repeating: 0, count: n), gp = g
+            let vector = mvd_regression_loss_sum(code, p, t, &g, n, inv, 0)
+            let portable = mvd_regression_loss_sum(code, p, t, &gp, n, inv, 1)
+            #expect(vector.bitPattern == portable.bitPattern && g == gp, "n \(n): \(vector) vs \(portable)")
+            var want = 0.0
+            for i in 0..<n {
+                let d = Double(p[i]) - Double(t[i])
+                let (term, slope): (Double, Double) =
+                    switch kind {
+                    case .smoothL1: abs(d) < 1 ? (0.5 * d * d, d) : (abs(d) - 0.5, d > 0 ? 1 : -1)
+                    case .l2: (d * d, 2 * d)
+                    case .l1: (abs(d), d > 0 ? 1 : (d < 0 ? -1 : 0))
+                    }
+                want += term
+                #expect(abs(Double(g[i]) - slope / Double(n)) <= 1e-6 * (abs(slope) + 1) / Double(n), "gradient [\(i)]")
+            }
+            #expect(abs(vector - want) <= 1e-5 * max(1, want), "n \(n): \(vector) vs \(want)")
+        }
+        // Through the library function: the mean and the gradient as before.
+        let p = Tensor(shape: [2, 3], [0.5, -2, 3, 0, 0.25, -0.75]), t = Tensor(shape: [2, 3], [0, 0, 0, 0, 0, 0])
+        let (loss, grad) = regressionLoss(kind, prediction: p, target: t)
+        let terms: [Double] =
+            switch kind {
+            case .smoothL1: [0.125, 1.5, 2.5, 0, 0.03125, 0.28125]
+            case .l2: [0.25, 4, 9, 0, 0.0625, 0.5625]
+            case .l1: [0.5, 2, 3, 0, 0.25, 0.75]
+            }
+        #expect(abs(loss - terms.reduce(0, +) / 6) < 1e-12)
+        let slopes: [Float] =
+            switch kind {
+            case .smoothL1: [0.5, -1, 1, 0, 0.25, -0.75]
+            case .l2: [1, -4, 6, 0, 0.5, -1.5]
+            case .l1: [1, -1, 1, 0, 1, -1]
+            }
+        #expect(grad.storage == slopes.map { $0 / 6 }, "\(grad.storage)")
+    }
 }

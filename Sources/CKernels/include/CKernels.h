@@ -39,6 +39,14 @@ void mvd_adamw_update_portable(float *w, float *m, float *v, const float *g, siz
 void mvd_layer_norm_rows(const float *x, float *y, size_t rows, size_t c, const float *w, const float *b, float eps,
                          float *mean, float *rstd, int portable);
 
+/* Σ x² in double over n floats; 16 partials added in a fixed tree: the same bits on every CPU, and with `portable` 1
+   without vector instructions (for tests). */
+double mvd_sum_of_squares(const float *x, size_t n, int portable);
+/* Σ of the regression loss terms over n elements (kind 0: smooth L1 with β 1, 0.5 d² or |d| − 0.5; 1: L2, d²; 2: L1,
+   |d|; d = p − t, each term in float, summed in double in 16 partials and a fixed tree), writing the gradient of the
+   mean loss, dℓ/dp = ℓ'(d) · inv (inv = 1 / elements of the whole loss), into g. The same bits on every CPU. */
+double mvd_regression_loss_sum(int kind, const float *p, const float *t, float *g, size_t n, float inv, int portable);
+
 /* 1 when the AVX-512 paths are in use. */
 int mvd_kernels_use_avx512(void);
 /* 1 when the CPU has AVX2 and FMA (the paths used where AVX-512 is missing). */

@@ -1,3 +1,4 @@
+import CKernels
 extension Tensor {
     /// Element-wise sum (the residual add). Shapes must match exactly: no broadcasting.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
@@ -45,9 +46,8 @@ extension Tensor {
             partial.withUnsafeMutableBufferPointer { out in
                 let s = src.baseAddress!, o = out.baseAddress!
                 parallelBlocks(blocks) { b in
-                    var acc: Double = 0
-                    for i in b * grain..<min(n, (b + 1) * grain) { acc += Double(s[i]) * Double(s[i]) }
-                    o[b] = acc
+                    let lo = b * grain
+                    o[b] = mvd_sum_of_squares(s + lo, min(n, lo + grain) - lo, 0)
                 }
             }
         }
