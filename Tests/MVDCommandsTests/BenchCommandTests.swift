@@ -120,6 +120,20 @@ import Testing
         #expect(CommandFixtures.message(BenchCommand.self, ["--gemm-shapes", "1568x768x3072,160×384×1152"]) == nil)
     }
 
+    @Test("the student and teacher selections refuse what they cannot run, naming the flag")
+    func selectionsAreChecked() throws {
+        for (args, flag) in [
+            (["--profile"], "--profile"), (["--from-cache-only"], "--from-cache-only"),
+            (["--student", "--student-batches", "0"], "--student-batches"), (["--student", "--student-batches", "1,x"], "--student-batches"),
+            (["--teachers", "--teacher-kinds", "audio"], "--teacher-kinds"), (["--teachers", "--teacher-models", "vit_tiny_x"], "--teacher-models")
+        ] {
+            let message = try #require(CommandFixtures.message(BenchCommand.self, args), "\(args) was accepted")
+            #expect(message.contains(flag), "\(args): \(message)")
+        }
+        #expect(CommandFixtures.message(BenchCommand.self, ["--student", "--student-batches", "1,4", "--from-cache-only", "--profile"]) == nil)
+        #expect(CommandFixtures.message(BenchCommand.self, ["--teachers", "--teacher-models", "vit_base", "--teacher-kinds", "video"]) == nil)
+    }
+
     @Test("--threads refuses anything but a list of counts from 1 to the limit")
     func threadCountsAreChecked() throws {
         for bad in ["0", "1,x", "1,", "", "2,99999"] {
