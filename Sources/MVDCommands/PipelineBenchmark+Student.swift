@@ -51,20 +51,10 @@ extension PipelineBenchmark {
         batch: Int, dir: URL, steps: Int = 3, student model: ModelConfig = try! .preset("vit_small"),
         teacher base: ModelConfig = try! .preset("vit_base"), precision: Precision = .fp32, withTeachers: Bool = true
     ) throws -> StudentStepTimes {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let cache = dir.appendingPathComponent("student-bench.h5")
-        let width = base.embedDim
-        try studentCache(at: cache, rows: batch * (steps + 1), student: model, teacher: base)
-        let data = try CacheTrainingData(
-            url: cache, teacherNames: ["image", "video"], tokens: model.videoTokens, numFrames: model.numFrames,
-            inputSize: model.inputSize, patchSize: model.patchSize, tubeletSize: model.tubeletSize, dataRoot: nil)
-        let config = TrainConfig(
-            model: model, architecture: "vit_small", objective: .distill([TeacherTerm(name: "image"), TeacherTerm(name: "video")]),
-            epochs: 1, batchSize: batch, warmupEpochs: 0, dropPath: 0.1, saveEvery: 1000, logEvery: 1000,
-            teacherWidths: ["image": width, "video": width], precision: precision)
         var rng = SplitMix64(seed: 1)
-        let branches = config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry)
-        let student = Student(fresh: model, branches: branches, dropPath: 0.1, using: &rng)
+        let (data, config, student) = try setUp(
+            batch: batch, rows: batch * (steps + 1), cache: dir.appendingPathComponent("student-bench.h5"), student: model,
+            teacher: base, precision: precision, using: &rng)
         var stepTimes: [Double] = [], waits: [Double] = []
         let trainer = try Trainer(config: config, data: data, run: RunDirectory(dir.appendingPathComponent("student-run")), student: student)
         try trainer.train(resume: false) { p in
@@ -81,7 +71,7 @@ extension PipelineBenchmark {
         let masks = config.maskGenerator
         let batchData = try data.load(rows: Array(0..<batch))
         // The frozen teachers' weights are packed once for all steps, as a trainer that keeps them would. The step
-        // ends as the trainer's does (gradient norm, AdamW update), so that (a) and (b) differ by the teachers alone.
+        // ends as the trainer's does, so that (a) and (b) differ by the teachers alone.
         var optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, eps: 1e-8)
         let online = ComputePrecision.with(precision) {
             WeightPacks.scope {
@@ -92,8 +82,7 @@ extension PipelineBenchmark {
                     _ = s.trainingStep(
                         TrainingBatch(clips: batchData.clips, teacherFeatures: targets),
                         mask: masks.make(batch: batch, using: &maskRng), objective: config.objective, using: &maskRng)
-                    _ = config.clipGrad.map { s.clipGradients(maxNorm: $0) } ?? s.gradientNorm()
-                    optimizer.step(&s, lr: Float(config.peakLR), weightDecay: Float(config.weightDecay)) { mvdDecayGroup(name: $0, shape: $1) }
+                    update(&s, &optimizer, config)
                 }
             }
         }
@@ -106,38 +95,52 @@ extension PipelineBenchmark {
         batch: Int, dir: URL, student model: ModelConfig = try! .preset("vit_small"),
         teacher base: ModelConfig = try! .preset("vit_base"), precision: Precision = .fp32
     ) throws -> OpProfile {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let cache = dir.appendingPathComponent("student-profile.h5")
-        try studentCache(at: cache, rows: batch, student: model, teacher: base)
-        let data = try CacheTrainingData(
-            url: cache, teacherNames: ["image", "video"], tokens: model.videoTokens, numFrames: model.numFrames,
-            inputSize: model.inputSize, patchSize: model.patchSize, tubeletSize: model.tubeletSize, dataRoot: nil)
-        let objective = Objective.distill([TeacherTerm(name: "image"), TeacherTerm(name: "video")])
-        let config = TrainConfig(
-            model: model, architecture: "vit_small", objective: objective, epochs: 1, batchSize: batch, warmupEpochs: 0,
-            dropPath: 0.1, saveEvery: 1000, logEvery: 1000, teacherWidths: ["image": base.embedDim, "video": base.embedDim],
-            precision: precision)
         var rng = SplitMix64(seed: 1)
-        var s = Student(
-            fresh: model, branches: objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry), dropPath: 0.1,
-            using: &rng)
+        let (data, config, fresh) = try setUp(
+            batch: batch, rows: batch, cache: dir.appendingPathComponent("student-profile.h5"), student: model, teacher: base,
+            precision: precision, using: &rng)
+        var s = fresh
         let loaded = try data.load(rows: Array(0..<batch))
         var optimizer = AdamW(beta1: config.beta1, beta2: config.beta2, eps: 1e-8)
         let masks = config.maskGenerator
         func step() {
             var maskRng = SplitMix64(seed: 9)
             OpProfile.section("update") { OpProfile.op(.zeroGrad) { s.zeroGrad() } }
-            _ = s.trainingStep(loaded, mask: masks.make(batch: batch, using: &maskRng), objective: objective, using: &maskRng)
-            OpProfile.section("update") {
-                _ = OpProfile.op(.gradientNorm) { config.clipGrad.map { s.clipGradients(maxNorm: $0) } ?? s.gradientNorm() }
-                OpProfile.op(.adamW) {
-                    optimizer.step(&s, lr: Float(config.peakLR), weightDecay: Float(config.weightDecay)) { mvdDecayGroup(name: $0, shape: $1) }
-                }
-            }
+            _ = s.trainingStep(loaded, mask: masks.make(batch: batch, using: &maskRng), objective: config.objective, using: &maskRng)
+            update(&s, &optimizer, config)
         }
         return ComputePrecision.with(precision) {
             step()
             return OpProfile.record { step() }.1
+        }
+    }
+
+    /// What both measurements start from: a cache of `rows` random rows at `cache`, its training data, the run's
+    /// settings (two targets named image and video, as wide as `teacher`) and a fresh student. Creates the folder.
+    private static func setUp(
+        batch: Int, rows: Int, cache: URL, student model: ModelConfig, teacher base: ModelConfig, precision: Precision,
+        using rng: inout SplitMix64
+    ) throws -> (CacheTrainingData, TrainConfig, Student) {
+        try FileManager.default.createDirectory(at: cache.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try studentCache(at: cache, rows: rows, student: model, teacher: base)
+        let data = try CacheTrainingData(
+            url: cache, teacherNames: ["image", "video"], tokens: model.videoTokens, numFrames: model.numFrames,
+            inputSize: model.inputSize, patchSize: model.patchSize, tubeletSize: model.tubeletSize, dataRoot: nil)
+        let config = TrainConfig(
+            model: model, architecture: "vit_small", objective: .distill([TeacherTerm(name: "image"), TeacherTerm(name: "video")]),
+            epochs: 1, batchSize: batch, warmupEpochs: 0, dropPath: 0.1, saveEvery: 1000, logEvery: 1000,
+            teacherWidths: ["image": base.embedDim, "video": base.embedDim], precision: precision)
+        let branches = config.objective.branches(teacherWidths: config.teacherWidths, geometry: config.geometry)
+        return (data, config, Student(fresh: model, branches: branches, dropPath: 0.1, using: &rng))
+    }
+
+    /// The end of a step as the trainer's: the gradient norm (clipping where the run clips), then the AdamW update.
+    private static func update(_ s: inout Student, _ optimizer: inout AdamW, _ config: TrainConfig) {
+        OpProfile.section("update") {
+            _ = OpProfile.op(.gradientNorm) { config.clipGrad.map { s.clipGradients(maxNorm: $0) } ?? s.gradientNorm() }
+            OpProfile.op(.adamW) {
+                optimizer.step(&s, lr: Float(config.peakLR), weightDecay: Float(config.weightDecay)) { mvdDecayGroup(name: $0, shape: $1) }
+            }
         }
     }
 }

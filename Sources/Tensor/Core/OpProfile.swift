@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where a training step spends its time: self time per (section, operation), for `mvd bench --student --profile`.
 ///
@@ -28,13 +29,13 @@ public final class OpProfile: @unchecked Sendable {
 
     /// The profiles being recorded, one per recording thread; empty in the normal case.
     nonisolated(unsafe) private static var recording: [OpProfile] = []
-    /// `recording.count`, read without the lock on every region: zero means no profile anywhere.
-    nonisolated(unsafe) private static var recordingCount = 0
+    /// `recording.count`, read on every region without the lock: zero means no profile anywhere.
+    private static let recordingCount = Atomic<Int>(0)
     private static let lock = NSLock()
 
     /// The profile the calling thread is recording, or nil (the normal case).
     public static var active: OpProfile? {
-        guard recordingCount > 0 else { return nil }
+        guard recordingCount.load(ordering: .relaxed) > 0 else { return nil }
         return lock.withLock { recording.first { pthread_equal($0.owner, pthread_self()) != 0 } }
     }
 
@@ -58,12 +59,12 @@ public final class OpProfile: @unchecked Sendable {
         precondition(active == nil, "one profile at a time on a thread")
         lock.withLock {
             recording.append(profile)
-            recordingCount = recording.count
+            recordingCount.store(recording.count, ordering: .relaxed)
         }
         defer {
             lock.withLock {
                 recording.removeAll { $0 === profile }
-                recordingCount = recording.count
+                recordingCount.store(recording.count, ordering: .relaxed)
             }
         }
         let result = try profile.region(section: "step", op: nil, body)
@@ -71,14 +72,14 @@ public final class OpProfile: @unchecked Sendable {
     }
 
     /// Runs `body` as operation `op` of the current section.
-    @inline(__always)
+    @inline(__always) @discardableResult
     public static func op<T>(_ op: Op, _ body: () throws -> T) rethrows -> T {
         guard let p = active else { return try body() }
         return try p.region(section: nil, op: op, body)
     }
 
     /// Runs `body` as section `name`; operations inside it are counted under it.
-    @inline(__always)
+    @inline(__always) @discardableResult
     public static func section<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
         guard let p = active else { return try body() }
         return try p.region(section: name, op: nil, body)
